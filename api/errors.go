@@ -1,0 +1,154 @@
+package api
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"syscall"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/storage"
+	"github.com/lib/pq"
+)
+
+// problem is what a client is told about a failed request.
+type problem struct {
+	Status     int               `json:"-"`
+	Code       string            `json:"code"`
+	Message    string            `json:"message"`
+	Fields     map[string]string `json:"fields,omitempty"`
+	RequestID  string            `json:"request_id,omitempty"`
+	retryAfter int
+}
+
+// errBadRequest is a client error whose message is safe to show as is.
+type errBadRequest struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *errBadRequest) Error() string { return e.message }
+
+func badRequest(status int, code, message string) error {
+	return &errBadRequest{status: status, code: code, message: message}
+}
+
+var errCSRF = badRequest(fiber.StatusForbidden, "csrf", "Phiên biểu mẫu đã hết hạn hoặc không hợp lệ; hãy tải lại trang và thử lại")
+
+// toProblem maps an error to a status and a message that says what to fix.
+// Anything unexpected becomes a 500 that reveals nothing internal.
+func (s *Server) toProblem(err error) problem {
+	var ve *documents.ValidationError
+	var br *errBadRequest
+	var rl *auth.RateLimitedError
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &ve):
+		return problem{Status: 422, Code: "validation_failed", Message: "Thông tin chưa hợp lệ; hãy sửa các trường được nêu", Fields: ve.Fields}
+	case errors.As(err, &br):
+		return problem{Status: br.status, Code: br.code, Message: br.message}
+	case errors.Is(err, documents.ErrNotFound), errors.Is(err, org.ErrNotFound):
+		return problem{Status: 404, Code: "not_found", Message: "Không tìm thấy"}
+	case errors.Is(err, documents.ErrForbidden):
+		return problem{Status: 403, Code: "forbidden", Message: "Vai trò của bạn không được phép thực hiện thao tác này"}
+	case errors.Is(err, documents.ErrTooLarge):
+		return problem{Status: 413, Code: "too_large", Message: fmt.Sprintf("Tệp vượt quá giới hạn %s", humanBytes(s.cfg.MaxUploadBytes))}
+	case errors.Is(err, documents.ErrNotPDF):
+		return problem{Status: 415, Code: "not_pdf", Message: "Chỉ nhận tệp PDF: nội dung tệp này không phải PDF"}
+	case errors.Is(err, documents.ErrEncryptedPDF):
+		return problem{Status: 422, Code: "encrypted_pdf", Message: "Tệp PDF đang được đặt mật khẩu; hãy gỡ mật khẩu rồi tải lên lại"}
+	case errors.Is(err, documents.ErrBadPDF):
+		return problem{Status: 422, Code: "bad_pdf", Message: "Tệp PDF bị hỏng hoặc không đầy đủ (có thể tải lên bị ngắt); hãy xuất lại tệp PDF và thử lại"}
+	case errors.Is(err, documents.ErrIncomplete):
+		return problem{Status: 400, Code: "incomplete_upload", Message: "Tải lên bị ngắt giữa chừng; hãy thử lại"}
+	case errors.Is(err, auth.ErrBadCredentials):
+		return problem{Status: 401, Code: "bad_credentials", Message: "Sai tên đăng nhập hoặc mật khẩu"}
+	case errors.Is(err, auth.ErrUnauthenticated):
+		return problem{Status: 401, Code: "unauthenticated", Message: "Cần đăng nhập"}
+	case errors.As(err, &rl):
+		secs := int(rl.RetryAfter.Seconds()) + 1
+		return problem{Status: 429, Code: "too_many_attempts", retryAfter: secs,
+			Message: fmt.Sprintf("Đăng nhập sai quá nhiều lần; hãy thử lại sau %d phút", (secs+59)/60)}
+	case errors.As(err, &fe):
+		if fe.Code == fiber.StatusNotFound {
+			return problem{Status: 404, Code: "not_found", Message: "Không tìm thấy"}
+		}
+		if fe.Code == fiber.StatusRequestEntityTooLarge {
+			return problem{Status: 413, Code: "too_large", Message: "Nội dung yêu cầu quá lớn"}
+		}
+		if fe.Code < 500 {
+			return problem{Status: fe.Code, Code: "bad_request", Message: fe.Message}
+		}
+	case isUnavailable(err):
+		return problem{Status: 503, Code: "unavailable", Message: "Hệ thống tạm thời không kết nối được cơ sở dữ liệu hoặc kho lưu trữ; vui lòng thử lại sau ít phút"}
+	}
+	return problem{Status: 500, Code: "internal", Message: "Lỗi hệ thống; hãy báo quản trị viên kèm mã yêu cầu"}
+}
+
+// isUnavailable reports whether err means PostgreSQL or the store could not
+// be reached, as opposed to a bug.
+func isUnavailable(err error) bool {
+	var netErr net.Error
+	var opErr *net.OpError
+	var pqErr *pq.Error
+	switch {
+	case errors.Is(err, storage.ErrUnavailable),
+		errors.Is(err, driver.ErrBadConn),
+		errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, context.DeadlineExceeded),
+		errors.As(err, &opErr),
+		errors.As(err, &netErr):
+		return true
+	case errors.As(err, &pqErr):
+		// Class 08: connection exception; 57P: operator intervention
+		// (shutdown, cannot connect now); 53: insufficient resources.
+		c := string(pqErr.Code)
+		return len(c) == 5 && (c[:2] == "08" || c[:3] == "57P" || c[:2] == "53")
+	}
+	return false
+}
+
+// handleError is Fiber's ErrorHandler: every handler returns its error here.
+func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	p := s.toProblem(err)
+	p.RequestID = requestID(c)
+	if p.Status >= 500 {
+		s.log.Error("request failed", "request_id", p.RequestID, "method", c.Method(), "path", c.Path(),
+			"status", p.Status, "error", err)
+	} else if errors.Is(err, context.Canceled) {
+		s.log.Info("request cancelled", "request_id", p.RequestID, "path", c.Path())
+	}
+	if p.retryAfter > 0 {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(p.retryAfter))
+	}
+	if c.Locals(localsUpload) != nil {
+		// The rest of an aborted upload is not worth reading.
+		c.Context().SetConnectionClose()
+	}
+	if wantsHTML(c) {
+		return s.renderError(c, p)
+	}
+	return c.Status(p.Status).JSON(fiber.Map{"error": p})
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

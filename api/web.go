@@ -1,0 +1,298 @@
+package api
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/web"
+)
+
+var fieldLabels = map[string]string{
+	"doc_type": "Loại văn bản", "title": "Trích yếu", "doc_date": "Ngày ban hành",
+	"urgency": "Độ khẩn", "confidentiality": "Độ mật", "number": "Số", "symbol": "Ký hiệu",
+	"signer_name": "Người ký", "file": "Tệp PDF", "from": "Từ ngày", "to": "Đến ngày",
+	"status": "Trạng thái", "cursor": "Trang", "username": "Tên đăng nhập", "password": "Mật khẩu",
+}
+
+func parsePages() (*template.Template, error) {
+	funcs := template.FuncMap{
+		"vnTime": func(t time.Time) string { return t.In(documents.VietnamTime).Format("15:04 02/01/2006") },
+		"vnDate": func(t time.Time) string { return t.Format("02/01/2006") },
+		"typeName": func(code string) string {
+			return documents.Label(documents.Types, code)
+		},
+		"statusName":          func(c string) string { return documents.Label(documents.Statuses, c) },
+		"urgencyName":         func(c string) string { return documents.Label(documents.Urgencies, c) },
+		"confidentialityName": func(c string) string { return documents.Label(documents.Confidentialities, c) },
+		"size":                humanBytes,
+		"fieldLabel": func(k string) string {
+			if l, ok := fieldLabels[k]; ok {
+				return l
+			}
+			return k
+		},
+	}
+	root := template.New("pages").Funcs(funcs)
+	files, err := fs.Glob(web.Templates(), "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := template.Must(root.Clone())
+	layout, err := fs.ReadFile(web.Templates(), "templates/layout.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(strings.TrimPrefix(f, "templates/"), ".html")
+		if name == "layout" {
+			continue
+		}
+		body, err := fs.ReadFile(web.Templates(), f)
+		if err != nil {
+			return nil, err
+		}
+		t := pages.New(name)
+		if _, err := t.Parse(string(layout)); err != nil {
+			return nil, fmt.Errorf("api: template layout: %w", err)
+		}
+		if _, err := t.Parse(string(body)); err != nil {
+			return nil, fmt.Errorf("api: template %s: %w", name, err)
+		}
+		// Each page is its own set: layout + content.
+		if _, err := t.New("_" + name).Parse(`{{template "layout" .}}`); err != nil {
+			return nil, err
+		}
+	}
+	return pages, nil
+}
+
+// pageData is what every page template receives.
+type pageData struct {
+	Title             string
+	User              *auth.Principal
+	CanUpload         bool
+	CSRF              string
+	Flash, Error      string
+	Fields            map[string]string
+	RequestID         string
+	Form              map[string]string
+	Next              string
+	Docs              []documents.Document
+	Doc               *documents.Document
+	Filtered          bool
+	Types             []documents.Choice
+	Urgencies         []documents.Choice
+	Confidentialities []documents.Choice
+	Statuses          []documents.Choice
+	MaxUpload         string
+}
+
+func (s *Server) page(c *fiber.Ctx, title string) *pageData {
+	d := &pageData{Title: title, Form: map[string]string{}, Types: documents.Types, Urgencies: documents.Urgencies,
+		Confidentialities: documents.Confidentialities, Statuses: documents.Statuses,
+		MaxUpload: humanBytes(s.cfg.MaxUploadBytes)}
+	if p, ok := c.Locals(localsPrincipal).(auth.Principal); ok {
+		d.User = &p
+		d.CanUpload = documents.CanCreate(p)
+		d.CSRF, _ = c.Locals(localsCSRF).(string)
+	}
+	return d
+}
+
+func (s *Server) render(c *fiber.Ctx, status int, name string, d *pageData) error {
+	t := s.pages.Lookup(name)
+	if t == nil {
+		return fmt.Errorf("api: no page %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", d); err != nil {
+		return fmt.Errorf("api: render %s: %w", name, err)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	c.Set("X-Frame-Options", "DENY")
+	return c.Status(status).Send(buf.Bytes())
+}
+
+func (s *Server) renderError(c *fiber.Ctx, p problem) error {
+	if p.Status == fiber.StatusUnauthorized && c.Method() == fiber.MethodGet {
+		return c.Redirect("/login", fiber.StatusSeeOther)
+	}
+	d := s.page(c, "Lỗi")
+	d.Error, d.Fields = p.Message, p.Fields
+	if p.Status >= 500 {
+		d.RequestID = p.RequestID
+	}
+	return s.render(c, p.Status, "error", d)
+}
+
+func staticHandler() fiber.Handler {
+	return filesystem.New(filesystem.Config{Root: http.FS(web.Static()), MaxAge: 3600})
+}
+
+func randomToken() string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (s *Server) home(c *fiber.Ctx) error {
+	if _, ok := c.Locals(localsPrincipal).(auth.Principal); ok {
+		return c.Redirect("/documents", fiber.StatusSeeOther)
+	}
+	return c.Redirect("/login", fiber.StatusSeeOther)
+}
+
+// safeNext keeps a post-login redirect on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/documents"
+	}
+	return next
+}
+
+func (s *Server) loginPage(c *fiber.Ctx) error {
+	d := s.page(c, "Đăng nhập")
+	d.User = nil
+	d.Next = safeNext(c.Query("next"))
+	d.CSRF = s.loginCSRF(c)
+	return s.render(c, fiber.StatusOK, "login", d)
+}
+
+// loginCSRF sets (or reuses) the double-submit cookie that protects the
+// login form itself.
+func (s *Server) loginCSRF(c *fiber.Ctx) string {
+	tok := c.Cookies(loginCSRFCookie)
+	if len(tok) < 20 {
+		tok = randomToken()
+	}
+	c.Cookie(&fiber.Cookie{Name: loginCSRFCookie, Value: tok, Path: "/login", HTTPOnly: true,
+		Secure: s.cookieSecure(c), SameSite: fiber.CookieSameSiteStrictMode, MaxAge: 3600})
+	return tok
+}
+
+func (s *Server) loginSubmit(c *fiber.Ctx) error {
+	d := s.page(c, "Đăng nhập")
+	d.User = nil
+	d.Next = safeNext(c.FormValue("next"))
+	d.Form["username"] = c.FormValue("username")
+	want := c.Cookies(loginCSRFCookie)
+	if !sameOrigin(c) || want == "" || !auth.TokensEqual(want, c.FormValue("_csrf")) {
+		d.CSRF = s.loginCSRF(c)
+		d.Error = "Phiên đăng nhập đã hết hạn; hãy đăng nhập lại"
+		return s.render(c, fiber.StatusForbidden, "login", d)
+	}
+	sess, err := s.auth.Login(c.UserContext(), c.FormValue("username"), c.FormValue("password"), c.IP(), auth.KindWeb)
+	if err != nil {
+		p := s.toProblem(err)
+		if p.Status >= 500 {
+			return err
+		}
+		if p.retryAfter > 0 {
+			c.Set(fiber.HeaderRetryAfter, fmt.Sprint(p.retryAfter))
+		}
+		d.CSRF = s.loginCSRF(c)
+		d.Error = p.Message
+		return s.render(c, p.Status, "login", d)
+	}
+	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: sess.Token, Path: "/", HTTPOnly: true,
+		Secure: s.cookieSecure(c), SameSite: fiber.CookieSameSiteLaxMode, Expires: sess.ExpiresAt})
+	c.ClearCookie(loginCSRFCookie)
+	return c.Redirect(d.Next, fiber.StatusSeeOther)
+}
+
+func (s *Server) logoutSubmit(c *fiber.Ctx) error {
+	if err := s.auth.Logout(c.UserContext(), c.Cookies(sessionCookie)); err != nil {
+		return err
+	}
+	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: "", Path: "/", HTTPOnly: true, Expires: time.Unix(0, 0), MaxAge: -1})
+	return c.Redirect("/login", fiber.StatusSeeOther)
+}
+
+func (s *Server) documentsPage(c *fiber.Ctx) error {
+	d := s.page(c, "Văn bản")
+	for _, k := range []string{"q", "type", "status", "from", "to"} {
+		d.Form[k] = c.Query(k)
+		d.Filtered = d.Filtered || d.Form[k] != ""
+	}
+	f, err := filterFrom(c)
+	if err == nil {
+		var page documents.Page
+		page, err = s.docs.List(c.UserContext(), principal(c), f)
+		d.Docs = page.Items
+		if page.NextCursor != "" {
+			q := c.Request().URI().QueryArgs()
+			q.Set("cursor", page.NextCursor)
+			d.Next = "/documents?" + q.String()
+		}
+	}
+	if err != nil {
+		p := s.toProblem(err)
+		if p.Status >= 500 {
+			return err
+		}
+		d.Error, d.Fields = p.Message, p.Fields
+		return s.render(c, p.Status, "documents", d)
+	}
+	return s.render(c, fiber.StatusOK, "documents", d)
+}
+
+func (s *Server) newDocumentPage(c *fiber.Ctx) error {
+	if !documents.CanCreate(principal(c)) {
+		return documents.ErrForbidden
+	}
+	d := s.page(c, "Tải lên văn bản")
+	d.Form["doc_date"] = time.Now().In(documents.VietnamTime).Format(time.DateOnly)
+	return s.render(c, fiber.StatusOK, "new", d)
+}
+
+// createDocumentSubmit handles the upload form. On a mistake the form comes
+// back with what was typed and a message per field.
+func (s *Server) createDocumentSubmit(c *fiber.Ctx) error {
+	doc, fields, err := s.receiveDocument(c, true)
+	if err == nil {
+		return c.Redirect(fmt.Sprintf("/documents/%d?created=1", doc.ID), fiber.StatusSeeOther)
+	}
+	p := s.toProblem(err)
+	if p.Status >= 500 || p.Status == fiber.StatusForbidden || p.Status == fiber.StatusUnauthorized {
+		return err
+	}
+	c.Context().SetConnectionClose()
+	d := s.page(c, "Tải lên văn bản")
+	d.Error, d.Fields = p.Message, p.Fields
+	for k, v := range fields {
+		d.Form[k] = v
+	}
+	return s.render(c, p.Status, "new", d)
+}
+
+func (s *Server) documentPage(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	doc, err := s.docs.Get(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	d := s.page(c, doc.Title)
+	d.Doc = &doc
+	if c.Query("created") == "1" {
+		d.Flash = "Đã tải lên văn bản."
+	}
+	return s.render(c, fiber.StatusOK, "document", d)
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }

@@ -1,0 +1,394 @@
+// Package auth holds users, their roles, passwords, login sessions and API
+// tokens, and the limit on failed logins.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Roles a user may hold.
+const (
+	RoleAdmin  = "admin"  // manages accounts
+	RoleClerk  = "clerk"  // văn thư: registers, seals and sends documents
+	RoleSigner = "signer" // lãnh đạo: signs documents
+	RoleStaff  = "staff"  // chuyên viên: drafts and handles documents
+)
+
+// AllRoles lists every role.
+var AllRoles = []string{RoleAdmin, RoleClerk, RoleSigner, RoleStaff}
+
+// Session kinds.
+const (
+	KindWeb = "web"
+	KindAPI = "api"
+)
+
+var (
+	// ErrBadCredentials covers an unknown user, a wrong password and a
+	// disabled account alike, so a login says nothing about which.
+	ErrBadCredentials = errors.New("auth: wrong username or password")
+	// ErrUnauthenticated is returned for a missing, expired or revoked token.
+	ErrUnauthenticated = errors.New("auth: not logged in")
+	// ErrUserNotFound is returned by the account commands.
+	ErrUserNotFound = errors.New("auth: user not found")
+	// ErrUserExists is returned when a username is taken.
+	ErrUserExists = errors.New("auth: username already exists")
+)
+
+// RateLimitedError is returned when too many logins failed recently.
+type RateLimitedError struct{ RetryAfter time.Duration }
+
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("auth: too many failed logins, retry in %s", e.RetryAfter.Round(time.Second))
+}
+
+// Principal is the authenticated user a request acts for.
+type Principal struct {
+	UserID   int64          `db:"id" json:"id"`
+	Username string         `db:"username" json:"username"`
+	FullName string         `db:"full_name" json:"full_name"`
+	Position string         `db:"position" json:"position"`
+	UnitID   int64          `db:"unit_id" json:"unit_id"`
+	UnitName string         `db:"unit_name" json:"unit_name"`
+	Roles    pq.StringArray `db:"roles" json:"roles"`
+}
+
+// Has reports whether p holds role.
+func (p Principal) Has(role string) bool { return slices.Contains(p.Roles, role) }
+
+// HasAny reports whether p holds one of roles.
+func (p Principal) HasAny(roles ...string) bool {
+	for _, r := range roles {
+		if p.Has(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// Limits on failed logins within Window.
+const (
+	Window          = 15 * time.Minute
+	MaxUserFailures = 5
+	MaxIPFailures   = 30
+	MinPasswordLen  = 10
+)
+
+// Service authenticates users.
+type Service struct {
+	db  *sqlx.DB
+	ttl time.Duration
+	now func() time.Time
+}
+
+// NewService returns a Service whose sessions last ttl.
+func NewService(db *sqlx.DB, ttl time.Duration) *Service {
+	return &Service{db: db, ttl: ttl, now: time.Now}
+}
+
+// Session is what a successful login returns. Token is shown once.
+type Session struct {
+	Token     string
+	CSRF      string
+	ExpiresAt time.Time
+	Principal Principal
+}
+
+// dummyHash is compared against when the user does not exist so that a
+// login takes as long whether or not the username is known.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("vanban-dummy-password"), bcrypt.DefaultCost)
+
+// Login checks a username and password and opens a session of kind.
+func (s *Service) Login(ctx context.Context, username, password, remoteIP, kind string) (Session, error) {
+	username = strings.ToLower(strings.TrimSpace(username))
+	if err := s.checkRate(ctx, username, remoteIP); err != nil {
+		return Session{}, err
+	}
+	var row struct {
+		ID       int64  `db:"id"`
+		Hash     string `db:"password_hash"`
+		Disabled bool   `db:"disabled"`
+	}
+	err := s.db.GetContext(ctx, &row, `SELECT id, password_hash, disabled FROM users WHERE username = $1`, username)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return Session{}, fmt.Errorf("auth: unable to fetch user: %w", err)
+	}
+	hash := dummyHash
+	if err == nil {
+		hash = []byte(row.Hash)
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil || row.Disabled {
+		if _, err := s.db.ExecContext(ctx, `INSERT INTO login_failures (username, remote_ip) VALUES ($1, $2)`, username, remoteIP); err != nil {
+			return Session{}, fmt.Errorf("auth: unable to record failed login: %w", err)
+		}
+		return Session{}, ErrBadCredentials
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM login_failures WHERE username = $1`, username); err != nil {
+		return Session{}, fmt.Errorf("auth: unable to clear failed logins: %w", err)
+	}
+	return s.open(ctx, row.ID, kind)
+}
+
+func (s *Service) checkRate(ctx context.Context, username, ip string) error {
+	var c struct {
+		User   int        `db:"user_failures"`
+		IP     int        `db:"ip_failures"`
+		Oldest *time.Time `db:"oldest"`
+	}
+	err := s.db.GetContext(ctx, &c, `
+		SELECT count(*) FILTER (WHERE username = $1) AS user_failures,
+		       count(*) FILTER (WHERE remote_ip = $2) AS ip_failures,
+		       min(failed_at) AS oldest
+		FROM login_failures
+		WHERE failed_at > now() - $3::interval AND (username = $1 OR remote_ip = $2)`,
+		username, ip, fmt.Sprintf("%d seconds", int(Window.Seconds())))
+	if err != nil {
+		return fmt.Errorf("auth: unable to count failed logins: %w", err)
+	}
+	if c.User >= MaxUserFailures || c.IP >= MaxIPFailures {
+		retry := Window
+		if c.Oldest != nil {
+			retry = time.Until(c.Oldest.Add(Window))
+		}
+		if retry < time.Second {
+			retry = time.Second
+		}
+		return &RateLimitedError{RetryAfter: retry}
+	}
+	return nil
+}
+
+func (s *Service) open(ctx context.Context, userID int64, kind string) (Session, error) {
+	token := "vb_" + randomString(32)
+	csrf := randomString(24)
+	expires := s.now().Add(s.ttl)
+	sum := sha256.Sum256([]byte(token))
+	if _, err := s.db.ExecContext(ctx, `
+		INSERT INTO sessions (token_hash, user_id, kind, csrf_token, expires_at)
+		VALUES ($1, $2, $3, $4, $5)`, sum[:], userID, kind, csrf, expires); err != nil {
+		return Session{}, fmt.Errorf("auth: unable to open session: %w", err)
+	}
+	p, err := s.principal(ctx, userID)
+	if err != nil {
+		return Session{}, err
+	}
+	return Session{Token: token, CSRF: csrf, ExpiresAt: expires, Principal: p}, nil
+}
+
+const principalQuery = `
+	SELECT u.id, u.username, u.full_name, u.position, u.unit_id, n.name AS unit_name, u.roles
+	FROM users u JOIN units n ON n.id = u.unit_id`
+
+func (s *Service) principal(ctx context.Context, userID int64) (Principal, error) {
+	var p Principal
+	if err := s.db.GetContext(ctx, &p, principalQuery+` WHERE u.id = $1`, userID); err != nil {
+		return p, fmt.Errorf("auth: unable to fetch user: %w", err)
+	}
+	return p, nil
+}
+
+// Authenticate returns the principal, the CSRF token and the kind of the
+// session that token opens.
+func (s *Service) Authenticate(ctx context.Context, token string) (Principal, string, string, error) {
+	if !strings.HasPrefix(token, "vb_") || len(token) > 100 {
+		return Principal{}, "", "", ErrUnauthenticated
+	}
+	sum := sha256.Sum256([]byte(token))
+	var row struct {
+		Principal
+		CSRF string `db:"csrf_token"`
+		Kind string `db:"kind"`
+	}
+	err := s.db.GetContext(ctx, &row, `
+		SELECT u.id, u.username, u.full_name, u.position, u.unit_id, n.name AS unit_name, u.roles,
+		       s.csrf_token, s.kind
+		FROM sessions s JOIN users u ON u.id = s.user_id JOIN units n ON n.id = u.unit_id
+		WHERE s.token_hash = $1 AND s.expires_at > now() AND NOT u.disabled`, sum[:])
+	if errors.Is(err, sql.ErrNoRows) {
+		return Principal{}, "", "", ErrUnauthenticated
+	}
+	if err != nil {
+		return Principal{}, "", "", fmt.Errorf("auth: unable to check session: %w", err)
+	}
+	return row.Principal, row.CSRF, row.Kind, nil
+}
+
+// Logout closes the session opened by token.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	sum := sha256.Sum256([]byte(token))
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, sum[:]); err != nil {
+		return fmt.Errorf("auth: unable to close session: %w", err)
+	}
+	return nil
+}
+
+// SweepExpired deletes expired sessions and old failed-login records.
+func (s *Service) SweepExpired(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < now()`); err != nil {
+		return fmt.Errorf("auth: unable to sweep sessions: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM login_failures WHERE failed_at < now() - interval '1 day'`); err != nil {
+		return fmt.Errorf("auth: unable to sweep failed logins: %w", err)
+	}
+	return nil
+}
+
+// TokensEqual compares a submitted secret (CSRF or metrics token) with the expected one in constant time.
+func TokensEqual(want, got string) bool {
+	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on Linux
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// NewUser describes an account to create.
+type NewUser struct {
+	Username string
+	FullName string
+	Position string
+	Email    string
+	UnitID   int64
+	Roles    []string
+	Password string
+}
+
+var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,62}$`)
+
+// CheckNewUser returns a message per invalid field (empty when valid).
+func CheckNewUser(u NewUser) map[string]string {
+	bad := map[string]string{}
+	if !usernameRE.MatchString(u.Username) {
+		bad["username"] = "2–63 ký tự: chữ thường không dấu, số, dấu chấm, gạch ngang hoặc gạch dưới"
+	}
+	if strings.TrimSpace(u.FullName) == "" {
+		bad["full_name"] = "cần họ và tên"
+	}
+	if u.UnitID <= 0 {
+		bad["unit"] = "cần đơn vị"
+	}
+	if len(u.Roles) == 0 {
+		bad["roles"] = "cần ít nhất một vai trò"
+	}
+	for _, r := range u.Roles {
+		if !slices.Contains(AllRoles, r) {
+			bad["roles"] = "vai trò không hợp lệ: " + r + " (admin, clerk, signer, staff)"
+		}
+	}
+	if msg := CheckPassword(u.Password); msg != "" {
+		bad["password"] = msg
+	}
+	return bad
+}
+
+// CheckPassword returns why a password is too weak, or "".
+func CheckPassword(pw string) string {
+	if len([]rune(pw)) < MinPasswordLen {
+		return fmt.Sprintf("mật khẩu cần ít nhất %d ký tự", MinPasswordLen)
+	}
+	if len(pw) > 72 {
+		return "mật khẩu dài tối đa 72 byte"
+	}
+	return ""
+}
+
+// CreateUser adds an account. The caller validates with CheckNewUser.
+func (s *Service) CreateUser(ctx context.Context, u NewUser) (int64, error) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(u.Password), bcrypt.DefaultCost)
+	if err != nil {
+		return 0, fmt.Errorf("auth: unable to hash password: %w", err)
+	}
+	var id int64
+	err = s.db.GetContext(ctx, &id, `
+		INSERT INTO users (username, full_name, position, email, unit_id, roles, password_hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		RETURNING id`, u.Username, u.FullName, u.Position, u.Email, u.UnitID, pq.StringArray(u.Roles), string(hash))
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
+		return 0, ErrUserExists
+	}
+	if err != nil {
+		return 0, fmt.Errorf("auth: unable to create user: %w", err)
+	}
+	return id, nil
+}
+
+// SetPassword replaces a user's password and closes their sessions.
+func (s *Service) SetPassword(ctx context.Context, username, password string) error {
+	if msg := CheckPassword(password); msg != "" {
+		return errors.New(msg)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return fmt.Errorf("auth: unable to hash password: %w", err)
+	}
+	return s.updateUser(ctx, username, `UPDATE users SET password_hash = $2, updated_at = now() WHERE username = $1 RETURNING id`, string(hash))
+}
+
+// SetDisabled disables or enables an account; disabling closes its sessions.
+func (s *Service) SetDisabled(ctx context.Context, username string, disabled bool) error {
+	return s.updateUser(ctx, username, `UPDATE users SET disabled = $2, updated_at = now() WHERE username = $1 RETURNING id`, disabled)
+}
+
+func (s *Service) updateUser(ctx context.Context, username, query string, arg any) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("auth: unable to begin: %w", err)
+	}
+	defer tx.Rollback()
+	var id int64
+	err = tx.GetContext(ctx, &id, query, username, arg)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrUserNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("auth: unable to update user: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, id); err != nil {
+		return fmt.Errorf("auth: unable to close sessions: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("auth: unable to commit: %w", err)
+	}
+	return nil
+}
+
+// UserRow is an account as listed by the user command.
+type UserRow struct {
+	Username string         `db:"username"`
+	FullName string         `db:"full_name"`
+	UnitName string         `db:"unit_name"`
+	Roles    pq.StringArray `db:"roles"`
+	Disabled bool           `db:"disabled"`
+}
+
+// ListUsers returns every account in username order.
+func (s *Service) ListUsers(ctx context.Context) ([]UserRow, error) {
+	var rows []UserRow
+	err := s.db.SelectContext(ctx, &rows, `
+		SELECT u.username, u.full_name, n.name AS unit_name, u.roles, u.disabled
+		FROM users u JOIN units n ON n.id = u.unit_id ORDER BY u.username`)
+	if err != nil {
+		return nil, fmt.Errorf("auth: unable to list users: %w", err)
+	}
+	return rows, nil
+}

@@ -1,0 +1,376 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hcm-edu/vanban/api"
+	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/config"
+	"github.com/hcm-edu/vanban/database"
+	"github.com/hcm-edu/vanban/demo"
+	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/storage"
+	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+func run(args []string) error {
+	if len(args) == 0 {
+		args = []string{"help"}
+	}
+	cmd, rest := args[0], args[1:]
+	if cmd == "help" || cmd == "-h" || cmd == "--help" {
+		fmt.Print(usage)
+		config.Usage(os.Stdout)
+		return nil
+	}
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch cmd {
+	case "config":
+		cfg.Print(os.Stdout)
+		return nil
+	case "migrate":
+		db, err := database.Open(ctx, cfg.DatabaseURL, 2)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return migrate(ctx, db, log)
+	case "serve":
+		return serve(ctx, cfg, log, rest)
+	case "seed-demo":
+		return seedDemo(ctx, cfg, rest)
+	case "user":
+		return userCmd(ctx, cfg, rest)
+	}
+	return fmt.Errorf("unknown command %q; see `vanban help`", cmd)
+}
+
+func newLogger(cfg *config.Config) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+func migrate(ctx context.Context, db *sqlx.DB, log *slog.Logger) error {
+	applied, err := database.Migrate(ctx, db)
+	if err != nil {
+		return err
+	}
+	log.Info("database schema up to date", "version", database.Latest(), "applied", len(applied))
+	return nil
+}
+
+// openAll connects to PostgreSQL (checking the schema) and the store.
+func openAll(ctx context.Context, cfg *config.Config) (*sqlx.DB, storage.Blobs, error) {
+	db, err := database.Open(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := database.CheckSchema(ctx, db); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	blobs, err := openStore(ctx, cfg)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, blobs, nil
+}
+
+func openStore(ctx context.Context, cfg *config.Config) (storage.Blobs, error) {
+	if cfg.UseS3() {
+		return storage.NewS3(ctx, storage.S3Options{
+			Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, AccessKey: cfg.S3AccessKey,
+			SecretKey: cfg.S3SecretKey, Region: cfg.S3Region, UseSSL: cfg.S3UseSSL,
+		})
+	}
+	return storage.NewLocal(filepath.Join(cfg.DataDir, "objects"))
+}
+
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	doMigrate := fs.Bool("migrate", false, "apply pending migrations before serving")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *doMigrate {
+		db, err := database.Open(ctx, cfg.DatabaseURL, 2)
+		if err != nil {
+			return err
+		}
+		err = migrate(ctx, db, log)
+		db.Close()
+		if err != nil {
+			return err
+		}
+	}
+	db, blobs, err := openAll(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	authSvc := auth.NewService(db, cfg.SessionTTL)
+	spool := filepath.Join(cfg.DataDir, "spool")
+	docs, err := documents.NewService(db, blobs, spool, cfg.MaxUploadBytes)
+	if err != nil {
+		return err
+	}
+	srv, err := api.New(api.Deps{Config: cfg, DB: db, Blobs: blobs, Auth: authSvc, Units: org.NewStore(db),
+		Docs: docs, Log: log, Registry: reg})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("unable to listen on %s: %v", cfg.ListenAddr, err)
+	}
+	go housekeeping(ctx, log, authSvc, spool)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.App().Listener(ln) }()
+	store := "local disk " + filepath.Join(cfg.DataDir, "objects")
+	if cfg.UseS3() {
+		store = "S3 " + cfg.S3Endpoint + "/" + cfg.S3Bucket
+	}
+	log.Info("vanban listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "store", store)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests under way")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+// housekeeping sweeps expired sessions and abandoned spool files.
+func housekeeping(ctx context.Context, log *slog.Logger, a *auth.Service, spool string) {
+	t := time.NewTicker(15 * time.Minute)
+	defer t.Stop()
+	for {
+		if err := a.SweepExpired(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("housekeeping: sessions", "error", err)
+		}
+		entries, _ := os.ReadDir(spool)
+		for _, e := range entries {
+			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > 24*time.Hour {
+				os.Remove(filepath.Join(spool, e.Name()))
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func seedDemo(ctx context.Context, cfg *config.Config, args []string) error {
+	fs := flag.NewFlagSet("seed-demo", flag.ContinueOnError)
+	schools := fs.Int("schools", 0, "also create N synthetic schools for load tests")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := database.Open(ctx, cfg.DatabaseURL, 4)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := database.CheckSchema(ctx, db); err != nil {
+		return err
+	}
+	password, generated := cfg.DemoPassword, false
+	if password == "" {
+		password, generated = randomPassword(), true
+	}
+	if msg := auth.CheckPassword(password); msg != "" {
+		return fmt.Errorf("DEMO_PASSWORD: %s", msg)
+	}
+	res, err := demo.Seed(ctx, org.NewStore(db), auth.NewService(db, cfg.SessionTTL), password, *schools)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Demo organisation ready: %d units, %d schools.\n", res.Units, res.Schools)
+	url := cfg.PublicURL
+	if url == "" {
+		url = "http://" + cfg.ListenAddr
+	}
+	fmt.Printf("\n  Open %s and log in as one of:\n\n", url)
+	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+	for _, u := range res.Users {
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\n", u.Username, u.Role, u.FullName, u.Unit)
+	}
+	tw.Flush()
+	if generated {
+		fmt.Printf("\n  Password (generated; set DEMO_PASSWORD to choose one): %s\n", password)
+	} else {
+		fmt.Println("\n  Password: the value of DEMO_PASSWORD")
+	}
+	fmt.Println("  Accounts that already existed keep the password they had.")
+	return nil
+}
+
+func randomPassword() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func userCmd(ctx context.Context, cfg *config.Config, args []string) error {
+	const help = `usage:
+  vanban user add --username U --name "Họ tên" --unit CODE --roles clerk[,signer,...] [--position P] [--email E]
+                  (the password is read from standard input, or generated and printed)
+  vanban user disable USERNAME | enable USERNAME
+  vanban user passwd USERNAME      (new password from standard input, or generated and printed)
+  vanban user list`
+	if len(args) == 0 {
+		return errors.New(help)
+	}
+	db, err := database.Open(ctx, cfg.DatabaseURL, 2)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := database.CheckSchema(ctx, db); err != nil {
+		return err
+	}
+	a := auth.NewService(db, cfg.SessionTTL)
+	switch args[0] {
+	case "add":
+		fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+		username := fs.String("username", "", "login name")
+		name := fs.String("name", "", "full name")
+		unit := fs.String("unit", "", "identifier code of the unit, e.g. 000.00.24.H29")
+		roles := fs.String("roles", "", "comma-separated: admin, clerk, signer, staff")
+		position := fs.String("position", "", "position (chức vụ)")
+		email := fs.String("email", "", "official e-mail")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		u, err := org.NewStore(db).GetByCode(ctx, *unit)
+		if errors.Is(err, org.ErrNotFound) {
+			return fmt.Errorf("no unit with code %q (see GET /api/v1/units)", *unit)
+		}
+		if err != nil {
+			return err
+		}
+		pw, generated, err := readPassword()
+		if err != nil {
+			return err
+		}
+		nu := auth.NewUser{Username: strings.ToLower(*username), FullName: *name, Position: *position, Email: *email,
+			UnitID: u.ID, Roles: splitRoles(*roles), Password: pw}
+		if bad := auth.CheckNewUser(nu); len(bad) > 0 {
+			var msgs []string
+			for k, v := range bad {
+				msgs = append(msgs, k+": "+v)
+			}
+			return errors.New(strings.Join(msgs, "; "))
+		}
+		if _, err := a.CreateUser(ctx, nu); err != nil {
+			return err
+		}
+		fmt.Printf("created user %s in %s\n", nu.Username, u.Name)
+		if generated {
+			fmt.Printf("password: %s\n", pw)
+		}
+		return nil
+	case "disable", "enable":
+		if len(args) != 2 {
+			return errors.New(help)
+		}
+		if err := a.SetDisabled(ctx, args[1], args[0] == "disable"); err != nil {
+			return err
+		}
+		fmt.Printf("user %s %sd\n", args[1], args[0])
+		return nil
+	case "passwd":
+		if len(args) != 2 {
+			return errors.New(help)
+		}
+		pw, generated, err := readPassword()
+		if err != nil {
+			return err
+		}
+		if err := a.SetPassword(ctx, args[1], pw); err != nil {
+			return err
+		}
+		fmt.Printf("password of %s changed; their sessions are closed\n", args[1])
+		if generated {
+			fmt.Printf("password: %s\n", pw)
+		}
+		return nil
+	case "list":
+		rows, err := a.ListUsers(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "USERNAME\tNAME\tUNIT\tROLES\tSTATE")
+		for _, r := range rows {
+			state := "active"
+			if r.Disabled {
+				state = "disabled"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Username, r.FullName, r.UnitName, strings.Join(r.Roles, ","), state)
+		}
+		return tw.Flush()
+	}
+	return errors.New(help)
+}
+
+func splitRoles(s string) []string {
+	var out []string
+	for _, r := range strings.Split(s, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// readPassword reads a password from standard input when it is not a
+// terminal, or generates one.
+func readPassword() (string, bool, error) {
+	if st, err := os.Stdin.Stat(); err == nil && st.Mode()&os.ModeCharDevice == 0 {
+		b, err := io.ReadAll(io.LimitReader(os.Stdin, 1024))
+		if err != nil {
+			return "", false, err
+		}
+		if pw := strings.TrimRight(string(b), "\r\n"); pw != "" {
+			return pw, false, nil
+		}
+	}
+	return randomPassword(), true, nil
+}

@@ -1,0 +1,28 @@
+// Command vanban runs the official-document service and its administration
+// sub-commands.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `vanban: official documents of the HCMC Department of Education and Training
+
+Usage:
+  vanban serve [--migrate]        run the HTTP server
+  vanban migrate                  apply pending database migrations
+  vanban seed-demo [--schools N]  create the demo organisation and users (idempotent)
+  vanban user add|disable|enable|passwd|list ...   manage accounts
+  vanban config                   print the effective configuration, secrets masked
+  vanban help                     this text
+
+Configuration comes from environment variables:
+`
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "vanban:", err)
+		os.Exit(1)
+	}
+}

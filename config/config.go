@@ -1,0 +1,281 @@
+// Package config reads the service's configuration from environment
+// variables, declared in one table with defaults, validation and secrecy.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the effective configuration.
+type Config struct {
+	DatabaseURL      string
+	DatabaseMaxConns int
+	ListenAddr       string
+	PublicURL        string
+	DataDir          string
+	S3Endpoint       string
+	S3Bucket         string
+	S3AccessKey      string
+	S3SecretKey      string
+	S3UseSSL         bool
+	S3Region         string
+	MaxUploadBytes   int64
+	PresignExpiry    time.Duration
+	SessionTTL       time.Duration
+	CookieSecure     string // auto, true or false
+	TrustProxy       bool
+	LogLevel         string
+	LogFormat        string
+	MetricsToken     string
+	DemoPassword     string
+}
+
+// UseS3 reports whether documents go to S3 rather than the local disk.
+func (c *Config) UseS3() bool { return c.S3Endpoint != "" }
+
+type option struct {
+	name    string
+	def     string
+	secret  bool
+	help    string
+	set     func(c *Config, v string) error
+	current func(c *Config) string
+}
+
+func str(p func(*Config) *string) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error { *p(c) = v; return nil },
+		func(c *Config) string { return *p(c) }
+}
+
+var options = []option{
+	dbURLOption(),
+	intOption("DATABASE_MAX_CONNS", "20", "largest number of open PostgreSQL connections", 1, 1000,
+		func(c *Config) *int { return &c.DatabaseMaxConns }),
+	{name: "LISTEN_ADDR", def: "127.0.0.1:8080", help: "address the HTTP server listens on",
+		set: func(c *Config, v string) error {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return fmt.Errorf("must be host:port, such as 127.0.0.1:8080 or :8080")
+			}
+			c.ListenAddr = v
+			return nil
+		}, current: func(c *Config) string { return c.ListenAddr }},
+	{name: "PUBLIC_URL", def: "", help: "URL users reach the service at (printed, used in links)",
+		set: func(c *Config, v string) error {
+			if v != "" {
+				u, err := url.Parse(v)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					return fmt.Errorf("must be an http or https URL, such as https://vanban.example.vn")
+				}
+			}
+			c.PublicURL = strings.TrimRight(v, "/")
+			return nil
+		}, current: func(c *Config) string { return c.PublicURL }},
+	strOption("DATA_DIR", "./var/data", false, "folder of the local document store (when S3_ENDPOINT is unset)",
+		func(c *Config) *string { return &c.DataDir }),
+	{name: "S3_ENDPOINT", def: "", help: "host:port of an S3-compatible store; setting it selects S3",
+		set: func(c *Config, v string) error {
+			if strings.Contains(v, "://") {
+				return fmt.Errorf("give host:port without a scheme, and S3_USE_SSL=true for https")
+			}
+			c.S3Endpoint = v
+			return nil
+		}, current: func(c *Config) string { return c.S3Endpoint }},
+	strOption("S3_BUCKET", "vanban", false, "bucket for documents (created at start if missing)",
+		func(c *Config) *string { return &c.S3Bucket }),
+	strOption("S3_ACCESS_KEY", "", true, "S3 access key", func(c *Config) *string { return &c.S3AccessKey }),
+	strOption("S3_SECRET_KEY", "", true, "S3 secret key", func(c *Config) *string { return &c.S3SecretKey }),
+	boolOption("S3_USE_SSL", "false", "use https to reach S3", func(c *Config) *bool { return &c.S3UseSSL }),
+	strOption("S3_REGION", "us-east-1", false, "S3 region", func(c *Config) *string { return &c.S3Region }),
+	{name: "MAX_UPLOAD_BYTES", def: "268435456", help: "largest document accepted, in bytes (256 MiB)",
+		set: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1024 {
+				return fmt.Errorf("must be a number of bytes of at least 1024")
+			}
+			c.MaxUploadBytes = n
+			return nil
+		}, current: func(c *Config) string { return strconv.FormatInt(c.MaxUploadBytes, 10) }},
+	durationOption("PRESIGN_EXPIRY", "5m", "lifetime of presigned download URLs", time.Second, 7*24*time.Hour,
+		func(c *Config) *time.Duration { return &c.PresignExpiry }),
+	durationOption("SESSION_TTL", "12h", "lifetime of a login session or API token", time.Minute, 30*24*time.Hour,
+		func(c *Config) *time.Duration { return &c.SessionTTL }),
+	{name: "COOKIE_SECURE", def: "auto", help: "Secure flag on cookies: auto (https or localhost), true or false",
+		set: func(c *Config, v string) error {
+			switch v {
+			case "auto", "true", "false":
+				c.CookieSecure = v
+				return nil
+			}
+			return fmt.Errorf("must be auto, true or false")
+		}, current: func(c *Config) string { return c.CookieSecure }},
+	boolOption("TRUST_PROXY", "false", "trust X-Forwarded-For/Proto from a reverse proxy", func(c *Config) *bool { return &c.TrustProxy }),
+	enumOption("LOG_LEVEL", "info", []string{"debug", "info", "warn", "error"}, "log level", func(c *Config) *string { return &c.LogLevel }),
+	enumOption("LOG_FORMAT", "text", []string{"text", "json"}, "log format", func(c *Config) *string { return &c.LogFormat }),
+	strOption("METRICS_TOKEN", "", true, "if set, GET /metrics requires this bearer token", func(c *Config) *string { return &c.MetricsToken }),
+	strOption("DEMO_PASSWORD", "", true, "password of the demo users made by seed-demo (generated when unset)", func(c *Config) *string { return &c.DemoPassword }),
+}
+
+func dbURLOption() option {
+	return option{name: "DATABASE_URL", def: "", secret: true, help: "PostgreSQL URL, such as postgres://user:pass@host:5432/vanban?sslmode=disable",
+		set: func(c *Config, v string) error {
+			if v == "" {
+				return fmt.Errorf("is required (make run sets it for the private cluster)")
+			}
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+				return fmt.Errorf("must be a postgres:// URL")
+			}
+			c.DatabaseURL = v
+			return nil
+		}, current: func(c *Config) string { return c.DatabaseURL }}
+}
+
+func strOption(name, def string, secret bool, help string, p func(*Config) *string) option {
+	set, cur := str(p)
+	return option{name: name, def: def, secret: secret, help: help, set: set, current: cur}
+}
+
+func enumOption(name, def string, allowed []string, help string, p func(*Config) *string) option {
+	return option{name: name, def: def, help: help + " (" + strings.Join(allowed, ", ") + ")",
+		set: func(c *Config, v string) error {
+			for _, a := range allowed {
+				if v == a {
+					*p(c) = v
+					return nil
+				}
+			}
+			return fmt.Errorf("must be one of %s", strings.Join(allowed, ", "))
+		}, current: func(c *Config) string { return *p(c) }}
+}
+
+func boolOption(name, def, help string, p func(*Config) *bool) option {
+	return option{name: name, def: def, help: help,
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("must be true or false")
+			}
+			*p(c) = b
+			return nil
+		}, current: func(c *Config) string { return strconv.FormatBool(*p(c)) }}
+}
+
+func intOption(name, def, help string, lo, hi int, p func(*Config) *int) option {
+	return option{name: name, def: def, help: help,
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < lo || n > hi {
+				return fmt.Errorf("must be a whole number from %d to %d", lo, hi)
+			}
+			*p(c) = n
+			return nil
+		}, current: func(c *Config) string { return strconv.Itoa(*p(c)) }}
+}
+
+func durationOption(name, def, help string, lo, hi time.Duration, p func(*Config) *time.Duration) option {
+	return option{name: name, def: def, help: help,
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < lo || d > hi {
+				return fmt.Errorf("must be a duration from %s to %s, such as 5m or 12h", lo, hi)
+			}
+			*p(c) = d
+			return nil
+		}, current: func(c *Config) string { return p(c).String() }}
+}
+
+// Load reads every option from getenv (os.Getenv in production). A secret
+// option NAME may instead be read from the file named by NAME_FILE. All
+// problems are reported together.
+func Load(getenv func(string) string) (*Config, error) {
+	c := &Config{}
+	var errs []error
+	for _, o := range options {
+		v, err := lookup(getenv, o)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if v == "" {
+			v = o.def
+		}
+		if err := o.set(c, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s %v", o.name, err))
+		}
+	}
+	if c.UseS3() && (c.S3AccessKey == "" || c.S3SecretKey == "") {
+		errs = append(errs, errors.New("S3_ACCESS_KEY and S3_SECRET_KEY are required when S3_ENDPOINT is set"))
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("config: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+func lookup(getenv func(string) string, o option) (string, error) {
+	v := getenv(o.name)
+	if !o.secret {
+		return v, nil
+	}
+	file := getenv(o.name + "_FILE")
+	if file == "" {
+		return v, nil
+	}
+	if v != "" {
+		return "", fmt.Errorf("%s and %s_FILE are both set; set only one", o.name, o.name)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("%s_FILE: unable to read %s: %v", o.name, file, err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// Print writes the effective configuration with secrets masked.
+func (c *Config) Print(w io.Writer) {
+	for _, o := range options {
+		v := o.current(c)
+		switch {
+		case o.name == "DATABASE_URL":
+			v = maskURL(v)
+		case o.secret && v != "":
+			v = "********"
+		}
+		fmt.Fprintf(w, "%s=%s\n", o.name, v)
+	}
+}
+
+// Usage writes one line per option: name, default and meaning.
+func Usage(w io.Writer) {
+	for _, o := range options {
+		secret := ""
+		if o.secret {
+			secret = " (secret; or " + o.name + "_FILE)"
+		}
+		fmt.Fprintf(w, "  %-20s default %q: %s%s\n", o.name, o.def, o.help, secret)
+	}
+}
+
+func maskURL(v string) string {
+	u, err := url.Parse(v)
+	if err != nil {
+		return "********"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}

@@ -1,0 +1,590 @@
+// Package documents keeps official documents: a record per document and its
+// immutable versions, whose bytes live in the blob store. Every operation
+// takes the acting user and shows only what that user's unit may see.
+package documents
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/storage"
+	"github.com/jmoiron/sqlx"
+	"golang.org/x/text/unicode/norm"
+)
+
+var (
+	// ErrNotFound is returned for a document the user may not see as well as
+	// for one that does not exist, so existence does not leak.
+	ErrNotFound = errors.New("documents: not found")
+	// ErrForbidden is returned when the user's role does not allow the action
+	// on something they can see.
+	ErrForbidden = errors.New("documents: not allowed")
+	// ErrTooLarge is returned when a file is over the configured limit.
+	ErrTooLarge = errors.New("documents: file too large")
+	// ErrNotPDF is returned when the bytes are not a PDF at all.
+	ErrNotPDF = errors.New("documents: not a PDF file")
+	// ErrBadPDF is returned for a PDF that is truncated or does not parse.
+	ErrBadPDF = errors.New("documents: damaged or truncated PDF")
+	// ErrEncryptedPDF is returned for a password-protected PDF.
+	ErrEncryptedPDF = errors.New("documents: encrypted PDF")
+	// ErrIncomplete is returned when the upload stopped before its end.
+	ErrIncomplete = errors.New("documents: upload incomplete")
+	// ErrNoPresign is returned when the store cannot hand out URLs.
+	ErrNoPresign = errors.New("documents: the store does not offer presigned URLs")
+)
+
+// ValidationError lists the fields that are missing or malformed, each with
+// a message in Vietnamese saying what to fix.
+type ValidationError struct{ Fields map[string]string }
+
+func (e *ValidationError) Error() string {
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	return "documents: invalid fields: " + strings.Join(keys, ", ")
+}
+
+// Document is an official document record.
+type Document struct {
+	ID              int64     `db:"id" json:"id"`
+	UnitID          int64     `db:"unit_id" json:"unit_id"`
+	UnitName        string    `db:"unit_name" json:"unit_name"`
+	DocType         string    `db:"doc_type" json:"doc_type"`
+	Number          *int      `db:"number" json:"number,omitempty"`
+	Symbol          *string   `db:"symbol" json:"symbol,omitempty"`
+	NumberSymbol    *string   `db:"number_symbol" json:"number_symbol,omitempty"`
+	Title           string    `db:"title" json:"title"`
+	DocDate         time.Time `db:"doc_date" json:"-"`
+	Urgency         string    `db:"urgency" json:"urgency"`
+	Confidentiality string    `db:"confidentiality" json:"confidentiality"`
+	Status          string    `db:"status" json:"status"`
+	SignerName      string    `db:"signer_name" json:"signer_name"`
+	CreatedBy       int64     `db:"created_by" json:"created_by"`
+	CreatorName     string    `db:"creator_name" json:"creator_name"`
+	CreatedAt       time.Time `db:"created_at" json:"created_at"`
+	Versions        []Version `db:"-" json:"versions,omitempty"`
+}
+
+// Date returns the document's date as YYYY-MM-DD.
+func (d Document) Date() string { return d.DocDate.Format(time.DateOnly) }
+
+// Version is an immutable version of a document's file.
+type Version struct {
+	ID          int64     `db:"id" json:"-"`
+	DocumentID  int64     `db:"document_id" json:"document_id"`
+	No          int       `db:"version_no" json:"version"`
+	ObjectKey   string    `db:"object_key" json:"-"`
+	SHA256      string    `db:"sha256" json:"sha256"`
+	Size        int64     `db:"size_bytes" json:"size"`
+	MediaType   string    `db:"media_type" json:"media_type"`
+	FileName    string    `db:"file_name" json:"file_name"`
+	Note        string    `db:"note" json:"note"`
+	CreatedBy   int64     `db:"created_by" json:"created_by"`
+	CreatorName string    `db:"creator_name" json:"creator_name"`
+	CreatedAt   time.Time `db:"created_at" json:"created_at"`
+}
+
+// Service stores and finds documents.
+type Service struct {
+	db       *sqlx.DB
+	blobs    storage.Blobs
+	spoolDir string
+	maxBytes int64
+}
+
+// NewService returns a Service. Uploads are spooled in spoolDir (to hash
+// and check them before they reach the store) and limited to maxBytes.
+func NewService(db *sqlx.DB, blobs storage.Blobs, spoolDir string, maxBytes int64) (*Service, error) {
+	if err := os.MkdirAll(spoolDir, 0o700); err != nil {
+		return nil, fmt.Errorf("documents: unable to create spool folder: %w", err)
+	}
+	return &Service{db: db, blobs: blobs, spoolDir: spoolDir, maxBytes: maxBytes}, nil
+}
+
+// MaxBytes is the largest file accepted.
+func (s *Service) MaxBytes() int64 { return s.maxBytes }
+
+// CanCreate reports whether p may upload documents; callers check it before
+// reading a request body.
+func CanCreate(p auth.Principal) bool {
+	return p.HasAny(auth.RoleClerk, auth.RoleSigner, auth.RoleStaff)
+}
+
+// Upload is a file received and spooled to a private temporary file.
+type Upload struct {
+	FileName string
+	Size     int64
+	SHA256   string
+	Pages    int
+	f        *os.File
+}
+
+// Close removes the spooled file.
+func (u *Upload) Close() error {
+	if u == nil || u.f == nil {
+		return nil
+	}
+	name := u.f.Name()
+	u.f.Close()
+	u.f = nil
+	return os.Remove(name)
+}
+
+// Spool reads a file from r into a temporary file, hashing it, enforcing the
+// size limit and checking that it is a whole PDF. On error nothing is kept.
+func (s *Service) Spool(ctx context.Context, r io.Reader, fileName string) (*Upload, error) {
+	name, err := CleanFileName(fileName)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(s.spoolDir, "upload-*")
+	if err != nil {
+		return nil, fmt.Errorf("documents: unable to create spool file: %w", err)
+	}
+	up := &Upload{FileName: name, f: f}
+	ok := false
+	defer func() {
+		if !ok {
+			up.Close()
+		}
+	}()
+	h := sha256.New()
+	buf := make([]byte, 256<<10)
+	n, err := io.CopyBuffer(io.MultiWriter(f, h), io.LimitReader(&ctxReader{ctx, r}, s.maxBytes+1), buf)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w: %v", ErrIncomplete, err)
+	}
+	if n > s.maxBytes {
+		return nil, ErrTooLarge
+	}
+	if n == 0 {
+		return nil, &ValidationError{Fields: map[string]string{"file": "tệp rỗng: hãy chọn tệp PDF của văn bản"}}
+	}
+	up.Size = n
+	up.SHA256 = hex.EncodeToString(h.Sum(nil))
+	if up.Pages, err = checkPDF(f, n); err != nil {
+		return nil, err
+	}
+	ok = true
+	return up, nil
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// CleanFileName keeps the last path element of a client's file name,
+// normalised to NFC (Vietnamese from macOS arrives decomposed), and refuses
+// control characters and names that are only dots.
+func CleanFileName(name string) (string, error) {
+	bad := func(msg string) (string, error) {
+		return "", &ValidationError{Fields: map[string]string{"file": msg}}
+	}
+	if !utf8.ValidString(name) {
+		return bad("tên tệp không phải UTF-8 hợp lệ")
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return bad("tên tệp chứa ký tự điều khiển; hãy đổi tên tệp")
+		}
+	}
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.TrimSpace(norm.NFC.String(name))
+	if strings.Trim(name, ".") == "" {
+		name = "van-ban.pdf"
+	}
+	if utf8.RuneCountInString(name) > 200 {
+		r := []rune(name)
+		name = string(r[:196]) + ".pdf"
+	}
+	if !strings.HasSuffix(strings.ToLower(name), ".pdf") {
+		name += ".pdf"
+	}
+	return name, nil
+}
+
+// Meta is the metadata of a new document as typed by a user.
+type Meta struct {
+	DocType         string
+	Title           string
+	DocDate         string // YYYY-MM-DD
+	Urgency         string
+	Confidentiality string
+	Number          string // optional, with Symbol, for a registered document
+	Symbol          string
+	SignerName      string
+}
+
+type parsedMeta struct {
+	Meta
+	date   time.Time
+	number *int
+	symbol *string
+	status string
+}
+
+var symbolRE = regexp.MustCompile(`^[\p{L}\p{N}&.]+(-[\p{L}\p{N}&.]+)+$`)
+
+// Validate checks m and returns a *ValidationError naming each bad field.
+func (m Meta) validate(now time.Time) (parsedMeta, error) {
+	p := parsedMeta{Meta: m, status: "draft"}
+	bad := map[string]string{}
+	p.DocType = strings.TrimSpace(m.DocType)
+	if _, ok := TypeName(p.DocType); !ok {
+		bad["doc_type"] = "loại văn bản không hợp lệ; chọn một loại trong danh sách (KH, CV, QĐ, ...)"
+	}
+	p.Title = strings.Join(strings.Fields(norm.NFC.String(m.Title)), " ")
+	switch n := utf8.RuneCountInString(p.Title); {
+	case n == 0:
+		bad["title"] = "cần trích yếu (tóm tắt nội dung văn bản)"
+	case n > 1000:
+		bad["title"] = "trích yếu dài tối đa 1000 ký tự"
+	}
+	d, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(m.DocDate), VietnamTime)
+	switch {
+	case strings.TrimSpace(m.DocDate) == "":
+		bad["doc_date"] = "cần ngày ban hành (YYYY-MM-DD)"
+	case err != nil:
+		bad["doc_date"] = "ngày không hợp lệ; dùng dạng YYYY-MM-DD, ví dụ 2021-01-22"
+	case d.Year() < 1945 || d.After(now.AddDate(1, 0, 0)):
+		bad["doc_date"] = "ngày nằm ngoài khoảng cho phép"
+	}
+	p.date = d
+	if p.Urgency = orDefault(m.Urgency, "thuong"); !validIn(p.Urgency, Urgencies) {
+		bad["urgency"] = "độ khẩn không hợp lệ (thuong, khan, thuong_khan, hoa_toc)"
+	}
+	if p.Confidentiality = orDefault(m.Confidentiality, "thuong"); !validIn(p.Confidentiality, Confidentialities) {
+		bad["confidentiality"] = "độ mật không hợp lệ (thuong, mat, toi_mat, tuyet_mat)"
+	} else if IsSecret(p.Confidentiality) {
+		bad["confidentiality"] = "văn bản mật (Mật, Tối mật, Tuyệt mật) không được lưu hay gửi qua hệ thống điện tử này; hãy xử lý theo quy trình văn bản giấy"
+	}
+	num, sym := strings.TrimSpace(m.Number), strings.TrimSpace(norm.NFC.String(m.Symbol))
+	switch {
+	case num == "" && sym == "":
+	case num == "":
+		bad["number"] = "cần số văn bản khi đã có ký hiệu"
+	case sym == "":
+		bad["symbol"] = "cần ký hiệu (ví dụ KH-SGDĐT) khi đã có số"
+	default:
+		n, err := strconv.Atoi(num)
+		if err != nil || n < 1 || n > 999999 {
+			bad["number"] = "số văn bản phải là số nguyên dương, ví dụ 206"
+		} else {
+			p.number = &n
+		}
+		if !symbolRE.MatchString(sym) || utf8.RuneCountInString(sym) > 60 {
+			bad["symbol"] = "ký hiệu không hợp lệ; dạng <loại>-<cơ quan>, ví dụ KH-SGDĐT hoặc SGDĐT-VP"
+		} else {
+			p.symbol = &sym
+		}
+		p.status = "registered"
+	}
+	p.SignerName = strings.TrimSpace(norm.NFC.String(m.SignerName))
+	if utf8.RuneCountInString(p.SignerName) > 200 {
+		bad["signer_name"] = "tên người ký dài tối đa 200 ký tự"
+	}
+	if len(bad) > 0 {
+		return p, &ValidationError{Fields: bad}
+	}
+	return p, nil
+}
+
+// CheckMeta validates metadata alone, so a form can be refused before its
+// file is read.
+func CheckMeta(m Meta) error {
+	_, err := m.validate(time.Now())
+	return err
+}
+
+func orDefault(v, def string) string {
+	if v = strings.TrimSpace(v); v == "" {
+		return def
+	}
+	return v
+}
+
+// Create stores the spooled file and records the document and its first
+// version. The row is committed only after the bytes are stored.
+func (s *Service) Create(ctx context.Context, p auth.Principal, m Meta, up *Upload) (Document, error) {
+	if !CanCreate(p) {
+		return Document{}, ErrForbidden
+	}
+	pm, err := m.validate(time.Now())
+	if err != nil {
+		return Document{}, err
+	}
+	if up == nil || up.f == nil {
+		return Document{}, &ValidationError{Fields: map[string]string{"file": "cần tệp PDF của văn bản"}}
+	}
+	key, err := storage.KeyFor(up.SHA256)
+	if err != nil {
+		return Document{}, err
+	}
+	if _, err := up.f.Seek(0, io.SeekStart); err != nil {
+		return Document{}, fmt.Errorf("documents: unable to rewind spool file: %w", err)
+	}
+	if err := s.blobs.Put(ctx, key, up.f, up.Size); err != nil {
+		return Document{}, fmt.Errorf("documents: unable to store file: %w", err)
+	}
+
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return Document{}, fmt.Errorf("documents: unable to begin: %w", err)
+	}
+	defer tx.Rollback()
+	var id int64
+	err = tx.GetContext(ctx, &id, `
+		INSERT INTO documents (unit_id, doc_type, number, symbol, title, doc_date, urgency,
+		                       confidentiality, status, signer_name, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		RETURNING id`,
+		p.UnitID, pm.DocType, pm.number, pm.symbol, pm.Title, pm.date.Format(time.DateOnly), pm.Urgency,
+		pm.Confidentiality, pm.status, pm.SignerName, p.UserID)
+	if err != nil {
+		return Document{}, fmt.Errorf("documents: unable to insert document: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO document_versions (document_id, version_no, object_key, sha256, size_bytes,
+		                               media_type, file_name, created_by)
+		VALUES ($1, 1, $2, $3, $4, 'application/pdf', $5, $6)`,
+		id, key, up.SHA256, up.Size, up.FileName, p.UserID)
+	if err != nil {
+		return Document{}, fmt.Errorf("documents: unable to insert version: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Document{}, fmt.Errorf("documents: unable to commit: %w", err)
+	}
+	return s.Get(ctx, p, id)
+}
+
+// visible is the SQL condition for documents the acting unit may see: the
+// ones it issued. (Routing adds the ones addressed to it.)
+const visible = `d.unit_id = :unit`
+
+const documentColumns = `
+	d.id, d.unit_id, n.name AS unit_name, d.doc_type, d.number, d.symbol, d.number_symbol,
+	d.title, d.doc_date, d.urgency, d.confidentiality, d.status, d.signer_name,
+	d.created_by, u.full_name AS creator_name, d.created_at`
+
+const documentFrom = `
+	FROM documents d JOIN units n ON n.id = d.unit_id JOIN users u ON u.id = d.created_by`
+
+// Get returns a document and its versions, newest first.
+func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Document, error) {
+	var d Document
+	q, args, err := sqlx.Named(`SELECT `+documentColumns+documentFrom+` WHERE d.id = :id AND `+visible,
+		map[string]any{"id": id, "unit": p.UnitID})
+	if err != nil {
+		return d, err
+	}
+	err = s.db.GetContext(ctx, &d, s.db.Rebind(q), args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, ErrNotFound
+	}
+	if err != nil {
+		return d, fmt.Errorf("documents: unable to fetch document: %w", err)
+	}
+	err = s.db.SelectContext(ctx, &d.Versions, `
+		SELECT v.id, v.document_id, v.version_no, v.object_key, v.sha256, v.size_bytes, v.media_type,
+		       v.file_name, v.note, v.created_by, u.full_name AS creator_name, v.created_at
+		FROM document_versions v JOIN users u ON u.id = v.created_by
+		WHERE v.document_id = $1 ORDER BY v.version_no DESC`, id)
+	if err != nil {
+		return d, fmt.Errorf("documents: unable to fetch versions: %w", err)
+	}
+	return d, nil
+}
+
+// Filter narrows List. Zero values mean no condition.
+type Filter struct {
+	UnitID   int64
+	DocType  string
+	Status   string
+	From, To string // YYYY-MM-DD, inclusive, on the document's date
+	Query    string // words of the trích yếu or the number and symbol, accents optional
+	Cursor   string // from the previous page's NextCursor
+	Limit    int
+}
+
+// Page is one page of a listing, newest first.
+type Page struct {
+	Items      []Document `json:"items"`
+	NextCursor string     `json:"next_cursor,omitempty"`
+}
+
+// List returns the documents p may see that match f.
+func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) (Page, error) {
+	args := map[string]any{"unit": p.UnitID}
+	where := []string{visible}
+	bad := map[string]string{}
+	if f.UnitID != 0 {
+		args["filter_unit"] = f.UnitID
+		where = append(where, "d.unit_id = :filter_unit")
+	}
+	if f.DocType != "" {
+		if _, ok := TypeName(f.DocType); !ok {
+			bad["doc_type"] = "loại văn bản không hợp lệ"
+		}
+		args["doc_type"] = f.DocType
+		where = append(where, "d.doc_type = :doc_type")
+	}
+	if f.Status != "" {
+		if !validIn(f.Status, Statuses) {
+			bad["status"] = "trạng thái không hợp lệ"
+		}
+		args["status"] = f.Status
+		where = append(where, "d.status = :status")
+	}
+	for _, r := range []struct{ name, val, op string }{{"from", f.From, ">="}, {"to", f.To, "<="}} {
+		if r.val == "" {
+			continue
+		}
+		if _, err := time.Parse(time.DateOnly, r.val); err != nil {
+			bad[r.name] = "ngày không hợp lệ; dùng dạng YYYY-MM-DD"
+			continue
+		}
+		args[r.name] = r.val
+		where = append(where, "d.doc_date "+r.op+" :"+r.name+"::date")
+	}
+	if tsq := searchQuery(f.Query); tsq != "" {
+		args["q"] = tsq
+		where = append(where, "d.search @@ to_tsquery('simple', :q)")
+	}
+	if f.Cursor != "" {
+		at, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			bad["cursor"] = "con trỏ trang không hợp lệ; hãy tải lại danh sách từ đầu"
+		} else {
+			args["c_at"], args["c_id"] = at, id
+			where = append(where, "(d.created_at, d.id) < (:c_at, :c_id)")
+		}
+	}
+	if len(bad) > 0 {
+		return Page{}, &ValidationError{Fields: bad}
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	args["limit"] = limit + 1
+	q, qargs, err := sqlx.Named(`SELECT `+documentColumns+documentFrom+
+		` WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY d.created_at DESC, d.id DESC LIMIT :limit`, args)
+	if err != nil {
+		return Page{}, err
+	}
+	page := Page{Items: []Document{}}
+	if err := s.db.SelectContext(ctx, &page.Items, s.db.Rebind(q), qargs...); err != nil {
+		return Page{}, fmt.Errorf("documents: unable to list documents: %w", err)
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		last := page.Items[limit-1]
+		page.NextCursor = encodeCursor(last.CreatedAt, last.ID)
+	}
+	return page, nil
+}
+
+// searchQuery turns what a user typed into a prefix tsquery over unaccented
+// words: "cai cach hanh ch" matches "cải cách hành chính".
+func searchQuery(q string) string {
+	words := strings.FieldsFunc(Fold(q), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+	})
+	if len(words) > 16 {
+		words = words[:16]
+	}
+	for i, w := range words {
+		words[i] = w + ":*"
+	}
+	return strings.Join(words, " & ")
+}
+
+// Fold removes Vietnamese diacritics and lowers case, as unaccent does.
+func Fold(s string) string { return strings.ToLower(stripMarks(s)) }
+
+func encodeCursor(at time.Time, id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(at.UTC().Format(time.RFC3339Nano) + "|" + strconv.FormatInt(id, 10)))
+}
+
+func decodeCursor(c string) (time.Time, int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	at, idStr, ok := strings.Cut(string(b), "|")
+	if !ok {
+		return time.Time{}, 0, errors.New("bad cursor")
+	}
+	t, err := time.Parse(time.RFC3339Nano, at)
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	id, err := strconv.ParseInt(idStr, 10, 64)
+	return t, id, err
+}
+
+// Version returns version no of a document p may see.
+func (s *Service) Version(ctx context.Context, p auth.Principal, id int64, no int) (Version, error) {
+	d, err := s.Get(ctx, p, id)
+	if err != nil {
+		return Version{}, err
+	}
+	for _, v := range d.Versions {
+		if v.No == no {
+			return v, nil
+		}
+	}
+	return Version{}, ErrNotFound
+}
+
+// Open reads length bytes from offset of a version (length < 0: to the end).
+func (s *Service) Open(ctx context.Context, v Version, offset, length int64) (io.ReadCloser, error) {
+	rc, err := s.blobs.Open(ctx, v.ObjectKey, offset, length)
+	if err != nil {
+		return nil, fmt.Errorf("documents: unable to open version %d of document %d: %w", v.No, v.DocumentID, err)
+	}
+	return rc, nil
+}
+
+// PresignURL returns a short-lived URL that downloads v straight from the
+// store, or ErrNoPresign.
+func (s *Service) PresignURL(ctx context.Context, v Version, expiry time.Duration) (string, error) {
+	ps, ok := s.blobs.(storage.Presigner)
+	if !ok {
+		return "", ErrNoPresign
+	}
+	u, err := ps.PresignGet(ctx, v.ObjectKey, expiry, ContentDisposition("attachment", v.FileName), v.MediaType)
+	if err != nil {
+		return "", fmt.Errorf("documents: unable to presign: %w", err)
+	}
+	return u, nil
+}
