@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hcm-edu/vanban/auth"
@@ -132,8 +133,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(p.retryAfter))
 	}
 	if c.Locals(localsUpload) != nil {
-		// The rest of an aborted upload is not worth reading.
-		c.Context().SetConnectionClose()
+		drainUpload(c)
 	}
 	if wantsHTML(c) {
 		return s.renderError(c, p)
@@ -152,3 +152,26 @@ func humanBytes(n int64) string {
 	}
 	return fmt.Sprintf("%d B", n)
 }
+
+// drainUpload reads and discards what is left of a refused upload, for a
+// bounded time, before the connection is closed. Closing a socket with
+// unread data makes the kernel reset it, and the client (browsers
+// included) would then see "connection reset" instead of the 4xx message
+// (the "lingering close" of nginx and Apache).
+func drainUpload(c *fiber.Ctx) {
+	c.Context().SetConnectionClose()
+	body := c.Context().RequestBodyStream()
+	if body == nil {
+		return
+	}
+	if conn := c.Context().Conn(); conn != nil {
+		conn.SetReadDeadline(time.Now().Add(drainTime))
+		defer conn.SetReadDeadline(time.Time{})
+	}
+	io.CopyN(io.Discard, body, drainBytes)
+}
+
+const (
+	drainTime  = 10 * time.Second
+	drainBytes = 4 << 30
+)

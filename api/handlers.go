@@ -3,10 +3,11 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"mime/multipart"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -158,10 +159,13 @@ func filterFrom(c *fiber.Ctx) (documents.Filter, error) {
 	}
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 200 {
-			bad["limit"] = "limit phải từ 1 đến 200"
+		if err != nil || n < 1 {
+			n = -1
 		}
 		f.Limit = n
+	}
+	for k, v := range f.Problems() {
+		bad[k] = v
 	}
 	if len(bad) > 0 {
 		return f, &documents.ValidationError{Fields: bad}
@@ -243,7 +247,7 @@ func (s *Server) receiveDocument(c *fiber.Ctx, checkCSRF bool) (doc documents.Do
 			break
 		}
 		if err != nil {
-			return doc, fields, fmt.Errorf("%w: %v", documents.ErrIncomplete, err)
+			return doc, fields, multipartError(err)
 		}
 		name := part.FormName()
 		if checkCSRF && i == 0 {
@@ -288,6 +292,16 @@ func (s *Server) receiveDocument(c *fiber.Ctx, checkCSRF bool) (doc documents.Do
 	}
 	doc, err = s.docs.Create(ctx, p, meta, up)
 	return doc, fields, err
+}
+
+// multipartError tells a body cut short (the client went away) from a
+// malformed one, which the client can fix.
+func multipartError(err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || isUnavailable(err) {
+		return fmt.Errorf("%w: %v", documents.ErrIncomplete, err)
+	}
+	return badRequest(fiber.StatusBadRequest, "bad_multipart",
+		"Biểu mẫu multipart/form-data không hợp lệ (tiêu đề phần hoặc tên tệp chứa ký tự không cho phép); hãy kiểm tra tên tệp và gửi lại")
 }
 
 func (s *Server) version(c *fiber.Ctx) (documents.Version, error) {

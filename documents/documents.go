@@ -440,55 +440,64 @@ type Page struct {
 	NextCursor string     `json:"next_cursor,omitempty"`
 }
 
+// Problems returns a message per malformed filter field.
+func (f Filter) Problems() map[string]string {
+	bad := map[string]string{}
+	if _, ok := TypeName(f.DocType); f.DocType != "" && !ok {
+		bad["type"] = "loại văn bản không hợp lệ"
+	}
+	if f.Status != "" && !validIn(f.Status, Statuses) {
+		bad["status"] = "trạng thái không hợp lệ"
+	}
+	for name, v := range map[string]string{"from": f.From, "to": f.To} {
+		if _, err := time.Parse(time.DateOnly, v); v != "" && err != nil {
+			bad[name] = "ngày không hợp lệ; dùng dạng YYYY-MM-DD"
+		}
+	}
+	if _, _, err := decodeCursor(f.Cursor); f.Cursor != "" && err != nil {
+		bad["cursor"] = "con trỏ trang không hợp lệ; hãy tải lại danh sách từ đầu"
+	}
+	if f.Limit < 0 || f.Limit > 200 {
+		bad["limit"] = "limit phải từ 1 đến 200"
+	}
+	return bad
+}
+
 // List returns the documents p may see that match f.
 func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) (Page, error) {
+	if bad := f.Problems(); len(bad) > 0 {
+		return Page{}, &ValidationError{Fields: bad}
+	}
 	args := map[string]any{"unit": p.UnitID}
 	where := []string{visible}
-	bad := map[string]string{}
 	if f.UnitID != 0 {
 		args["filter_unit"] = f.UnitID
 		where = append(where, "d.unit_id = :filter_unit")
 	}
 	if f.DocType != "" {
-		if _, ok := TypeName(f.DocType); !ok {
-			bad["doc_type"] = "loại văn bản không hợp lệ"
-		}
 		args["doc_type"] = f.DocType
 		where = append(where, "d.doc_type = :doc_type")
 	}
 	if f.Status != "" {
-		if !validIn(f.Status, Statuses) {
-			bad["status"] = "trạng thái không hợp lệ"
-		}
 		args["status"] = f.Status
 		where = append(where, "d.status = :status")
 	}
-	for _, r := range []struct{ name, val, op string }{{"from", f.From, ">="}, {"to", f.To, "<="}} {
-		if r.val == "" {
-			continue
-		}
-		if _, err := time.Parse(time.DateOnly, r.val); err != nil {
-			bad[r.name] = "ngày không hợp lệ; dùng dạng YYYY-MM-DD"
-			continue
-		}
-		args[r.name] = r.val
-		where = append(where, "d.doc_date "+r.op+" :"+r.name+"::date")
+	if f.From != "" {
+		args["from"] = f.From
+		where = append(where, "d.doc_date >= CAST(:from AS date)")
+	}
+	if f.To != "" {
+		args["to"] = f.To
+		where = append(where, "d.doc_date <= CAST(:to AS date)")
 	}
 	if tsq := searchQuery(f.Query); tsq != "" {
 		args["q"] = tsq
 		where = append(where, "d.search @@ to_tsquery('simple', :q)")
 	}
 	if f.Cursor != "" {
-		at, id, err := decodeCursor(f.Cursor)
-		if err != nil {
-			bad["cursor"] = "con trỏ trang không hợp lệ; hãy tải lại danh sách từ đầu"
-		} else {
-			args["c_at"], args["c_id"] = at, id
-			where = append(where, "(d.created_at, d.id) < (:c_at, :c_id)")
-		}
-	}
-	if len(bad) > 0 {
-		return Page{}, &ValidationError{Fields: bad}
+		at, id, _ := decodeCursor(f.Cursor)
+		args["c_at"], args["c_id"] = at, id
+		where = append(where, "(d.created_at, d.id) < (:c_at, :c_id)")
 	}
 	limit := f.Limit
 	if limit <= 0 || limit > 200 {

@@ -1,0 +1,194 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/config"
+	"github.com/hcm-edu/vanban/demo"
+	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/testenv"
+	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/storage"
+	"github.com/jmoiron/sqlx"
+)
+
+const testPassword = "test-password-1"
+
+// testEnv is a running server on a real PostgreSQL database of its own,
+// with the demo organisation seeded.
+type testEnv struct {
+	t       testing.TB
+	db      *sqlx.DB
+	blobs   storage.Blobs
+	cfg     *config.Config
+	srv     *Server
+	baseURL string
+	spool   string
+}
+
+type envOptions struct {
+	blobs          storage.Blobs // default: a local store in a temp dir
+	maxUploadBytes int64         // default: 32 MiB
+	db             *sqlx.DB      // default: a fresh database
+}
+
+func newEnv(t testing.TB, o envOptions) *testEnv {
+	t.Helper()
+	ctx := context.Background()
+	db := o.db
+	if db == nil {
+		db, _ = testenv.NewDB(t)
+	}
+	if _, err := demo.Seed(ctx, org.NewStore(db), auth.NewService(db, time.Hour), testPassword, 0); err != nil {
+		t.Fatal(err)
+	}
+	blobs := o.blobs
+	if blobs == nil {
+		l, err := storage.NewLocal(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		blobs = l
+	}
+	max := o.maxUploadBytes
+	if max == 0 {
+		max = 32 << 20
+	}
+	cfg := &config.Config{MaxUploadBytes: max, PresignExpiry: time.Minute, SessionTTL: time.Hour,
+		CookieSecure: "auto", LogLevel: "info", LogFormat: "text"}
+	spool := t.TempDir()
+	docs, err := documents.NewService(db, blobs, spool, max)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	srv, err := New(Deps{Config: cfg, DB: db, Blobs: blobs, Auth: auth.NewService(db, time.Hour),
+		Units: org.NewStore(db), Docs: docs, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.App().Listener(ln)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
+	return &testEnv{t: t, db: db, blobs: blobs, cfg: cfg, srv: srv, baseURL: "http://" + ln.Addr().String(), spool: spool}
+}
+
+// login returns a bearer token for a demo user.
+func (e *testEnv) login(username string) string {
+	e.t.Helper()
+	body, _ := json.Marshal(map[string]string{"username": username, "password": testPassword})
+	resp, err := http.Post(e.baseURL+"/api/v1/auth/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Token string }
+	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&out) != nil || out.Token == "" {
+		e.t.Fatalf("login %s: status %d", username, resp.StatusCode)
+	}
+	return out.Token
+}
+
+// request sends an API request with the token and returns status and body.
+func (e *testEnv) request(method, path, token string, body io.Reader, contentType string) (int, []byte, http.Header) {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.baseURL+path, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp.StatusCode, b, resp.Header
+}
+
+// multipartBody builds an upload form: fields first, then the file.
+func multipartBody(t testing.TB, fields map[string]string, fileName string, content []byte) (*bytes.Buffer, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		w.WriteField(k, v)
+	}
+	if content != nil {
+		fw, err := w.CreateFormFile("file", fileName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write(content)
+	}
+	w.Close()
+	return &buf, w.FormDataContentType()
+}
+
+// validFields are metadata that pass validation.
+func validFields() map[string]string {
+	return map[string]string{
+		"doc_type": "KH", "title": "Kế hoạch cải cách hành chính năm 2021", "doc_date": "2021-01-22",
+		"number": "206", "symbol": "KH-SGDĐT", "urgency": "thuong", "confidentiality": "thuong",
+	}
+}
+
+func fixturePDF(t testing.TB) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../testdata/206-KH-SGDDT.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// countRows returns the number of documents and versions.
+func (e *testEnv) countRows() (docs, versions int) {
+	e.t.Helper()
+	if err := e.db.Get(&docs, `SELECT count(*) FROM documents`); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.db.Get(&versions, `SELECT count(*) FROM document_versions`); err != nil {
+		e.t.Fatal(err)
+	}
+	return
+}
+
+// countObjects returns the number of objects in the store.
+func (e *testEnv) countObjects() int {
+	e.t.Helper()
+	n := 0
+	if err := e.blobs.List(context.Background(), "", func(storage.Info) error { n++; return nil }); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
