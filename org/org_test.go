@@ -10,12 +10,12 @@ func TestValidCode(t *testing.T) {
 		{"000.00.00.H29", true},
 		{"000.00.04.G14", true},
 		{"001.05.24.H29", true},
-		{"000.00.H29", false},       // too few groups
-		{"000.00.00.h29", false},    // lower case
-		{"000.00.00.129", false},    // last group must start with a letter
-		{"000..00.H29", false},      // empty group
-		{"000.00.00.H29.", false},   // trailing dot
-		{"0000.00.00.H29", false},   // group too long
+		{"000.00.H29", false},     // too few groups
+		{"000.00.00.h29", false},  // lower case
+		{"000.00.00.129", false},  // last group must start with a letter
+		{"000..00.H29", false},    // empty group
+		{"000.00.00.H29.", false}, // trailing dot
+		{"0000.00.00.H29", false}, // group too long
 		{"", false},
 		{"000.00.00.00.00.00.00.00.00.00.00.H29", false}, // over 35 characters
 	}
