@@ -98,6 +98,13 @@ func TestUploadListGetDownload(t *testing.T) {
 	if h.Get("ETag") != `"`+d.Versions[0].SHA256+`"` || h.Get("Content-Type") != "application/pdf" {
 		t.Errorf("ETag %q, Content-Type %q", h.Get("ETag"), h.Get("Content-Type"))
 	}
+	// A version is immutable, even to SQL run by hand.
+	if _, err := e.db.Exec(`UPDATE document_versions SET size_bytes = 1`); err == nil {
+		t.Error("a version row could be changed")
+	}
+	if _, err := e.db.Exec(`DELETE FROM document_versions`); err == nil {
+		t.Error("a version row could be deleted")
+	}
 }
 
 func TestDownloadRangesAndETag(t *testing.T) {

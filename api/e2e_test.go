@@ -157,8 +157,6 @@ func TestE2EBrowser(t *testing.T) {
 	login := func(username string) {
 		t.Helper()
 		if ok, _ := find("#username"); !ok {
-			h, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.outerHTML`))
-			t.Logf("DEBUG html %v: %s", err, h)
 			t.Fatalf("login as %s: no login form at %s", username, location())
 		}
 		status := submit("log in as "+username,

@@ -46,7 +46,7 @@ type Server struct {
 	units   *org.Store
 	docs    *documents.Service
 	log     *slog.Logger
-	pages   *template.Template
+	pages   map[string]*template.Template
 	metrics *httpMetrics
 	spec    []byte
 }

@@ -26,7 +26,9 @@ var fieldLabels = map[string]string{
 	"status": "Trạng thái", "cursor": "Trang", "username": "Tên đăng nhập", "password": "Mật khẩu",
 }
 
-func parsePages() (*template.Template, error) {
+// parsePages returns one template set per page: the layout with that page's
+// "content". The sets must be separate, since every page defines "content".
+func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
 		"vnTime": func(t time.Time) string { return t.In(documents.VietnamTime).Format("15:04 02/01/2006") },
 		"vnDate": func(t time.Time) string { return t.Format("02/01/2006") },
@@ -49,7 +51,7 @@ func parsePages() (*template.Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	pages := template.Must(root.Clone())
+	pages := map[string]*template.Template{}
 	layout, err := fs.ReadFile(web.Templates(), "templates/layout.html")
 	if err != nil {
 		return nil, err
@@ -63,17 +65,14 @@ func parsePages() (*template.Template, error) {
 		if err != nil {
 			return nil, err
 		}
-		t := pages.New(name)
+		t := template.Must(root.Clone()).New(name)
 		if _, err := t.Parse(string(layout)); err != nil {
 			return nil, fmt.Errorf("api: template layout: %w", err)
 		}
 		if _, err := t.Parse(string(body)); err != nil {
 			return nil, fmt.Errorf("api: template %s: %w", name, err)
 		}
-		// Each page is its own set: layout + content.
-		if _, err := t.New("_" + name).Parse(`{{template "layout" .}}`); err != nil {
-			return nil, err
-		}
+		pages[name] = t
 	}
 	return pages, nil
 }
@@ -112,7 +111,7 @@ func (s *Server) page(c *fiber.Ctx, title string) *pageData {
 }
 
 func (s *Server) render(c *fiber.Ctx, status int, name string, d *pageData) error {
-	t := s.pages.Lookup(name)
+	t := s.pages[name]
 	if t == nil {
 		return fmt.Errorf("api: no page %q", name)
 	}

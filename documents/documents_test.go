@@ -1,0 +1,153 @@
+package documents
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCleanFileName(t *testing.T) {
+	tests := []struct {
+		in, want string
+		bad      bool
+	}{
+		{"Kế hoạch 206.pdf", "Kế hoạch 206.pdf", false},
+		{"../../etc/passwd", "passwd.pdf", false},
+		{`C:\fakepath\Báo cáo.PDF`, "Báo cáo.PDF", false},
+		{"Ke\u0302\u0301 hoa\u0323ch.pdf", "Kế hoạch.pdf", false},
+		{"", "van-ban.pdf", false},
+		{"...", "van-ban.pdf", false},
+		{"bao-cao", "bao-cao.pdf", false},
+		{"a\x00b.pdf", "", true},
+		{"a\nb.pdf", "", true},
+		{"a\u202eb.pdf", "a\u202eb.pdf", false}, // a format character, not a control one; shown escaped by browsers
+		{"\xff\xfe.pdf", "", true},
+		{strings.Repeat("ắ", 300) + ".pdf", strings.Repeat("ắ", 196) + ".pdf", false},
+	}
+	for _, tt := range tests {
+		got, err := CleanFileName(tt.in)
+		if (err != nil) != tt.bad {
+			t.Errorf("CleanFileName(%q) error = %v, want bad=%v", tt.in, err, tt.bad)
+			continue
+		}
+		if got != tt.want {
+			t.Errorf("CleanFileName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestContentDisposition(t *testing.T) {
+	tests := []struct{ name, want string }{
+		{"Kế hoạch 206.pdf", `attachment; filename="Ke hoach 206.pdf"; filename*=UTF-8''K%E1%BA%BF%20ho%E1%BA%A1ch%20206.pdf`},
+		{`a"b\c.pdf`, `attachment; filename="a_b_c.pdf"; filename*=UTF-8''a%22b%5Cc.pdf`},
+		{"Đề án; số 1.pdf", `attachment; filename="De an; so 1.pdf"; filename*=UTF-8''%C4%90%E1%BB%81%20%C3%A1n%3B%20s%E1%BB%91%201.pdf`},
+		{"中文.pdf", `attachment; filename="van-ban.pdf"; filename*=UTF-8''%E4%B8%AD%E6%96%87.pdf`},
+	}
+	for _, tt := range tests {
+		if got := ContentDisposition("attachment", tt.name); got != tt.want {
+			t.Errorf("ContentDisposition(%q) =\n %s\nwant\n %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestSearchQuery(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"cải cách hành chính", "cai:* & cach:* & hanh:* & chinh:*"},
+		{"CAI CACH", "cai:* & cach:*"},
+		{"206/KH-SGDĐT", "206:* & kh:* & sgddt:*"},
+		{"Đức' | !(x", "duc:* & x:*"},
+		{"   ", ""},
+	}
+	for _, tt := range tests {
+		if got := searchQuery(tt.in); got != tt.want {
+			t.Errorf("searchQuery(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestMetaValidation(t *testing.T) {
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, VietnamTime)
+	ok := Meta{DocType: "KH", Title: " Kế  hoạch\n năm 2021 ", DocDate: "2021-01-22", Number: "5", Symbol: "KH-SGDĐT"}
+	p, err := ok.validate(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Title != "Kế hoạch năm 2021" || *p.number != 5 || p.status != "registered" || p.Urgency != "thuong" {
+		t.Errorf("parsed = %+v", p)
+	}
+	tests := []struct {
+		name  string
+		edit  func(*Meta)
+		field string
+	}{
+		{"future date", func(m *Meta) { m.DocDate = "2030-01-01" }, "doc_date"},
+		{"ancient date", func(m *Meta) { m.DocDate = "1900-01-01" }, "doc_date"},
+		{"title too long", func(m *Meta) { m.Title = strings.Repeat("a", 1001) }, "title"},
+		{"top secret", func(m *Meta) { m.Confidentiality = "tuyet_mat" }, "confidentiality"},
+		{"symbol alone", func(m *Meta) { m.Number = "" }, "number"},
+		{"letter symbol", func(m *Meta) { m.Symbol = "SGDĐT-VP"; m.DocType = "CV" }, ""},
+		{"symbol with spaces", func(m *Meta) { m.Symbol = "KH - SGDĐT" }, "symbol"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := ok
+			tt.edit(&m)
+			_, err := m.validate(now)
+			var ve *ValidationError
+			if tt.field == "" {
+				if err != nil {
+					t.Errorf("unexpected error %v", err)
+				}
+				return
+			}
+			if !errors.As(err, &ve) || ve.Fields[tt.field] == "" {
+				t.Errorf("err = %v, want a message for %s", err, tt.field)
+			}
+		})
+	}
+}
+
+func TestCheckPDF(t *testing.T) {
+	pdf, err := os.ReadFile("../testdata/206-KH-SGDDT.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		b    []byte
+		want error
+	}{
+		{"fixture", pdf, nil},
+		{"truncated at half", pdf[:len(pdf)/2], ErrBadPDF},
+		{"truncated at 99%", pdf[:len(pdf)*99/100], ErrBadPDF},
+		{"last bytes cut", pdf[:len(pdf)-8], ErrBadPDF},
+		{"not a PDF", []byte("<html>hello</html>"), ErrNotPDF},
+		{"header only", []byte("%PDF-1.4\n"), ErrBadPDF},
+		{"garbage after header", append([]byte("%PDF-1.4\n"), make([]byte, 5000)...), ErrBadPDF},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pages, err := checkPDF(strings.NewReader(string(tt.b)), int64(len(tt.b)))
+			if tt.want == nil {
+				if err != nil || pages != 12 {
+					t.Errorf("pages %d, err %v", pages, err)
+				}
+				return
+			}
+			if !errors.Is(err, tt.want) {
+				t.Errorf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzCheckPDF(f *testing.F) {
+	pdf, _ := os.ReadFile("../testdata/206-KH-SGDDT.pdf")
+	f.Add(pdf[:2000])
+	f.Add([]byte("%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<</Root 1 0 R>>\nstartxref\n9\n%%EOF"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		checkPDF(strings.NewReader(string(b)), int64(len(b))) // must not panic or hang
+	})
+}
