@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -745,4 +747,38 @@ func TestHealthAndMetrics(t *testing.T) {
 	if status != 200 || !strings.Contains(string(b), `vanban_http_requests_total{method="GET",route="/api/v1/documents",status="401"}`) {
 		t.Errorf("metrics: %d, missing the request counter", status)
 	}
+}
+
+func TestOrphanObjectsAreSwept(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	tok := e.login("vanthu.sgd")
+	pdf := fixturePDF(t)
+	d := e.create(t, tok, validFields(), "a.pdf", pdf)
+	orphan := append(append([]byte{}, pdf...), "\n% orphan\n"...)
+	key, _ := storage.KeyFor(sha256Hex(orphan))
+	if err := e.blobs.Put(context.Background(), key, bytes.NewReader(orphan), int64(len(orphan))); err != nil {
+		t.Fatal(err)
+	}
+	n, err := e.srv.docs.SweepOrphans(context.Background(), 0)
+	if err != nil || n != 1 {
+		t.Fatalf("swept %d, %v; want the one orphan", n, err)
+	}
+	if _, err := e.blobs.Stat(context.Background(), key); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("orphan still stored: %v", err)
+	}
+	status, got, _ := e.request("GET", fmt.Sprintf("/api/v1/documents/%d/versions/1/download", d.ID), tok, nil, "")
+	if status != 200 || !bytes.Equal(got, pdf) {
+		t.Errorf("a referenced object was swept: %d", status)
+	}
+	// Uploading the swept bytes again stores them again.
+	d2 := e.create(t, tok, validFields(), "b.pdf", orphan)
+	status, got, _ = e.request("GET", fmt.Sprintf("/api/v1/documents/%d/versions/1/download", d2.ID), tok, nil, "")
+	if status != 200 || !bytes.Equal(got, orphan) {
+		t.Errorf("re-upload of swept bytes: %d", status)
+	}
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

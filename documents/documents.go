@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -360,6 +362,22 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, m Meta, up *Uplo
 		return Document{}, fmt.Errorf("documents: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
+	// Put skips a key that is already stored. If that object was an orphan,
+	// SweepOrphans may have removed it since; under the key's lock, make sure
+	// the bytes are there before the row that names them is committed.
+	if err := lockObject(ctx, tx, key); err != nil {
+		return Document{}, err
+	}
+	if _, err := s.blobs.Stat(ctx, key); errors.Is(err, os.ErrNotExist) {
+		if _, err := up.f.Seek(0, io.SeekStart); err != nil {
+			return Document{}, fmt.Errorf("documents: unable to rewind spool file: %w", err)
+		}
+		if err := s.blobs.Put(ctx, key, up.f, up.Size); err != nil {
+			return Document{}, fmt.Errorf("documents: unable to store file: %w", err)
+		}
+	} else if err != nil {
+		return Document{}, fmt.Errorf("documents: unable to check stored file: %w", err)
+	}
 	var id int64
 	err = tx.GetContext(ctx, &id, `
 		INSERT INTO documents (unit_id, doc_type, number, symbol, title, doc_date, urgency,
@@ -383,6 +401,75 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, m Meta, up *Uplo
 		return Document{}, fmt.Errorf("documents: unable to commit: %w", err)
 	}
 	return s.Get(ctx, p, id)
+}
+
+// lockObject serialises, per object key, committing a row that names the
+// object with sweeping it as an orphan.
+func lockObject(ctx context.Context, tx *sqlx.Tx, key string) error {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(72150, hashtext($1))`, key); err != nil {
+		return fmt.Errorf("documents: unable to lock object: %w", err)
+	}
+	return nil
+}
+
+// SweepOrphans deletes stored objects older than minAge that no version
+// names: the bytes of uploads whose row could not be committed (the
+// database went away between the two). It returns how many it deleted.
+func (s *Service) SweepOrphans(ctx context.Context, minAge time.Duration) (int, error) {
+	var old []string
+	err := s.blobs.List(ctx, "sha256/", func(i storage.Info) error {
+		if time.Since(i.ModTime) >= minAge {
+			old = append(old, i.Key)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("documents: unable to list objects: %w", err)
+	}
+	deleted := 0
+	for len(old) > 0 {
+		batch := old[:min(len(old), 1000)]
+		old = old[len(batch):]
+		var used []string
+		if err := s.db.SelectContext(ctx, &used, `SELECT DISTINCT object_key FROM document_versions WHERE object_key = ANY($1)`, pq.Array(batch)); err != nil {
+			return deleted, fmt.Errorf("documents: unable to check objects: %w", err)
+		}
+		for _, key := range batch {
+			if slices.Contains(used, key) {
+				continue
+			}
+			gone, err := s.sweepOne(ctx, key)
+			if err != nil {
+				return deleted, err
+			}
+			if gone {
+				deleted++
+			}
+		}
+	}
+	return deleted, nil
+}
+
+func (s *Service) sweepOne(ctx context.Context, key string) (bool, error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("documents: unable to begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := lockObject(ctx, tx, key); err != nil {
+		return false, err
+	}
+	var used bool
+	if err := tx.GetContext(ctx, &used, `SELECT EXISTS (SELECT 1 FROM document_versions WHERE object_key = $1)`, key); err != nil {
+		return false, fmt.Errorf("documents: unable to check object: %w", err)
+	}
+	if used {
+		return false, nil
+	}
+	if err := s.blobs.Delete(ctx, key); err != nil {
+		return false, fmt.Errorf("documents: unable to delete orphan %s: %w", key, err)
+	}
+	return true, tx.Commit()
 }
 
 // visible is the SQL condition for documents the acting unit may see: the

@@ -155,7 +155,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	if err != nil {
 		return fmt.Errorf("unable to listen on %s: %v", cfg.ListenAddr, err)
 	}
-	go housekeeping(ctx, log, authSvc, spool)
+	go housekeeping(ctx, log, authSvc, docs, spool)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.App().Listener(ln) }()
 	store := "local disk " + filepath.Join(cfg.DataDir, "objects")
@@ -174,13 +174,19 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	return srv.Shutdown(sctx)
 }
 
-// housekeeping sweeps expired sessions and abandoned spool files.
-func housekeeping(ctx context.Context, log *slog.Logger, a *auth.Service, spool string) {
-	t := time.NewTicker(15 * time.Minute)
+// housekeeping sweeps expired sessions, abandoned spool files and stored
+// objects that no document names.
+func housekeeping(ctx context.Context, log *slog.Logger, a *auth.Service, docs *documents.Service, spool string) {
+	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
 		if err := a.SweepExpired(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("housekeeping: sessions", "error", err)
+		}
+		if n, err := docs.SweepOrphans(ctx, 24*time.Hour); err != nil && ctx.Err() == nil {
+			log.Warn("housekeeping: orphan objects", "error", err)
+		} else if n > 0 {
+			log.Info("housekeeping: deleted orphan objects", "count", n)
 		}
 		entries, _ := os.ReadDir(spool)
 		for _, e := range entries {
