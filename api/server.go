@@ -241,10 +241,7 @@ func sameOrigin(c *fiber.Ctx) bool {
 
 // wantsHTML tells web page requests from API calls.
 func wantsHTML(c *fiber.Ctx) bool {
-	if strings.HasPrefix(c.Path(), "/api/") {
-		return false
-	}
-	return true
+	return !strings.HasPrefix(c.Path(), "/api/")
 }
 
 func (s *Server) cookieSecure(c *fiber.Ctx) bool {

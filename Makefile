@@ -1,0 +1,95 @@
+export GOTOOLCHAIN := go1.27.3
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+# Use the machine's Go when it is not on PATH already.
+ifneq ($(wildcard /usr/local/go/bin/go),)
+export PATH := /usr/local/go/bin:$(PATH)
+endif
+
+GO ?= go
+PG := bash scripts/pg.sh
+S3 := bash scripts/s3.sh
+DEPS := bash scripts/deps.sh
+STATICCHECK_VERSION ?= v0.8.2
+VANBAN_CHROMIUM ?= /usr/bin/chromium
+
+# make run
+LISTEN_ADDR ?= 127.0.0.1:8080
+LISTEN_PORT := $(lastword $(subst :, ,$(LISTEN_ADDR)))
+PUBLIC_URL ?= http://localhost:$(LISTEN_PORT)
+
+# Sets the environment the integration tests and benchmarks read, from the
+# services started by scripts/pg.sh and scripts/s3.sh.
+SERVICE_ENV = s3env=$$($(S3) env); eval "$$s3env"; \
+	pgurl=$$($(PG) url postgres); \
+	export VANBAN_TEST_DATABASE_URL="$$pgurl" VANBAN_CHROMIUM="$(VANBAN_CHROMIUM)"
+
+.PHONY: build run test test-short lint bench clean services pg-stop s3-stop stop
+
+build:
+	$(GO) build -o bin/vanban ./cmd/vanban
+
+# The demo password is made once and kept in var/demo-password, so a second
+# `make run` prints the same logins. DEMO_PASSWORD from the environment wins.
+run: build
+	$(PG) start
+	@mkdir -p var/data
+	@pwnote="DEMO_PASSWORD from the environment"; \
+	if [[ -z "$${DEMO_PASSWORD:-}" ]]; then \
+		if [[ ! -s var/demo-password ]]; then \
+			(umask 077; od -An -tx1 -N9 /dev/urandom | tr -d ' \n' > var/demo-password); \
+		fi; \
+		chmod 600 var/demo-password; \
+		DEMO_PASSWORD=$$(tr -d '\n' < var/demo-password); \
+		pwnote="$$DEMO_PASSWORD  (kept in var/demo-password)"; \
+	fi; \
+	dburl=$$($(PG) url "$${VANBAN_PG_DB:-vanban}"); \
+	export DEMO_PASSWORD DATABASE_URL="$$dburl" DATA_DIR="$(CURDIR)/var/data" \
+		LISTEN_ADDR="$(LISTEN_ADDR)" PUBLIC_URL="$(PUBLIC_URL)"; \
+	echo "+ bin/vanban migrate"; bin/vanban migrate; \
+	echo "+ bin/vanban seed-demo"; bin/vanban seed-demo; \
+	echo "  Demo password: $$pwnote"; echo; \
+	echo "+ bin/vanban serve  (on $(LISTEN_ADDR), $(PUBLIC_URL))"; exec bin/vanban serve
+
+services:
+	$(PG) start
+	$(S3) start
+
+test:
+	$(DEPS)
+	$(PG) start
+	$(S3) start
+	@$(SERVICE_ENV); \
+	echo "+ $(GO) test -race -count=1 -timeout 20m ./..."; \
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+test-short:
+	$(GO) test -short ./...
+
+lint:
+	$(GO) vet ./...
+	@unformatted=$$(find . -name '*.go' -not -path './.git/*' -not -path './var/*' -not -path './bin/*' \
+		-not -path '*/testdata/*' -print0 | xargs -0 -r "$$($(GO) env GOROOT)/bin/gofmt" -l); \
+	if [[ -n "$$unformatted" ]]; then echo "gofmt: these files need gofmt -w:"; echo "$$unformatted"; exit 1; fi; \
+	echo "gofmt: ok"
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+bench:
+	@if [[ ! -d bench ]]; then echo "bench: no ./bench package yet"; exit 0; fi; \
+	$(DEPS); $(PG) start; $(S3) start; \
+	$(SERVICE_ENV); \
+	echo "+ $(GO) test -run '^$$' -bench . -benchtime 5x ./bench/..."; \
+	$(GO) test -run '^$$' -bench . -benchtime 5x ./bench/...
+
+clean:
+	rm -rf bin/
+
+pg-stop:
+	$(PG) stop
+
+s3-stop:
+	$(S3) stop
+
+stop: pg-stop s3-stop

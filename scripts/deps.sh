@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Installs from Debian what the build and the tests need, when missing:
+# chromium, poppler-utils (pdfsig, pdftoppm), mupdf-tools (mutool), qpdf,
+# softhsm2 (softhsm2-util), fonts-liberation, curl; and PostgreSQL (server +
+# contrib for unaccent), gcc (cgo, -race) and make when absent.
+# As root it runs `apt-get update` once and installs; otherwise it prints
+# what to install and exits 1.
+set -euo pipefail
+
+missing=()
+need_cmd() { # need_cmd COMMAND PACKAGE...
+	local c=$1
+	shift
+	command -v "$c" >/dev/null 2>&1 || missing+=("$@")
+}
+need_file() { # need_file PATH PACKAGE...
+	local f=$1
+	shift
+	[[ -e $f ]] || missing+=("$@")
+}
+need_pkg() { # need_pkg PACKAGE
+	[[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]] || missing+=("$1")
+}
+
+have_pg_server() {
+	local d
+	for d in /usr/lib/postgresql/*/bin; do
+		[[ -x $d/initdb && -x $d/pg_ctl ]] && return 0
+	done
+	command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1
+}
+have_unaccent() {
+	compgen -G '/usr/share/postgresql/*/extension/unaccent.control' >/dev/null
+}
+
+need_file /usr/bin/chromium chromium
+need_cmd pdfsig poppler-utils
+need_cmd pdftoppm poppler-utils
+need_cmd mutool mupdf-tools
+need_cmd qpdf qpdf
+need_cmd softhsm2-util softhsm2
+need_pkg fonts-liberation
+need_cmd curl curl
+need_cmd gcc gcc libc6-dev
+need_cmd make make
+need_cmd psql postgresql-client
+if ! have_pg_server || ! have_unaccent; then missing+=(postgresql postgresql-contrib); fi
+
+if ((${#missing[@]} == 0)); then
+	echo "deps: all present"
+	exit 0
+fi
+
+# De-duplicate, keeping order.
+declare -A seen=()
+pkgs=()
+for p in "${missing[@]}"; do
+	[[ -n ${seen[$p]:-} ]] && continue
+	seen[$p]=1
+	pkgs+=("$p")
+done
+
+if ((EUID != 0)); then
+	echo "deps: missing Debian packages: ${pkgs[*]}" >&2
+	echo "deps: install them with:  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${pkgs[*]}" >&2
+	exit 1
+fi
+
+echo "deps: installing ${pkgs[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Wait for another apt/dpkg run to finish instead of failing on its lock.
+apt_opts=(-o DPkg::Lock::Timeout=900 -o Acquire::Retries=3)
+apt-get "${apt_opts[@]}" update -qq
+apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${pkgs[@]}" </dev/null
+echo "deps: installed ${pkgs[*]}"
