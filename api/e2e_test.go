@@ -77,7 +77,6 @@ func TestE2EBrowser(t *testing.T) {
 		chromedp.NoDefaultBrowserCheck,
 		chromedp.Flag("password-store", "basic"),
 		chromedp.Flag("use-mock-keychain", true),
-		chromedp.Flag("lang", "vi-VN"),
 		chromedp.WindowSize(1280, 900),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.CombinedOutput(&browserOut),

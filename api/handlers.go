@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -235,7 +236,7 @@ func (s *Server) receiveDocument(c *fiber.Ctx, checkCSRF bool) (doc documents.Do
 	if body == nil {
 		body = strings.NewReader(string(c.Body()))
 	}
-	mr := multipart.NewReader(body, params["boundary"])
+	mr := multipart.NewReader(bufio.NewReaderSize(body, 256<<10), params["boundary"])
 	fields = map[string]string{}
 	var up *documents.Upload
 	defer func() { up.Close() }()

@@ -4,6 +4,7 @@
 package documents
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -166,8 +167,12 @@ func (s *Service) Spool(ctx context.Context, r io.Reader, fileName string) (*Upl
 		}
 	}()
 	h := sha256.New()
-	buf := make([]byte, 256<<10)
-	n, err := io.CopyBuffer(io.MultiWriter(f, h), io.LimitReader(&ctxReader{ctx, r}, s.maxBytes+1), buf)
+	// The multipart reader hands out 4 KiB at a time: buffer the writes.
+	w := bufio.NewWriterSize(f, 256<<10)
+	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(&ctxReader{ctx, r}, s.maxBytes+1))
+	if err == nil {
+		err = w.Flush()
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -350,33 +355,22 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, m Meta, up *Uplo
 	if err != nil {
 		return Document{}, err
 	}
-	if _, err := up.f.Seek(0, io.SeekStart); err != nil {
-		return Document{}, fmt.Errorf("documents: unable to rewind spool file: %w", err)
-	}
-	if err := s.blobs.Put(ctx, key, up.f, up.Size); err != nil {
-		return Document{}, fmt.Errorf("documents: unable to store file: %w", err)
-	}
-
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return Document{}, fmt.Errorf("documents: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
-	// Put skips a key that is already stored. If that object was an orphan,
-	// SweepOrphans may have removed it since; under the key's lock, make sure
-	// the bytes are there before the row that names them is committed.
+	// The bytes are stored under the key's lock, which SweepOrphans also
+	// takes: an identical orphan cannot be swept between Put (which skips a
+	// key already stored) and the commit of the row that names it.
 	if err := lockObject(ctx, tx, key); err != nil {
 		return Document{}, err
 	}
-	if _, err := s.blobs.Stat(ctx, key); errors.Is(err, os.ErrNotExist) {
-		if _, err := up.f.Seek(0, io.SeekStart); err != nil {
-			return Document{}, fmt.Errorf("documents: unable to rewind spool file: %w", err)
-		}
-		if err := s.blobs.Put(ctx, key, up.f, up.Size); err != nil {
-			return Document{}, fmt.Errorf("documents: unable to store file: %w", err)
-		}
-	} else if err != nil {
-		return Document{}, fmt.Errorf("documents: unable to check stored file: %w", err)
+	if _, err := up.f.Seek(0, io.SeekStart); err != nil {
+		return Document{}, fmt.Errorf("documents: unable to rewind spool file: %w", err)
+	}
+	if err := s.blobs.Put(ctx, key, up.f, up.Size); err != nil {
+		return Document{}, fmt.Errorf("documents: unable to store file: %w", err)
 	}
 	var id int64
 	err = tx.GetContext(ctx, &id, `

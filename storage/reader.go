@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 )
 
 // exactReader hands out exactly size bytes of r and fails with
@@ -107,3 +108,24 @@ type emptyReader struct{}
 
 func (emptyReader) Read([]byte) (int, error) { return 0, io.EOF }
 func (emptyReader) Close() error             { return nil }
+
+// fileSection returns the rest of an *os.File as a section reader when r is
+// one, checking that exactly size bytes remain.
+func fileSection(r io.Reader, size int64) (*io.SectionReader, bool, error) {
+	f, ok := r.(*os.File)
+	if !ok {
+		return nil, false, nil
+	}
+	off, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, false, nil
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return nil, false, nil
+	}
+	if st.Size()-off != size {
+		return nil, true, ErrSizeMismatch
+	}
+	return io.NewSectionReader(f, off, size), true, nil
+}

@@ -171,6 +171,22 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64) error
 	if !isNotFound(err) {
 		return s.fail(ctx, "store", key, err)
 	}
+	if sr, ok, err := fileSection(r, size); ok || err != nil {
+		if err != nil {
+			return fmt.Errorf("storage: unable to store %s: %w", key, err)
+		}
+		// A file of known length goes to minio-go as a ReaderAt: parts are
+		// uploaded in parallel straight from the file, with no part buffers.
+		_, err = s.client.PutObject(ctx, s.bucket, key, sr, size, minio.PutObjectOptions{
+			ContentType: "application/octet-stream",
+			PartSize:    s.partSize,
+			NumThreads:  4,
+		})
+		if err != nil {
+			return s.fail(ctx, "store", key, err)
+		}
+		return nil
+	}
 	er := newExactReader(ctx, r, size)
 	// minio-go streams a single PUT for size <= PartSize, and otherwise
 	// buffers one part at a time and aborts the multipart upload on error.

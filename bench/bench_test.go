@@ -1,0 +1,827 @@
+// Package bench measures uploads and downloads of documents through the
+// running service (the real binary, on PostgreSQL and the test S3 server)
+// against minio-go writing and reading the same bytes on the same S3 server
+// directly, and the service's peak memory while it moves a 200 MiB file.
+//
+// Run it with the services `make bench` starts:
+//
+//	go test -run '^$' -bench . -benchtime 5x ./bench/
+//
+// The issue's targets: the API reaches at least 70% of the direct
+// throughput, and the service's peak RSS grows by less than 64 MiB for the
+// 200 MiB file. After the benchmarks a summary prints the api/direct ratios
+// and the RSS growth measured in the same run.
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hcm-edu/vanban/internal/testenv"
+	"github.com/hcm-edu/vanban/storage"
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+)
+
+const (
+	demoPassword = "bench-password-1"
+	clerk        = "vanthu.sgd"
+	partSize     = 16 << 20  // as storage.S3 uses
+	maxUpload    = 300 << 20 // MAX_UPLOAD_BYTES of the service under test
+)
+
+// size is a generated PDF: one page, one uncompressed grey image of
+// width×height random bytes.
+type size struct {
+	name          string
+	width, height int
+}
+
+var sizes = []size{
+	{"1MiB", 1024, 1024},
+	{"200MiB", 10240, 20480},
+}
+
+// workDir holds the binary and the generated PDFs for the whole run.
+var workDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "vanban-bench-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	workDir = dir
+	code := m.Run()
+	printSummary(os.Stdout)
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// TestGeneratedPDFAccepted checks what the benchmarks rely on: the service
+// takes the generated PDF (201), stores the very bytes, and takes it again
+// as a new file once a few bytes of the image are rewritten.
+func TestGeneratedPDFAccepted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts the service")
+	}
+	st := newStack(t)
+	svc := st.serve(t)
+	pdf := generate(t, filepath.Join(t.TempDir(), "small.pdf"), 256, 128)
+
+	doc := svc.upload(t, pdf)
+	if doc.Size != pdf.size {
+		t.Fatalf("stored size %d, want %d", doc.Size, pdf.size)
+	}
+	sum, err := fileSHA256(pdf.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.SHA256 != sum {
+		t.Fatalf("stored SHA-256 %s, want %s", doc.SHA256, sum)
+	}
+	var got bytes.Buffer
+	if n := svc.download(t, doc.ID, &got); n != pdf.size {
+		t.Fatalf("downloaded %d bytes, want %d", n, pdf.size)
+	}
+	want, err := os.ReadFile(pdf.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Fatal("downloaded bytes differ from the uploaded ones")
+	}
+
+	if err := pdf.patch(); err != nil {
+		t.Fatal(err)
+	}
+	again := svc.upload(t, pdf)
+	if again.SHA256 == doc.SHA256 {
+		t.Fatal("patching did not change the file: the benchmarks would upload the same bytes each time")
+	}
+	if _, err := st.mc.StatObject(context.Background(), st.bucket, again.key(t), minio.StatObjectOptions{}); err != nil {
+		t.Fatalf("the patched upload is not in the bucket: %v", err)
+	}
+}
+
+func BenchmarkUpload(b *testing.B) {
+	st := newStack(b)
+	svc := st.serve(b)
+	pdfs := fixtures(b)
+	svc.warmUp(b)
+	baseline := svc.hwm(b)
+	for _, target := range []string{"api", "direct"} {
+		b.Run(target, func(b *testing.B) {
+			for _, sz := range sizes {
+				b.Run(sz.name, func(b *testing.B) {
+					pdf := pdfs[sz.name]
+					b.SetBytes(pdf.size)
+					for i := 0; i < b.N; i++ {
+						// Every upload stores new bytes: the service skips
+						// content it already has.
+						b.StopTimer()
+						if err := pdf.patch(); err != nil {
+							b.Fatal(err)
+						}
+						b.StartTimer()
+						if target == "api" {
+							svc.upload(b, pdf)
+						} else {
+							st.putDirect(b, pdf, fmt.Sprintf("bench/direct/%s/%d-%d", sz.name, time.Now().UnixNano(), i))
+						}
+					}
+					b.StopTimer()
+					record(b, "upload", target, sz.name, pdf.size)
+					if target == "api" && sz.name == "200MiB" {
+						reportRSS(b, "upload", baseline, svc.hwm(b))
+					}
+				})
+			}
+		})
+	}
+}
+
+func BenchmarkDownload(b *testing.B) {
+	st := newStack(b)
+	pdfs := fixtures(b)
+	// A first server stores the documents, so that the measured server's
+	// memory has seen nothing but downloads and a warm-up.
+	docs := map[string]uploaded{}
+	prep := st.serve(b)
+	for _, sz := range sizes {
+		pdf := pdfs[sz.name]
+		if err := pdf.patch(); err != nil {
+			b.Fatal(err)
+		}
+		docs[sz.name] = prep.upload(b, pdf)
+	}
+	prep.stop(b)
+
+	svc := st.serve(b)
+	svc.warmUp(b)
+	baseline := svc.hwm(b)
+	for _, target := range []string{"api", "direct"} {
+		b.Run(target, func(b *testing.B) {
+			for _, sz := range sizes {
+				b.Run(sz.name, func(b *testing.B) {
+					doc := docs[sz.name]
+					b.SetBytes(doc.Size)
+					for i := 0; i < b.N; i++ {
+						var n int64
+						if target == "api" {
+							n = svc.download(b, doc.ID, io.Discard)
+						} else {
+							n = st.getDirect(b, doc.key(b))
+						}
+						if n != doc.Size {
+							b.Fatalf("read %d bytes, want %d", n, doc.Size)
+						}
+					}
+					b.StopTimer()
+					record(b, "download", target, sz.name, doc.Size)
+					if target == "api" && sz.name == "200MiB" {
+						reportRSS(b, "download", baseline, svc.hwm(b))
+					}
+				})
+			}
+		})
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Results and the summary printed after the run.
+
+var results = struct {
+	sync.Mutex
+	mbps map[string]float64 // "upload api 200MiB" → MB/s (10^6 bytes, as go test prints)
+	rss  map[string]float64 // "upload" → MiB of VmHWM growth
+	peak map[string]float64 // "upload" → MiB of VmHWM
+}{mbps: map[string]float64{}, rss: map[string]float64{}, peak: map[string]float64{}}
+
+// record keeps the throughput of the benchmark's last (largest) run.
+func record(b *testing.B, op, target, size string, bytesPerOp int64) {
+	secs := b.Elapsed().Seconds()
+	if secs <= 0 {
+		return
+	}
+	results.Lock()
+	defer results.Unlock()
+	results.mbps[op+" "+target+" "+size] = float64(bytesPerOp) * float64(b.N) / secs / 1e6
+}
+
+func reportRSS(b *testing.B, op string, baselineKB, peakKB int64) {
+	growth := float64(peakKB-baselineKB) / 1024
+	b.ReportMetric(growth, "rss-growth-MiB")
+	b.ReportMetric(float64(peakKB)/1024, "peak-rss-MiB")
+	results.Lock()
+	defer results.Unlock()
+	results.rss[op] = growth
+	results.peak[op] = float64(peakKB) / 1024
+}
+
+func printSummary(w io.Writer) {
+	results.Lock()
+	defer results.Unlock()
+	if len(results.mbps) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nvanban bench summary (this run; MB/s = 10^6 bytes/s; targets: api ≥ 70% of direct, RSS growth < 64 MiB at 200 MiB)")
+	for _, op := range []string{"upload", "download"} {
+		for _, sz := range sizes {
+			api, okA := results.mbps[op+" api "+sz.name]
+			direct, okD := results.mbps[op+" direct "+sz.name]
+			switch {
+			case okA && okD:
+				fmt.Fprintf(w, "  %-8s %-6s  api %8.1f MB/s  direct %8.1f MB/s  api/direct %5.1f%%\n", op, sz.name, api, direct, 100*api/direct)
+			case okA:
+				fmt.Fprintf(w, "  %-8s %-6s  api %8.1f MB/s\n", op, sz.name, api)
+			case okD:
+				fmt.Fprintf(w, "  %-8s %-6s  direct %8.1f MB/s\n", op, sz.name, direct)
+			}
+		}
+	}
+	ops := make([]string, 0, len(results.rss))
+	for op := range results.rss {
+		ops = append(ops, op)
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(ops))) // upload, download
+	for _, op := range ops {
+		fmt.Fprintf(w, "  %-8s service peak RSS %.1f MiB, growth %.1f MiB over the warmed-up baseline\n", op, results.peak[op], results.rss[op])
+	}
+}
+
+// ---------------------------------------------------------------------------
+// The service under test: its database, bucket and processes.
+
+// stack is a fresh database with the demo organisation and a fresh bucket.
+type stack struct {
+	bin    string
+	dbURL  string
+	s3     testenv.S3
+	bucket string
+	mc     *minio.Client
+}
+
+func newStack(tb testing.TB) *stack {
+	tb.Helper()
+	s3 := testenv.RequireS3(tb)
+	testenv.DatabaseURL(tb)
+	bin := buildBinary(tb)
+	_, dbURL := testenv.NewDB(tb)
+	b := make([]byte, 6)
+	rand.Read(b)
+	st := &stack{bin: bin, dbURL: dbURL, s3: s3, bucket: "vanban-bench-" + hex.EncodeToString(b)}
+	mc, err := minio.New(s3.Endpoint, &minio.Options{
+		Creds:        credentials.NewStaticV4(s3.AccessKey, s3.SecretKey, ""),
+		Secure:       s3.UseSSL,
+		Region:       s3.Region,
+		BucketLookup: minio.BucketLookupPath,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st.mc = mc
+	ctx := context.Background()
+	if err := mc.MakeBucket(ctx, st.bucket, minio.MakeBucketOptions{Region: s3.Region}); err != nil {
+		tb.Fatalf("create bucket %s at %s: %v", st.bucket, s3.Endpoint, err)
+	}
+	tb.Cleanup(func() { st.removeBucket(tb) })
+	st.run(tb, "migrate")
+	st.run(tb, "seed-demo")
+	return st
+}
+
+// removeBucket deletes what the run stored: hundreds of MiB per benchmark.
+func (st *stack) removeBucket(tb testing.TB) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	objects := make(chan minio.ObjectInfo)
+	go func() {
+		defer close(objects)
+		for oi := range st.mc.ListObjectsIter(ctx, st.bucket, minio.ListObjectsOptions{Recursive: true}) {
+			if oi.Err != nil {
+				tb.Logf("list %s: %v", st.bucket, oi.Err)
+				return
+			}
+			select {
+			case objects <- oi:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for e := range st.mc.RemoveObjects(ctx, st.bucket, objects, minio.RemoveObjectsOptions{}) {
+		tb.Logf("remove %s/%s: %v", st.bucket, e.ObjectName, e.Err)
+	}
+	if err := st.mc.RemoveBucket(ctx, st.bucket); err != nil {
+		tb.Logf("remove bucket %s: %v", st.bucket, err)
+	}
+}
+
+func (st *stack) env(listen, dataDir string) []string {
+	env := []string{
+		"DATABASE_URL=" + st.dbURL,
+		"LISTEN_ADDR=" + listen,
+		"DATA_DIR=" + dataDir,
+		"S3_ENDPOINT=" + st.s3.Endpoint,
+		"S3_BUCKET=" + st.bucket,
+		"S3_ACCESS_KEY=" + st.s3.AccessKey,
+		"S3_SECRET_KEY=" + st.s3.SecretKey,
+		"S3_USE_SSL=" + strconv.FormatBool(st.s3.UseSSL),
+		"S3_REGION=" + st.s3.Region,
+		"MAX_UPLOAD_BYTES=" + strconv.Itoa(maxUpload),
+		"DEMO_PASSWORD=" + demoPassword,
+		"LOG_LEVEL=warn",
+	}
+	// Only what a process needs from outside: the service reads its whole
+	// configuration from the variables above.
+	for _, k := range []string{"PATH", "HOME", "TMPDIR"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
+
+// run runs an administration command of the binary.
+func (st *stack) run(tb testing.TB, args ...string) {
+	tb.Helper()
+	cmd := exec.Command(st.bin, args...)
+	cmd.Env = st.env("127.0.0.1:0", tb.TempDir())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("vanban %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// server is a running `vanban serve`.
+type server struct {
+	base   string
+	cmd    *exec.Cmd
+	exited chan struct{}
+	log    string
+	token  string
+	client *http.Client
+	once   sync.Once
+}
+
+func (st *stack) serve(tb testing.TB) *server {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dir := tb.TempDir()
+	logPath := filepath.Join(dir, "vanban.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(st.bin, "serve")
+	cmd.Env = st.env(addr, filepath.Join(dir, "data"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	s := &server{base: "http://" + addr, cmd: cmd, exited: make(chan struct{}), log: logPath,
+		client: &http.Client{Transport: &http.Transport{
+			Proxy: nil, DisableCompression: true, MaxIdleConnsPerHost: 4,
+			WriteBufferSize: 256 << 10, ReadBufferSize: 256 << 10,
+		}}}
+	go func() { cmd.Wait(); close(s.exited) }()
+	tb.Cleanup(func() { s.stop(tb) })
+
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := s.client.Get(s.base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		select {
+		case <-s.exited:
+			tb.Fatalf("vanban serve exited before it was ready:\n%s", s.logTail())
+		default:
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("vanban serve is not ready at %s/readyz after 30 s:\n%s", s.base, s.logTail())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.token = s.login(tb)
+	return s
+}
+
+// stop ends the server with SIGTERM (a graceful shutdown), or kills it.
+func (s *server) stop(tb testing.TB) {
+	s.once.Do(func() {
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.exited:
+		case <-time.After(15 * time.Second):
+			tb.Logf("vanban serve did not stop within 15 s of SIGTERM; killing it")
+			s.cmd.Process.Kill()
+			<-s.exited
+		}
+		s.client.CloseIdleConnections()
+	})
+}
+
+func (s *server) logTail() string {
+	b, _ := os.ReadFile(s.log)
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
+func (s *server) login(tb testing.TB) string {
+	tb.Helper()
+	body, _ := json.Marshal(map[string]string{"username": clerk, "password": demoPassword})
+	resp, err := s.client.Post(s.base+"/api/v1/auth/login", "application/json", bytes.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Token string }
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&out) != nil || out.Token == "" {
+		tb.Fatalf("log in as %s: status %d", clerk, resp.StatusCode)
+	}
+	return out.Token
+}
+
+// hwm is the server's peak resident memory so far (VmHWM), in KiB.
+func (s *server) hwm(tb testing.TB) int64 {
+	tb.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		tb.Fatalf("read the server's memory use: %v", err)
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				tb.Fatalf("VmHWM %q: %v", v, err)
+			}
+			return n
+		}
+	}
+	tb.Fatal("no VmHWM in /proc/<pid>/status")
+	return 0
+}
+
+// warmUp makes a 1 MiB round trip, so that the RSS baseline includes what
+// any request allocates.
+func (s *server) warmUp(tb testing.TB) {
+	tb.Helper()
+	pdf := generate(tb, filepath.Join(tb.TempDir(), "warm-up.pdf"), 1024, 1024)
+	doc := s.upload(tb, pdf)
+	if n := s.download(tb, doc.ID, io.Discard); n != pdf.size {
+		tb.Fatalf("warm-up download: %d bytes, want %d", n, pdf.size)
+	}
+}
+
+// uploaded is what the API says of a new document's first version.
+type uploaded struct {
+	ID     int64
+	SHA256 string
+	Size   int64
+}
+
+// key is where the service keeps the bytes.
+func (u uploaded) key(tb testing.TB) string {
+	k, err := storage.KeyFor(u.SHA256)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return k
+}
+
+// upload posts the file as a new document, streaming it from disk in a
+// multipart body of known length.
+func (s *server) upload(tb testing.TB, pdf *pdfFile) uploaded {
+	tb.Helper()
+	var head bytes.Buffer
+	mw := multipart.NewWriter(&head)
+	for _, kv := range [][2]string{
+		{"doc_type", "BC"}, {"title", "Báo cáo đo hiệu năng tải lên " + pdf.name},
+		{"doc_date", "2021-01-22"}, {"urgency", "thuong"}, {"confidentiality", "thuong"},
+	} {
+		mw.WriteField(kv[0], kv[1])
+	}
+	if _, err := mw.CreateFormFile("file", "Báo cáo "+pdf.name+".pdf"); err != nil {
+		tb.Fatal(err)
+	}
+	prefix := bytes.Clone(head.Bytes())
+	head.Reset()
+	mw.Close()
+	suffix := head.Bytes()
+
+	f, err := os.Open(pdf.path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/api/v1/documents",
+		io.MultiReader(bytes.NewReader(prefix), f, bytes.NewReader(suffix)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.ContentLength = int64(len(prefix)) + pdf.size + int64(len(suffix))
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		tb.Fatalf("upload %s: %v\n%s", pdf.name, err, s.logTail())
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		tb.Fatalf("upload %s: status %d: %s", pdf.name, resp.StatusCode, body)
+	}
+	var doc struct {
+		ID       int64 `json:"id"`
+		Versions []struct {
+			SHA256 string `json:"sha256"`
+			Size   int64  `json:"size"`
+		} `json:"versions"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil || len(doc.Versions) != 1 {
+		tb.Fatalf("upload %s: unexpected answer (%v): %s", pdf.name, err, body)
+	}
+	return uploaded{ID: doc.ID, SHA256: doc.Versions[0].SHA256, Size: doc.Versions[0].Size}
+}
+
+// download reads the first version of a document into w.
+func (s *server) download(tb testing.TB, id int64, w io.Writer) int64 {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/api/v1/documents/%d/versions/1/download", s.base, id), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		tb.Fatalf("download %d: status %d: %s", id, resp.StatusCode, body)
+	}
+	n, err := io.Copy(w, resp.Body)
+	if err != nil {
+		tb.Fatalf("download %d: %v after %d bytes", id, err, n)
+	}
+	return n
+}
+
+// putDirect writes the file with minio-go as the service does: known size,
+// 16 MiB parts, one at a time, from a reader without ReadAt (the service
+// hands minio-go a plain reader, so minio-go buffers each part).
+func (st *stack) putDirect(tb testing.TB, pdf *pdfFile, key string) {
+	tb.Helper()
+	f, err := os.Open(pdf.path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	_, err = st.mc.PutObject(ctx, st.bucket, key, struct{ io.Reader }{f}, pdf.size, minio.PutObjectOptions{
+		ContentType: "application/octet-stream",
+		PartSize:    partSize,
+		NumThreads:  1,
+	})
+	if err != nil {
+		tb.Fatalf("put %s: %v", key, err)
+	}
+}
+
+// getDirect reads an object with minio-go and discards it. It uses
+// Core.GetObject, as storage.S3 does: the plain response body, without the
+// per-Read round trips of minio.Object.
+func (st *stack) getDirect(tb testing.TB, key string) int64 {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	body, _, _, err := minio.Core{Client: st.mc}.GetObject(ctx, st.bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		tb.Fatalf("get %s: %v", key, err)
+	}
+	defer body.Close()
+	n, err := io.Copy(io.Discard, body)
+	if err != nil {
+		tb.Fatalf("get %s: %v after %d bytes", key, err, n)
+	}
+	return n
+}
+
+// ---------------------------------------------------------------------------
+// The binary, built once per run.
+
+var build struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+func buildBinary(tb testing.TB) string {
+	tb.Helper()
+	build.once.Do(func() {
+		out, err := exec.Command("go", "env", "GOMOD").Output()
+		if err != nil {
+			build.err = fmt.Errorf("go env GOMOD: %w", err)
+			return
+		}
+		root := filepath.Dir(strings.TrimSpace(string(out)))
+		build.path = filepath.Join(workDir, "vanban")
+		cmd := exec.Command("go", "build", "-o", build.path, "./cmd/vanban")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			build.err = fmt.Errorf("go build ./cmd/vanban: %w\n%s", err, out)
+		}
+	})
+	if build.err != nil {
+		tb.Fatal(build.err)
+	}
+	return build.path
+}
+
+// ---------------------------------------------------------------------------
+// Generated PDFs.
+
+// pdfFile is a generated PDF on disk.
+type pdfFile struct {
+	name      string
+	path      string
+	size      int64
+	imageAt   int64 // offset of the image's bytes
+	imageSize int64
+}
+
+// patch rewrites 32 bytes inside the image with random ones: a new file for
+// the content-addressed store, and still a valid PDF.
+func (p *pdfFile) patch() error {
+	f, err := os.OpenFile(p.path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	var b [32]byte
+	rand.Read(b[:])
+	off := p.imageAt + mrand.Int64N(p.imageSize-int64(len(b)))
+	if _, err := f.WriteAt(b[:], off); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+var fixtureCache struct {
+	sync.Mutex
+	files map[string]*pdfFile
+}
+
+// fixtures returns the PDFs of every size, generated once per run.
+func fixtures(tb testing.TB) map[string]*pdfFile {
+	tb.Helper()
+	fixtureCache.Lock()
+	defer fixtureCache.Unlock()
+	if fixtureCache.files == nil {
+		m := map[string]*pdfFile{}
+		for _, sz := range sizes {
+			p := generate(tb, filepath.Join(workDir, sz.name+".pdf"), sz.width, sz.height)
+			p.name = sz.name
+			m[sz.name] = p
+		}
+		fixtureCache.files = m
+	}
+	return fixtureCache.files
+}
+
+// generate writes a one-page PDF with one uncompressed 8-bit grey image of
+// width×height random bytes, and a correct cross-reference table.
+func generate(tb testing.TB, path string, width, height int) *pdfFile {
+	tb.Helper()
+	p, err := writePDF(path, width, height)
+	if err != nil {
+		tb.Fatalf("generate %s: %v", path, err)
+	}
+	p.name = strings.TrimSuffix(filepath.Base(path), ".pdf")
+	return p
+}
+
+func writePDF(path string, width, height int) (*pdfFile, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	w := &countWriter{w: bufio.NewWriterSize(f, 1<<20)}
+	imageSize := int64(width) * int64(height)
+	content := "q 595 0 0 842 0 0 cm /Im0 Do Q\n"
+	offsets := make([]int64, 6)
+
+	w.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+	offsets[1] = w.n
+	w.WriteString("1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n")
+	offsets[2] = w.n
+	w.WriteString("2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n")
+	offsets[3] = w.n
+	w.WriteString("3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] " +
+		"/Resources << /XObject << /Im0 5 0 R >> >> /Contents 4 0 R >>\nendobj\n")
+	offsets[4] = w.n
+	fmt.Fprintf(w, "4 0 obj\n<< /Length %d >>\nstream\n%sendstream\nendobj\n", len(content), content)
+	offsets[5] = w.n
+	fmt.Fprintf(w, "5 0 obj\n<< /Type /XObject /Subtype /Image /Width %d /Height %d "+
+		"/ColorSpace /DeviceGray /BitsPerComponent 8 /Length %d >>\nstream\n", width, height, imageSize)
+	imageAt := w.n
+	var seed [32]byte
+	rand.Read(seed[:])
+	rng := mrand.NewChaCha8(seed)
+	buf := make([]byte, 1<<20)
+	for left := imageSize; left > 0; {
+		chunk := buf[:min(int64(len(buf)), left)]
+		rng.Read(chunk)
+		w.Write(chunk)
+		left -= int64(len(chunk))
+	}
+	w.WriteString("\nendstream\nendobj\n")
+	xref := w.n
+	w.WriteString("xref\n0 6\n0000000000 65535 f \n")
+	for _, off := range offsets[1:] {
+		fmt.Fprintf(w, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(w, "trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", xref)
+	if w.err != nil {
+		return nil, w.err
+	}
+	if err := w.w.Flush(); err != nil {
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	return &pdfFile{path: path, size: w.n, imageAt: imageAt, imageSize: imageSize}, nil
+}
+
+// countWriter counts what it writes and keeps the first error.
+type countWriter struct {
+	w   *bufio.Writer
+	n   int64
+	err error
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	c.err = err
+	return n, err
+}
+
+func (c *countWriter) WriteString(s string) (int, error) { return c.Write([]byte(s)) }
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
