@@ -276,7 +276,7 @@ func TestOversizedBodyIsRefusedWithoutBuffering(t *testing.T) {
 	tok := e.login("vanthu.sgd")
 	for _, chunked := range []bool{false, true} {
 		t.Run(fmt.Sprintf("chunked=%v", chunked), func(t *testing.T) {
-			const size = 256 << 20
+			const size = 64 << 20
 			var before runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)

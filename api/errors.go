@@ -15,6 +15,7 @@ import (
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/lib/pq"
 )
@@ -26,6 +27,7 @@ type problem struct {
 	Message    string            `json:"message"`
 	Fields     map[string]string `json:"fields,omitempty"`
 	RequestID  string            `json:"request_id,omitempty"`
+	Current    string            `json:"current_version_sha256,omitempty"`
 	retryAfter int
 }
 
@@ -51,11 +53,31 @@ func (s *Server) toProblem(err error) problem {
 	var br *errBadRequest
 	var rl *auth.RateLimitedError
 	var fe *fiber.Error
+	var ce *documents.ConflictError
+	var pe *documents.PreconditionError
+	var ie *signing.ImageError
 	switch {
 	case errors.As(err, &ve):
 		return problem{Status: 422, Code: "validation_failed", Message: "Thông tin chưa hợp lệ; hãy sửa các trường được nêu", Fields: ve.Fields}
 	case errors.As(err, &br):
 		return problem{Status: br.status, Code: br.code, Message: br.message}
+	case errors.As(err, &ce):
+		return problem{Status: 409, Code: "version_conflict", Current: ce.Current,
+			Message: "Văn bản đã có phiên bản mới hơn phiên bản bạn đã xem; hãy tải lại trang, xem phiên bản mới rồi ký"}
+	case errors.As(err, &pe):
+		return problem{Status: 409, Code: pe.Code, Message: pe.Message}
+	case errors.As(err, &ie):
+		return problem{Status: 422, Code: "bad_image", Message: ie.Message, Fields: map[string]string{"image": ie.Message}}
+	case errors.Is(err, signing.ErrBadImage):
+		return problem{Status: 422, Code: "bad_image", Message: "Ảnh phải là PNG nền trong suốt, tối đa 2 MiB và 3000×3000 điểm ảnh"}
+	case errors.Is(err, signing.ErrEncrypted):
+		return problem{Status: 422, Code: "encrypted_pdf", Message: "Tệp PDF đang được đặt mật khẩu; hãy gỡ mật khẩu rồi thử lại"}
+	case errors.Is(err, signing.ErrBadPDF):
+		return problem{Status: 422, Code: "bad_pdf", Message: "Tệp PDF bị hỏng hoặc không đọc được nên không ký được"}
+	case errors.Is(err, signing.ErrTSA):
+		return problem{Status: 503, Code: "tsa_unavailable", Message: "Máy chủ cấp dấu thời gian không phản hồi; chưa ký, hãy thử lại sau"}
+	case errors.Is(err, signing.ErrCertificateExpired):
+		return problem{Status: 409, Code: "certificate_expired", Message: "Chứng thư số đã hết hạn hoặc chưa có hiệu lực; hãy gia hạn chứng thư số"}
 	case errors.Is(err, documents.ErrNotFound), errors.Is(err, org.ErrNotFound):
 		return problem{Status: 404, Code: "not_found", Message: "Không tìm thấy"}
 	case errors.Is(err, documents.ErrForbidden):

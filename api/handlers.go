@@ -224,19 +224,10 @@ func (s *Server) receiveDocument(c *fiber.Ctx, checkCSRF bool) (doc documents.Do
 	if !documents.CanCreate(p) {
 		return doc, fields, documents.ErrForbidden
 	}
-	mt, params, perr := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
-	if perr != nil || mt != fiber.MIMEMultipartForm || params["boundary"] == "" {
-		return doc, fields, badRequest(fiber.StatusUnsupportedMediaType, "multipart_required",
-			"Gửi biểu mẫu multipart/form-data gồm các trường thông tin và trường file chứa tệp PDF")
+	mr, err := s.multipartReader(c)
+	if err != nil {
+		return doc, fields, err
 	}
-	if n := int64(c.Request().Header.ContentLength()); n > s.docs.MaxBytes()+maxFormOverhead {
-		return doc, fields, documents.ErrTooLarge
-	}
-	var body io.Reader = c.Context().RequestBodyStream()
-	if body == nil {
-		body = strings.NewReader(string(c.Body()))
-	}
-	mr := multipart.NewReader(bufio.NewReaderSize(body, 256<<10), params["boundary"])
 	fields = map[string]string{}
 	var up *documents.Upload
 	defer func() { up.Close() }()
@@ -252,10 +243,8 @@ func (s *Server) receiveDocument(c *fiber.Ctx, checkCSRF bool) (doc documents.Do
 		}
 		name := part.FormName()
 		if checkCSRF && i == 0 {
-			v, _ := io.ReadAll(io.LimitReader(part, 256))
-			want, _ := c.Locals(localsCSRF).(string)
-			if name != "_csrf" || !auth.TokensEqual(want, string(v)) {
-				return doc, fields, errCSRF
+			if err := checkCSRFPart(c, part); err != nil {
+				return doc, fields, err
 			}
 			continue
 		}
@@ -293,6 +282,36 @@ func (s *Server) receiveDocument(c *fiber.Ctx, checkCSRF bool) (doc documents.Do
 	}
 	doc, err = s.docs.Create(ctx, p, meta, up)
 	return doc, fields, err
+}
+
+// multipartReader streams a multipart/form-data body whose size is checked
+// against the upload limit before anything is read.
+func (s *Server) multipartReader(c *fiber.Ctx) (*multipart.Reader, error) {
+	mt, params, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
+	if err != nil || mt != fiber.MIMEMultipartForm || params["boundary"] == "" {
+		return nil, badRequest(fiber.StatusUnsupportedMediaType, "multipart_required",
+			"Gửi biểu mẫu multipart/form-data gồm các trường thông tin và trường file chứa tệp PDF")
+	}
+	if n := int64(c.Request().Header.ContentLength()); n > s.docs.MaxBytes()+maxFormOverhead {
+		return nil, documents.ErrTooLarge
+	}
+	var body io.Reader = c.Context().RequestBodyStream()
+	if body == nil {
+		body = strings.NewReader(string(c.Body()))
+	}
+	// The multipart reader reads 4 KiB at a time: buffer the stream.
+	return multipart.NewReader(bufio.NewReaderSize(body, 256<<10), params["boundary"]), nil
+}
+
+// checkCSRFPart requires the first part of a web form to be its _csrf
+// field, so a forged cross-site upload is refused before its file is read.
+func checkCSRFPart(c *fiber.Ctx, part *multipart.Part) error {
+	v, _ := io.ReadAll(io.LimitReader(part, 256))
+	want, _ := c.Locals(localsCSRF).(string)
+	if part.FormName() != "_csrf" || !auth.TokensEqual(want, string(v)) {
+		return errCSRF
+	}
+	return nil
 }
 
 // multipartError tells a body cut short (the client went away) from a

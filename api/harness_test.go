@@ -19,6 +19,7 @@ import (
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
 )
@@ -41,6 +42,7 @@ type envOptions struct {
 	blobs          storage.Blobs // default: a local store in a temp dir
 	maxUploadBytes int64         // default: 32 MiB
 	db             *sqlx.DB      // default: a fresh database
+	signing        bool          // development keys and demo images, as make run has
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
@@ -71,6 +73,18 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	docs, err := documents.NewService(db, blobs, spool, max)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.signing {
+		keys := t.TempDir()
+		if err := demo.SeedSigning(ctx, keys, auth.NewService(db, time.Hour), docs); err != nil {
+			t.Fatal(err)
+		}
+		roots, err := signing.LoadDevRoots(keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, MaxBytes: 64 << 20})
+		cfg.KeysDir = keys
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {

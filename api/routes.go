@@ -36,6 +36,13 @@ func (s *Server) table() []route {
 		{"GET", "/api/v1/documents/:id", "getDocument", true, false, s.getDocument},
 		{"GET", "/api/v1/documents/:id/versions/:version/download", "downloadDocumentVersion", true, false, s.downloadVersion},
 		{"GET", "/api/v1/documents/:id/versions/:version/link", "getDocumentVersionLink", true, false, s.versionLink},
+		{"GET", "/api/v1/documents/:id/versions/:version/verification", "getVerification", true, false, s.getVerification},
+		{"GET", "/api/v1/documents/:id/signatures", "listDocumentSignatures", true, false, s.listSignatures},
+		{"POST", "/api/v1/documents/:id/sign", "signDocument", true, false, s.signDocument},
+		{"POST", "/api/v1/documents/:id/seal", "sealDocument", true, false, s.sealDocument},
+		{"POST", "/api/v1/verify", "verifyPDF", true, true, s.verifyPDF},
+		{"PUT", "/api/v1/me/signature-image", "setMySignatureImage", true, true, s.setMySignatureImage},
+		{"PUT", "/api/v1/units/:id/seal-image", "setUnitSealImage", true, true, s.setUnitSealImage},
 
 		// Web pages.
 		{"GET", "/", "", false, false, s.home},
@@ -46,6 +53,12 @@ func (s *Server) table() []route {
 		{"GET", "/documents/new", "", true, false, s.newDocumentPage},
 		{"POST", "/documents", "", true, true, s.createDocumentSubmit},
 		{"GET", "/documents/:id", "", true, false, s.documentPage},
+		{"POST", "/documents/:id/sign", "", true, false, s.signSubmit},
+		{"POST", "/documents/:id/seal", "", true, false, s.sealSubmit},
+		{"GET", "/verify", "", true, false, s.verifyPage},
+		{"POST", "/verify", "", true, true, s.verifySubmit},
+		{"GET", "/settings", "", true, false, s.settingsPage},
+		{"POST", "/settings/:kind", "", true, true, s.imageSubmit},
 	}
 }
 

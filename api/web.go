@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/web"
 )
 
@@ -24,6 +26,10 @@ var fieldLabels = map[string]string{
 	"urgency": "Độ khẩn", "confidentiality": "Độ mật", "number": "Số", "symbol": "Ký hiệu",
 	"signer_name": "Người ký", "file": "Tệp PDF", "from": "Từ ngày", "to": "Đến ngày",
 	"status": "Trạng thái", "cursor": "Trang", "username": "Tên đăng nhập", "password": "Mật khẩu",
+}
+
+var sigKindLabels = map[string]string{
+	"person": "Chữ ký người có thẩm quyền", "organisation": "Chữ ký số của cơ quan (con dấu)", "copy": "Chữ ký số của cơ quan trên bản sao/phụ lục",
 }
 
 // parsePages returns one template set per page: the layout with that page's
@@ -39,6 +45,14 @@ func parsePages() (map[string]*template.Template, error) {
 		"urgencyName":         func(c string) string { return documents.Label(documents.Urgencies, c) },
 		"confidentialityName": func(c string) string { return documents.Label(documents.Confidentialities, c) },
 		"size":                humanBytes,
+		"changeKinds": func(cs []signing.Change) string {
+			var out []string
+			for _, c := range cs {
+				out = append(out, c.KindVI)
+			}
+			return strings.Join(out, ", ")
+		},
+		"sigKind": func(k string) string { return sigKindLabels[k] },
 		"fieldLabel": func(k string) string {
 			if l, ok := fieldLabels[k]; ok {
 				return l
@@ -96,6 +110,16 @@ type pageData struct {
 	Confidentialities []documents.Choice
 	Statuses          []documents.Choice
 	MaxUpload         string
+	CanSign, CanSeal  bool
+	Signing           bool // signing is configured
+	Verification      *documents.Verification
+	VerifyError       string
+	Report            *signing.Report
+	Signatures        []documents.Signature
+	HasSignatureImage bool
+	HasSealImage      bool
+	IsSigner          bool
+	IsClerk           bool
 }
 
 func (s *Server) page(c *fiber.Ctx, title string) *pageData {
@@ -282,16 +306,195 @@ func (s *Server) documentPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	doc, err := s.docs.Get(c.UserContext(), principal(c), id)
+	p := principal(c)
+	doc, err := s.docs.Get(c.UserContext(), p, id)
 	if err != nil {
 		return err
 	}
 	d := s.page(c, doc.Title)
 	d.Doc = &doc
+	switch c.Query("done") {
+	case "signed":
+		d.Flash = "Đã ký số. Phiên bản mới đã được lưu."
+	case "sealed":
+		d.Flash = "Văn thư đã ký số của cơ quan. Phiên bản mới đã được lưu."
+	}
 	if c.Query("created") == "1" {
 		d.Flash = "Đã tải lên văn bản."
 	}
+	if err := s.fillSigning(c, d, doc); err != nil {
+		return err
+	}
 	return s.render(c, fiber.StatusOK, "document", d)
+}
+
+// fillSigning adds the signatures panel: the latest version's report, the
+// signatures applied here, and the actions the user may take.
+func (s *Server) fillSigning(c *fiber.Ctx, d *pageData, doc documents.Document) error {
+	p := principal(c)
+	d.Signing = s.docs.SigningEnabled()
+	if !d.Signing {
+		return nil
+	}
+	sigs, err := s.docs.Signatures(c.UserContext(), p, doc.ID)
+	if err != nil {
+		return err
+	}
+	d.Signatures = sigs
+	v, err := s.docs.Verification(c.UserContext(), p, doc.ID, doc.Versions[0].No)
+	if err != nil {
+		pr := s.toProblem(err)
+		if pr.Status >= 500 {
+			return err
+		}
+		d.VerifyError = pr.Message
+	} else {
+		d.Verification = &v
+	}
+	sealed := false
+	for _, g := range sigs {
+		sealed = sealed || g.Kind != "person"
+	}
+	d.CanSign, d.CanSeal = canSign(p, doc) && !sealed, canSeal(p, doc) && !sealed
+	return nil
+}
+
+// signSubmit and sealSubmit are the buttons of the document page.
+func (s *Server) signSubmit(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	_, err = s.docs.SignAsPerson(c.UserContext(), principal(c), id, documents.SignRequest{VersionSHA256: c.FormValue("version_sha256")})
+	return s.afterAction(c, id, "signed", err)
+}
+
+func (s *Server) sealSubmit(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	_, err = s.docs.Seal(c.UserContext(), principal(c), id, documents.SealRequest{VersionSHA256: c.FormValue("version_sha256"),
+		Number: c.FormValue("number"), Symbol: c.FormValue("symbol"), Copy: c.FormValue("copy") == "1"})
+	return s.afterAction(c, id, "sealed", err)
+}
+
+// afterAction goes back to the document page, with the error on it when
+// the action was refused.
+func (s *Server) afterAction(c *fiber.Ctx, id int64, done string, err error) error {
+	if err == nil {
+		return c.Redirect(fmt.Sprintf("/documents/%d?done=%s", id, done), fiber.StatusSeeOther)
+	}
+	pr := s.toProblem(err)
+	if pr.Status >= 500 || pr.Status == 404 || pr.Status == 401 {
+		return err
+	}
+	doc, gerr := s.docs.Get(c.UserContext(), principal(c), id)
+	if gerr != nil {
+		return gerr
+	}
+	d := s.page(c, doc.Title)
+	d.Doc = &doc
+	d.Error, d.Fields = pr.Message, pr.Fields
+	for _, k := range []string{"number", "symbol"} {
+		d.Form[k] = c.FormValue(k)
+	}
+	if ferr := s.fillSigning(c, d, doc); ferr != nil {
+		return ferr
+	}
+	return s.render(c, pr.Status, "document", d)
+}
+
+func (s *Server) verifyPage(c *fiber.Ctx) error {
+	return s.render(c, fiber.StatusOK, "verify", s.page(c, "Kiểm tra chữ ký số"))
+}
+
+func (s *Server) verifySubmit(c *fiber.Ctx) error {
+	d := s.page(c, "Kiểm tra chữ ký số")
+	r, err := s.receiveForVerification(c, true)
+	if err != nil {
+		pr := s.toProblem(err)
+		if pr.Status >= 500 || pr.Status == 403 {
+			return err
+		}
+		d.Error, d.Fields = pr.Message, pr.Fields
+		return s.render(c, pr.Status, "verify", d)
+	}
+	rep := r.(signing.Report)
+	d.Report = &rep
+	return s.render(c, fiber.StatusOK, "verify", d)
+}
+
+func (s *Server) settingsPage(c *fiber.Ctx) error {
+	return s.renderSettings(c, fiber.StatusOK, "", nil)
+}
+
+func (s *Server) renderSettings(c *fiber.Ctx, status int, flash string, perr *problem) error {
+	p := principal(c)
+	d := s.page(c, "Chữ ký và con dấu")
+	d.Flash = flash
+	if perr != nil {
+		d.Error, d.Fields = perr.Message, perr.Fields
+	}
+	d.IsSigner, d.IsClerk = p.Has(auth.RoleSigner), p.HasAny(auth.RoleClerk, auth.RoleAdmin)
+	var err error
+	if d.HasSignatureImage, err = s.docs.HasImage(c.UserContext(), "signature", p.UserID, 0); err != nil {
+		return err
+	}
+	if d.HasSealImage, err = s.docs.HasImage(c.UserContext(), "seal", 0, p.UnitID); err != nil {
+		return err
+	}
+	return s.render(c, status, "settings", d)
+}
+
+// imageSubmit takes the settings page's upload of a signature or seal image.
+func (s *Server) imageSubmit(c *fiber.Ctx) error {
+	mr, err := s.multipartReader(c)
+	if err != nil {
+		return err
+	}
+	var img []byte
+	for i := 0; ; i++ {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return multipartError(err)
+		}
+		if i == 0 {
+			if err := checkCSRFPart(c, part); err != nil {
+				return err
+			}
+			continue
+		}
+		if part.FormName() == "image" {
+			if img, err = io.ReadAll(io.LimitReader(part, 2<<20+1)); err != nil {
+				return multipartError(err)
+			}
+		}
+	}
+	p := principal(c)
+	switch {
+	case len(img) == 0:
+		err = &documents.ValidationError{Fields: map[string]string{"image": "hãy chọn tệp ảnh PNG"}}
+	case len(img) > 2<<20:
+		err = &documents.ValidationError{Fields: map[string]string{"image": "ảnh tối đa 2 MiB"}}
+	case c.Params("kind") == "signature":
+		err = s.docs.SetSignatureImage(c.UserContext(), p, img)
+	case c.Params("kind") == "seal":
+		err = s.docs.SetSealImage(c.UserContext(), p, img)
+	default:
+		return fiber.ErrNotFound
+	}
+	if err != nil {
+		pr := s.toProblem(err)
+		if pr.Status >= 500 || pr.Status == 403 {
+			return err
+		}
+		return s.renderSettings(c, pr.Status, "", &pr)
+	}
+	return s.renderSettings(c, fiber.StatusOK, "Đã lưu ảnh.", nil)
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }

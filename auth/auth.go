@@ -202,6 +202,20 @@ func (s *Service) principal(ctx context.Context, userID int64) (Principal, error
 	return p, nil
 }
 
+// PrincipalByUsername returns the account named username, for commands
+// that act as a user (seeding demo data).
+func (s *Service) PrincipalByUsername(ctx context.Context, username string) (Principal, error) {
+	var p Principal
+	err := s.db.GetContext(ctx, &p, principalQuery+` WHERE u.username = $1`, username)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, ErrUserNotFound
+	}
+	if err != nil {
+		return p, fmt.Errorf("auth: unable to fetch user: %w", err)
+	}
+	return p, nil
+}
+
 // Authenticate returns the principal, the CSRF token and the kind of the
 // session that token opens.
 func (s *Service) Authenticate(ctx context.Context, token string) (Principal, string, string, error) {

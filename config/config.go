@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,14 @@ type Config struct {
 	LogFormat        string
 	MetricsToken     string
 	DemoPassword     string
+	KeysDir          string
+	PKCS11Module     string
+	PKCS11Token      string
+	PKCS11PIN        string
+	TrustRootsFile   string
+	TSAURL           string
+	TSATimeout       time.Duration
+	MaxSignBytes     int64
 }
 
 // UseS3 reports whether documents go to S3 rather than the local disk.
@@ -121,6 +130,36 @@ var options = []option{
 	enumOption("LOG_FORMAT", "text", []string{"text", "json"}, "log format", func(c *Config) *string { return &c.LogFormat }),
 	strOption("METRICS_TOKEN", "", true, "if set, GET /metrics requires this bearer token", func(c *Config) *string { return &c.MetricsToken }),
 	strOption("DEMO_PASSWORD", "", true, "password of the demo users made by seed-demo (generated when unset)", func(c *Config) *string { return &c.DemoPassword }),
+	strOption("SIGNING_KEYS_DIR", "", false, "folder of file keys: people/<username>.pem, orgs/<unit code>.pem (default DATA_DIR/keys; development)",
+		func(c *Config) *string { return &c.KeysDir }),
+	strOption("PKCS11_MODULE", "", false, "PKCS#11 module of the token or HSM holding the keys (labels: username, unit code); setting it selects PKCS#11",
+		func(c *Config) *string { return &c.PKCS11Module }),
+	strOption("PKCS11_TOKEN_LABEL", "", false, "label of the PKCS#11 token", func(c *Config) *string { return &c.PKCS11Token }),
+	strOption("PKCS11_PIN", "", true, "PIN of the PKCS#11 token", func(c *Config) *string { return &c.PKCS11PIN }),
+	strOption("TRUST_ROOTS_FILE", "", false, "PEM file of trusted root certificates for verification (default: the development root in SIGNING_KEYS_DIR)",
+		func(c *Config) *string { return &c.TrustRootsFile }),
+	{name: "TSA_URL", def: "", help: "RFC 3161 timestamp authority; set it for PAdES B-T signatures",
+		set: func(c *Config, v string) error {
+			if v != "" {
+				u, err := url.Parse(v)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					return fmt.Errorf("must be an http or https URL")
+				}
+			}
+			c.TSAURL = v
+			return nil
+		}, current: func(c *Config) string { return c.TSAURL }},
+	durationOption("TSA_TIMEOUT", "10s", "longest wait for the timestamp authority", time.Second, 5*time.Minute,
+		func(c *Config) *time.Duration { return &c.TSATimeout }),
+	{name: "MAX_SIGN_BYTES", def: "67108864", help: "largest PDF signed or verified, in bytes (64 MiB; signing holds the file in memory)",
+		set: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1024 {
+				return fmt.Errorf("must be a number of bytes of at least 1024")
+			}
+			c.MaxSignBytes = n
+			return nil
+		}, current: func(c *Config) string { return strconv.FormatInt(c.MaxSignBytes, 10) }},
 }
 
 func dbURLOption() option {
@@ -213,6 +252,12 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if c.UseS3() && (c.S3AccessKey == "" || c.S3SecretKey == "") {
 		errs = append(errs, errors.New("S3_ACCESS_KEY and S3_SECRET_KEY are required when S3_ENDPOINT is set"))
+	}
+	if c.PKCS11Module != "" && c.PKCS11Token == "" {
+		errs = append(errs, errors.New("PKCS11_TOKEN_LABEL is required when PKCS11_MODULE is set"))
+	}
+	if c.KeysDir == "" {
+		c.KeysDir = filepath.Join(c.DataDir, "keys")
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("config: %w", errors.Join(errs...))

@@ -119,4 +119,57 @@ END $$;
 CREATE TRIGGER document_versions_immutable BEFORE UPDATE OR DELETE ON document_versions
   FOR EACH ROW EXECUTE FUNCTION forbid_change();
 `,
+	// 2: signatures applied through the service, the images they show,
+	// and the verification report of each version.
+	`
+CREATE TABLE signature_images (
+  id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  kind       text NOT NULL CHECK (kind IN ('signature', 'seal')),
+  user_id    bigint REFERENCES users (id),
+  unit_id    bigint REFERENCES units (id),
+  object_key text NOT NULL,
+  sha256     text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+  created_by bigint NOT NULL REFERENCES users (id),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  CHECK ((kind = 'signature') = (user_id IS NOT NULL)),
+  CHECK ((kind = 'seal') = (unit_id IS NOT NULL))
+);
+CREATE INDEX signature_images_user ON signature_images (user_id, created_at DESC);
+CREATE INDEX signature_images_unit ON signature_images (unit_id, created_at DESC);
+
+CREATE TABLE document_signatures (
+  id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  document_id        bigint NOT NULL,
+  version_no         integer NOT NULL,
+  kind               text NOT NULL CHECK (kind IN ('person', 'organisation', 'copy')),
+  signed_by          bigint NOT NULL REFERENCES users (id),
+  unit_id            bigint NOT NULL REFERENCES units (id),
+  page               integer NOT NULL,
+  llx                double precision NOT NULL,
+  lly                double precision NOT NULL,
+  urx                double precision NOT NULL,
+  ury                double precision NOT NULL,
+  -- Where the handwritten signature lies inside a person's appearance
+  -- (points from its lower-left corner): the seal goes over its left third.
+  image_x            double precision,
+  image_y            double precision,
+  image_w            double precision,
+  image_h            double precision,
+  certificate_subject text NOT NULL,
+  certificate_serial  text NOT NULL,
+  signed_at          timestamptz NOT NULL,
+  FOREIGN KEY (document_id, version_no) REFERENCES document_versions (document_id, version_no)
+);
+CREATE INDEX document_signatures_document ON document_signatures (document_id, version_no);
+
+CREATE TABLE verification_reports (
+  document_id bigint NOT NULL,
+  version_no  integer NOT NULL,
+  valid       boolean NOT NULL,
+  report      jsonb NOT NULL,
+  verified_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (document_id, version_no),
+  FOREIGN KEY (document_id, version_no) REFERENCES document_versions (document_id, version_no)
+);
+`,
 }

@@ -8,7 +8,9 @@ import (
 	"fmt"
 
 	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/signing"
 )
 
 // Districts are Ho Chi Minh City's 22 districts as of 2021, with the
@@ -130,4 +132,50 @@ func Seed(ctx context.Context, units *org.Store, users *auth.Service, password s
 		res.Users = append(res.Users, User{p.username, p.name, p.roles[0], p.unit.Name})
 	}
 	return res, nil
+}
+
+// SeedSigning makes what the signing flow needs out of the box: labelled
+// development certificates (a development root, the department's and Quận
+// 1 office's organisation certificates, one per signer) in keysDir, and
+// demo signature and seal images. Existing keys and images are kept.
+func SeedSigning(ctx context.Context, keysDir string, users *auth.Service, docs *documents.Service) error {
+	orgs := []struct {
+		code, name, clerk string
+		signers           []signing.DevPerson
+	}{
+		{"000.00.24.H29", "Sở Giáo dục và Đào tạo Thành phố Hồ Chí Minh", "vanthu.sgd",
+			[]signing.DevPerson{{Username: "giamdoc.sgd", FullName: "Lê Hoài Nam", Title: "Giám đốc"}}},
+		{"000.01.24.H29", "Phòng Giáo dục và Đào tạo Quận 1", "vanthu.q1",
+			[]signing.DevPerson{{Username: "truongphong.q1", FullName: "Võ Minh Quân", Title: "Trưởng phòng"}}},
+	}
+	for _, o := range orgs {
+		if err := signing.GenerateDevPKI(keysDir, signing.DevOrg{Code: o.code, Name: o.name}, o.signers); err != nil {
+			return err
+		}
+		clerk, err := users.PrincipalByUsername(ctx, o.clerk)
+		if err != nil {
+			return err
+		}
+		if has, err := docs.HasImage(ctx, "seal", 0, clerk.UnitID); err != nil {
+			return err
+		} else if !has {
+			if err := docs.SetSealImage(ctx, clerk, signing.DemoSealImage(o.name)); err != nil {
+				return err
+			}
+		}
+		for _, person := range o.signers {
+			p, err := users.PrincipalByUsername(ctx, person.Username)
+			if err != nil {
+				return err
+			}
+			if has, err := docs.HasImage(ctx, "signature", p.UserID, 0); err != nil {
+				return err
+			} else if !has {
+				if err := docs.SetSignatureImage(ctx, p, signing.DemoSignatureImage(p.FullName)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -108,6 +108,7 @@ type Service struct {
 	blobs    storage.Blobs
 	spoolDir string
 	maxBytes int64
+	sign     *SigningDeps
 }
 
 // NewService returns a Service. Uploads are spooled in spoolDir (to hash
@@ -394,6 +395,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, m Meta, up *Uplo
 	if err := tx.Commit(); err != nil {
 		return Document{}, fmt.Errorf("documents: unable to commit: %w", err)
 	}
+	s.verifyInBackground(id, 1)
 	return s.Get(ctx, p, id)
 }
 

@@ -39,6 +39,8 @@ need_cmd pdftoppm poppler-utils
 need_cmd mutool mupdf-tools
 need_cmd qpdf qpdf
 need_cmd softhsm2-util softhsm2
+need_cmd pkcs11-tool opensc
+need_cmd openssl openssl
 need_pkg fonts-liberation
 need_cmd curl curl
 need_cmd gcc gcc libc6-dev

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"flag"
@@ -25,6 +26,7 @@ import (
 	"github.com/hcm-edu/vanban/demo"
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +42,10 @@ func run(args []string) error {
 		fmt.Print(usage)
 		config.Usage(os.Stdout)
 		return nil
+	}
+	switch cmd {
+	case "verify": // needs no database and no configuration
+		return verifyCmd(rest)
 	}
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
@@ -146,6 +152,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	if err != nil {
 		return err
 	}
+	sd, err := signingDeps(cfg, log)
+	if err != nil {
+		return err
+	}
+	docs.EnableSigning(sd)
 	srv, err := api.New(api.Deps{Config: cfg, DB: db, Blobs: blobs, Auth: authSvc, Units: org.NewStore(db),
 		Docs: docs, Log: log, Registry: reg})
 	if err != nil {
@@ -172,6 +183,42 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// signingDeps decides where keys live (a PKCS#11 token when configured,
+// else key files) and which roots verification trusts.
+func signingDeps(cfg *config.Config, log *slog.Logger) (documents.SigningDeps, error) {
+	d := documents.SigningDeps{MaxBytes: cfg.MaxSignBytes, Keys: signing.DirKeys{Dir: cfg.KeysDir}}
+	if cfg.PKCS11Module != "" {
+		d.Keys = signing.TokenKeys{Config: signing.PKCS11Config{Module: cfg.PKCS11Module, TokenLabel: cfg.PKCS11Token, PIN: cfg.PKCS11PIN}}
+	}
+	if cfg.TSAURL != "" {
+		d.TSA = &signing.TSA{URL: cfg.TSAURL, Timeout: cfg.TSATimeout}
+	}
+	roots := x509.NewCertPool()
+	switch {
+	case cfg.TrustRootsFile != "":
+		b, err := os.ReadFile(cfg.TrustRootsFile)
+		if err != nil {
+			return d, fmt.Errorf("TRUST_ROOTS_FILE: %v", err)
+		}
+		if !roots.AppendCertsFromPEM(b) {
+			return d, fmt.Errorf("TRUST_ROOTS_FILE %s holds no PEM certificate", cfg.TrustRootsFile)
+		}
+	default:
+		if _, err := os.Stat(signing.DevRootPath(cfg.KeysDir)); err == nil {
+			dev, err := signing.LoadDevRoots(cfg.KeysDir)
+			if err != nil {
+				return d, err
+			}
+			roots = dev
+			log.Warn("verification trusts the DEVELOPMENT root only; set TRUST_ROOTS_FILE in production", "root", signing.DevRootPath(cfg.KeysDir))
+		} else {
+			log.Warn("no trust roots configured: every signature will be reported untrusted; set TRUST_ROOTS_FILE")
+		}
+	}
+	d.Roots = roots
+	return d, nil
 }
 
 // housekeeping sweeps expired sessions, abandoned spool files and stored
@@ -223,11 +270,24 @@ func seedDemo(ctx context.Context, cfg *config.Config, args []string) error {
 	if msg := auth.CheckPassword(password); msg != "" {
 		return fmt.Errorf("DEMO_PASSWORD: %s", msg)
 	}
-	res, err := demo.Seed(ctx, org.NewStore(db), auth.NewService(db, cfg.SessionTTL), password, *schools)
+	users := auth.NewService(db, cfg.SessionTTL)
+	res, err := demo.Seed(ctx, org.NewStore(db), users, password, *schools)
 	if err != nil {
 		return err
 	}
+	blobs, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	docs, err := documents.NewService(db, blobs, filepath.Join(cfg.DataDir, "spool"), cfg.MaxUploadBytes)
+	if err != nil {
+		return err
+	}
+	if err := demo.SeedSigning(ctx, cfg.KeysDir, users, docs); err != nil {
+		return err
+	}
 	fmt.Printf("Demo organisation ready: %d units, %d schools.\n", res.Units, res.Schools)
+	fmt.Printf("DEVELOPMENT certificates (not for production) and demo signature and seal images: %s\n", cfg.KeysDir)
 	url := cfg.PublicURL
 	if url == "" {
 		url = "http://" + cfg.ListenAddr

@@ -1,0 +1,369 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hcm-edu/vanban/internal/testenv"
+	"github.com/hcm-edu/vanban/signing"
+)
+
+type signedDoc struct {
+	docJSON
+	Status string `json:"status"`
+}
+
+func (e *testEnv) postJSON(t *testing.T, path, token string, body any) (int, []byte) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	status, out, _ := e.request("POST", path, token, bytes.NewReader(b), "application/json")
+	return status, out
+}
+
+func (e *testEnv) latest(t *testing.T, token string, id int64) (string, int) {
+	t.Helper()
+	status, b, _ := e.request("GET", fmt.Sprintf("/api/v1/documents/%d", id), token, nil, "")
+	var d docJSON
+	if status != 200 || json.Unmarshal(b, &d) != nil {
+		t.Fatalf("get %d: %d %s", id, status, b)
+	}
+	return d.Versions[0].SHA256, d.Versions[0].Version
+}
+
+// checkWithIndependentVerifiers runs poppler's pdfsig, mupdf's mutool and
+// qpdf on a signed file: each signature valid, the last covering the whole
+// file, and the file structurally sound.
+func checkWithIndependentVerifiers(t *testing.T, pdf []byte, signatures int) {
+	t.Helper()
+	for _, tool := range []string{"pdfsig", "mutool", "qpdf"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			testenv.Missing(t, tool)
+		}
+	}
+	f := filepath.Join(t.TempDir(), "signed.pdf")
+	os.WriteFile(f, pdf, 0o600)
+	out, _ := exec.Command("pdfsig", f).CombinedOutput()
+	if n := strings.Count(string(out), "Signature Validation: Signature is Valid."); n != signatures {
+		t.Errorf("pdfsig: %d valid signatures, want %d:\n%s", n, signatures, out)
+	}
+	sections := strings.Split(string(out), "Signature #")
+	if last := sections[len(sections)-1]; !strings.Contains(last, "Total document signed") {
+		t.Errorf("pdfsig: the last signature does not cover the whole document:\n%s", out)
+	}
+	// mutool: every signature's digest holds; the last sees no edits since.
+	out, err := exec.Command("mutool", "sign", "-v", f).CombinedOutput()
+	sigs := strings.Split(string(out), "Verifying signature")[1:]
+	if err != nil || len(sigs) != signatures {
+		t.Errorf("mutool sign -v: %v, %d signatures, want %d:\n%s", err, len(sigs), signatures, out)
+	}
+	for i, s := range sigs {
+		low := strings.ToLower(s)
+		if strings.Contains(low, "not valid") || strings.Contains(low, "digest error") ||
+			!(strings.Contains(low, "signature is valid") || strings.Contains(low, "unchanged since signing")) {
+			t.Errorf("mutool: signature %d is not valid:\n%s", i+1, s)
+		}
+		if i == len(sigs)-1 && !strings.Contains(s, "The document is unchanged since signing.") {
+			t.Errorf("mutool: edits after the last signature:\n%s", s)
+		}
+	}
+	if out, err := exec.Command("qpdf", "--check", f).CombinedOutput(); err != nil {
+		t.Errorf("qpdf --check: %v\n%s", err, out)
+	}
+}
+
+func TestSignThenSealThroughTheAPI(t *testing.T) {
+	e := newEnv(t, envOptions{signing: true})
+	clerk, director := e.login("vanthu.sgd"), e.login("giamdoc.sgd")
+	f := validFields()
+	delete(f, "number")
+	delete(f, "symbol")
+	d := e.create(t, clerk, f, "Kế hoạch.pdf", fixturePDF(t))
+	v1 := d.Versions[0].SHA256
+
+	// Roles: the clerk cannot sign as the person, the signer cannot seal.
+	if status, b := e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/sign", d.ID), clerk, map[string]any{"version_sha256": v1}); status != 403 {
+		t.Errorf("clerk signs as the person: %d %s", status, b)
+	}
+	// The organisation's signature needs the person's first.
+	status, b := e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/seal", d.ID), clerk, map[string]any{"version_sha256": v1, "number": 207, "symbol": "KH-SGDĐT"})
+	if status != 409 || decodeError(t, b).Error.Code != "no_person_signature" {
+		t.Errorf("seal before the person's signature: %d %s", status, b)
+	}
+	// Signing needs the version the signer saw.
+	status, b = e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/sign", d.ID), director, map[string]any{"version_sha256": strings.Repeat("0", 64)})
+	if status != 409 || decodeError(t, b).Error.Code != "version_conflict" {
+		t.Errorf("sign a version not seen: %d %s", status, b)
+	}
+
+	status, b = e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/sign", d.ID), director, map[string]any{"version_sha256": v1})
+	if status != 200 {
+		t.Fatalf("sign: %d %s", status, b)
+	}
+	v2, no := e.latest(t, clerk, d.ID)
+	if no != 2 {
+		t.Fatalf("after signing the latest version is %d", no)
+	}
+	// The same request again names a version that is no longer the latest.
+	status, b = e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/sign", d.ID), director, map[string]any{"version_sha256": v1})
+	if status != 409 {
+		t.Errorf("signing twice from the same version: %d %s", status, b)
+	}
+	if status, b = e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/seal", d.ID), director, map[string]any{"version_sha256": v2, "number": 207, "symbol": "KH-SGDĐT"}); status != 403 {
+		t.Errorf("signer seals: %d %s", status, b)
+	}
+	status, b = e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/seal", d.ID), clerk, map[string]any{"version_sha256": v2})
+	if status != 422 || decodeError(t, b).Error.Fields["number"] == "" {
+		t.Errorf("seal without a number: %d %s", status, b)
+	}
+	status, b = e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/seal", d.ID), clerk, map[string]any{"version_sha256": v2, "number": 207, "symbol": "KH-SGDĐT"})
+	if status != 200 {
+		t.Fatalf("seal: %d %s", status, b)
+	}
+	var sealed signedDoc
+	json.Unmarshal(b, &sealed)
+	if sealed.NumberSymbol != "207/KH-SGDĐT" || len(sealed.Versions) != 3 {
+		t.Errorf("sealed document: %+v", sealed)
+	}
+
+	status, b, _ = e.request("GET", fmt.Sprintf("/api/v1/documents/%d/versions/3/verification", d.ID), clerk, nil, "")
+	var v struct{ Report signing.Report }
+	if status != 200 || json.Unmarshal(b, &v) != nil {
+		t.Fatalf("verification: %d %s", status, b)
+	}
+	r := v.Report
+	if !r.Valid || len(r.Signatures) != 2 || r.ModifiedAfterLastSignature {
+		t.Fatalf("report: %s", b)
+	}
+	for i, s := range r.Signatures {
+		if !s.Intact || !s.Trusted || !s.CoversWholeDocument {
+			t.Errorf("signature %d: %+v", i, s)
+		}
+	}
+	if r.Signatures[0].Signer != "Lê Hoài Nam" || r.Signatures[1].Signer != "Sở Giáo dục và Đào tạo Thành phố Hồ Chí Minh" {
+		t.Errorf("signers %q, %q", r.Signatures[0].Signer, r.Signatures[1].Signer)
+	}
+	_, pdf, _ := e.request("GET", fmt.Sprintf("/api/v1/documents/%d/versions/3/download", d.ID), clerk, nil, "")
+	checkWithIndependentVerifiers(t, pdf, 2)
+
+	// A school never sees it, nor its signatures.
+	school := e.login("vanthu.thcs1")
+	for _, p := range []string{"/verification", "/download"} {
+		if status, _, _ := e.request("GET", fmt.Sprintf("/api/v1/documents/%d/versions/3%s", d.ID, p), school, nil, ""); status != 404 {
+			t.Errorf("school GET %s: %d", p, status)
+		}
+	}
+	if status, _ := e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/sign", d.ID), school, map[string]any{"version_sha256": v2}); status != 404 {
+		t.Errorf("school signs: %d", status)
+	}
+
+	// verifyPDF: the signed file is valid; the same file with bytes appended is not.
+	body, ct := multipartBody(t, nil, "a.pdf", pdf)
+	status, b, _ = e.request("POST", "/api/v1/verify", clerk, body, ct)
+	json.Unmarshal(b, &r)
+	if status != 200 || !r.Valid {
+		t.Errorf("verifyPDF of the signed file: %d %s", status, b)
+	}
+	tampered := append(append([]byte{}, pdf...), "\n1 0 obj\n(AMOUNT DUE: 999,999,999 VND)\nendobj\n"...)
+	body, ct = multipartBody(t, nil, "a.pdf", tampered)
+	status, b, _ = e.request("POST", "/api/v1/verify", clerk, body, ct)
+	r = signing.Report{}
+	json.Unmarshal(b, &r)
+	if status != 200 || r.Valid || !r.ModifiedAfterLastSignature {
+		t.Errorf("verifyPDF of a tampered file: %d %s", status, b)
+	}
+}
+
+func TestSealACopyWithTextMark(t *testing.T) {
+	e := newEnv(t, envOptions{signing: true})
+	clerk := e.login("vanthu.sgd")
+	d := e.create(t, clerk, validFields(), "Phụ lục.pdf", fixturePDF(t))
+	status, b := e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/seal", d.ID), clerk, map[string]any{"version_sha256": d.Versions[0].SHA256, "copy": true})
+	if status != 200 {
+		t.Fatalf("seal a copy: %d %s", status, b)
+	}
+	_, pdf, _ := e.request("GET", fmt.Sprintf("/api/v1/documents/%d/versions/2/download", d.ID), clerk, nil, "")
+	checkWithIndependentVerifiers(t, pdf, 1)
+}
+
+func TestSigningPreconditions(t *testing.T) {
+	e := newEnv(t, envOptions{signing: true})
+	clerk, director := e.login("vanthu.sgd"), e.login("giamdoc.sgd")
+	d := e.create(t, clerk, validFields(), "a.pdf", fixturePDF(t))
+	v1 := d.Versions[0].SHA256
+
+	// No signature image.
+	if _, err := e.db.Exec(`DELETE FROM signature_images WHERE kind = 'signature'`); err != nil {
+		t.Fatal(err)
+	}
+	status, b := e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/sign", d.ID), director, map[string]any{"version_sha256": v1})
+	if status != 409 || decodeError(t, b).Error.Code != "no_signature_image" {
+		t.Errorf("no image: %d %s", status, b)
+	}
+	// Bad images are refused with a reason.
+	for name, img := range map[string][]byte{
+		"jpeg":    {0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 'J', 'F', 'I', 'F'},
+		"garbage": []byte("not an image at all"),
+	} {
+		status, b, _ := e.request("PUT", "/api/v1/me/signature-image", director, bytes.NewReader(img), "image/png")
+		if status != 422 || decodeError(t, b).Error.Code != "bad_image" {
+			t.Errorf("%s image: %d %s", name, status, b)
+		}
+	}
+	status, b, _ = e.request("PUT", "/api/v1/me/signature-image", director, bytes.NewReader(signing.DemoSignatureImage("Lê Hoài Nam")), "image/png")
+	if status != 204 {
+		t.Fatalf("upload a signature image: %d %s", status, b)
+	}
+	// No key for the signer.
+	if err := os.Remove(signing.DevPersonPath(e.cfg.KeysDir, "giamdoc.sgd")); err != nil {
+		t.Fatal(err)
+	}
+	status, b = e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/sign", d.ID), director, map[string]any{"version_sha256": v1})
+	if status != 409 || decodeError(t, b).Error.Code != "no_key" {
+		t.Errorf("no key: %d %s", status, b)
+	}
+	if _, n := e.latest(t, clerk, d.ID); n != 1 {
+		t.Errorf("a refused signature made version %d", n)
+	}
+	// Another unit's seal image cannot be set.
+	status, _, _ = e.request("PUT", "/api/v1/units/2/seal-image", clerk, bytes.NewReader(signing.DemoSealImage("x")), "image/png")
+	if status != http.StatusNotFound {
+		t.Errorf("seal image of another unit: %d", status)
+	}
+}
+
+var shaInput = regexp.MustCompile(`name="version_sha256" value="([0-9a-f]{64})"`)
+
+func TestSignAndSealInTheWebPages(t *testing.T) {
+	e := newEnv(t, envOptions{signing: true})
+	f := validFields()
+	delete(f, "number")
+	delete(f, "symbol")
+	d := e.create(t, e.login("vanthu.sgd"), f, "a.pdf", fixturePDF(t))
+	path := fmt.Sprintf("/documents/%d", d.ID)
+
+	director := newBrowser(t, e)
+	director.login("giamdoc.sgd")
+	_, page, _ := director.get(path)
+	if !strings.Contains(page, `id="sign-button"`) || strings.Contains(page, `id="seal-button"`) {
+		t.Fatalf("the signer's page must show the sign button only")
+	}
+	if !strings.Contains(page, "Chưa có chữ ký") && !strings.Contains(page, "chữ ký") {
+		t.Errorf("no signatures panel")
+	}
+	m := shaInput.FindStringSubmatch(page)
+	status, _, h := director.postForm(path+"/sign", url.Values{"_csrf": {csrfOf(t, page)}, "version_sha256": {m[1]}}, "")
+	if status != http.StatusSeeOther {
+		t.Fatalf("sign form: %d", status)
+	}
+	_, page, _ = director.get(h.Get("Location"))
+	if !strings.Contains(page, "Đã ký số") || !strings.Contains(page, "Lê Hoài Nam") {
+		t.Errorf("after signing the page does not say so")
+	}
+
+	clerk := newBrowser(t, e)
+	clerk.login("vanthu.sgd")
+	_, page, _ = clerk.get(path)
+	if !strings.Contains(page, `id="seal-button"`) || strings.Contains(page, `id="sign-button"`) {
+		t.Fatalf("the clerk's page must show the seal button only")
+	}
+	m = shaInput.FindStringSubmatch(page)
+	// A mistake comes back on the page with the typed values.
+	status, page, _ = clerk.postForm(path+"/seal", url.Values{"_csrf": {csrfOf(t, page)}, "version_sha256": {m[1]}, "number": {"abc"}, "symbol": {"KH-SGDĐT"}}, "")
+	if status != 422 || !strings.Contains(page, "Số") || !strings.Contains(page, `value="KH-SGDĐT"`) {
+		t.Errorf("bad number: %d", status)
+	}
+	status, _, h = clerk.postForm(path+"/seal", url.Values{"_csrf": {csrfOf(t, page)}, "version_sha256": {m[1]}, "number": {"207"}, "symbol": {"KH-SGDĐT"}}, "")
+	if status != http.StatusSeeOther {
+		t.Fatalf("seal form: %d", status)
+	}
+	_, page, _ = clerk.get(h.Get("Location"))
+	if !strings.Contains(page, "Hợp lệ") || !strings.Contains(page, "207/KH-SGDĐT") {
+		t.Errorf("after sealing the page shows no valid verdict")
+	}
+	// Without the CSRF token nothing is signed.
+	if status, _, _ := clerk.postForm(path+"/seal", url.Values{"version_sha256": {m[1]}}, ""); status != http.StatusForbidden {
+		t.Errorf("seal without CSRF: %d", status)
+	}
+}
+
+func TestVerifyAndSettingsPages(t *testing.T) {
+	e := newEnv(t, envOptions{signing: true})
+	b := newBrowser(t, e)
+	b.login("vanthu.thcs1") // any user may verify a PDF received from elsewhere
+	_, page, _ := b.get("/verify")
+	upload := func(path, field, name string, content []byte, csrf string) (int, string) {
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		w.WriteField("_csrf", csrf)
+		fw, _ := w.CreateFormFile(field, name)
+		fw.Write(content)
+		w.Close()
+		req, _ := http.NewRequest("POST", e.baseURL+path, &buf)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		status, body, _ := b.do(req)
+		return status, body
+	}
+	status, page := upload("/verify", "file", "a.pdf", fixturePDF(t), csrfOf(t, page))
+	if status != 200 || !strings.Contains(page, `id="verdict"`) || !strings.Contains(page, "Không có chữ ký") {
+		t.Errorf("verify an unsigned PDF: %d; want a verdict that it is not validly signed", status)
+	}
+	if docs, _ := e.countRows(); docs != 0 {
+		t.Errorf("verifying stored %d documents", docs)
+	}
+	status, _ = upload("/verify", "file", "a.pdf", []byte("not a pdf"), csrfOf(t, page))
+	if status != 415 {
+		t.Errorf("verify a non-PDF: %d", status)
+	}
+
+	clerk := newBrowser(t, e)
+	clerk.login("vanthu.sgd")
+	_, page, _ = clerk.get("/settings")
+	if !strings.Contains(page, `id="seal-form"`) || strings.Contains(page, `id="signature-form"`) || !strings.Contains(page, "Đơn vị đã có ảnh con dấu") {
+		t.Fatalf("a clerk's settings page shows the seal form only, with the demo seal")
+	}
+	b = clerk
+	status, page = upload("/settings/seal", "image", "dau.jpg", []byte{0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 'J', 'F', 'I', 'F'}, csrfOf(t, page))
+	if status != 422 || !strings.Contains(page, "PNG") {
+		t.Errorf("a JPEG seal: %d", status)
+	}
+	status, page = upload("/settings/seal", "image", "dau.png", signing.DemoSealImage("Sở Giáo dục và Đào tạo"), csrfOf(t, page))
+	if status != 200 || !strings.Contains(page, "Đã lưu ảnh") {
+		t.Errorf("a PNG seal: %d", status)
+	}
+}
+
+func TestNothingIsSignedAfterTheSeal(t *testing.T) {
+	e := newEnv(t, envOptions{signing: true})
+	clerk, director := e.login("vanthu.sgd"), e.login("giamdoc.sgd")
+	d := e.create(t, clerk, validFields(), "a.pdf", fixturePDF(t))
+	path := func(action string) string { return fmt.Sprintf("/api/v1/documents/%d/%s", d.ID, action) }
+	if status, b := e.postJSON(t, path("sign"), director, map[string]any{"version_sha256": d.Versions[0].SHA256}); status != 200 {
+		t.Fatalf("sign: %d %s", status, b)
+	}
+	v2, _ := e.latest(t, clerk, d.ID)
+	if status, b := e.postJSON(t, path("seal"), clerk, map[string]any{"version_sha256": v2}); status != 200 {
+		t.Fatalf("seal: %d %s", status, b)
+	}
+	v3, _ := e.latest(t, clerk, d.ID)
+	for user, action := range map[string]string{director: "sign", clerk: "seal"} {
+		status, b := e.postJSON(t, path(action), user, map[string]any{"version_sha256": v3})
+		if status != 409 || decodeError(t, b).Error.Code != "already_sealed" {
+			t.Errorf("%s after the seal: %d %s", action, status, b)
+		}
+	}
+	var st string
+	e.db.Get(&st, `SELECT status FROM documents WHERE id = $1`, d.ID)
+	if _, n := e.latest(t, clerk, d.ID); n != 3 || st != "registered" {
+		t.Errorf("after refused signatures: version %d, status %s", n, st)
+	}
+}

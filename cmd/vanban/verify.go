@@ -1,0 +1,179 @@
+package main
+
+import (
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hcm-edu/vanban/signing"
+)
+
+const verifyUsage = `usage: vanban verify [--json] [--trust ROOTS.pem] FILE
+
+Checks the digital signatures of a PDF and what was changed after them.
+Needs no database and no configuration. Exits with status 1 unless every
+signature is intact and trusted and nothing was changed after the last one.
+Without --trust, only the system's root certificates are trusted`
+
+// verifyCmd prints the verification report of a PDF; it returns an error
+// unless the document is valid.
+func verifyCmd(args []string) error {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	trust := fs.String("trust", "", "PEM file of the trusted root certificates")
+	// flags may come before or after the file
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return fmt.Errorf("%v\n%s", err, verifyUsage)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(files) != 1 {
+		return errors.New(verifyUsage)
+	}
+	var roots *x509.CertPool
+	if *trust != "" {
+		b, err := os.ReadFile(*trust)
+		if err != nil {
+			return fmt.Errorf("unable to read the trusted roots: %v", err)
+		}
+		roots = x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(b) {
+			return fmt.Errorf("no PEM certificate in %s", *trust)
+		}
+	}
+	in, err := os.ReadFile(files[0])
+	if err != nil {
+		return fmt.Errorf("unable to read %s: %v", files[0], err)
+	}
+	rep, err := signing.Verify(in, signing.VerifyOptions{Roots: roots})
+	if err != nil {
+		return fmt.Errorf("%s: %w", files[0], err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		printReport(os.Stdout, files[0], rep)
+	}
+	if !rep.Valid {
+		return fmt.Errorf("%s is not valid: %s", files[0], rep.VerdictEN)
+	}
+	return nil
+}
+
+func printReport(w io.Writer, name string, rep signing.Report) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	line := func(label, value string) { fmt.Fprintf(tw, "%s\t%s\n", label, value) }
+	line("Tệp / File:", name)
+	line("Kết luận:", rep.VerdictVI)
+	line("Verdict:", rep.VerdictEN)
+	line("Trường chữ ký / Signature fields:", fmt.Sprintf("%d (kiểm tra được / verified: %d)", rep.SignatureFields, rep.SignaturesVerified))
+	line("Sửa sau chữ ký cuối / Changed after the last signature:", yesNo(rep.ModifiedAfterLastSignature))
+	for _, c := range rep.Appended {
+		line("", changeText(c))
+	}
+	for i, s := range rep.Signatures {
+		fmt.Fprintf(tw, "\nChữ ký %d / Signature %d\t%q\n", i+1, i+1, s.Field)
+		signer := s.Signer
+		if s.Organisation != "" {
+			signer += " (" + s.Organisation + ")"
+		}
+		line("  Người ký / Signer:", signer)
+		line("  Nguyên vẹn / Intact:", yesNo(s.Intact))
+		line("  Tin cậy / Trusted:", yesNo(s.Trusted))
+		line("  Phạm vi / Coverage:", coverageText(s.Coverage))
+		line("  Định dạng / Format:", s.Format+", "+s.Kind)
+		if s.SignedAt != nil {
+			line("  Thời điểm ký (tự khai) / Signed at (claimed):", s.SignedAt.Format(time.RFC3339))
+		}
+		if ts := s.Timestamp; ts != nil {
+			line("  Dấu thời gian / Timestamp:", fmt.Sprintf("%s, %s; chứng thư / certificate: %s",
+				ts.Time.Format(time.RFC3339), ts.Authority, validText(ts.Intact && ts.CertificateValid)))
+		} else {
+			line("  Dấu thời gian / Timestamp:", "không có / none")
+		}
+		if s.CertificateSerial != "" {
+			line("  Chứng thư / Certificate:", "serial "+s.CertificateSerial+", "+s.Issuer)
+		}
+		line("  Thu hồi / Revocation:", revocationText(s.Revocation))
+		if s.Reason != "" {
+			line("  Lý do / Reason:", s.Reason)
+		}
+		if s.Location != "" {
+			line("  Nơi ký / Location:", s.Location)
+		}
+		for j, c := range s.ChangesAfter {
+			label := ""
+			if j == 0 {
+				label = "  Sau chữ ký / Written after:"
+			}
+			line(label, changeText(c))
+		}
+		for j, p := range s.Problems {
+			label := ""
+			if j == 0 {
+				label = "  Vấn đề / Problems:"
+			}
+			line(label, strings.ReplaceAll(p, "\n", " "))
+		}
+	}
+	tw.Flush()
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "có / yes"
+	}
+	return "không / no"
+}
+
+func validText(b bool) string {
+	if b {
+		return "hợp lệ / valid"
+	}
+	return "không hợp lệ / not valid"
+}
+
+func coverageText(c string) string {
+	switch c {
+	case signing.CoverageWhole:
+		return "toàn bộ tài liệu / " + c
+	case signing.CoverageUpToLater:
+		return "đến chữ ký sau / " + c
+	case signing.CoverageNotTheWhole:
+		return "không phải toàn bộ: tài liệu bị sửa sau khi ký / " + c
+	}
+	return "không xác định / unknown"
+}
+
+func revocationText(r string) string {
+	if r == "unknown" {
+		return "chưa kiểm tra / unknown"
+	}
+	return r
+}
+
+func changeText(c signing.Change) string {
+	s := c.KindVI + " / " + c.Kind
+	if c.Detail != "" {
+		s += ": " + c.Detail
+	}
+	return "- " + s
+}

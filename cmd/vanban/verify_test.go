@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hcm-edu/vanban/signing"
+	"github.com/hcm-edu/vanban/signing/signingtest"
+)
+
+func TestVerifyCommand(t *testing.T) {
+	// no database, no configuration
+	t.Setenv("DATABASE_URL", "")
+	t.Setenv("S3_ENDPOINT", "")
+	pki := signingtest.NewPKI(t)
+	in, err := os.ReadFile("../../testdata/206-KH-SGDDT.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tsa := &signing.TSA{URL: signingtest.NewTSA(t)}
+	signed, err := signing.Sign(context.Background(), in, signing.Options{Key: pki.Person, Reason: "Phê duyệt", TSA: tsa})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err = signing.Sign(context.Background(), signed, signing.Options{Key: pki.Org, Reason: "Ban hành", TSA: tsa})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.pdf", signed)
+	tampered := write("tampered.pdf", append(append([]byte{}, signed...), "\n1 0 obj\n<< >>\nendobj\n"...))
+	unsigned := write("unsigned.pdf", in)
+	roots := write("roots.pem", pki.RootPEM())
+
+	cases := []struct {
+		name  string
+		args  []string
+		ok    bool
+		wants []string
+	}{
+		{"good", []string{"verify", "--trust", roots, good}, true,
+			[]string{"Kết luận:", "Hợp lệ", "valid: 2 signature(s)", "Nguyễn Văn Lĩnh", "toàn bộ tài liệu / whole document", "đến chữ ký sau / up to a later signature", "PAdES B-T"}},
+		{"flags after the file", []string{"verify", good, "--trust", roots}, true, []string{"Hợp lệ"}},
+		{"tampered", []string{"verify", "--trust", roots, tampered}, false,
+			[]string{"Không hợp lệ", "bytes after %%EOF", "không phải toàn bộ"}},
+		{"untrusted without --trust", []string{"verify", good}, false, []string{"không thuộc tổ chức chứng thực được tin cậy", "does not chain to a trusted root"}},
+		{"unsigned", []string{"verify", "--trust", roots, unsigned}, false, []string{"Không có chữ ký", "no signature"}},
+		{"missing file", []string{"verify", filepath.Join(dir, "nothing.pdf")}, false, nil},
+		{"no file", []string{"verify"}, false, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, err := capture(t, c.args...)
+			if (err == nil) != c.ok {
+				t.Fatalf("error %v, want ok=%v\n%s", err, c.ok, out)
+			}
+			for _, w := range c.wants {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+
+	t.Run("json", func(t *testing.T) {
+		out, err := capture(t, "verify", "--json", "--trust", roots, good)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep signing.Report
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		if !rep.Valid || len(rep.Signatures) != 2 || rep.Signatures[1].Timestamp == nil || !rep.Signatures[1].Timestamp.CertificateValid {
+			t.Errorf("%+v", rep)
+		}
+		out, err = capture(t, "verify", "--json", "--trust", roots, tampered)
+		if err == nil {
+			t.Fatal("a tampered file passed")
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Valid || !rep.ModifiedAfterLastSignature {
+			t.Errorf("%v %+v", err, rep)
+		}
+	})
+}

@@ -1,0 +1,767 @@
+package signing
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"image/png"
+	"io"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf16"
+
+	"github.com/digitorus/pdf"
+	"github.com/digitorus/pdfsign"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Kind is the kind of signature: approval (the default) or certification.
+type Kind int
+
+const (
+	// Approval signs the document as it is; later signatures keep it valid.
+	Approval Kind = iota
+	// Certification is the document's first signature and states, in
+	// Options.Permission, which later changes it allows.
+	Certification
+)
+
+// DocMDP permissions of a certification signature (ISO 32000-1, 12.8.2.2).
+const (
+	NoChanges                      = 1
+	AllowFormFillingAndSigning     = 2
+	AllowFormFillingAndAnnotations = 3
+)
+
+// Appearance makes a signature visible: the PNG is drawn in Rect on Page.
+// It is the only appearance Sign draws; render any text into the PNG.
+type Appearance struct {
+	Page int        // 1-based; 0 means the last page
+	Rect [4]float64 // llx, lly, urx, ury in PDF points
+	PNG  []byte
+}
+
+// Options describe one signature.
+type Options struct {
+	Key  Key
+	Kind Kind
+	// Permission is the DocMDP permission of a certification signature:
+	// NoChanges, AllowFormFillingAndSigning or AllowFormFillingAndAnnotations.
+	// It must be zero for an approval signature.
+	Permission int
+	// Name defaults to the certificate's common name.
+	Name, Reason, Location, Contact string
+	// Appearance is nil for an invisible signature.
+	Appearance *Appearance
+	// TSA, if set, timestamps the signature: PAdES B-T instead of B-B.
+	TSA *TSA
+	// MaxBytes refuses larger input when positive.
+	MaxBytes int64
+}
+
+const (
+	maxAppearancePixels = 25_000_000
+	maxFieldRunes       = 1000
+)
+
+// Sign adds one PAdES signature (ETSI.CAdES.detached, SHA-256) to the PDF
+// in an incremental update and returns the signed file. Earlier signatures
+// stay valid. On error it returns no bytes.
+func Sign(ctx context.Context, in []byte, o Options) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("signing: unable to sign: %w", err)
+	}
+	if o.MaxBytes > 0 && int64(len(in)) > o.MaxBytes {
+		return nil, fmt.Errorf("%w: the PDF has %d bytes, the limit is %d", ErrTooLarge, len(in), o.MaxBytes)
+	}
+	leaf, err := checkSigningKey(o.Key, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	fields, err := signatureTexts(o, leaf)
+	if err != nil {
+		return nil, err
+	}
+	sigType, perm, err := signatureKind(o)
+	if err != nil {
+		return nil, err
+	}
+	if o.Appearance != nil {
+		if err := checkAppearance(o.Appearance); err != nil {
+			return nil, err
+		}
+	}
+	if o.TSA != nil && o.TSA.URL == "" {
+		return nil, errors.New("signing: unable to sign: the TSA has no URL")
+	}
+
+	doc, err := openDocument(in)
+	if err != nil {
+		return nil, err
+	}
+	st, err := inspectForSigning(doc.Reader())
+	if err != nil {
+		return nil, err
+	}
+	if st.noChanges {
+		return nil, errors.New("signing: unable to sign: the document is certified with no changes allowed (DocMDP P=1)")
+	}
+	if o.Kind == Certification && st.signatures > 0 {
+		return nil, errors.New("signing: unable to certify: the document is already signed; a certification signature must be the first")
+	}
+	if st.catalogVersion {
+		// pdfsign writes /Version /1.5 into the new catalog when the header
+		// says 1.4 or less, and also copies the catalog's own /Version: a PDF
+		// 1.4 signed twice gets the key twice. Telling it the version is
+		// already 1.5 or more keeps the one the catalog has.
+		doc.Reader().PDFVersion = "1.7"
+	}
+
+	signer := &ctxSigner{ctx: ctx, s: o.Key.Signer}
+	sb := doc.Sign(signer, leaf, o.Key.Chain[1:]...).
+		Type(sigType).
+		Permission(perm).
+		Digest(crypto.SHA256).
+		SignerName(fields[0]).
+		Reason(fields[1]).
+		Location(fields[2]).
+		Contact(fields[3])
+
+	signCtx := ctx
+	if o.TSA != nil {
+		var cancel context.CancelFunc
+		signCtx, cancel = context.WithTimeout(ctx, o.TSA.timeout())
+		defer cancel()
+		sb.Format(pdfsign.PAdES_B_T).Timestamp(o.TSA.URL)
+	} else {
+		sb.Format(pdfsign.PAdES_B_B)
+	}
+	sb.Context(signCtx)
+
+	if a := o.Appearance; a != nil {
+		page := a.Page
+		if page == 0 {
+			page = st.pages
+		}
+		if page < 1 || page > st.pages {
+			return nil, fmt.Errorf("signing: unable to place the signature: page %d of a %d-page document", a.Page, st.pages)
+		}
+		w, h := a.Rect[2]-a.Rect[0], a.Rect[3]-a.Rect[1]
+		app := pdfsign.NewAppearance(w, h)
+		app.Image(&pdfsign.Image{Name: "appearance", Data: a.PNG}).Rect(0, 0, w, h).ScaleStretch()
+		sb.Appearance(app, a.Rect[0], a.Rect[1]).Page(page)
+	}
+
+	var out bytes.Buffer
+	out.Grow(len(in) + 64<<10)
+	if err := writeSigned(doc, &out); err != nil {
+		switch signed, signErr := signer.state(); {
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("signing: unable to sign: %w", ctx.Err())
+		case signErr != nil:
+			return nil, fmt.Errorf("signing: unable to sign: %w", err)
+		case signed && o.TSA != nil:
+			return nil, tsaError(err, o.TSA.timeout())
+		case !signed:
+			return nil, fmt.Errorf("%w: %v", ErrBadPDF, err)
+		default:
+			return nil, fmt.Errorf("signing: unable to sign: %w", err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("signing: unable to sign: %w", err)
+	}
+	signed := out.Bytes()
+	if err := checkSignedOutput(signed, fields); err != nil {
+		return nil, err
+	}
+	return signed, nil
+}
+
+// checkSigningKey returns the leaf certificate if the key matches it and
+// it is valid now.
+func checkSigningKey(k Key, now time.Time) (*x509.Certificate, error) {
+	leaf := k.Certificate()
+	if leaf == nil || k.Signer == nil {
+		return nil, errors.New("signing: unable to sign: no key or no certificate")
+	}
+	pub, ok := k.Signer.Public().(interface{ Equal(crypto.PublicKey) bool })
+	if !ok || !pub.Equal(leaf.PublicKey) {
+		return nil, fmt.Errorf("%w (certificate %q)", ErrKeyMismatch, leaf.Subject.CommonName)
+	}
+	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
+		return nil, fmt.Errorf("%w: certificate %q is valid from %s to %s", ErrCertificateExpired,
+			leaf.Subject.CommonName, leaf.NotBefore.Format(time.RFC3339), leaf.NotAfter.Format(time.RFC3339))
+	}
+	return leaf, nil
+}
+
+func signatureKind(o Options) (pdfsign.SignatureType, pdfsign.Permission, error) {
+	switch o.Kind {
+	case Approval:
+		if o.Permission != 0 {
+			return 0, 0, errors.New("signing: unable to sign: a DocMDP permission applies only to a certification signature")
+		}
+		// Not written for an approval signature, but never left to a
+		// default: a zero value once meant certification with P=1.
+		return pdfsign.ApprovalSignature, pdfsign.AllowFormFilling, nil
+	case Certification:
+		if o.Permission < NoChanges || o.Permission > AllowFormFillingAndAnnotations {
+			return 0, 0, fmt.Errorf("signing: unable to certify: DocMDP permission %d is not 1, 2 or 3", o.Permission)
+		}
+		if o.Appearance != nil {
+			return 0, 0, errors.New("signing: unable to certify: a certification signature is invisible (pdfsign draws only approval signatures)")
+		}
+		return pdfsign.CertificationSignature, pdfsign.Permission(o.Permission), nil
+	}
+	return 0, 0, fmt.Errorf("signing: unable to sign: unknown signature kind %d", o.Kind)
+}
+
+func checkAppearance(a *Appearance) error {
+	if a.Page < 0 {
+		return fmt.Errorf("signing: unable to place the signature: page %d", a.Page)
+	}
+	r := a.Rect
+	if !(r[0] >= 0 && r[1] >= 0 && r[2] > r[0] && r[3] > r[1] && r[2] < 14400 && r[3] < 14400) {
+		return fmt.Errorf("signing: unable to place the signature: rectangle %v is not llx, lly, urx, ury in points", r)
+	}
+	if !bytes.HasPrefix(a.PNG, []byte("\x89PNG\r\n\x1a\n")) {
+		return fmt.Errorf("%w: the appearance is not a PNG", ErrBadImage)
+	}
+	cfg, err := png.DecodeConfig(bytes.NewReader(a.PNG))
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrBadImage, err)
+	}
+	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width*cfg.Height > maxAppearancePixels {
+		return fmt.Errorf("%w: %dx%d pixels", ErrBadImage, cfg.Width, cfg.Height)
+	}
+	if _, err := png.Decode(bytes.NewReader(a.PNG)); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadImage, err)
+	}
+	return nil
+}
+
+// signatureTexts returns Name, Reason, Location and Contact as they are
+// written. Name is never empty, so pdfsign never falls back to the raw CN.
+func signatureTexts(o Options, leaf *x509.Certificate) ([4]string, error) {
+	var out [4]string
+	name := o.Name
+	if strings.TrimSpace(name) == "" {
+		name = leaf.Subject.CommonName
+	}
+	if strings.TrimSpace(name) == "" {
+		return out, errors.New("signing: unable to sign: no signer name and the certificate has no common name")
+	}
+	labels := [4]string{"Name", "Reason", "Location", "Contact"}
+	for i, s := range [4]string{name, o.Reason, o.Location, o.Contact} {
+		v, err := pdfSafeText(s)
+		if err != nil {
+			return out, fmt.Errorf("signing: unable to write %s: %w", labels[i], err)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// pdfSafeText prepares s for pdfsign, which writes non-ASCII text as a
+// literal string of raw UTF-16BE bytes without escaping them. A byte that
+// is '(' or ')' (unbalanced), '\\' or CR then corrupts the dictionary: ĩ is
+// U+0129, bytes 01 29. Such letters are decomposed (ĩ = i + U+0303, which
+// renders the same), ASCII parentheses and backslashes that would break the
+// string become their fullwidth forms, and anything else that cannot be
+// written safely is refused.
+func pdfSafeText(s string) (string, error) {
+	s = norm.NFC.String(strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s))
+	if len([]rune(s)) > maxFieldRunes {
+		return "", fmt.Errorf("longer than %d characters", maxFieldRunes)
+	}
+	if isASCIIText(s) {
+		return s, nil // pdfsign escapes ASCII text itself
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if utf16Unsafe(r) && r > 0x7f {
+			d := norm.NFD.String(string(r))
+			for _, dr := range d {
+				if utf16Unsafe(dr) {
+					return "", fmt.Errorf("the character %q cannot be written into a PDF signature dictionary", r)
+				}
+			}
+			b.WriteString(d)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	s = b.String()
+	if !parensBalanced(s) || strings.ContainsRune(s, '\\') {
+		s = strings.NewReplacer("(", "\uff08", ")", "\uff09", "\\", "\uff3c").Replace(s)
+	}
+	return s, nil
+}
+
+func isASCIIText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] > 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// utf16Unsafe reports whether r's UTF-16BE encoding holds a byte that a
+// literal string cannot carry unescaped.
+func utf16Unsafe(r rune) bool {
+	for _, u := range utf16.Encode([]rune{r}) {
+		for _, c := range [2]byte{byte(u >> 8), byte(u)} {
+			switch c {
+			case '(', ')', '\\', '\r':
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// parensBalanced reports whether the parenthesis bytes of s's UTF-16
+// encoding nest, which a literal string allows unescaped.
+func parensBalanced(s string) bool {
+	depth := 0
+	for _, u := range utf16.Encode([]rune(s)) {
+		for _, c := range [2]byte{byte(u >> 8), byte(u)} {
+			switch c {
+			case '(':
+				depth++
+			case ')':
+				depth--
+				if depth < 0 {
+					return false
+				}
+			}
+		}
+	}
+	return depth == 0
+}
+
+// openDocument opens in for signing, telling an encrypted PDF from one that
+// does not parse.
+func openDocument(in []byte) (doc *pdfsign.Document, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			doc, err = nil, fmt.Errorf("%w: %v", ErrBadPDF, r)
+		}
+	}()
+	if err := checkParserHazards(in); err != nil {
+		return nil, err
+	}
+	doc, err = pdfsign.Open(bytes.NewReader(in), int64(len(in)))
+	if err != nil {
+		return nil, openError(in, err)
+	}
+	if !doc.Reader().Trailer().Key("Encrypt").IsNull() {
+		return nil, errEncrypted
+	}
+	return doc, nil
+}
+
+// openPDF opens in for reading, as openDocument does.
+func openPDF(in []byte) (r *pdf.Reader, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, fmt.Errorf("%w: %v", ErrBadPDF, p)
+		}
+	}()
+	if err := checkParserHazards(in); err != nil {
+		return nil, err
+	}
+	r, err = pdf.NewReader(bytes.NewReader(in), int64(len(in)))
+	if err != nil {
+		return nil, openError(in, err)
+	}
+	if !r.Trailer().Key("Encrypt").IsNull() {
+		return nil, errEncrypted
+	}
+	return r, nil
+}
+
+var errEncrypted = fmt.Errorf("%w: encrypted PDFs (password or AES) cannot be signed or verified; remove the encryption and upload the file again", ErrEncrypted)
+
+func openError(in []byte, err error) error {
+	if looksEncrypted(in, err) {
+		return errEncrypted
+	}
+	return fmt.Errorf("%w: %v", ErrBadPDF, err)
+}
+
+// checkParserHazards refuses the constructs on which the parser
+// (github.com/digitorus/pdf v0.2.0) loops forever instead of failing, found
+// by fuzzing Verify: an array still open at the keyword endobj, and a
+// hexadecimal string still open at the end of the file or of an object
+// stream. It scans every "n g obj" and the data of Flate object streams.
+func checkParserHazards(in []byte) error {
+	for i := 0; ; {
+		j := bytes.Index(in[i:], []byte("obj"))
+		if j < 0 {
+			return nil
+		}
+		at := i + j
+		i = at + 3
+		if !isObjHeader(in, at) {
+			continue
+		}
+		end, hazard := scanForHazard(in, i, false)
+		if hazard != "" {
+			return fmt.Errorf("%w: %s at byte %d", ErrBadPDF, hazard, end)
+		}
+		if end < 0 || !bytes.HasPrefix(in[end:], []byte("stream")) {
+			continue
+		}
+		dict := in[i:end]
+		if !bytes.Contains(dict, []byte("/ObjStm")) || !bytes.Contains(dict, []byte("/FlateDecode")) {
+			continue
+		}
+		data, ok := inflateStream(in, end+len("stream"))
+		if !ok {
+			continue
+		}
+		if end, hazard := scanForHazard(data, 0, true); hazard != "" {
+			return fmt.Errorf("%w: %s in the object stream at byte %d (offset %d)", ErrBadPDF, hazard, at, end)
+		}
+	}
+}
+
+// isObjHeader reports whether the "obj" at in[at:] ends "n g obj".
+func isObjHeader(in []byte, at int) bool {
+	if at+3 < len(in) && isRegularByte(in[at+3]) {
+		return false
+	}
+	k := at - 1
+	for pass := 0; pass < 2; pass++ {
+		if k < 0 || !isPDFSpace(in[k]) {
+			return false
+		}
+		for k >= 0 && isPDFSpace(in[k]) {
+			k--
+		}
+		if k < 0 || in[k] < '0' || in[k] > '9' {
+			return false
+		}
+		for k >= 0 && in[k] >= '0' && in[k] <= '9' {
+			k--
+		}
+	}
+	return true
+}
+
+const maxHazardScan = 16 << 20
+
+// scanForHazard lexes d from i. For an indirect object it stops at stream,
+// endstream, obj or a clean endobj, and returns where it stopped; in an
+// object stream it reads to the end.
+func scanForHazard(d []byte, i int, objStm bool) (int, string) {
+	arrays := 0
+	limit := len(d)
+	if !objStm {
+		limit = min(len(d), i+maxHazardScan)
+	}
+	for i < limit {
+		c := d[i]
+		switch {
+		case isPDFSpace(c):
+			i++
+		case c == '%':
+			for i < len(d) && d[i] != '\r' && d[i] != '\n' {
+				i++
+			}
+		case c == '(':
+			depth := 1
+			for i++; i < len(d) && depth > 0; i++ {
+				switch d[i] {
+				case '\\':
+					i++
+				case '(':
+					depth++
+				case ')':
+					depth--
+				}
+			}
+		case c == '<':
+			if i+1 < len(d) && d[i+1] == '<' {
+				i += 2
+				continue
+			}
+			j := bytes.IndexByte(d[i+1:], '>')
+			if j < 0 {
+				return i, "a hexadecimal string left open"
+			}
+			i += j + 2
+		case c == '[':
+			arrays++
+			i++
+		case c == ']':
+			arrays = max(0, arrays-1)
+			i++
+		case !isRegularByte(c):
+			i++
+		default:
+			j := i
+			for j < len(d) && isRegularByte(d[j]) {
+				j++
+			}
+			word := string(d[i:j])
+			switch {
+			case word == "endobj" && arrays > 0:
+				return i, "an array left open at endobj"
+			case word == "endobj" && objStm:
+				arrays = 0
+			case !objStm && (word == "endobj" || word == "obj" || word == "endstream"):
+				return -1, ""
+			case !objStm && word == "stream":
+				return i, ""
+			}
+			i = j
+		}
+	}
+	return -1, ""
+}
+
+func isPDFSpace(c byte) bool {
+	switch c {
+	case ' ', '\t', '\r', '\n', '\f', 0:
+		return true
+	}
+	return false
+}
+
+func isRegularByte(c byte) bool {
+	switch c {
+	case '(', ')', '<', '>', '[', ']', '{', '}', '/', '%':
+		return false
+	}
+	return !isPDFSpace(c)
+}
+
+const maxObjectStream = 64 << 20
+
+// inflateStream decompresses the Flate data that starts after the keyword
+// stream at in[at:].
+func inflateStream(in []byte, at int) ([]byte, bool) {
+	if at < len(in) && in[at] == '\r' {
+		at++
+	}
+	if at < len(in) && in[at] == '\n' {
+		at++
+	}
+	zr, err := zlib.NewReader(bytes.NewReader(in[at:]))
+	if err != nil {
+		return nil, false
+	}
+	// a truncated or corrupt stream makes the parser fail, not loop
+	data, err := io.ReadAll(io.LimitReader(zr, maxObjectStream))
+	return data, err == nil
+}
+
+// looksEncrypted reports whether a PDF that failed to open is encrypted:
+// the reader says so, or the last trailer or cross-reference stream
+// dictionary names an /Encrypt dictionary.
+func looksEncrypted(in []byte, err error) bool {
+	if errors.Is(err, pdf.ErrInvalidPassword) {
+		return true
+	}
+	msg := strings.ToLower(err.Error())
+	for _, w := range []string{"encrypt", "password", "aes", "decrypt"} {
+		if strings.Contains(msg, w) {
+			return true
+		}
+	}
+	tail := in[max(0, len(in)-64<<10):]
+	return bytes.Contains(tail, []byte("/Encrypt"))
+}
+
+type signingState struct {
+	pages          int
+	signatures     int
+	noChanges      bool
+	catalogVersion bool
+}
+
+func inspectForSigning(r *pdf.Reader) (st signingState, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", ErrBadPDF, p)
+		}
+	}()
+	root := r.Trailer().Key("Root")
+	if root.Kind() != pdf.Dict {
+		return st, fmt.Errorf("%w: no document catalog", ErrBadPDF)
+	}
+	st.pages = int(root.Key("Pages").Key("Count").Int64())
+	if st.pages < 1 {
+		return st, fmt.Errorf("%w: the document has no pages", ErrBadPDF)
+	}
+	st.catalogVersion = !root.Key("Version").IsNull()
+	for _, f := range signatureFields(r) {
+		st.signatures++
+		if p, ok := docMDP(f.v); ok && p == NoChanges {
+			st.noChanges = true
+		}
+	}
+	if p, ok := docMDP(root.Key("Perms").Key("DocMDP")); ok && p == NoChanges {
+		st.noChanges = true
+	}
+	return st, nil
+}
+
+// docMDP returns the DocMDP permission of a signature dictionary that
+// certifies the document.
+func docMDP(sig pdf.Value) (int, bool) {
+	refs := sig.Key("Reference")
+	for i := 0; i < refs.Len(); i++ {
+		ref := refs.Index(i)
+		if ref.Key("TransformMethod").Name() != "DocMDP" {
+			continue
+		}
+		if p := ref.Key("TransformParams").Key("P"); p.Kind() == pdf.Integer {
+			return int(p.Int64()), true
+		}
+		return AllowFormFillingAndSigning, true
+	}
+	return 0, false
+}
+
+func writeSigned(doc *pdfsign.Document, w io.Writer) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("pdfsign panicked: %v", r)
+		}
+	}()
+	_, err = doc.Write(w)
+	return err
+}
+
+// checkSignedOutput reopens what pdfsign wrote: the newest signature must
+// end at the end of the file and its texts must read back as written.
+func checkSignedOutput(out []byte, want [4]string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("signing: unable to sign: the signed file does not parse: %v", r)
+		}
+	}()
+	r, err := pdf.NewReader(bytes.NewReader(out), int64(len(out)))
+	if err != nil {
+		return fmt.Errorf("signing: unable to sign: the signed file does not parse: %v", err)
+	}
+	var newest pdf.Value
+	var end int64 = -1
+	for _, f := range signatureFields(r) {
+		br := f.v.Key("ByteRange")
+		if br.Len() == 4 {
+			if e := br.Index(2).Int64() + br.Index(3).Int64(); e > end {
+				end, newest = e, f.v
+			}
+		}
+	}
+	if end != int64(len(out)) {
+		return errors.New("signing: unable to sign: the new signature does not cover the whole file")
+	}
+	for i, k := range [4]string{"Name", "Reason", "Location", "ContactInfo"} {
+		if got := newest.Key(k).Text(); norm.NFC.String(got) != norm.NFC.String(want[i]) {
+			return fmt.Errorf("signing: unable to sign: /%s reads back as %q, not %q", k, got, want[i])
+		}
+	}
+	return nil
+}
+
+// sigField is a signed signature field: its full name, the field object
+// and its signature dictionary.
+type sigField struct {
+	name  string
+	field pdf.Value
+	v     pdf.Value
+}
+
+// signatureFields walks the AcroForm fields, inheriting /FT from parents,
+// and returns those of type Sig that hold a signature.
+func signatureFields(r *pdf.Reader) []sigField {
+	var out []sigField
+	seen := map[uint32]bool{}
+	var walk func(fields pdf.Value, prefix, ft string, depth int)
+	walk = func(fields pdf.Value, prefix, ft string, depth int) {
+		if depth > 32 || fields.Kind() != pdf.Array {
+			return
+		}
+		for i := 0; i < fields.Len(); i++ {
+			f := fields.Index(i)
+			if f.Kind() != pdf.Dict {
+				continue
+			}
+			if id := f.GetPtr().GetID(); id != 0 {
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
+			}
+			name := prefix
+			if t := f.Key("T").Text(); t != "" {
+				if name != "" {
+					name += "."
+				}
+				name += t
+			}
+			fft := ft
+			if n := f.Key("FT").Name(); n != "" {
+				fft = n
+			}
+			if fft == "Sig" {
+				if v := f.Key("V"); v.Kind() == pdf.Dict {
+					out = append(out, sigField{name: name, field: f, v: v})
+				}
+			}
+			walk(f.Key("Kids"), name, fft, depth+1)
+		}
+	}
+	walk(r.Trailer().Key("Root").Key("AcroForm").Key("Fields"), "", "", 0)
+	return out
+}
+
+// ctxSigner refuses to sign once ctx is done and records whether the key
+// has signed, so that an error after it is known to come from the TSA.
+type ctxSigner struct {
+	ctx    context.Context
+	s      crypto.Signer
+	mu     sync.Mutex
+	signed bool
+	err    error
+}
+
+func (c *ctxSigner) Public() crypto.PublicKey { return c.s.Public() }
+
+func (c *ctxSigner) Sign(rand io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if err := c.ctx.Err(); err != nil {
+		return nil, err
+	}
+	sig, err := c.s.Sign(rand, digest, opts)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		c.err = err
+	} else {
+		c.signed = true
+	}
+	return sig, err
+}
+
+func (c *ctxSigner) state() (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.signed, c.err
+}
