@@ -23,12 +23,14 @@ type signedDoc struct {
 	Status string `json:"status"`
 }
 
-func (e *testEnv) postJSON(t *testing.T, path, token string, body any) (int, []byte) {
+func (e *testEnv) postJSON(t testing.TB, path, token string, body any) (int, []byte) {
 	t.Helper()
 	b, _ := json.Marshal(body)
 	status, out, _ := e.request("POST", path, token, bytes.NewReader(b), "application/json")
 	return status, out
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 func (e *testEnv) latest(t *testing.T, token string, id int64) (string, int) {
 	t.Helper()

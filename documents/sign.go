@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/digitorus/pdf"
@@ -321,16 +322,60 @@ func personPlacement(in []byte, req SignRequest, img []byte, p auth.Principal) (
 	if position == "" {
 		position = "Người ký"
 	}
-	app, w, h, err := signing.PersonAppearance(img, position, p.FullName)
+	a, err := appearances.person(img, position, p.FullName)
 	if err != nil {
 		return 0, [4]float64{}, nil, signing.Rect{}, err
 	}
-	inner, err := signing.PersonSignatureRect(img, position, p.FullName)
-	if err != nil {
-		return 0, [4]float64{}, nil, signing.Rect{}, err
+	page, rect, err := placement(in, req.Page, req.Rect, a.w, a.h, bottomRight)
+	return page, rect, a.png, a.inner, err
+}
+
+// appearanceCache keeps rendered person appearances: rendering one at
+// print resolution costs tens of milliseconds, and a signer's image,
+// position and name rarely change.
+type appearanceCache struct {
+	mu sync.Mutex
+	m  map[[32]byte]personAppearance
+}
+
+type personAppearance struct {
+	png   []byte
+	w, h  float64
+	inner signing.Rect
+}
+
+var appearances = &appearanceCache{m: map[[32]byte]personAppearance{}}
+
+func (c *appearanceCache) person(img []byte, position, name string) (personAppearance, error) {
+	h := sha256.New()
+	for _, part := range [][]byte{img, []byte(position), []byte(name)} {
+		fmt.Fprintf(h, "%d:", len(part))
+		h.Write(part)
 	}
-	page, rect, err := placement(in, req.Page, req.Rect, w, h, bottomRight)
-	return page, rect, app, inner, err
+	var key [32]byte
+	h.Sum(key[:0])
+	c.mu.Lock()
+	a, ok := c.m[key]
+	c.mu.Unlock()
+	if ok {
+		return a, nil
+	}
+	png, w, hh, err := signing.PersonAppearance(img, position, name)
+	if err != nil {
+		return a, err
+	}
+	inner, err := signing.PersonSignatureRect(img, position, name)
+	if err != nil {
+		return a, err
+	}
+	a = personAppearance{png: png, w: w, h: hh, inner: inner}
+	c.mu.Lock()
+	if len(c.m) >= 256 {
+		clear(c.m)
+	}
+	c.m[key] = a
+	c.mu.Unlock()
+	return a, nil
 }
 
 func formatNumber(n int, symbol string) string { return fmt.Sprintf("%02d/%s", n, symbol) }
