@@ -43,6 +43,7 @@ type envOptions struct {
 	maxUploadBytes int64         // default: 32 MiB
 	db             *sqlx.DB      // default: a fresh database
 	signing        bool          // development keys and demo images, as make run has
+	now            func() time.Time
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
@@ -83,7 +84,7 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		if err != nil {
 			t.Fatal(err)
 		}
-		docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, MaxBytes: 64 << 20})
+		docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, MaxBytes: 64 << 20, Now: o.now})
 		cfg.KeysDir = keys
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

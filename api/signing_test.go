@@ -3,7 +3,9 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"image/png"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -13,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/signing"
@@ -368,4 +371,98 @@ func TestNothingIsSignedAfterTheSeal(t *testing.T) {
 	if _, n := e.latest(t, clerk, d.ID); n != 3 || st != "registered" {
 		t.Errorf("after refused signatures: version %d, status %s", n, st)
 	}
+}
+
+var updateRender = flag.Bool("update-render", false, "rewrite testdata/signed-fixture-page12.png from this run")
+
+// TestSignedFixtureRendersAsReviewed signs the department's real plan as a
+// director and a clerk would, renders its last page with poppler, and
+// compares it with a reviewed reference image, so that a broken appearance
+// (mojibake, a misplaced seal, a missing image) fails.
+func TestSignedFixtureRendersAsReviewed(t *testing.T) {
+	if _, err := exec.LookPath("pdftoppm"); err != nil {
+		testenv.Missing(t, "pdftoppm")
+	}
+	at := time.Date(2021, 1, 22, 9, 15, 3, 0, time.FixedZone("ICT", 7*3600))
+	e := newEnv(t, envOptions{signing: true, now: func() time.Time { return at }})
+	clerk, director := e.login("vanthu.sgd"), e.login("giamdoc.sgd")
+	f := validFields()
+	delete(f, "number")
+	delete(f, "symbol")
+	d := e.create(t, clerk, f, "a.pdf", fixturePDF(t))
+	if status, b := e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/sign", d.ID), director, map[string]any{"version_sha256": d.Versions[0].SHA256}); status != 200 {
+		t.Fatalf("sign: %d %s", status, b)
+	}
+	v2, _ := e.latest(t, clerk, d.ID)
+	if status, b := e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/seal", d.ID), clerk, map[string]any{"version_sha256": v2, "number": 206, "symbol": "KH-SGDĐT"}); status != 200 {
+		t.Fatalf("seal: %d %s", status, b)
+	}
+	_, pdf, _ := e.request("GET", fmt.Sprintf("/api/v1/documents/%d/versions/3/download", d.ID), clerk, nil, "")
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "s.pdf"), pdf, 0o600)
+	if out, err := exec.Command("pdftoppm", "-f", "12", "-l", "12", "-r", "50", "-png", "-singlefile", filepath.Join(dir, "s.pdf"), filepath.Join(dir, "page")).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v %s", err, out)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "page.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := filepath.Join("testdata", "signed-fixture-page12.png")
+	if *updateRender {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(ref, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s: review it before committing", ref)
+		return
+	}
+	want, err := os.ReadFile(ref)
+	if err != nil {
+		t.Fatalf("no reference image (run with -update-render and review it): %v", err)
+	}
+	differ, total, err := pixelDifference(got, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rendering is deterministic here; the allowance covers anti-aliasing
+	// differences between poppler builds, not a moved or missing image.
+	if differ > total/200 {
+		bad := filepath.Join(dir, "page.png")
+		t.Errorf("the signed page differs from the reviewed rendering in %d of %d pixels (see %s)", differ, total, bad)
+	}
+}
+
+// pixelDifference counts the pixels whose colour differs by more than 48
+// in any channel.
+func pixelDifference(a, b []byte) (int, int, error) {
+	ia, err := png.Decode(bytes.NewReader(a))
+	if err != nil {
+		return 0, 0, err
+	}
+	ib, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		return 0, 0, err
+	}
+	if ia.Bounds() != ib.Bounds() {
+		return ia.Bounds().Dx() * ia.Bounds().Dy(), ia.Bounds().Dx() * ia.Bounds().Dy(), nil
+	}
+	differ := 0
+	r := ia.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			r1, g1, b1, _ := ia.At(x, y).RGBA()
+			r2, g2, b2, _ := ib.At(x, y).RGBA()
+			if absDiff(r1, r2) > 48<<8 || absDiff(g1, g2) > 48<<8 || absDiff(b1, b2) > 48<<8 {
+				differ++
+			}
+		}
+	}
+	return differ, r.Dx() * r.Dy(), nil
+}
+
+func absDiff(a, b uint32) uint32 {
+	if a > b {
+		return a - b
+	}
+	return b - a
 }

@@ -58,6 +58,8 @@ type SigningDeps struct {
 	Roots    *x509.CertPool
 	TSA      *signing.TSA // nil: PAdES B-B
 	MaxBytes int64
+	// Now is the clock the seal's printed time comes from (time.Now when nil).
+	Now func() time.Time
 }
 
 // EnableSigning turns on signing and verification.
@@ -247,6 +249,9 @@ func (s *Service) Seal(ctx context.Context, p auth.Principal, id int64, req Seal
 		return d, err
 	}
 	at := time.Now()
+	if deps.Now != nil {
+		at = deps.Now()
+	}
 	var app []byte
 	var page int
 	var rect [4]float64
