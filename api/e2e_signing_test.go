@@ -1,9 +1,7 @@
 package api
 
 import (
-	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,20 +24,6 @@ import (
 // render of the signed page, go to $VANBAN_SCREENSHOTS when set, otherwise
 // to a temporary folder.
 func TestE2EBrowserSignAndSeal(t *testing.T) {
-	chromium := os.Getenv("VANBAN_CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if st, err := os.Stat(chromium); err != nil || st.IsDir() {
-		testenv.Missing(t, "chromium (VANBAN_CHROMIUM)")
-	}
-	shots := os.Getenv("VANBAN_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-
 	env := newEnv(t, envOptions{signing: true})
 	base := env.baseURL
 	const title = "Kế hoạch cải cách hành chính năm 2021"
@@ -50,65 +34,8 @@ func TestE2EBrowserSignAndSeal(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A hung browser fails the test instead of hanging it: the timeout ends
-	// the browser and every action with it.
-	root, cancelRoot := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancelRoot()
-	var browserOut e2eOutput
-	actx, cancelAlloc := chromedp.NewExecAllocator(root,
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox, // tests run as root in CI
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("password-store", "basic"),
-		chromedp.Flag("use-mock-keychain", true),
-		chromedp.WindowSize(1280, 900),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.CombinedOutput(&browserOut),
-	)
-	defer cancelAlloc()
-	ctx, cancelTab := chromedp.NewContext(actx)
-	defer cancelTab()
-	defer func() {
-		if out := browserOut.String(); t.Failed() && out != "" {
-			t.Logf("chromium output:\n%s", out)
-		}
-	}()
-
-	must := func(step string, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	location := func() *url.URL {
-		t.Helper()
-		loc, err := chromedp.Run(ctx, chromedp.Location())
-		must("location", err)
-		u, err := url.Parse(loc)
-		must("location", err)
-		return u
-	}
-	// find reads an element at once (a page that has loaded): whether it is
-	// there, and its visible text.
-	find := func(css string) (bool, string) {
-		t.Helper()
-		type found struct {
-			OK   bool   `json:"ok"`
-			Text string `json:"text"`
-		}
-		f, err := chromedp.Run(ctx, chromedp.Evaluate[found](fmt.Sprintf(
-			`(() => { const e = document.querySelector(%q); return e ? {ok: true, text: e.innerText} : {ok: false, text: ""}; })()`, css)))
-		must("find "+css, err)
-		return f.OK, strings.TrimSpace(f.Text)
-	}
+	br := newE2EBrowser(t, 120*time.Second)
+	ctx, must, location, find, shots := br.ctx, br.must, br.location, br.find, br.shots
 	// waitText waits until the element's visible text contains want.
 	waitText := func(css, want string) {
 		t.Helper()
