@@ -137,8 +137,8 @@ func (s *Service) signatures(ctx context.Context, id int64) ([]Signature, error)
 }
 
 // latestForSigning loads the document, checks that it is the unit's own,
-// that p holds role and saw its latest version, and reads that version's
-// bytes. A document p may not see is ErrNotFound, whatever the role.
+// that p holds role, that it is not sealed yet and that p saw its latest
+// version, and reads that version's bytes. A document p may not see is ErrNotFound, whatever the role.
 func (s *Service) latestForSigning(ctx context.Context, p auth.Principal, role string, id int64, sawSHA string) (*SigningDeps, Document, []byte, error) {
 	deps, err := s.signingDeps()
 	if err != nil {
@@ -155,6 +155,11 @@ func (s *Service) readLatest(ctx context.Context, p auth.Principal, role string,
 	}
 	if d.UnitID != p.UnitID || !p.Has(role) {
 		return d, nil, ErrForbidden
+	}
+	if sealed, err := s.Sealed(ctx, d.ID); err != nil {
+		return d, nil, err
+	} else if sealed {
+		return d, nil, errSealed
 	}
 	if IsSecret(d.Confidentiality) {
 		return d, nil, &PreconditionError{"secret", "Văn bản mật không được ký số hay gửi qua hệ thống này"}
@@ -190,12 +195,6 @@ func (s *Service) SignAsPerson(ctx context.Context, p auth.Principal, id int64, 
 	deps, d, in, err := s.latestForSigning(ctx, p, auth.RoleSigner, id, req.VersionSHA256)
 	if err != nil {
 		return d, err
-	}
-	if sealed, err := s.Sealed(ctx, d.ID); err != nil || sealed {
-		if err != nil {
-			return d, err
-		}
-		return d, errSealed
 	}
 	img, err := s.image(ctx, "signature", p.UserID, 0)
 	if err != nil {
@@ -233,12 +232,6 @@ func (s *Service) Seal(ctx context.Context, p auth.Principal, id int64, req Seal
 	deps, d, in, err := s.latestForSigning(ctx, p, auth.RoleClerk, id, req.VersionSHA256)
 	if err != nil {
 		return d, err
-	}
-	if sealed, err := s.Sealed(ctx, d.ID); err != nil || sealed {
-		if err != nil {
-			return d, err
-		}
-		return d, errSealed
 	}
 	number, symbol, err := numberFor(d, req)
 	if err != nil {
