@@ -97,11 +97,26 @@ func minimalPDF(version string, padding int, texts ...string) []byte {
 // objStreamPDF writes a PDF 1.7 by hand whose dictionaries live in a
 // compressed object stream and whose cross-reference table is a stream, as
 // producers other than LibreOffice write them.
-func objStreamPDF(texts ...string) []byte { return objStreamPDFTail("", texts...) }
+func objStreamPDF(texts ...string) []byte { return objStreamPDFWith(objStmOptions{}, texts...) }
 
 // objStreamPDFTail is objStreamPDF with tail appended to the object
 // stream's data.
 func objStreamPDFTail(tail string, texts ...string) []byte {
+	return objStreamPDFWith(objStmOptions{tail: tail}, texts...)
+}
+
+// objStmOptions break objStreamPDF in the ways that hang or crash the
+// parser.
+type objStmOptions struct {
+	tail      string // appended to the object stream's data
+	n         int    // overrides the object stream's /N
+	extra     string // added to the object stream's dictionary
+	inItself  bool   // the object stream listed as compressed in itself
+	xrefExtra string // added to the cross-reference stream's dictionary
+}
+
+func objStreamPDFWith(o objStmOptions, texts ...string) []byte {
+	tail := o.tail
 	n := len(texts)
 	// 1 catalog, 2 pages, 3 font, then page i: 4+2i, content 5+2i;
 	// object stream and cross-reference stream last.
@@ -142,7 +157,10 @@ func objStreamPDFTail(tail string, texts ...string) []byte {
 	body.WriteString(tail)
 	packed := flate(append(header.Bytes(), body.Bytes()...))
 	offsets[objStm] = b.Len()
-	fmt.Fprintf(&b, "%d 0 obj\n<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>\nstream\n", objStm, k, header.Len(), len(packed))
+	if o.n != 0 {
+		k = o.n
+	}
+	fmt.Fprintf(&b, "%d 0 obj\n<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d%s >>\nstream\n", objStm, k, header.Len(), len(packed), o.extra)
 	b.Write(packed)
 	b.WriteString("\nendstream\nendobj\n")
 
@@ -152,7 +170,7 @@ func objStreamPDFTail(tail string, texts ...string) []byte {
 		switch {
 		case id == 0:
 			rows = append(rows, 0, 0, 0, 0, 0, 0xff, 0xff)
-		case inStream[id] != "":
+		case inStream[id] != "", id == objStm && o.inItself:
 			rows = append(rows, 2, 0, 0, byte(objStm>>8), byte(objStm), 0, byte(index[id]))
 		default:
 			o := offsets[id]
@@ -160,7 +178,7 @@ func objStreamPDFTail(tail string, texts ...string) []byte {
 		}
 	}
 	packed = flate(rows)
-	fmt.Fprintf(&b, "%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Filter /FlateDecode /Length %d >>\nstream\n", xrefObj, xrefObj+1, len(packed))
+	fmt.Fprintf(&b, "%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Filter /FlateDecode /Length %d%s >>\nstream\n", xrefObj, xrefObj+1, len(packed), o.xrefExtra)
 	b.Write(packed)
 	fmt.Fprintf(&b, "\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n", offsets[xrefObj])
 	return b.Bytes()

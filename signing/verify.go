@@ -7,6 +7,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -38,6 +39,10 @@ const (
 	ChangePageContent    = "page content changed"
 	ChangeOther          = "other objects"
 	ChangeTrailingBytes  = "bytes after %%EOF"
+	// ChangeValidationData is a PAdES document security store (DSS) added
+	// or extended, as B-LT and B-LTA do: certificates, OCSP responses and
+	// CRLs, not document content. Like a later signature, it is allowed.
+	ChangeValidationData = "validation data (DSS)"
 )
 
 // Change is something written after a signature, classified.
@@ -55,6 +60,7 @@ func newChange(kind, detail string) Change {
 const (
 	CoverageWhole       = "whole document"
 	CoverageUpToLater   = "up to a later signature"
+	CoverageUpToDSS     = "whole document; validation data (DSS) added later"
 	CoverageNotTheWhole = "not the whole document: changed after signing"
 )
 
@@ -63,14 +69,17 @@ type Report struct {
 	// Valid: at least one signature, every signature field verified, every
 	// signature intact and trusted, and nothing but later signatures
 	// written after any of them.
-	Valid                      bool              `json:"valid"`
-	VerdictVI                  string            `json:"verdict_vi"`
-	VerdictEN                  string            `json:"verdict_en"`
-	SignatureFields            int               `json:"signature_fields"`
-	SignaturesVerified         int               `json:"signatures_verified"`
-	ModifiedAfterLastSignature bool              `json:"modified_after_last_signature"`
-	Appended                   []Change          `json:"appended"`
-	Signatures                 []SignatureReport `json:"signatures"`
+	Valid              bool   `json:"valid"`
+	VerdictVI          string `json:"verdict_vi"`
+	VerdictEN          string `json:"verdict_en"`
+	SignatureFields    int    `json:"signature_fields"`
+	SignaturesVerified int    `json:"signatures_verified"`
+	// ModifiedAfterLastSignature: the last signature does not end the file
+	// and what follows it is more than validation data (DSS).
+	ModifiedAfterLastSignature bool `json:"modified_after_last_signature"`
+	// Appended classifies what follows the last signature.
+	Appended   []Change          `json:"appended"`
+	Signatures []SignatureReport `json:"signatures"`
 }
 
 // SignatureReport describes one signature.
@@ -88,6 +97,7 @@ type SignatureReport struct {
 	Coverage            string           `json:"coverage"`
 	ByteRange           []int64          `json:"byte_range"`
 	Format              string           `json:"format"`
+	DigestAlgorithm     string           `json:"digest_algorithm,omitempty"`
 	Kind                string           `json:"kind"`
 	Signer              string           `json:"signer"`
 	Organisation        string           `json:"organisation"`
@@ -180,7 +190,17 @@ type verification struct {
 	buf     []byte
 }
 
+// Why a signature is not intact, for the verdict.
+const (
+	whyByteRange   = "byterange"
+	whyUnreadable  = "unreadable"
+	whyUnsupported = "unsupported"
+	whyNoCert      = "no certificate"
+	whyMismatch    = "mismatch"
+)
+
 type checkedSig struct {
+	why     string
 	f       sigField
 	rep     SignatureReport
 	br      [4]int64
@@ -217,6 +237,7 @@ func (v *verification) check(f sigField) *checkedSig {
 	r.Format = subFilter
 
 	if !v.checkByteRange(s) {
+		s.why = whyByteRange
 		return s
 	}
 	contents := []byte(f.v.Key("Contents").RawString())
@@ -225,14 +246,21 @@ func (v *verification) check(f sigField) *checkedSig {
 		v.checkDocTimestamp(s, contents)
 		return s
 	}
+	if subFilter != "ETSI.CAdES.detached" && subFilter != "adbe.pkcs7.detached" {
+		s.why = whyUnsupported
+		s.problem("unsupported signature sub-filter %q", subFilter)
+		return s
+	}
 	p7, err := pkcs7.Parse(contents)
 	if err != nil {
+		s.why = whyUnreadable
 		s.problem("the signature value is not a CMS signature (zeroed or garbage): %v", err)
 		return s
 	}
 	s.p7 = p7
 	leaf := p7.GetOnlySigner()
 	if leaf == nil || len(p7.Signers) != 1 {
+		s.why = whyNoCert
 		s.problem("the CMS signature does not hold exactly one signer with its certificate")
 		return s
 	}
@@ -246,34 +274,33 @@ func (v *verification) check(f sigField) *checkedSig {
 	}
 
 	hash, ok := hashForOID(p7.Signers[0].DigestAlgorithm.Algorithm)
+	r.DigestAlgorithm = hashName(hash)
 	var digest []byte
 	switch {
 	case !ok:
+		s.why = whyUnsupported
 		s.problem("unsupported digest algorithm %v", p7.Signers[0].DigestAlgorithm.Algorithm)
 	case p7.UnmarshalSignedAttribute(pkcs7.OIDAttributeMessageDigest, &digest) != nil:
+		s.why = whyUnsupported
 		s.problem("the CMS signature has no messageDigest attribute")
 	default:
 		h := hash.New()
 		h.Write(v.in[s.br[0] : s.br[0]+s.br[1]])
 		h.Write(v.in[s.br[2] : s.br[2]+s.br[3]])
 		if !bytes.Equal(h.Sum(nil), digest) {
+			s.why = whyMismatch
 			s.problem("the signed bytes do not match the signature's digest: the document was altered inside the signed range")
 			break
 		}
 		if err := v.checkCMSSignature(s, contents, leaf); err != nil {
+			s.why = whyMismatch
 			s.problem("the CMS signature does not verify: %v", err)
 			break
 		}
 		r.Intact = true
 	}
-
-	switch subFilter {
-	case "ETSI.CAdES.detached":
+	if subFilter == "ETSI.CAdES.detached" {
 		r.Format = "PAdES B-B"
-	case "adbe.pkcs7.detached":
-	default:
-		s.problem("unsupported signature sub-filter %q", subFilter)
-		r.Intact = false
 	}
 	trustAt := v.now
 	if token := timestampToken(p7); token != nil {
@@ -376,6 +403,12 @@ func (v *verification) checkCMSSignature(s *checkedSig, contents []byte, leaf *x
 	}
 	si := ci.Content.SignerInfos[0]
 	alg, err := cmsSignatureAlgorithm(si.DigestAlgorithm.Algorithm, si.SignatureAlgorithm.Algorithm)
+	if err == errUnsupportedAlgorithm {
+		// SHA-1 and other algorithms crypto/x509 refuses: pkcs7 checks them
+		s.p7.Content = v.signedBytes(s)
+		defer func() { s.p7.Content = nil }()
+		return s.p7.Verify()
+	}
 	if err != nil {
 		return err
 	}
@@ -399,7 +432,7 @@ var (
 func cmsSignatureAlgorithm(digest, sig asn1.ObjectIdentifier) (x509.SignatureAlgorithm, error) {
 	h, ok := hashForOID(digest)
 	if !ok || h == crypto.SHA1 {
-		return 0, fmt.Errorf("unsupported digest algorithm %v", digest)
+		return 0, errUnsupportedAlgorithm
 	}
 	rsa := map[crypto.Hash]x509.SignatureAlgorithm{crypto.SHA256: x509.SHA256WithRSA, crypto.SHA384: x509.SHA384WithRSA, crypto.SHA512: x509.SHA512WithRSA}
 	ec := map[crypto.Hash]x509.SignatureAlgorithm{crypto.SHA256: x509.ECDSAWithSHA256, crypto.SHA384: x509.ECDSAWithSHA384, crypto.SHA512: x509.ECDSAWithSHA512}
@@ -412,7 +445,23 @@ func cmsSignatureAlgorithm(digest, sig asn1.ObjectIdentifier) (x509.SignatureAlg
 	case sig.Equal(oidECPublicKey), sig.Equal(oidECDSASHA256), sig.Equal(oidECDSASHA384), sig.Equal(oidECDSASHA512):
 		return ec[h], nil
 	}
-	return 0, fmt.Errorf("unsupported signature algorithm %v", sig)
+	return 0, errUnsupportedAlgorithm
+}
+
+var errUnsupportedAlgorithm = errors.New("unsupported signature algorithm")
+
+func hashName(h crypto.Hash) string {
+	switch h {
+	case crypto.SHA1:
+		return "SHA-1"
+	case crypto.SHA256:
+		return "SHA-256"
+	case crypto.SHA384:
+		return "SHA-384"
+	case crypto.SHA512:
+		return "SHA-512"
+	}
+	return "unknown"
 }
 
 func (v *verification) signedBytes(s *checkedSig) []byte {
@@ -496,18 +545,21 @@ func (v *verification) checkTimestamp(s *checkedSig, token, signature []byte) (*
 func (v *verification) checkDocTimestamp(s *checkedSig, contents []byte) {
 	ts, err := timestamp.Parse(contents)
 	if err != nil {
+		s.why = whyUnreadable
 		s.problem("the document timestamp does not parse: %v", err)
 		return
 	}
 	p7, err := pkcs7.Parse(ts.RawToken)
 	if err != nil {
+		s.why = whyUnreadable
 		s.problem("the document timestamp does not parse: %v", err)
 		return
 	}
 	s.p7 = p7
 	tsa := p7.GetOnlySigner()
 	if tsa == nil {
-		s.problem("the document timestamp has no signer certificate")
+		s.why = whyNoCert
+		s.problem("the document timestamp does not include the authority's certificate")
 		return
 	}
 	describeSigner(&s.rep, tsa)
@@ -515,7 +567,9 @@ func (v *verification) checkDocTimestamp(s *checkedSig, contents []byte) {
 	s.rep.SignedAt = &t
 	tr := &TimestampReport{Time: t, Authority: tsa.Subject.CommonName}
 	s.rep.Timestamp = tr
+	s.rep.DigestAlgorithm = hashName(ts.HashAlgorithm)
 	if !ts.HashAlgorithm.Available() {
+		s.why = whyUnsupported
 		s.problem("the document timestamp uses an unsupported digest")
 		return
 	}
@@ -523,10 +577,12 @@ func (v *verification) checkDocTimestamp(s *checkedSig, contents []byte) {
 	h.Write(v.in[s.br[0] : s.br[0]+s.br[1]])
 	h.Write(v.in[s.br[2] : s.br[2]+s.br[3]])
 	if !bytes.Equal(h.Sum(nil), ts.HashedMessage) {
+		s.why = whyMismatch
 		s.problem("the signed bytes do not match the document timestamp's digest")
 		return
 	}
 	if err := p7.Verify(); err != nil {
+		s.why = whyMismatch
 		s.problem("the document timestamp's signature does not verify: %v", err)
 		return
 	}
@@ -673,8 +729,10 @@ func (v *verification) changes(rep *Report) {
 		switch {
 		case s.end() == n:
 			r.CoversWholeDocument, r.Coverage = true, CoverageWhole
-		case onlyLaterSignatures(after):
+		case onlyAllowed(after) && hasKind(after, ChangeLaterSignature):
 			r.CoversWholeDocument, r.Coverage = true, CoverageUpToLater
+		case onlyAllowed(after):
+			r.CoversWholeDocument, r.Coverage = true, CoverageUpToDSS
 		default:
 			r.Coverage = CoverageNotTheWhole
 		}
@@ -685,15 +743,21 @@ func (v *verification) changes(rep *Report) {
 		rep.Signatures[i].Coverage = s.rep.Coverage
 	}
 	last := ordered[len(ordered)-1]
-	rep.ModifiedAfterLastSignature = last.end() != n
 	if segments[len(ordered)-1] != nil {
 		rep.Appended = segments[len(ordered)-1]
 	}
+	rep.ModifiedAfterLastSignature = last.end() != n && !onlyAllowed(rep.Appended)
 }
 
-func onlyLaterSignatures(cs []Change) bool {
+// allowed reports whether a change after a signature leaves it covering
+// the document: a later signature or validation data.
+func allowed(c Change) bool {
+	return c.Kind == ChangeLaterSignature || c.Kind == ChangeValidationData
+}
+
+func onlyAllowed(cs []Change) bool {
 	for _, c := range cs {
-		if c.Kind != ChangeLaterSignature {
+		if !allowed(c) {
 			return false
 		}
 	}
@@ -708,6 +772,12 @@ func (v *verification) verdict(rep *Report) {
 		rep.VerdictVI = "Không có chữ ký: tài liệu không mang chữ ký số nào"
 		return
 	}
+	var appended []Change
+	for _, c := range rep.Appended {
+		if !allowed(c) {
+			appended = append(appended, c)
+		}
+	}
 	if rep.SignaturesVerified != rep.SignatureFields {
 		add(fmt.Sprintf("%d signature field(s) but %d signature(s) could be verified", rep.SignatureFields, rep.SignaturesVerified),
 			fmt.Sprintf("có %d trường chữ ký nhưng chỉ kiểm tra được %d chữ ký", rep.SignatureFields, rep.SignaturesVerified))
@@ -718,9 +788,21 @@ func (v *verification) verdict(rep *Report) {
 			who = s.Field
 		}
 		switch {
+		case !s.Intact && v.sigs[i].why == whyByteRange:
+			add(fmt.Sprintf("signature %d (%s) does not describe this file: its ByteRange is wrong", i+1, who),
+				fmt.Sprintf("chữ ký %d (%s) không khớp với tệp: ByteRange không hợp lệ", i+1, who))
+		case !s.Intact && v.sigs[i].why == whyUnreadable:
+			add(fmt.Sprintf("signature %d (%s) has no readable signature value (erased or garbage)", i+1, who),
+				fmt.Sprintf("chữ ký %d (%s) không có giá trị chữ ký đọc được (đã bị xóa hoặc hỏng)", i+1, who))
+		case !s.Intact && (v.sigs[i].why == whyUnsupported || v.sigs[i].why == whyNoCert):
+			add(fmt.Sprintf("signature %d (%s) cannot be verified (%s)", i+1, who, s.Problems[0]),
+				fmt.Sprintf("không kiểm tra được chữ ký %d (%s)", i+1, who))
 		case !s.Intact:
 			add(fmt.Sprintf("signature %d (%s) is broken: the signed bytes do not match it", i+1, who),
 				fmt.Sprintf("chữ ký %d (%s) bị hỏng: nội dung được ký không khớp với chữ ký", i+1, who))
+		case s.DigestAlgorithm == "SHA-1":
+			add(fmt.Sprintf("signature %d (%s) uses SHA-1, which is no longer accepted", i+1, who),
+				fmt.Sprintf("chữ ký %d (%s) dùng SHA-1, không còn được chấp nhận", i+1, who))
 		case !s.Trusted:
 			add(fmt.Sprintf("signature %d (%s) does not chain to a trusted root", i+1, who),
 				fmt.Sprintf("chứng thư số của chữ ký %d (%s) không thuộc tổ chức chứng thực được tin cậy", i+1, who))
@@ -734,17 +816,17 @@ func (v *verification) verdict(rep *Report) {
 		}
 	}
 	if rep.ModifiedAfterLastSignature {
-		add("the document was changed after the last signature ("+kindsEN(rep.Appended)+")",
-			"tài liệu đã bị thay đổi sau chữ ký cuối cùng ("+kindsVI(rep.Appended)+")")
+		add("the document was changed after the last signature ("+kindsEN(appended)+")",
+			"tài liệu đã bị thay đổi sau chữ ký cuối cùng ("+kindsVI(appended)+")")
 	}
 	for i, s := range rep.Signatures {
 		var other []Change
 		for _, c := range s.ChangesAfter {
-			if c.Kind != ChangeLaterSignature {
+			if !allowed(c) {
 				other = append(other, c)
 			}
 		}
-		if len(other) > 0 && !sameChanges(other, rep.Appended) {
+		if len(other) > 0 && !sameChanges(other, appended) {
 			add(fmt.Sprintf("signature %d was followed by changes other than signatures (%s)", i+1, kindsEN(other)),
 				fmt.Sprintf("sau chữ ký %d, tài liệu bị thay đổi ngoài các chữ ký sau (%s)", i+1, kindsVI(other)))
 		}
@@ -757,6 +839,15 @@ func (v *verification) verdict(rep *Report) {
 	}
 	rep.VerdictEN = "invalid: " + strings.Join(en, "; ")
 	rep.VerdictVI = "Không hợp lệ: " + strings.Join(vi, "; ")
+}
+
+func hasKind(cs []Change, kind string) bool {
+	for _, c := range cs {
+		if c.Kind == kind {
+			return true
+		}
+	}
+	return false
 }
 
 func sameChanges(a, b []Change) bool {
@@ -777,6 +868,7 @@ var changeKindsVI = map[string]string{
 	ChangePageContent:    "nội dung trang bị thay đổi",
 	ChangeOther:          "các đối tượng khác bị thay đổi",
 	ChangeTrailingBytes:  "dữ liệu thêm sau %%EOF",
+	ChangeValidationData: "dữ liệu xác thực (DSS)",
 }
 
 func kindsEN(cs []Change) string {
@@ -941,7 +1033,7 @@ func (v *verification) segment(start, end int64, later *checkedSig) (out []Chang
 		sigParts[s.f.field.GetPtr().GetID()] = true
 	}
 	compareAnnots(cs, a, b, sigParts)
-	compareCatalog(cs, a, b, sigParts)
+	dssChanged := compareCatalog(cs, a, b, sigParts)
 
 	var laterID uint32
 	if later != nil {
@@ -988,6 +1080,8 @@ func (v *verification) segment(start, end int64, later *checkedSig) (out []Chang
 			cs.add(ChangePageContent, fmt.Sprintf("content or resources of page %d (object %d)", p, id))
 		case a.structural[id] || b.structural[id]:
 			// catalog, form and annotation arrays: compared above
+		case a.dss[id] || b.dss[id]:
+			// validation data: the DSS was compared above
 		case id == a.infoID || id == b.infoID:
 			cs.add(ChangeOther, "document information dictionary rewritten")
 		case a.annots[id] != 0 && existed:
@@ -1017,7 +1111,9 @@ func (v *verification) segment(start, end int64, later *checkedSig) (out []Chang
 			cs.add(ChangeOther, fmt.Sprintf("object %d deleted", id))
 		}
 	}
-	if !laterSig && len(material) > 0 {
+	// new objects that no page, form or annotation uses come with
+	// signatures and validation data; alone, they are reported
+	if !laterSig && !dssChanged && len(material) > 0 {
 		// new objects without a signature; annotations and what they
 		// draw with were reported above
 		parts := addedAnnotParts(a, b)
@@ -1199,40 +1295,41 @@ func (v *verification) state(end int64, r *pdf.Reader) *docState {
 // with (appearance streams, pop-ups).
 func addedAnnotParts(a, b *docState) map[uint32]bool {
 	out := map[uint32]bool{}
-	var collect func(v pdf.Value, parent uint32, depth int)
-	collect = func(v pdf.Value, parent uint32, depth int) {
-		if depth > 6 {
-			return
-		}
-		id := v.GetPtr().GetID()
-		if id != 0 && id != parent {
-			if out[id] || b.pageNo[id] != 0 {
-				return
-			}
-			out[id] = true
-			parent = id
-		}
-		switch v.Kind() {
-		case pdf.Array:
-			for i := 0; i < v.Len(); i++ {
-				collect(v.Index(i), parent, depth+1)
-			}
-		case pdf.Dict, pdf.Stream:
-			for _, k := range v.Keys() {
-				if k != "P" && k != "Parent" {
-					collect(v.Key(k), parent, depth+1)
-				}
-			}
-		}
-	}
 	for id := range b.annots {
 		if a.annots[id] == 0 {
 			if o, err := b.r.GetObject(id); err == nil {
-				collect(o, 0, 0)
+				collectRefs(o, 0, out, b.pageNo, 6)
 			}
 		}
 	}
 	return out
+}
+
+// collectRefs adds to out the objects v refers to, down to depth levels,
+// not following /P and /Parent, nor into pages.
+func collectRefs(v pdf.Value, parent uint32, out map[uint32]bool, pages map[uint32]int, depth int) {
+	if depth < 0 || v.IsNull() {
+		return
+	}
+	if id := v.GetPtr().GetID(); id != 0 && id != parent {
+		if out[id] || pages[id] != 0 {
+			return
+		}
+		out[id] = true
+		parent = id
+	}
+	switch v.Kind() {
+	case pdf.Array:
+		for i := 0; i < v.Len(); i++ {
+			collectRefs(v.Index(i), parent, out, pages, depth-1)
+		}
+	case pdf.Dict, pdf.Stream:
+		for _, k := range v.Keys() {
+			if k != "P" && k != "Parent" {
+				collectRefs(v.Key(k), parent, out, pages, depth-1)
+			}
+		}
+	}
 }
 
 type docState struct {
@@ -1245,6 +1342,7 @@ type docState struct {
 	content    map[uint32]int
 	annots     map[uint32]int
 	structural map[uint32]bool
+	dss        map[uint32]bool
 	infoID     uint32
 }
 
@@ -1252,7 +1350,7 @@ var resourceCategories = []string{"Font", "XObject", "ExtGState", "Pattern", "Sh
 
 func newDocState(r *pdf.Reader) *docState {
 	d := &docState{r: r, root: r.Trailer().Key("Root"), pageNo: map[uint32]int{}, treeNodes: map[uint32]bool{},
-		content: map[uint32]int{}, annots: map[uint32]int{}, structural: map[uint32]bool{}}
+		content: map[uint32]int{}, annots: map[uint32]int{}, structural: map[uint32]bool{}, dss: map[uint32]bool{}}
 	d.infoID = refID(r.Trailer().Key("Info"), r.Trailer())
 	d.structural[d.root.GetPtr().GetID()] = true
 	af := d.root.Key("AcroForm")
@@ -1289,6 +1387,7 @@ func newDocState(r *pdf.Reader) *docState {
 		}
 	}
 	walk(d.root.Key("Pages"), 0)
+	collectRefs(d.root.Key("DSS"), d.root.GetPtr().GetID(), d.dss, nil, 8)
 	delete(d.structural, 0)
 	delete(d.content, 0)
 	delete(d.annots, 0)
@@ -1395,11 +1494,15 @@ func annotSubtype(page pdf.Value, key string) string {
 }
 
 // compareCatalog reports changes to the catalog other than the form's
-// signature fields and the version.
-func compareCatalog(cs *changeSet, a, b *docState, sigParts map[uint32]bool) {
-	skip := map[string]bool{"AcroForm": true, "Version": true, "Type": true}
+// signature fields and the version, and whether the DSS changed.
+func compareCatalog(cs *changeSet, a, b *docState, sigParts map[uint32]bool) (dssChanged bool) {
+	skip := map[string]bool{"AcroForm": true, "Version": true, "Type": true, "DSS": true}
 	if dictKey(a.root, skip) != dictKey(b.root, skip) {
 		cs.add(ChangeOther, "document catalog changed")
+	}
+	if valueKey(a.root.Key("DSS"), a.root.GetPtr().GetID(), 1, map[uint32]bool{}) != valueKey(b.root.Key("DSS"), b.root.GetPtr().GetID(), 1, map[uint32]bool{}) {
+		cs.add(ChangeValidationData, "document security store")
+		dssChanged = true
 	}
 	afA, afB := a.root.Key("AcroForm"), b.root.Key("AcroForm")
 	formSkip := map[string]bool{"Fields": true, "SigFlags": true, "DA": true, "DR": true, "NeedAppearances": true}
@@ -1417,6 +1520,7 @@ func compareCatalog(cs *changeSet, a, b *docState, sigParts map[uint32]bool) {
 			cs.add(ChangeOther, fmt.Sprintf("form field %d removed", id))
 		}
 	}
+	return dssChanged
 }
 
 func fieldIDs(af pdf.Value) map[uint32]bool {

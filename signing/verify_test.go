@@ -435,39 +435,102 @@ func FuzzVerify(f *testing.F) {
 	})
 }
 
-// Constructs on which the PDF parser loops forever are refused before it
-// sees them: both Sign and Verify fail fast with ErrBadPDF.
+// Constructs on which the PDF parser (digitorus/pdf v0.2.0) loops forever
+// or takes the process down (out of memory, stack overflow) are refused
+// before it sees them: both Sign and Verify fail fast with ErrBadPDF.
 func TestParserHazards(t *testing.T) {
-	openArray := minimalPDF("1.7", 0, "x")
-	openArray = bytes.Replace(openArray, []byte("/MediaBox [0 0 595 842]"), []byte("/MediaBox [0 0 595 842 "), 1)
-	inArray := objStreamPDFTail("[1 2 endobj", "x")
-	cases := map[string][]byte{
-		"array open at endobj":           openArray,
-		"hex string open in obj stream":  objStreamPDFTail("<656e", "x"),
-		"array open in obj stream":       inArray,
-		"hex string open at end of file": append(bytes.Clone(fixture(t)), "\n99 0 obj\n<< /A 1 >> <41"...),
+	one := func() []byte { return minimalPDF("1.7", 0, "x") }
+	// the edits keep every object at its offset
+	cases := map[string]struct {
+		in  []byte
+		msg string
+	}{
+		"array open at endobj":           {bytes.Replace(one(), []byte("/MediaBox [0 0 595 842]"), []byte("/MediaBox [0 0 595 842 "), 1), "array left open"},
+		"hex string open in obj stream":  {objStreamPDFTail("<656e", "x"), "hexadecimal string left open"},
+		"array open in obj stream":       {objStreamPDFTail("[1 2 endobj", "x"), "array left open"},
+		"hex string open at end of file": {append(fixture(t), "\n99 0 obj\n<< /A 1 >> <41"...), "hexadecimal string left open"},
+		"array open in the trailer":      {bytes.Replace(fixture(t), []byte("trailer\n<</Size 62"), []byte("trailer\n<</S[ endobj <62"), 1), "array left open"},
+		"object stream inside itself":    {objStreamPDFWith(objStmOptions{inItself: true}, "x"), "inside an object stream"},
+		"object stream extends itself":   {objStreamPDFWith(objStmOptions{extra: " /Extends 6 0 R"}, "x"), "cycle"},
+		"object stream /N":               {objStreamPDFWith(objStmOptions{n: 2000000000}, "x"), "/N"},
+		"predictor /Columns":             {objStreamPDFWith(objStmOptions{xrefExtra: " /DecodeParms << /Predictor 12 /Columns 100000000000 >>"}, "x"), "/Columns"},
+		"cross-reference /W":             {objStreamPDFWith(objStmOptions{xrefExtra: " /W [1 4 2000000000000]"}, "x"), "/W"},
+		"cross-reference /Size":          {bytes.Replace(objStreamPDF("x"), []byte("/Type /XRef /Size 8"), []byte("/Type /XRef /Size 2000000008"), 1), "/Size"},
+		"cross-reference /Index":         {bytes.Replace(objStreamPDF("x"), []byte("/Type /XRef /Size 8 /W"), []byte("/Type /XRef /Size 8 /Index [900000000 8] /W"), 1), "/Index"},
+		"cross-reference subsection":     {bytes.Replace(one(), []byte("xref\n0 "), []byte("xref\n900000000 "), 1), "subsection"},
+		"page tree cycle":                {bytes.Replace(one(), []byte("/Kids [4 0 R]"), []byte("/Kids [2 0 R]"), 1), "page tree"},
+		"page /Count":                    {bytes.Replace(one(), []byte("/Kids [4 0 R] /Count 1 >>"), []byte("/Kids[4 0 R]/Count 9999>>"), 1), "claims 9999 pages"},
 	}
-	for name, in := range cases {
+	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			done := make(chan error, 2)
 			go func() {
-				_, err := signing.Verify(in, signing.VerifyOptions{})
+				_, err := signing.Verify(c.in, signing.VerifyOptions{})
 				done <- err
 			}()
 			go func() {
-				_, err := signing.Sign(context.Background(), in, signing.Options{Key: testPKI(t).Person})
+				_, err := signing.Sign(context.Background(), c.in, signing.Options{Key: testPKI(t).Person})
 				done <- err
 			}()
 			for range 2 {
 				select {
 				case err := <-done:
-					if !errors.Is(err, signing.ErrBadPDF) {
-						t.Errorf("error %v, want ErrBadPDF", err)
+					if !errors.Is(err, signing.ErrBadPDF) || !strings.Contains(err.Error(), c.msg) {
+						t.Errorf("error %v, want ErrBadPDF about %q", err, c.msg)
 					}
 				case <-time.After(20 * time.Second):
 					t.Fatal("the parser hangs")
 				}
 			}
 		})
+	}
+}
+
+// objectText returns the newest definition of object id.
+func objectText(t testing.TB, in []byte, id int) string {
+	t.Helper()
+	defs := regexp.MustCompile(fmt.Sprintf(`(?s)(?:^|[^0-9])%d 0 obj(.*?)endobj`, id)).FindAllSubmatch(in, -1)
+	if len(defs) == 0 {
+		t.Fatalf("no object %d", id)
+	}
+	return strings.TrimSpace(string(defs[len(defs)-1][1]))
+}
+
+// addDSS appends what B-LT does: a document security store with the
+// signer's certificates, and the catalog pointing to it.
+func addDSS(t testing.TB, in []byte, extra map[int]string) []byte {
+	t.Helper()
+	root, _ := strconv.Atoi(strings.Fields(lastMatch(t, trailerRoot, in))[0])
+	catalog := objectText(t, in, root)
+	n := nextObject(t, in)
+	cert := testPKI(t).Intermediate.Raw
+	objs := map[int]string{
+		n:     fmt.Sprintf("<< /Type /DSS /Certs [%d 0 R] >>", n+1),
+		n + 1: fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(cert)+1, cert),
+		root:  strings.TrimSuffix(catalog, ">>") + fmt.Sprintf(" /DSS %d 0 R >>", n),
+	}
+	for id, o := range extra {
+		objs[id] = o
+	}
+	return appendUpdate(t, in, objs, nil)
+}
+
+func TestVerifyValidationData(t *testing.T) {
+	_, signed := signTwice(t, fixture(t), &signing.TSA{URL: signingtest.NewTSA(t)})
+	withDSS := addDSS(t, signed, nil)
+	rep := mustVerify(t, withDSS)
+	if !rep.Valid || rep.ModifiedAfterLastSignature || !hasChange(rep.Appended, signing.ChangeValidationData) || len(rep.Appended) != 1 {
+		t.Fatalf("%s: %+v", rep.VerdictEN, rep.Appended)
+	}
+	if c := rep.Signatures[1].Coverage; c != signing.CoverageUpToDSS {
+		t.Errorf("coverage %q", c)
+	}
+
+	// validation data does not hide a change made with it
+	id, page := firstPage(t, signed)
+	tampered := addDSS(t, signed, map[int]string{id: strings.Replace(page, "/MediaBox", "/Rotate 180 /MediaBox", 1)})
+	rep = mustVerify(t, tampered)
+	if rep.Valid || !rep.ModifiedAfterLastSignature || !hasChange(rep.Appended, signing.ChangePageContent) {
+		t.Fatalf("%s: %+v", rep.VerdictEN, rep.Appended)
 	}
 }
