@@ -63,6 +63,7 @@ func librarySign(in []byte, k signing.Key) ([]byte, error) {
 		Reason("Phê duyệt").
 		Location("Thành phố Hồ Chí Minh")
 	var out bytes.Buffer
+	out.Grow(len(in) + 64<<10) // as Sign does
 	_, err = doc.Write(&out)
 	return out.Bytes(), err
 }

@@ -252,46 +252,28 @@ func writeTemp(t testing.TB, name string, b []byte) string {
 	return p
 }
 
-var (
-	nssOnce sync.Once
-	nssDir  string
-)
-
 // nssDB returns an NSS database in which pdfsig trusts the test roots, or
 // "" when certutil (libnss3-tools) is not installed.
 func nssDB(t testing.TB) string {
 	t.Helper()
-	nssOnce.Do(func() {
-		if _, err := exec.LookPath("certutil"); err != nil {
-			return
-		}
-		dir, err := os.MkdirTemp("", "vanban-nss-")
-		if err != nil {
-			return
-		}
-		run := func(args ...string) error { return exec.Command("certutil", args...).Run() }
-		if run("-N", "-d", "sql:"+dir, "--empty-password") != nil {
-			return
-		}
-		p := testPKI(t)
-		for i, c := range [][]byte{p.Root.Raw, signingtest.TSARoot(t).Raw} {
-			f := filepath.Join(dir, fmt.Sprintf("root%d.der", i))
-			os.WriteFile(f, c, 0o644)
-			if run("-A", "-d", "sql:"+dir, "-n", fmt.Sprintf("vanban-test-%d", i), "-t", "CT,C,C", "-i", f) != nil {
-				return
-			}
-		}
-		nssDir = dir
-	})
-	return nssDir
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if nssDir != "" {
-		os.RemoveAll(nssDir)
+	if _, err := exec.LookPath("certutil"); err != nil {
+		return ""
 	}
-	os.Exit(code)
+	dir := t.TempDir()
+	run := func(args ...string) {
+		if out, err := exec.Command("certutil", append(args, "-d", "sql:"+dir)...).CombinedOutput(); err != nil {
+			t.Fatalf("certutil %v: %v\n%s", args, err, out)
+		}
+	}
+	run("-N", "--empty-password")
+	for i, c := range [][]byte{testPKI(t).Root.Raw, signingtest.TSARoot(t).Raw} {
+		f := filepath.Join(dir, fmt.Sprintf("root%d.der", i))
+		if err := os.WriteFile(f, c, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		run("-A", "-n", fmt.Sprintf("vanban-test-%d", i), "-t", "CT,C,C", "-i", f)
+	}
+	return dir
 }
 
 func needTool(t testing.TB, name string) {

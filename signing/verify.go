@@ -67,8 +67,8 @@ const (
 // Report is the outcome of Verify.
 type Report struct {
 	// Valid: at least one signature, every signature field verified, every
-	// signature intact and trusted, and nothing but later signatures
-	// written after any of them.
+	// signature intact and trusted, and nothing but later signatures and
+	// validation data written after any of them.
 	Valid              bool   `json:"valid"`
 	VerdictVI          string `json:"verdict_vi"`
 	VerdictEN          string `json:"verdict_en"`
@@ -92,7 +92,7 @@ type SignatureReport struct {
 	// the validated timestamp's time if there is one, else now.
 	Trusted bool `json:"trusted"`
 	// CoversWholeDocument: the ByteRange ends at the end of the file, or
-	// only later signatures' updates follow; Coverage says which.
+	// only later signatures and validation data follow; Coverage says which.
 	CoversWholeDocument bool             `json:"covers_whole_document"`
 	Coverage            string           `json:"coverage"`
 	ByteRange           []int64          `json:"byte_range"`
@@ -940,6 +940,11 @@ func parsePDFDate(s string) (time.Time, bool) {
 func (v *verification) reader(end int64) (r *pdf.Reader, err error) {
 	if r, ok := v.readers[end]; ok {
 		return r, nil
+	}
+	// A revision ends with %%EOF; cut anywhere else, an object could end
+	// in the middle of a string, on which the parser loops.
+	if !bytes.HasSuffix(bytes.TrimRight(v.in[:end], "\r\n"), []byte("%%EOF")) {
+		return nil, fmt.Errorf("byte %d is not the end of a revision", end)
 	}
 	defer func() {
 		if p := recover(); p != nil {

@@ -164,6 +164,18 @@ func flip(in []byte, at int) []byte {
 	return out
 }
 
+// cutByteRange makes a signature's ByteRange end 100 bytes early, in the
+// middle of its revision, keeping the file's layout.
+func cutByteRange(t testing.TB, in []byte, br []int64) []byte {
+	t.Helper()
+	old := []byte(fmt.Sprintf("%d %d %d %d]", br[0], br[1], br[2], br[3]))
+	cut := []byte(fmt.Sprintf("%d %d %d %d]", br[0], br[1], br[2], br[3]-100))
+	if len(cut) != len(old) || !bytes.Contains(in, old) {
+		t.Fatalf("cannot rewrite %s", old)
+	}
+	return bytes.Replace(in, old, cut, 1)
+}
+
 // alterDigit changes the last digit of the first number after marker,
 // found at or after from.
 func alterDigit(t testing.TB, in []byte, from int64, marker string) []byte {
@@ -220,6 +232,7 @@ func TestVerifyTampered(t *testing.T) {
 		// the second signature covers the first one's value
 		{"first signature zeroed", func() []byte { return overwriteBlob(signed, br1, zeros) }, "", [2]bool{false, false}, 1, false},
 		{"byte flipped in page 1", func() []byte { return flip(signed, 300) }, "", [2]bool{false, false}, 2, false},
+		{"first signature's ByteRange cut short", func() []byte { return cutByteRange(t, signed, br1) }, "", [2]bool{false, false}, 2, false},
 		{"signing time altered in the second signature's dictionary", func() []byte { return alterDigit(t, signed, br2[2], "/M (D:2") }, "", [2]bool{true, false}, 2, false},
 	}
 	for _, c := range cases {

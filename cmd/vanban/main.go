@@ -15,6 +15,7 @@ Usage:
   vanban seed-demo [--schools N]  create the demo organisation and users (idempotent)
   vanban user add|disable|enable|passwd|list ...   manage accounts
   vanban config                   print the effective configuration, secrets masked
+  vanban verify [--json] [--trust ROOTS.pem] FILE   verify a signed PDF (no database needed)
   vanban help                     this text
 
 Configuration comes from environment variables:
