@@ -233,8 +233,7 @@ func (s *Server) receiveDocument(c *fiber.Ctx, checkCSRF bool) (doc documents.Do
 	defer func() { up.Close() }()
 	ctx := c.UserContext()
 	for i := 0; ; i++ {
-		part, perr := mr.NextPart()
-		err = perr
+		part, err := mr.NextPart()
 		if err == io.EOF {
 			break
 		}
