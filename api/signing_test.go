@@ -466,3 +466,64 @@ func absDiff(a, b uint32) uint32 {
 	}
 	return b - a
 }
+
+func TestSigningBadInput(t *testing.T) {
+	e := newEnv(t, envOptions{signing: true})
+	clerk, director := e.login("vanthu.sgd"), e.login("giamdoc.sgd")
+	d := e.create(t, clerk, validFields(), "a.pdf", fixturePDF(t))
+	path := fmt.Sprintf("/api/v1/documents/%d/sign", d.ID)
+	sha := d.Versions[0].SHA256
+
+	status, b, _ := e.request("POST", path, director, strings.NewReader("{not json"), "application/json")
+	if status != 400 || decodeError(t, b).Error.Code != "bad_json" {
+		t.Errorf("malformed JSON: %d %s", status, b)
+	}
+	status, b = e.postJSON(t, path, director, map[string]any{})
+	if status != 422 || decodeError(t, b).Error.Fields["version_sha256"] == "" {
+		t.Errorf("no version: %d %s", status, b)
+	}
+	status, b = e.postJSON(t, path, director, map[string]any{"version_sha256": sha, "page": 99})
+	if status != 422 || decodeError(t, b).Error.Fields["page"] == "" {
+		t.Errorf("page past the end: %d %s", status, b)
+	}
+	status, b = e.postJSON(t, path, director, map[string]any{"version_sha256": sha, "page": 1, "rect": []float64{500, 800, 900, 1200}})
+	if status != 422 || decodeError(t, b).Error.Fields["rect"] == "" {
+		t.Errorf("rectangle off the page: %d %s", status, b)
+	}
+	// An explicit place gets the full appearance and a valid signature.
+	status, b = e.postJSON(t, path, director, map[string]any{"version_sha256": sha, "page": 1, "rect": []float64{350, 60, 550, 160}})
+	if status != 200 {
+		t.Fatalf("sign at a given place: %d %s", status, b)
+	}
+	if _, n := e.latest(t, clerk, d.ID); n != 2 {
+		t.Errorf("latest version %d after one signature", n)
+	}
+
+	big := bytes.Repeat([]byte{0}, 2<<20+10)
+	status, b, _ = e.request("PUT", "/api/v1/me/signature-image", director, bytes.NewReader(big), "image/png")
+	if status != 413 {
+		t.Errorf("a 2 MiB+ image: %d %s", status, b)
+	}
+}
+
+func TestEncryptedUploadIsRefused(t *testing.T) {
+	if _, err := exec.LookPath("qpdf"); err != nil {
+		testenv.Missing(t, "qpdf")
+	}
+	dir := t.TempDir()
+	plain, enc := filepath.Join(dir, "plain.pdf"), filepath.Join(dir, "enc.pdf")
+	os.WriteFile(plain, fixturePDF(t), 0o600)
+	if out, err := exec.Command("qpdf", "--encrypt", "user", "owner", "256", "--", plain, enc).CombinedOutput(); err != nil {
+		t.Fatalf("qpdf: %v %s", err, out)
+	}
+	b, _ := os.ReadFile(enc)
+	e := newEnv(t, envOptions{})
+	body, ct := multipartBody(t, validFields(), "enc.pdf", b)
+	status, out, _ := e.request("POST", "/api/v1/documents", e.login("vanthu.sgd"), body, ct)
+	if status != 422 || decodeError(t, out).Error.Code != "encrypted_pdf" {
+		t.Errorf("encrypted upload: %d %s", status, out)
+	}
+	if docs, _ := e.countRows(); docs != 0 || e.countObjects() != 0 {
+		t.Errorf("an encrypted upload left %d documents", docs)
+	}
+}
