@@ -649,11 +649,7 @@ func TestDatabaseDownAnswers503(t *testing.T) {
 func TestStoreDownAnswers503(t *testing.T) {
 	s3 := testenv.RequireS3(t)
 	proxy := testenv.NewProxy(t, s3.Endpoint)
-	blobs, err := storage.NewS3(context.Background(), storage.S3Options{Endpoint: proxy.Addr(), Bucket: randomBucket(),
-		AccessKey: s3.AccessKey, SecretKey: s3.SecretKey, Region: s3.Region})
-	if err != nil {
-		t.Fatal(err)
-	}
+	blobs := newS3Store(t, s3, proxy.Addr())
 	e := newEnv(t, envOptions{blobs: blobs})
 	tok := e.login("vanthu.sgd")
 	pdf := fixturePDF(t)
@@ -691,6 +687,18 @@ func checkNoInternals(t *testing.T, body []byte) {
 	}
 }
 
+// newS3Store opens a fresh bucket on the test S3 server, reached at endpoint
+// (the server itself, or a proxy in front of it).
+func newS3Store(t *testing.T, s3 testenv.S3, endpoint string) *storage.S3 {
+	t.Helper()
+	blobs, err := storage.NewS3(context.Background(), storage.S3Options{Endpoint: endpoint, Bucket: randomBucket(),
+		AccessKey: s3.AccessKey, SecretKey: s3.SecretKey, Region: s3.Region})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return blobs
+}
+
 func randomBucket() string {
 	b := make([]byte, 6)
 	rand.Read(b)
@@ -699,11 +707,7 @@ func randomBucket() string {
 
 func TestS3UploadDownloadAndPresignedLink(t *testing.T) {
 	s3 := testenv.RequireS3(t)
-	blobs, err := storage.NewS3(context.Background(), storage.S3Options{Endpoint: s3.Endpoint, Bucket: randomBucket(),
-		AccessKey: s3.AccessKey, SecretKey: s3.SecretKey, Region: s3.Region})
-	if err != nil {
-		t.Fatal(err)
-	}
+	blobs := newS3Store(t, s3, s3.Endpoint)
 	e := newEnv(t, envOptions{blobs: blobs})
 	tok := e.login("vanthu.sgd")
 	pdf := fixturePDF(t)

@@ -20,12 +20,13 @@ import (
 type e2eBrowser struct {
 	t     *testing.T
 	ctx   context.Context
+	base  string
 	shots string
 }
 
 // newE2EBrowser starts the browser. A hung browser fails the test instead
 // of hanging it: the timeout ends the browser and every action with it.
-func newE2EBrowser(t *testing.T, timeout time.Duration) *e2eBrowser {
+func newE2EBrowser(t *testing.T, base string, timeout time.Duration) *e2eBrowser {
 	t.Helper()
 	chromium := os.Getenv("VANBAN_CHROMIUM")
 	if chromium == "" {
@@ -69,7 +70,7 @@ func newE2EBrowser(t *testing.T, timeout time.Duration) *e2eBrowser {
 			t.Logf("chromium output:\n%s", s)
 		}
 	})
-	return &e2eBrowser{t: t, ctx: ctx, shots: shots}
+	return &e2eBrowser{t: t, ctx: ctx, base: base, shots: shots}
 }
 
 func (b *e2eBrowser) must(step string, err error) {
@@ -101,6 +102,23 @@ func (b *e2eBrowser) find(css string) (bool, string) {
 		`(() => { const e = document.querySelector(%q); return e ? {ok: true, text: e.innerText} : {ok: false, text: ""}; })()`, css)))
 	b.must("find "+css, err)
 	return f.OK, strings.TrimSpace(f.Text)
+}
+
+// navigate opens a page and returns its HTTP status (after redirects).
+func (b *e2eBrowser) navigate(path string) int64 {
+	b.t.Helper()
+	resp, err := chromedp.Run(b.ctx, chromedp.NavigateResponse(b.base+path))
+	b.must("open "+path, err)
+	return resp.Status
+}
+
+// submit runs the actions (a click that posts a form) and waits for the
+// page that answers.
+func (b *e2eBrowser) submit(step string, actions ...chromedp.Action[chromedp.Void]) int64 {
+	b.t.Helper()
+	resp, err := chromedp.RunResponse(b.ctx, actions...)
+	b.must(step, err)
+	return resp.Status
 }
 
 // e2eOutput collects Chromium's output, written from its own goroutines.

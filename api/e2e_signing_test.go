@@ -34,8 +34,9 @@ func TestE2EBrowserSignAndSeal(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	br := newE2EBrowser(t, 120*time.Second)
+	br := newE2EBrowser(t, base, 120*time.Second)
 	ctx, must, location, find, shots := br.ctx, br.must, br.location, br.find, br.shots
+	navigate, submit := br.navigate, br.submit
 	// waitText waits until the element's visible text contains want.
 	waitText := func(css, want string) {
 		t.Helper()
@@ -47,20 +48,6 @@ func TestE2EBrowserSignAndSeal(t *testing.T) {
 			_, msg := find(".error")
 			t.Fatalf("wait for %q in %s at %s: %v\n%s holds: %q\nerror on the page: %q", want, css, location(), err, css, got, msg)
 		}
-	}
-	navigate := func(path string) int64 {
-		t.Helper()
-		resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(base+path))
-		must("open "+path, err)
-		return resp.Status
-	}
-	// submit runs the actions (a click that posts a form) and waits for the
-	// page that answers.
-	submit := func(step string, actions ...chromedp.Action[chromedp.Void]) int64 {
-		t.Helper()
-		resp, err := chromedp.RunResponse(ctx, actions...)
-		must(step, err)
-		return resp.Status
 	}
 	screenshot := func(name string) string {
 		t.Helper()

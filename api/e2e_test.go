@@ -40,23 +40,9 @@ func TestE2EBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	br := newE2EBrowser(t, 90*time.Second)
+	br := newE2EBrowser(t, base, 90*time.Second)
 	ctx, must, location, find, shots := br.ctx, br.must, br.location, br.find, br.shots
-	// navigate opens a page and returns its HTTP status (after redirects).
-	navigate := func(path string) int64 {
-		t.Helper()
-		resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(base+path))
-		must("open "+path, err)
-		return resp.Status
-	}
-	// submit runs the actions (a click that posts a form) and waits for the
-	// page that answers.
-	submit := func(step string, actions ...chromedp.Action[chromedp.Void]) int64 {
-		t.Helper()
-		resp, err := chromedp.RunResponse(ctx, actions...)
-		must(step, err)
-		return resp.Status
-	}
+	navigate, submit := br.navigate, br.submit
 	screenshot := func(name string) {
 		t.Helper()
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
