@@ -2,7 +2,6 @@ package signing
 
 import (
 	"bytes"
-	_ "embed" // the fonts
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"time"
 	_ "time/tzdata" // Asia/Ho_Chi_Minh on any machine
 
+	"github.com/hcm-edu/vanban/internal/fonts"
 	"golang.org/x/image/draw"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/opentype"
@@ -51,10 +51,8 @@ const (
 )
 
 var (
-	//go:embed fonts/LiberationSerif-Regular.ttf
-	serifRegularTTF []byte
-	//go:embed fonts/LiberationSerif-Bold.ttf
-	serifBoldTTF []byte
+	serifRegularTTF = fonts.Regular
+	serifBoldTTF    = fonts.Bold
 
 	signatureBlue = color.NRGBA{R: 0x0a, G: 0x2a, B: 0xa8, A: 0xff}
 	sealRed       = color.NRGBA{R: 0xd0, G: 0x10, B: 0x1c, A: 0xff}
