@@ -1,0 +1,163 @@
+// Package registers renders the registers of outgoing and incoming
+// documents (sổ đăng ký văn bản đi, đến) in the layout of Decree 30/2020
+// Appendix IV, as CSV for spreadsheets and as PDF for printing. It only
+// renders: the caller reads the rows.
+package registers
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // Vietnam time even where the system has no zone data
+)
+
+var vietnam = mustZone("Asia/Ho_Chi_Minh")
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err) // cannot happen: time/tzdata is linked in
+	}
+	return loc
+}
+
+// Outgoing is one line of the register of outgoing documents.
+type Outgoing struct {
+	NumberSymbol string // số, ký hiệu: "206/KH-SGDĐT"
+	Date         time.Time
+	Type, Title  string // tên loại (Kế hoạch) and trích yếu
+	Signer       string
+	Recipients   string // nơi nhận; may hold many lines
+	FileUnit     string // unit or person keeping the file copy
+	Copies       int
+	SentAt       *time.Time // nil while not sent
+	Receipt      string     // ký nhận
+	Notes        string
+}
+
+// Incoming is one line of the register of incoming documents.
+type Incoming struct {
+	ReceivedAt     time.Time
+	IncomingNumber int // số đến, per year; 0 while not given
+	Author         string
+	NumberSymbol   string
+	Date           time.Time
+	Type, Title    string
+	Recipient      string     // unit or person it went to
+	ForwardedAt    *time.Time // nil while not forwarded
+	Receipt        string
+	Notes          string
+}
+
+// Header is printed at the head of a PDF register.
+type Header struct {
+	Organisation string // the governing body, e.g. "SỞ GIÁO DỤC VÀ ĐÀO TẠO THÀNH PHỐ HỒ CHÍ MINH"
+	Unit         string // the unit keeping the register
+	Year         int
+	GeneratedAt  time.Time
+}
+
+// column is one column of a register: its Appendix IV heading, its width
+// in millimetres on A4 landscape (the widths add up to the 277 mm between
+// the margins) and how its text is aligned.
+type column struct {
+	title string
+	width float64
+	align byte // 'L' or 'C'
+}
+
+var outgoingColumns = []column{
+	{"Số, ký hiệu văn bản", 32, 'L'},
+	{"Ngày tháng văn bản", 20, 'C'},
+	{"Tên loại và trích yếu nội dung văn bản", 56, 'L'},
+	{"Người ký", 32, 'L'},
+	{"Nơi nhận văn bản", 45, 'L'},
+	{"Đơn vị, người nhận bản lưu", 26, 'L'},
+	{"Số lượng bản", 13, 'C'},
+	{"Ngày chuyển", 20, 'C'},
+	{"Ký nhận", 17, 'L'},
+	{"Ghi chú", 16, 'L'},
+}
+
+var incomingColumns = []column{
+	{"Ngày đến", 20, 'C'},
+	{"Số đến", 13, 'C'},
+	{"Tác giả", 36, 'L'},
+	{"Số, ký hiệu", 32, 'L'},
+	{"Ngày tháng", 20, 'C'},
+	{"Tên loại và trích yếu nội dung", 66, 'L'},
+	{"Đơn vị hoặc người nhận", 36, 'L'},
+	{"Ngày chuyển", 20, 'C'},
+	{"Ký nhận", 17, 'L'},
+	{"Ghi chú", 17, 'L'},
+}
+
+func (r Outgoing) cells() []string {
+	return []string{
+		r.NumberSymbol,
+		date(r.Date),
+		typeAndTitle(r.Type, r.Title),
+		r.Signer,
+		r.Recipients,
+		r.FileUnit,
+		strconv.Itoa(r.Copies),
+		datePtr(r.SentAt),
+		r.Receipt,
+		r.Notes,
+	}
+}
+
+func (r Incoming) cells() []string {
+	n := ""
+	if r.IncomingNumber > 0 {
+		n = incomingNumber(r.IncomingNumber)
+	}
+	return []string{
+		date(r.ReceivedAt),
+		n,
+		r.Author,
+		r.NumberSymbol,
+		date(r.Date),
+		typeAndTitle(r.Type, r.Title),
+		r.Recipient,
+		datePtr(r.ForwardedAt),
+		r.Receipt,
+		r.Notes,
+	}
+}
+
+// incomingNumber pads numbers below 10 with a zero, as Decree 30 writes
+// them (01, 02, ...).
+func incomingNumber(n int) string {
+	if n < 10 {
+		return "0" + strconv.Itoa(n)
+	}
+	return strconv.Itoa(n)
+}
+
+func typeAndTitle(typ, title string) string {
+	typ, title = strings.TrimSpace(typ), strings.TrimSpace(title)
+	switch {
+	case typ == "":
+		return title
+	case title == "":
+		return typ
+	}
+	return typ + ": " + title
+}
+
+// date writes t's date in Vietnam time as dd/mm/yyyy; the zero time is
+// left blank.
+func date(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(vietnam).Format("02/01/2006")
+}
+
+func datePtr(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return date(*t)
+}
