@@ -42,6 +42,7 @@ need_cmd softhsm2-util softhsm2
 need_cmd pkcs11-tool opensc
 need_cmd openssl openssl
 need_cmd certutil libnss3-tools
+need_cmd xmlsec1 xmlsec1
 need_pkg fonts-liberation
 need_cmd curl curl
 need_cmd gcc gcc libc6-dev
