@@ -11,6 +11,7 @@ endif
 GO ?= go
 PG := bash scripts/pg.sh
 S3 := bash scripts/s3.sh
+SMTP := bash scripts/smtp.sh
 DEPS := bash scripts/deps.sh
 STATICCHECK_VERSION ?= v0.8.2
 VANBAN_CHROMIUM ?= /usr/bin/chromium
@@ -21,12 +22,13 @@ LISTEN_PORT := $(lastword $(subst :, ,$(LISTEN_ADDR)))
 PUBLIC_URL ?= http://localhost:$(LISTEN_PORT)
 
 # Sets the environment the integration tests and benchmarks read, from the
-# services started by scripts/pg.sh and scripts/s3.sh.
+# services started by scripts/pg.sh, scripts/s3.sh and scripts/smtp.sh.
 SERVICE_ENV = s3env=$$($(S3) env); eval "$$s3env"; \
+	smtpenv=$$($(SMTP) env); eval "$$smtpenv"; \
 	pgurl=$$($(PG) url postgres); \
 	export VANBAN_TEST_DATABASE_URL="$$pgurl" VANBAN_CHROMIUM="$(VANBAN_CHROMIUM)"
 
-.PHONY: build run test test-short lint bench clean services pg-stop s3-stop stop
+.PHONY: build run test test-short lint bench clean services pg-stop s3-stop smtp-stop stop
 
 build:
 	$(GO) build -o bin/vanban ./cmd/vanban
@@ -56,11 +58,13 @@ run: build
 services:
 	$(PG) start
 	$(S3) start
+	$(SMTP) start
 
 test:
 	$(DEPS)
 	$(PG) start
 	$(S3) start
+	$(SMTP) start
 	@$(SERVICE_ENV); \
 	echo "+ $(GO) test -race -count=1 -timeout 20m ./..."; \
 	$(GO) test -race -count=1 -timeout 20m ./...
@@ -92,4 +96,7 @@ pg-stop:
 s3-stop:
 	$(S3) stop
 
-stop: pg-stop s3-stop
+smtp-stop:
+	$(SMTP) stop
+
+stop: pg-stop s3-stop smtp-stop

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -45,10 +46,18 @@ type Config struct {
 	TSAURL           string
 	TSATimeout       time.Duration
 	MaxSignBytes     int64
+	SMTPAddr         string
+	SMTPFrom         string
+	SMTPUsername     string
+	SMTPPassword     string
+	SMTPTLS          string // none, starttls or tls
 }
 
 // UseS3 reports whether documents go to S3 rather than the local disk.
 func (c *Config) UseS3() bool { return c.S3Endpoint != "" }
+
+// EmailEnabled reports whether notifications are also sent by e-mail.
+func (c *Config) EmailEnabled() bool { return c.SMTPAddr != "" }
 
 type option struct {
 	name    string
@@ -160,6 +169,41 @@ var options = []option{
 			c.MaxSignBytes = n
 			return nil
 		}, current: func(c *Config) string { return strconv.FormatInt(c.MaxSignBytes, 10) }},
+	{name: "SMTP_ADDR", def: "", help: "host:port of the SMTP server for e-mail notifications; empty: no e-mail (notifications only in the UI)",
+		set: func(c *Config, v string) error {
+			if v != "" {
+				if strings.Contains(v, "://") {
+					return fmt.Errorf("give host:port without a scheme, such as smtp.example.vn:587, and SMTP_TLS for encryption")
+				}
+				host, port, err := net.SplitHostPort(v)
+				if err != nil || host == "" || port == "" {
+					return fmt.Errorf("must be host:port, such as smtp.example.vn:587")
+				}
+			}
+			c.SMTPAddr = v
+			return nil
+		}, current: func(c *Config) string { return c.SMTPAddr }},
+	{name: "SMTP_FROM", def: "", help: "sender of e-mail notifications, such as \"Sở GD&ĐT <vanban@hcm.edu.vn>\" (required with SMTP_ADDR)",
+		set: func(c *Config, v string) error {
+			if v != "" {
+				if _, err := mail.ParseAddress(v); err != nil {
+					return fmt.Errorf("must be an e-mail address, such as vanban@hcm.edu.vn or \"Văn bản <vanban@hcm.edu.vn>\"")
+				}
+			}
+			c.SMTPFrom = v
+			return nil
+		}, current: func(c *Config) string { return c.SMTPFrom }},
+	strOption("SMTP_USERNAME", "", false, "SMTP login (AUTH PLAIN); empty: no login", func(c *Config) *string { return &c.SMTPUsername }),
+	strOption("SMTP_PASSWORD", "", true, "SMTP password", func(c *Config) *string { return &c.SMTPPassword }),
+	{name: "SMTP_TLS", def: "", help: "encryption to the SMTP server: none, starttls or tls (default starttls, or none when SMTP_ADDR is a loopback address)",
+		set: func(c *Config, v string) error {
+			switch v {
+			case "", "none", "starttls", "tls":
+				c.SMTPTLS = v
+				return nil
+			}
+			return fmt.Errorf("must be none, starttls or tls")
+		}, current: func(c *Config) string { return c.SMTPTLS }},
 }
 
 func dbURLOption() option {
@@ -256,6 +300,27 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.PKCS11Module != "" && c.PKCS11Token == "" {
 		errs = append(errs, errors.New("PKCS11_TOKEN_LABEL is required when PKCS11_MODULE is set"))
 	}
+	if c.EmailEnabled() {
+		if c.SMTPFrom == "" {
+			errs = append(errs, errors.New("SMTP_FROM is required when SMTP_ADDR is set"))
+		}
+		if c.PublicURL == "" {
+			errs = append(errs, errors.New("PUBLIC_URL is required when SMTP_ADDR is set: e-mails link to the service"))
+		}
+		if c.SMTPTLS == "" {
+			c.SMTPTLS = "starttls"
+			if isLoopback(c.SMTPAddr) {
+				c.SMTPTLS = "none"
+			}
+		}
+		if (c.SMTPUsername == "") != (c.SMTPPassword == "") {
+			errs = append(errs, errors.New("SMTP_USERNAME and SMTP_PASSWORD go together; set both or neither"))
+		}
+		// The password would cross the network in clear.
+		if c.SMTPUsername != "" && c.SMTPTLS == "none" && !isLoopback(c.SMTPAddr) {
+			errs = append(errs, errors.New("SMTP_USERNAME needs SMTP_TLS=starttls or tls unless SMTP_ADDR is a loopback address"))
+		}
+	}
 	if c.KeysDir == "" {
 		c.KeysDir = filepath.Join(c.DataDir, "keys")
 	}
@@ -263,6 +328,19 @@ func Load(getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("config: %w", errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// isLoopback reports whether the host of addr (host:port) is this machine.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func lookup(getenv func(string) string, o option) (string, error) {
