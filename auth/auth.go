@@ -406,3 +406,14 @@ func (s *Service) ListUsers(ctx context.Context) ([]UserRow, error) {
 	}
 	return rows, nil
 }
+
+// UnitUsers returns the active accounts of a unit in name order: the
+// people a leader may give an incoming document to.
+func (s *Service) UnitUsers(ctx context.Context, unitID int64) ([]Principal, error) {
+	users := []Principal{}
+	err := s.db.SelectContext(ctx, &users, principalQuery+` WHERE u.unit_id = $1 AND NOT u.disabled ORDER BY u.full_name, u.id`, unitID)
+	if err != nil {
+		return nil, fmt.Errorf("auth: unable to list the unit's users: %w", err)
+	}
+	return users, nil
+}

@@ -172,4 +172,186 @@ CREATE TABLE verification_reports (
   FOREIGN KEY (document_id, version_no) REFERENCES document_versions (document_id, version_no)
 );
 `,
+	// 3: routing between units: numbers, dispatches and deliveries, saved
+	// groups of recipients, the hash-chained audit log, notifications, the
+	// job queue and the calendar of public holidays.
+	`
+ALTER TABLE units DROP CONSTRAINT units_kind_check;
+ALTER TABLE units ADD CONSTRAINT units_kind_check
+  CHECK (kind IN ('department', 'office', 'district_office', 'school', 'external'));
+
+-- The last number given per unit, year and series. The row is locked while
+-- a number is given, and the number is only taken if the whole
+-- registration commits, so the series has neither duplicates nor gaps.
+CREATE TABLE number_counters (
+  unit_id     bigint NOT NULL REFERENCES units (id),
+  year        integer NOT NULL,
+  series      text NOT NULL CHECK (series IN ('outgoing', 'secret', 'incoming')),
+  last_number integer NOT NULL CHECK (last_number >= 0),
+  PRIMARY KEY (unit_id, year, series)
+);
+
+-- Outgoing registrations: the number a unit gave one of its documents.
+CREATE TABLE registrations (
+  unit_id       bigint NOT NULL REFERENCES units (id),
+  year          integer NOT NULL,
+  series        text NOT NULL CHECK (series IN ('outgoing', 'secret')),
+  number        integer NOT NULL CHECK (number > 0),
+  document_id   bigint NOT NULL UNIQUE REFERENCES documents (id),
+  copies        integer NOT NULL DEFAULT 1 CHECK (copies >= 0),
+  file_unit     text NOT NULL DEFAULT '',
+  notes         text NOT NULL DEFAULT '',
+  registered_by bigint NOT NULL REFERENCES users (id),
+  registered_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (unit_id, year, series, number)
+);
+
+-- Saved lists of recipients, per owning unit.
+CREATE TABLE unit_groups (
+  id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  owner_unit_id bigint NOT NULL REFERENCES units (id),
+  name          text NOT NULL CHECK (name <> ''),
+  created_by    bigint NOT NULL REFERENCES users (id),
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (owner_unit_id, name)
+);
+CREATE TABLE unit_group_members (
+  group_id bigint NOT NULL REFERENCES unit_groups (id) ON DELETE CASCADE,
+  unit_id  bigint NOT NULL REFERENCES units (id),
+  PRIMARY KEY (group_id, unit_id)
+);
+
+-- A dispatch sends one document to many units: an issue by its author, a
+-- relay by a unit that received it, or an import of an edXML package.
+CREATE TABLE dispatches (
+  id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  document_id     bigint NOT NULL REFERENCES documents (id),
+  sender_unit_id  bigint NOT NULL REFERENCES units (id),
+  kind            text NOT NULL CHECK (kind IN ('issue', 'relay', 'import')),
+  version_no      integer NOT NULL,
+  urgency         text NOT NULL CHECK (urgency IN ('thuong', 'khan', 'thuong_khan', 'hoa_toc')),
+  steering        smallint NOT NULL CHECK (steering IN (1, 2, 3)),
+  due_date        date,
+  response_for    bigint REFERENCES documents (id),
+  replaces        bigint REFERENCES documents (id),
+  note            text NOT NULL DEFAULT '',
+  idempotency_key text,
+  request_hash    text NOT NULL DEFAULT '',
+  created_by      bigint NOT NULL REFERENCES users (id),
+  created_at      timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (sender_unit_id, idempotency_key)
+);
+CREATE INDEX dispatches_document ON dispatches (document_id);
+
+-- A delivery is one document in one unit's inbox, with its state:
+-- 01 arrived, 02 refused, 03 accepted, 04 assigned, 05 in progress,
+-- 06 done; recall 13 requested, 15 accepted, 16 refused.
+CREATE TABLE deliveries (
+  id                   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  dispatch_id          bigint NOT NULL REFERENCES dispatches (id),
+  document_id          bigint NOT NULL REFERENCES documents (id),
+  sender_unit_id       bigint NOT NULL REFERENCES units (id),
+  recipient_unit_id    bigint NOT NULL REFERENCES units (id),
+  urgency              text NOT NULL,
+  due_date             date,
+  status               text NOT NULL DEFAULT '01' CHECK (status IN ('01', '02', '03', '04', '05', '06')),
+  recall               text CHECK (recall IN ('13', '15', '16')),
+  arrived_at           timestamptz NOT NULL DEFAULT now(),
+  status_at            timestamptz NOT NULL DEFAULT now(),
+  status_by            bigint REFERENCES users (id),
+  reason               text NOT NULL DEFAULT '',
+  incoming_year        integer,
+  incoming_number      integer,
+  accepted_at          timestamptz,
+  assignee_id          bigint REFERENCES users (id),
+  assigned_at          timestamptz,
+  section              text NOT NULL DEFAULT '',
+  coordinators         text NOT NULL DEFAULT '',
+  opinion              text NOT NULL DEFAULT '',
+  task_due             date,
+  done_at              timestamptz,
+  response_document_id bigint REFERENCES documents (id),
+  removed              boolean NOT NULL DEFAULT false,
+  UNIQUE (document_id, recipient_unit_id),
+  UNIQUE (recipient_unit_id, incoming_year, incoming_number),
+  CHECK ((incoming_number IS NULL) = (incoming_year IS NULL))
+);
+CREATE INDEX deliveries_inbox ON deliveries (recipient_unit_id, arrived_at DESC, id DESC) WHERE NOT removed;
+CREATE INDEX deliveries_dispatch ON deliveries (dispatch_id, id);
+CREATE INDEX deliveries_document ON deliveries (document_id);
+CREATE INDEX deliveries_assignee ON deliveries (assignee_id) WHERE assignee_id IS NOT NULL;
+
+-- The audit log: every state change, each row chained to the one before by
+-- hash = SHA-256(prev_hash | the row's fields). Rows are appended under an
+-- advisory lock, in id order, and never changed.
+CREATE TABLE audit_log (
+  id            bigint PRIMARY KEY,
+  at            timestamptz NOT NULL,
+  actor_id      bigint,
+  actor_unit_id bigint,
+  action        text NOT NULL,
+  document_id   bigint,
+  delivery_id   bigint,
+  reason        text NOT NULL DEFAULT '',
+  details       text NOT NULL DEFAULT '{}',
+  prev_hash     text NOT NULL,
+  hash          text NOT NULL
+);
+CREATE INDEX audit_log_document ON audit_log (document_id, id) WHERE document_id IS NOT NULL;
+CREATE INDEX audit_log_delivery ON audit_log (delivery_id, id) WHERE delivery_id IS NOT NULL;
+CREATE TRIGGER audit_log_immutable BEFORE UPDATE OR DELETE ON audit_log
+  FOR EACH ROW EXECUTE FUNCTION forbid_change();
+
+-- Notifications shown in the UI; e-mail goes through the job queue.
+CREATE TABLE notifications (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  user_id     bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  kind        text NOT NULL,
+  title       text NOT NULL,
+  body        text NOT NULL DEFAULT '',
+  link        text NOT NULL DEFAULT '',
+  document_id bigint REFERENCES documents (id),
+  delivery_id bigint REFERENCES deliveries (id),
+  dedupe_key  text UNIQUE,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  read_at     timestamptz
+);
+CREATE INDEX notifications_user ON notifications (user_id, created_at DESC, id DESC);
+CREATE INDEX notifications_unread ON notifications (user_id) WHERE read_at IS NULL;
+
+-- Background jobs, claimed with FOR UPDATE SKIP LOCKED by any instance.
+CREATE TABLE jobs (
+  id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  kind         text NOT NULL,
+  payload      jsonb NOT NULL DEFAULT '{}',
+  state        text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'done', 'failed', 'uncertain')),
+  attempts     integer NOT NULL DEFAULT 0,
+  max_attempts integer NOT NULL DEFAULT 8,
+  run_at       timestamptz NOT NULL DEFAULT now(),
+  locked_until timestamptz,
+  locked_by    text NOT NULL DEFAULT '',
+  last_error   text NOT NULL DEFAULT '',
+  dedupe_key   text UNIQUE,
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  finished_at  timestamptz
+);
+CREATE INDEX jobs_due ON jobs (run_at, id) WHERE state = 'queued';
+CREATE INDEX jobs_running ON jobs (locked_until) WHERE state = 'running';
+
+-- Public holidays (days off besides weekends), for deadlines counted in
+-- working days. Seeded with the official days off for 2026; operators add
+-- the following years' with "vanban holiday add".
+CREATE TABLE holidays (
+  day  date PRIMARY KEY,
+  name text NOT NULL CHECK (name <> '')
+);
+INSERT INTO holidays (day, name) VALUES
+  ('2026-01-01', 'Tết Dương lịch'),
+  ('2026-02-16', 'Tết Nguyên đán'), ('2026-02-17', 'Tết Nguyên đán'), ('2026-02-18', 'Tết Nguyên đán'),
+  ('2026-02-19', 'Tết Nguyên đán'), ('2026-02-20', 'Tết Nguyên đán'),
+  ('2026-04-27', 'Giỗ Tổ Hùng Vương (nghỉ bù)'),
+  ('2026-04-30', 'Ngày Giải phóng miền Nam'), ('2026-05-01', 'Ngày Quốc tế Lao động'),
+  ('2026-09-01', 'Quốc khánh'), ('2026-09-02', 'Quốc khánh'),
+  ('2027-01-01', 'Tết Dương lịch');
+`,
 }

@@ -87,6 +87,9 @@ func Seed(ctx context.Context, units *org.Store, users *auth.Service, password s
 	// Synthetic schools: THPT report to the department, others to their
 	// district office; codes 100-999 of each parent stay clear of the real ones.
 	levels := []string{"thpt", "thcs", "tieu_hoc", "mam_non"}
+	// Each group (the department's own schools, then each district's) numbers
+	// its schools from 100, so every synthetic school has its own code.
+	next := map[int]int{}
 	for i := 0; i < extraSchools; i++ {
 		level := levels[i%len(levels)]
 		parent, group := dept, 0
@@ -94,10 +97,8 @@ func Seed(ctx context.Context, units *org.Store, users *auth.Service, password s
 			d := (i / len(levels)) % len(districtOffices)
 			parent, group = districtOffices[d], d+1
 		}
-		seq := 100 + i/len(levels)/len(districtOffices)
-		if level == "thpt" {
-			seq = 100 + i/len(levels)
-		}
+		seq := 100 + next[group]
+		next[group]++
 		code := fmt.Sprintf("%03d.%02d.24.H29", seq, group)
 		if seq > 999 {
 			return res, errors.New("demo: too many synthetic schools (at most about 20,000)")

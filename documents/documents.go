@@ -352,26 +352,71 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, m Meta, up *Uplo
 	if up == nil || up.f == nil {
 		return Document{}, &ValidationError{Fields: map[string]string{"file": "cần tệp PDF của văn bản"}}
 	}
-	key, err := storage.KeyFor(up.SHA256)
-	if err != nil {
-		return Document{}, err
-	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return Document{}, fmt.Errorf("documents: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
+	id, err := s.insertTx(ctx, tx, p.UnitID, p.UserID, pm, up)
+	if err != nil {
+		return Document{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return Document{}, fmt.Errorf("documents: unable to commit: %w", err)
+	}
+	s.verifyInBackground(id, 1)
+	return s.Get(ctx, p, id)
+}
+
+// ImportTx records, inside tx, a document issued by another organisation
+// (owner, usually an external unit) as it arrived in a package: its
+// metadata and its signed file as version 1, status issued. The caller
+// checks who may import and delivers it.
+func (s *Service) ImportTx(ctx context.Context, tx *sqlx.Tx, p auth.Principal, owner int64, m Meta, up *Upload) (int64, error) {
+	pm, err := m.validate(time.Now())
+	if err != nil {
+		return 0, err
+	}
+	if up == nil || up.f == nil {
+		return 0, &ValidationError{Fields: map[string]string{"file": "gói tin thiếu tệp PDF của văn bản"}}
+	}
+	pm.status = "issued"
+	return s.insertTx(ctx, tx, owner, p.UserID, pm, up)
+}
+
+// VerifyNow computes and keeps the verification report of a version now,
+// so that whoever opens the document next sees the verdict at once.
+func (s *Service) VerifyNow(ctx context.Context, id int64, no int) {
+	if s.sign == nil {
+		return
+	}
+	var v Version
+	err := s.db.GetContext(ctx, &v, `
+		SELECT id, document_id, version_no, object_key, sha256, size_bytes, media_type, file_name, note, created_by, created_at
+		FROM document_versions WHERE document_id = $1 AND version_no = $2`, id, no)
+	if err == nil && v.Size <= s.sign.MaxBytes {
+		s.verifyVersion(ctx, v) //nolint:errcheck // recomputed on demand
+	}
+}
+
+// insertTx stores the spooled file and inserts the document and its first
+// version inside tx.
+func (s *Service) insertTx(ctx context.Context, tx *sqlx.Tx, owner, createdBy int64, pm parsedMeta, up *Upload) (int64, error) {
+	key, err := storage.KeyFor(up.SHA256)
+	if err != nil {
+		return 0, err
+	}
 	// The bytes are stored under the key's lock, which SweepOrphans also
 	// takes: an identical orphan cannot be swept between Put (which skips a
 	// key already stored) and the commit of the row that names it.
 	if err := lockObject(ctx, tx, key); err != nil {
-		return Document{}, err
+		return 0, err
 	}
 	if _, err := up.f.Seek(0, io.SeekStart); err != nil {
-		return Document{}, fmt.Errorf("documents: unable to rewind spool file: %w", err)
+		return 0, fmt.Errorf("documents: unable to rewind spool file: %w", err)
 	}
 	if err := s.blobs.Put(ctx, key, up.f, up.Size); err != nil {
-		return Document{}, fmt.Errorf("documents: unable to store file: %w", err)
+		return 0, fmt.Errorf("documents: unable to store file: %w", err)
 	}
 	var id int64
 	err = tx.GetContext(ctx, &id, `
@@ -379,24 +424,20 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, m Meta, up *Uplo
 		                       confidentiality, status, signer_name, created_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		RETURNING id`,
-		p.UnitID, pm.DocType, pm.number, pm.symbol, pm.Title, pm.date.Format(time.DateOnly), pm.Urgency,
-		pm.Confidentiality, pm.status, pm.SignerName, p.UserID)
+		owner, pm.DocType, pm.number, pm.symbol, pm.Title, pm.date.Format(time.DateOnly), pm.Urgency,
+		pm.Confidentiality, pm.status, pm.SignerName, createdBy)
 	if err != nil {
-		return Document{}, fmt.Errorf("documents: unable to insert document: %w", err)
+		return 0, fmt.Errorf("documents: unable to insert document: %w", err)
 	}
 	_, err = tx.ExecContext(ctx, `
 		INSERT INTO document_versions (document_id, version_no, object_key, sha256, size_bytes,
 		                               media_type, file_name, created_by)
 		VALUES ($1, 1, $2, $3, $4, 'application/pdf', $5, $6)`,
-		id, key, up.SHA256, up.Size, up.FileName, p.UserID)
+		id, key, up.SHA256, up.Size, up.FileName, createdBy)
 	if err != nil {
-		return Document{}, fmt.Errorf("documents: unable to insert version: %w", err)
+		return 0, fmt.Errorf("documents: unable to insert version: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return Document{}, fmt.Errorf("documents: unable to commit: %w", err)
-	}
-	s.verifyInBackground(id, 1)
-	return s.Get(ctx, p, id)
+	return id, nil
 }
 
 // lockObject serialises, per object key, committing a row that names the
@@ -469,8 +510,14 @@ func (s *Service) sweepOne(ctx context.Context, key string) (bool, error) {
 }
 
 // visible is the SQL condition for documents the acting unit may see: the
-// ones it issued. (Routing adds the ones addressed to it.)
-const visible = `d.unit_id = :unit`
+// ones it issued, and the ones delivered to it (issued or relayed) and not
+// taken back by an accepted recall. It is the one place that decides.
+const visible = `(d.unit_id = :unit OR EXISTS (
+	SELECT 1 FROM deliveries dl WHERE dl.document_id = d.id AND dl.recipient_unit_id = :unit AND NOT dl.removed))`
+
+// owned narrows lists to the unit's own documents; what reaches the unit
+// is listed by its inbox.
+const owned = `d.unit_id = :unit`
 
 const documentColumns = `
 	d.id, d.unit_id, n.name AS unit_name, d.doc_type, d.number, d.symbol, d.number_symbol,
@@ -552,7 +599,7 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) (Page, e
 		return Page{}, &ValidationError{Fields: bad}
 	}
 	args := map[string]any{"unit": p.UnitID}
-	where := []string{visible}
+	where := []string{owned}
 	if f.UnitID != 0 {
 		args["filter_unit"] = f.UnitID
 		where = append(where, "d.unit_id = :filter_unit")

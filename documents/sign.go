@@ -19,6 +19,7 @@ import (
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/storage"
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
@@ -64,6 +65,29 @@ type SigningDeps struct {
 
 // EnableSigning turns on signing and verification.
 func (s *Service) EnableSigning(d SigningDeps) { s.sign = &d }
+
+// OrgKey returns the organisation key of the unit with code, for signing
+// what the unit sends (edXML packages and status messages); the caller
+// calls release when done.
+func (s *Service) OrgKey(ctx context.Context, unitCode string) (signing.Key, func(), error) {
+	deps, err := s.signingDeps()
+	if err != nil {
+		return signing.Key{}, func() {}, err
+	}
+	k, release, err := deps.Keys.OrgKey(ctx, unitCode)
+	if err != nil {
+		return k, func() {}, keyError(err)
+	}
+	return k, release, nil
+}
+
+// Roots are the trust anchors verification uses (nil when signing is off).
+func (s *Service) Roots() *x509.CertPool {
+	if s.sign == nil {
+		return nil
+	}
+	return s.sign.Roots
+}
 
 // SigningEnabled reports whether signing and verification are configured.
 func (s *Service) SigningEnabled() bool { return s.sign != nil }
@@ -237,9 +261,22 @@ func (s *Service) Seal(ctx context.Context, p auth.Principal, id int64, req Seal
 	if err != nil {
 		return d, err
 	}
-	unit, err := s.unitCode(ctx, d.UnitID)
+	out, sig, key, release, err := s.sealBytes(ctx, deps, d, in, number, symbol, req.Copy)
 	if err != nil {
 		return d, err
+	}
+	defer release()
+	return s.addSignedVersion(ctx, p, d, out, sig, key, "registered", &number, &symbol)
+}
+
+// sealBytes applies the organisation's signature to in, the bytes of d's
+// latest version, naming the number and symbol; the caller releases the
+// key once the signed bytes are stored.
+func (s *Service) sealBytes(ctx context.Context, deps *SigningDeps, d Document, in []byte, number int, symbol string, copyMark bool) ([]byte, Signature, signing.Key, func(), error) {
+	none := func() {}
+	unit, err := s.unitCode(ctx, d.UnitID)
+	if err != nil {
+		return nil, Signature{}, signing.Key{}, none, err
 	}
 	at := time.Now()
 	if deps.Now != nil {
@@ -249,20 +286,20 @@ func (s *Service) Seal(ctx context.Context, p auth.Principal, id int64, req Seal
 	var page int
 	var rect [4]float64
 	kind := "organisation"
-	if req.Copy {
+	if copyMark {
 		kind = "copy"
 		mark, w, h, err := signing.AttachmentMark(formatNumber(number, symbol), unit.Name, at)
 		if err != nil {
-			return d, err
+			return nil, Signature{}, signing.Key{}, none, err
 		}
 		app = mark
 		if page, rect, err = placement(in, 1, nil, w, h, topRight); err != nil {
-			return d, err
+			return nil, Signature{}, signing.Key{}, none, err
 		}
 	} else {
 		sigs, err := s.signatures(ctx, d.ID)
 		if err != nil {
-			return d, err
+			return nil, Signature{}, signing.Key{}, none, err
 		}
 		var person *Signature
 		for i := range sigs {
@@ -271,15 +308,15 @@ func (s *Service) Seal(ctx context.Context, p auth.Principal, id int64, req Seal
 			}
 		}
 		if person == nil || person.ImageX == nil {
-			return d, &PreconditionError{"no_person_signature", "Văn bản cần chữ ký số của người có thẩm quyền trước khi văn thư ký số của cơ quan"}
+			return nil, Signature{}, signing.Key{}, none, &PreconditionError{"no_person_signature", "Văn bản cần chữ ký số của người có thẩm quyền trước khi văn thư ký số của cơ quan"}
 		}
 		seal, err := s.image(ctx, "seal", 0, d.UnitID)
 		if err != nil {
-			return d, err
+			return nil, Signature{}, signing.Key{}, none, err
 		}
 		oa, err := signing.SealAppearance(seal, unit.Name, at, signing.Rect{X: *person.ImageX, Y: *person.ImageY, W: *person.ImageW, H: *person.ImageH})
 		if err != nil {
-			return d, err
+			return nil, Signature{}, signing.Key{}, none, err
 		}
 		app, page = oa.PNG, person.Page
 		x, y := person.LLX+oa.OffsetX, person.LLY+oa.OffsetY
@@ -287,17 +324,17 @@ func (s *Service) Seal(ctx context.Context, p auth.Principal, id int64, req Seal
 	}
 	key, release, err := deps.Keys.OrgKey(ctx, unit.Code)
 	if err != nil {
-		return d, keyError(err)
+		return nil, Signature{}, signing.Key{}, none, keyError(err)
 	}
-	defer release()
 	out, err := signing.Sign(ctx, in, signing.Options{Key: key, Name: unit.Name,
 		Reason: "Văn thư ký số của cơ quan, " + formatNumber(number, symbol), Location: "Thành phố Hồ Chí Minh",
 		Appearance: &signing.Appearance{Page: page, Rect: rect, PNG: app}, TSA: deps.TSA, MaxBytes: deps.MaxBytes})
 	if err != nil {
-		return d, err
+		release()
+		return nil, Signature{}, signing.Key{}, none, err
 	}
 	sig := Signature{Kind: kind, Page: page, LLX: rect[0], LLY: rect[1], URX: rect[2], URY: rect[3]}
-	return s.addSignedVersion(ctx, p, d, out, sig, key, "registered", &number, &symbol)
+	return out, sig, key, release, nil
 }
 
 // personPlacement decides where the person's signature goes and what it
@@ -396,13 +433,14 @@ func numberFor(d Document, req SealRequest) (int, string, error) {
 }
 
 type unitInfo struct {
-	Code string `db:"code"`
-	Name string `db:"name"`
+	Code         string `db:"code"`
+	Name         string `db:"name"`
+	Abbreviation string `db:"abbreviation"`
 }
 
 func (s *Service) unitCode(ctx context.Context, id int64) (unitInfo, error) {
 	var u unitInfo
-	if err := s.db.GetContext(ctx, &u, `SELECT code, name FROM units WHERE id = $1`, id); err != nil {
+	if err := s.db.GetContext(ctx, &u, `SELECT code, name, abbreviation FROM units WHERE id = $1`, id); err != nil {
 		return u, fmt.Errorf("documents: unable to fetch unit: %w", err)
 	}
 	return u, nil
@@ -473,23 +511,34 @@ func mediaBox(page pdf.Value) [4]float64 {
 // addSignedVersion stores the signed bytes as the next version with its
 // signature record and verification report, in one transaction.
 func (s *Service) addSignedVersion(ctx context.Context, p auth.Principal, d Document, out []byte, sig Signature, key signing.Key, status string, number *int, symbol *string) (Document, error) {
-	sum := sha256.Sum256(out)
-	shaHex := hex.EncodeToString(sum[:])
-	objKey, err := storage.KeyFor(shaHex)
-	if err != nil {
-		return d, err
-	}
-	report, verr := signing.Verify(out, signing.VerifyOptions{Roots: s.sign.Roots})
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return d, fmt.Errorf("documents: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
-	if err := lockObject(ctx, tx, objKey); err != nil {
+	if err := s.addSignedVersionTx(ctx, tx, p, d, out, sig, key, status, number, symbol); err != nil {
 		return d, err
 	}
+	if err := tx.Commit(); err != nil {
+		return d, fmt.Errorf("documents: unable to commit: %w", err)
+	}
+	return s.Get(ctx, p, d.ID)
+}
+
+// addSignedVersionTx is addSignedVersion inside the caller's transaction.
+func (s *Service) addSignedVersionTx(ctx context.Context, tx *sqlx.Tx, p auth.Principal, d Document, out []byte, sig Signature, key signing.Key, status string, number *int, symbol *string) error {
+	sum := sha256.Sum256(out)
+	shaHex := hex.EncodeToString(sum[:])
+	objKey, err := storage.KeyFor(shaHex)
+	if err != nil {
+		return err
+	}
+	report, verr := signing.Verify(out, signing.VerifyOptions{Roots: s.sign.Roots})
+	if err := lockObject(ctx, tx, objKey); err != nil {
+		return err
+	}
 	if err := s.blobs.Put(ctx, objKey, bytes.NewReader(out), int64(len(out))); err != nil {
-		return d, fmt.Errorf("documents: unable to store the signed file: %w", err)
+		return fmt.Errorf("documents: unable to store the signed file: %w", err)
 	}
 	latest := d.Versions[0]
 	no := latest.No + 1
@@ -507,10 +556,10 @@ func (s *Service) addSignedVersion(ctx context.Context, p auth.Principal, d Docu
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
 		// Someone else added a version since this one was read.
-		return d, &ConflictError{Current: "newer"}
+		return &ConflictError{Current: "newer"}
 	}
 	if err != nil {
-		return d, fmt.Errorf("documents: unable to insert version: %w", err)
+		return fmt.Errorf("documents: unable to insert version: %w", err)
 	}
 	cert := key.Certificate()
 	_, err = tx.ExecContext(ctx, `
@@ -521,7 +570,7 @@ func (s *Service) addSignedVersion(ctx context.Context, p auth.Principal, d Docu
 		d.ID, no, sig.Kind, p.UserID, p.UnitID, sig.Page, sig.LLX, sig.LLY, sig.URX, sig.URY,
 		sig.ImageX, sig.ImageY, sig.ImageW, sig.ImageH, cert.Subject.String(), cert.SerialNumber.Text(16))
 	if err != nil {
-		return d, fmt.Errorf("documents: unable to record signature: %w", err)
+		return fmt.Errorf("documents: unable to record signature: %w", err)
 	}
 	_, err = tx.ExecContext(ctx, `
 		UPDATE documents SET status = CASE WHEN $2 = 'signed' AND status <> 'draft' THEN status ELSE $2 END,
@@ -529,17 +578,14 @@ func (s *Service) addSignedVersion(ctx context.Context, p auth.Principal, d Docu
 		       signer_name = CASE WHEN $5 THEN $6 ELSE signer_name END, updated_at = now()
 		WHERE id = $1`, d.ID, status, number, symbol, sig.Kind == "person", p.FullName)
 	if err != nil {
-		return d, fmt.Errorf("documents: unable to update document: %w", err)
+		return fmt.Errorf("documents: unable to update document: %w", err)
 	}
 	if verr == nil {
 		if err := storeReport(ctx, tx, d.ID, no, report); err != nil {
-			return d, err
+			return err
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return d, fmt.Errorf("documents: unable to commit: %w", err)
-	}
-	return s.Get(ctx, p, d.ID)
+	return nil
 }
 
 type execer interface {

@@ -21,6 +21,8 @@ const (
 	KindOffice         = "office"
 	KindDistrictOffice = "district_office"
 	KindSchool         = "school"
+	// KindExternal is another agency, reached through edXML packages.
+	KindExternal = "external"
 )
 
 // ErrNotFound is returned for a unit that does not exist.

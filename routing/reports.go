@@ -1,0 +1,295 @@
+package routing
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/registers"
+)
+
+// Register kinds.
+const (
+	RegisterOutgoing = "outgoing"
+	RegisterSecret   = "secret" // outgoing secret documents: their own series and book
+	RegisterIncoming = "incoming"
+)
+
+// RegisterData is one unit's register for a year.
+type RegisterData struct {
+	Kind     string
+	Year     int
+	Unit     string
+	Parent   string
+	Outgoing []registers.Outgoing
+	Incoming []registers.Incoming
+}
+
+// Register returns p's unit's register of the kind for the year. Clerks,
+// leaders and admins of the unit may read it.
+func (s *Service) Register(ctx context.Context, p auth.Principal, kind string, year int) (RegisterData, error) {
+	fields := map[string]string{}
+	if kind != RegisterOutgoing && kind != RegisterSecret && kind != RegisterIncoming {
+		fields["kind"] = "sổ phải là outgoing (văn bản đi), secret (văn bản mật đi) hoặc incoming (văn bản đến)"
+	}
+	if year < 2000 || year > 2100 {
+		fields["year"] = "năm từ 2000 đến 2100"
+	}
+	if len(fields) > 0 {
+		return RegisterData{}, &documents.ValidationError{Fields: fields}
+	}
+	if !p.HasAny(auth.RoleClerk, auth.RoleSigner, auth.RoleAdmin) {
+		return RegisterData{}, documents.ErrForbidden
+	}
+	out := RegisterData{Kind: kind, Year: year}
+	err := s.db.GetContext(ctx, &out, `
+		SELECT u.name AS unit, coalesce(pu.name, '') AS parent FROM units u LEFT JOIN units pu ON pu.id = u.parent_id
+		WHERE u.id = $1`, p.UnitID)
+	if err != nil {
+		return out, fmt.Errorf("routing: unable to read the unit: %w", err)
+	}
+	if kind == RegisterIncoming {
+		var rows []struct {
+			ArrivedAt   time.Time  `db:"arrived_at"`
+			Number      int        `db:"incoming_number"`
+			Author      string     `db:"author"`
+			NumberSym   *string    `db:"number_symbol"`
+			Date        time.Time  `db:"doc_date"`
+			Type        string     `db:"doc_type"`
+			Title       string     `db:"title"`
+			Assignee    string     `db:"assignee"`
+			AssignedAt  *time.Time `db:"assigned_at"`
+			Status      string     `db:"status"`
+			Recall      *string    `db:"recall"`
+			AcceptedBy  string     `db:"accepted_by"`
+			Section     string     `db:"section"`
+			ResponseFor *string    `db:"response_for"`
+		}
+		err := s.db.SelectContext(ctx, &rows, `
+			SELECT dl.arrived_at, dl.incoming_number, su.name AS author, d.number_symbol, d.doc_date, d.doc_type, d.title,
+			       coalesce(au.full_name, '') AS assignee, dl.assigned_at, dl.status, dl.recall, dl.section,
+			       coalesce((SELECT u.full_name FROM audit_log a JOIN users u ON u.id = a.actor_id
+			                 WHERE a.delivery_id = dl.id AND a.action = 'delivery.accept' LIMIT 1), '') AS accepted_by,
+			       NULL AS response_for
+			FROM deliveries dl
+			JOIN documents d ON d.id = dl.document_id
+			JOIN units su ON su.id = dl.sender_unit_id
+			LEFT JOIN users au ON au.id = dl.assignee_id
+			WHERE dl.recipient_unit_id = $1 AND dl.incoming_year = $2
+			ORDER BY dl.incoming_number`, p.UnitID, year)
+		if err != nil {
+			return out, fmt.Errorf("routing: unable to read the incoming register: %w", err)
+		}
+		out.Incoming = make([]registers.Incoming, len(rows))
+		for i, r := range rows {
+			recipient := strings.TrimSpace(strings.Join(nonEmpty(r.Section, r.Assignee), ", "))
+			notes := ""
+			if r.Recall != nil && *r.Recall == RecallAccepted {
+				notes = "Đã thu hồi"
+			}
+			out.Incoming[i] = registers.Incoming{ReceivedAt: r.ArrivedAt, IncomingNumber: r.Number, Author: r.Author,
+				NumberSymbol: deref(r.NumberSym), Date: r.Date, Type: typeName(r.Type), Title: r.Title,
+				Recipient: recipient, ForwardedAt: r.AssignedAt, Receipt: r.AcceptedBy, Notes: notes}
+		}
+		return out, nil
+	}
+	series := documents.SeriesOutgoing
+	if kind == RegisterSecret {
+		series = documents.SeriesSecret
+	}
+	var rows []struct {
+		NumberSym  string     `db:"number_symbol"`
+		Date       time.Time  `db:"doc_date"`
+		Type       string     `db:"doc_type"`
+		Title      string     `db:"title"`
+		Signer     string     `db:"signer_name"`
+		Recipients *string    `db:"recipients"`
+		NRecip     int        `db:"n_recipients"`
+		NAccepted  int        `db:"n_accepted"`
+		FileUnit   string     `db:"file_unit"`
+		Copies     int        `db:"copies"`
+		SentAt     *time.Time `db:"sent_at"`
+		Notes      string     `db:"notes"`
+		Status     string     `db:"status"`
+	}
+	err = s.db.SelectContext(ctx, &rows, `
+		SELECT d.number_symbol, d.doc_date, d.doc_type, d.title, d.signer_name, r.file_unit, r.copies, r.notes, d.status,
+		       (SELECT string_agg(name, '; ' ORDER BY name) FROM (
+		           SELECT ru.name FROM deliveries dl JOIN units ru ON ru.id = dl.recipient_unit_id
+		           WHERE dl.document_id = d.id AND dl.sender_unit_id = r.unit_id ORDER BY ru.name LIMIT 6) n) AS recipients,
+		       (SELECT count(*) FROM deliveries dl WHERE dl.document_id = d.id AND dl.sender_unit_id = r.unit_id) AS n_recipients,
+		       (SELECT count(*) FROM deliveries dl WHERE dl.document_id = d.id AND dl.sender_unit_id = r.unit_id AND dl.status >= '03') AS n_accepted,
+		       (SELECT min(created_at) FROM dispatches x WHERE x.document_id = d.id AND x.sender_unit_id = r.unit_id) AS sent_at
+		FROM registrations r JOIN documents d ON d.id = r.document_id
+		WHERE r.unit_id = $1 AND r.year = $2 AND r.series = $3
+		ORDER BY r.number`, p.UnitID, year, series)
+	if err != nil {
+		return out, fmt.Errorf("routing: unable to read the outgoing register: %w", err)
+	}
+	out.Outgoing = make([]registers.Outgoing, len(rows))
+	for i, r := range rows {
+		recipients := deref(r.Recipients)
+		if r.NRecip > 6 {
+			recipients = fmt.Sprintf("%s đơn vị: %s; …", thousands(r.NRecip), recipients)
+		}
+		receipt := ""
+		if r.NRecip > 0 {
+			receipt = fmt.Sprintf("%s/%s đã tiếp nhận", thousands(r.NAccepted), thousands(r.NRecip))
+		}
+		notes := r.Notes
+		if r.Status == "recalled" {
+			notes = strings.TrimSpace("Đã thu hồi. " + notes)
+		}
+		out.Outgoing[i] = registers.Outgoing{NumberSymbol: r.NumberSym, Date: r.Date, Type: typeName(r.Type), Title: r.Title,
+			Signer: r.Signer, Recipients: recipients, FileUnit: r.FileUnit, Copies: r.Copies, SentAt: r.SentAt,
+			Receipt: receipt, Notes: notes}
+	}
+	return out, nil
+}
+
+func typeName(code string) string {
+	if n, ok := documents.TypeName(code); ok {
+		return n
+	}
+	return code
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func nonEmpty(v ...string) []string {
+	var out []string
+	for _, s := range v {
+		if strings.TrimSpace(s) != "" {
+			out = append(out, strings.TrimSpace(s))
+		}
+	}
+	return out
+}
+
+// Indicator is one unit's figures for one month.
+type Indicator struct {
+	UnitID   int64  `db:"unit_id" json:"unit_id"`
+	UnitName string `db:"unit_name" json:"unit_name"`
+	Month    string `db:"month" json:"month"` // YYYY-MM
+	// Documents the unit issued in the month, and those whose signature
+	// verified as valid.
+	Issued      int `db:"issued" json:"issued"`
+	IssuedValid int `db:"issued_valid" json:"issued_valid"`
+	// Cases with a deadline in the month handled by the unit: done by the
+	// deadline, and all (done late or still open past the deadline).
+	CasesDue    int `db:"cases_due" json:"cases_due"`
+	CasesOnTime int `db:"cases_on_time" json:"cases_on_time"`
+	// Documents that reached the unit in the month, and the median hours
+	// from arrival to acceptance.
+	Received            int      `db:"received" json:"received"`
+	MedianHoursToAccept *float64 `db:"median_hours_to_accept" json:"median_hours_to_accept"`
+}
+
+// ValidShare is the share of issued documents with a valid signature, or
+// -1 when none were issued.
+func (i Indicator) ValidShare() float64 { return share(i.IssuedValid, i.Issued) }
+
+// OnTimeShare is the share of cases done within the deadline, or -1.
+func (i Indicator) OnTimeShare() float64 { return share(i.CasesOnTime, i.CasesDue) }
+
+func share(a, b int) float64 {
+	if b == 0 {
+		return -1
+	}
+	return float64(a) / float64(b)
+}
+
+// Indicators computes the department's indicators per unit and month over
+// [from, to] (months, YYYY-MM). The department's staff see every unit; any
+// other unit sees its own.
+func (s *Service) Indicators(ctx context.Context, p auth.Principal, from, to string) ([]Indicator, error) {
+	f, err1 := time.Parse("2006-01", from)
+	t, err2 := time.Parse("2006-01", to)
+	if err1 != nil || err2 != nil || t.Before(f) || t.Sub(f) > 5*366*24*time.Hour {
+		return nil, &documents.ValidationError{Fields: map[string]string{"from": "khoảng tháng dạng YYYY-MM, từ tháng đến tháng, tối đa 5 năm"}}
+	}
+	var kind string
+	if err := s.db.GetContext(ctx, &kind, `SELECT kind FROM units WHERE id = $1`, p.UnitID); err != nil {
+		return nil, err
+	}
+	all := kind == "department" && p.HasAny(auth.RoleClerk, auth.RoleSigner, auth.RoleAdmin)
+	end := t.AddDate(0, 1, 0)
+	out := []Indicator{}
+	err := s.db.SelectContext(ctx, &out, `
+		WITH months AS (
+		  SELECT generate_series($1::date, $2::date - interval '1 day', interval '1 month')::date AS m
+		), issued AS (
+		  SELECT x.sender_unit_id AS unit_id, date_trunc('month', min(x.created_at) AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS m,
+		         bool_or(coalesce(vr.valid, false)) AS valid
+		  FROM dispatches x LEFT JOIN verification_reports vr ON vr.document_id = x.document_id AND vr.version_no = x.version_no
+		  WHERE x.kind = 'issue' GROUP BY x.sender_unit_id, x.document_id
+		), cases AS (
+		  SELECT recipient_unit_id AS unit_id, date_trunc('month', coalesce(task_due, due_date))::date AS m,
+		         count(*) FILTER (WHERE coalesce(task_due, due_date) < (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date OR status = '06') AS due,
+		         count(*) FILTER (WHERE status = '06' AND (done_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date <= coalesce(task_due, due_date)) AS on_time
+		  FROM deliveries WHERE coalesce(task_due, due_date) IS NOT NULL AND status <> '02' AND NOT removed
+		  GROUP BY 1, 2
+		), received AS (
+		  SELECT recipient_unit_id AS unit_id, date_trunc('month', arrived_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS m,
+		         count(*) AS n,
+		         percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM accepted_at - arrived_at) / 3600)
+		           FILTER (WHERE accepted_at IS NOT NULL) AS median_hours
+		  FROM deliveries GROUP BY 1, 2
+		), keys AS (
+		  SELECT unit_id, m FROM issued UNION SELECT unit_id, m FROM cases UNION SELECT unit_id, m FROM received
+		)
+		SELECT k.unit_id, u.name AS unit_name, to_char(k.m, 'YYYY-MM') AS month,
+		       (SELECT count(*) FROM issued i WHERE i.unit_id = k.unit_id AND i.m = k.m) AS issued,
+		       (SELECT count(*) FROM issued i WHERE i.unit_id = k.unit_id AND i.m = k.m AND i.valid) AS issued_valid,
+		       coalesce(c.due, 0) AS cases_due, coalesce(c.on_time, 0) AS cases_on_time,
+		       coalesce(r.n, 0) AS received, r.median_hours AS median_hours_to_accept
+		FROM keys k JOIN months ON months.m = k.m JOIN units u ON u.id = k.unit_id
+		LEFT JOIN cases c ON c.unit_id = k.unit_id AND c.m = k.m
+		LEFT JOIN received r ON r.unit_id = k.unit_id AND r.m = k.m
+		WHERE $3 OR k.unit_id = $4
+		ORDER BY k.m, u.name`, f.Format(time.DateOnly), end.Format(time.DateOnly), all, p.UnitID)
+	if err != nil {
+		return nil, fmt.Errorf("routing: unable to compute indicators: %w", err)
+	}
+	return out, nil
+}
+
+// Totals sums indicators (a city-wide line for the department).
+func Totals(rows []Indicator) Indicator {
+	var t Indicator
+	var hours []float64
+	for _, r := range rows {
+		t.Issued += r.Issued
+		t.IssuedValid += r.IssuedValid
+		t.CasesDue += r.CasesDue
+		t.CasesOnTime += r.CasesOnTime
+		t.Received += r.Received
+		if r.MedianHoursToAccept != nil {
+			hours = append(hours, *r.MedianHoursToAccept)
+		}
+	}
+	if len(hours) > 0 {
+		// The median of the units' medians: a fair "typical unit" figure.
+		m := median(hours)
+		t.MedianHoursToAccept = &m
+	}
+	return t
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
