@@ -712,3 +712,52 @@ func TestAuditChainNamesTheFirstBrokenLink(t *testing.T) {
 		t.Fatal("the audit log accepted an UPDATE")
 	}
 }
+
+func TestDeadlinesCountWorkingDays(t *testing.T) {
+	f := newFixture(t, 0)
+	clerk := f.who("vanthu.sgd")
+	thcs := f.who("vanthu.thcs1")
+	// Friday 13 February 2026, before Tết (16–20 February are holidays).
+	friday := time.Date(2026, 2, 13, 9, 0, 0, 0, documents.VietnamTime)
+	f.rt.SetClock(func() time.Time { return friday })
+	doc := f.document(clerk, "214", "thuong")
+	f.issue(clerk, doc.ID, routing.Recipients{Units: []int64{f.unit("001.01.24.H29").ID}}, "2026-02-16")
+	f.db.MustExec(`UPDATE deliveries SET arrived_at = $1`, friday)
+
+	at := func(now time.Time) routing.Delivery {
+		f.rt.SetClock(func() time.Time { return now })
+		return f.inboxOf(thcs, doc.ID)
+	}
+	// Receipt is due by the next working day: Monday 23 February, after Tết.
+	if d := at(time.Date(2026, 2, 20, 15, 0, 0, 0, documents.VietnamTime)); d.ReceiptOverdue {
+		t.Fatal("receipt overdue during Tết")
+	}
+	if d := at(time.Date(2026, 2, 24, 8, 0, 0, 0, documents.VietnamTime)); !d.ReceiptOverdue || !d.Overdue {
+		t.Fatalf("on 24 February: receipt overdue %v, overdue %v; want both", d.ReceiptOverdue, d.Overdue)
+	}
+	page, err := f.rt.Inbox(f.ctx, thcs, routing.InboxFilter{Overdue: true})
+	if err != nil || len(page.Items) != 1 {
+		t.Fatalf("overdue filter: %d items, %v", len(page.Items), err)
+	}
+
+	// The scan tells the school's clerk once per deadline.
+	if err := f.rt.ScanDeadlines(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.rt.ScanDeadlines(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	store := notify.NewStore(f.db, false)
+	items, _ := store.List(f.ctx, thcs.UserID, 10, 0)
+	if len(items) != 1 || items[0].Kind != "overdue" {
+		t.Fatalf("deadline notifications = %+v", items)
+	}
+	// Done cases are no longer overdue.
+	d := at(time.Date(2026, 2, 24, 8, 0, 0, 0, documents.VietnamTime))
+	if _, err := f.rt.Accept(f.ctx, thcs, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if d := at(time.Date(2026, 2, 24, 9, 0, 0, 0, documents.VietnamTime)); d.ReceiptOverdue {
+		t.Fatal("an accepted delivery is still receipt-overdue")
+	}
+}
