@@ -111,6 +111,10 @@ type Session struct {
 
 // dummyHash is compared against when the user does not exist so that a
 // login takes as long whether or not the username is known.
+// PasswordCost is the bcrypt cost of new password hashes. Tests that create
+// many users lower it (bcrypt.MinCost); production never changes it.
+var PasswordCost = bcrypt.DefaultCost
+
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("vanban-dummy-password"), bcrypt.DefaultCost)
 
 // Login checks a username and password and opens a session of kind.
@@ -327,7 +331,7 @@ func CheckPassword(pw string) string {
 
 // CreateUser adds an account. The caller validates with CheckNewUser.
 func (s *Service) CreateUser(ctx context.Context, u NewUser) (int64, error) {
-	hash, err := bcrypt.GenerateFromPassword([]byte(u.Password), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(u.Password), PasswordCost)
 	if err != nil {
 		return 0, fmt.Errorf("auth: unable to hash password: %w", err)
 	}
@@ -351,7 +355,7 @@ func (s *Service) SetPassword(ctx context.Context, username, password string) er
 	if msg := CheckPassword(password); msg != "" {
 		return errors.New(msg)
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), PasswordCost)
 	if err != nil {
 		return fmt.Errorf("auth: unable to hash password: %w", err)
 	}

@@ -354,4 +354,178 @@ INSERT INTO holidays (day, name) VALUES
   ('2026-09-01', 'Quốc khánh'), ('2026-09-02', 'Quốc khánh'),
   ('2027-01-01', 'Tết Dương lịch');
 `,
+	// 4: paperless meetings: the meeting, its participants and agenda, the
+	// files uploaded for it (drafts never become documents), attendance,
+	// requests to speak, comments, ballots and votes.
+	`
+CREATE TABLE meetings (
+  id                     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  organiser_unit_id      bigint NOT NULL REFERENCES units (id),
+  title                  text NOT NULL CHECK (title <> ''),
+  starts_at              timestamptz NOT NULL,
+  ends_at                timestamptz NOT NULL,
+  place                  text NOT NULL DEFAULT '',
+  online_url             text NOT NULL DEFAULT '',
+  chair_id               bigint NOT NULL REFERENCES users (id),
+  secretary_id           bigint NOT NULL REFERENCES users (id),
+  status                 text NOT NULL DEFAULT 'scheduled' CHECK (status IN ('scheduled', 'in_progress', 'ended', 'cancelled')),
+  -- Bumped by every change of the agenda or its documents: the packet
+  -- built for one revision is cached under it.
+  revision               integer NOT NULL DEFAULT 1,
+  invitation_document_id bigint REFERENCES documents (id),
+  minutes_document_id    bigint REFERENCES documents (id),
+  conclusion_document_id bigint REFERENCES documents (id),
+  created_by             bigint NOT NULL REFERENCES users (id),
+  created_at             timestamptz NOT NULL DEFAULT now(),
+  updated_at             timestamptz NOT NULL DEFAULT now(),
+  CHECK (ends_at > starts_at)
+);
+CREATE INDEX meetings_starts ON meetings (starts_at);
+
+-- A participant is a person, or a whole unit whose people may attend.
+CREATE TABLE meeting_participants (
+  id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  meeting_id bigint NOT NULL REFERENCES meetings (id) ON DELETE CASCADE,
+  user_id    bigint REFERENCES users (id),
+  unit_id    bigint REFERENCES units (id),
+  role       text NOT NULL DEFAULT 'member' CHECK (role IN ('member', 'guest')),
+  added_by   bigint NOT NULL REFERENCES users (id),
+  added_at   timestamptz NOT NULL DEFAULT now(),
+  CHECK ((user_id IS NULL) <> (unit_id IS NULL)),
+  UNIQUE (meeting_id, user_id),
+  UNIQUE (meeting_id, unit_id)
+);
+CREATE INDEX meeting_participants_user ON meeting_participants (user_id) WHERE user_id IS NOT NULL;
+CREATE INDEX meeting_participants_unit ON meeting_participants (unit_id) WHERE unit_id IS NOT NULL;
+
+CREATE TABLE agenda_items (
+  id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  meeting_id bigint NOT NULL REFERENCES meetings (id) ON DELETE CASCADE,
+  position   integer NOT NULL CHECK (position > 0),
+  title      text NOT NULL CHECK (title <> ''),
+  presenter  text NOT NULL DEFAULT '',
+  starts_at  timestamptz,
+  ends_at    timestamptz,
+  UNIQUE (meeting_id, position) DEFERRABLE INITIALLY DEFERRED
+);
+
+-- Files uploaded for a meeting (drafts included). They are not documents:
+-- no list or search outside the meeting ever shows them.
+CREATE TABLE meeting_files (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  meeting_id  bigint NOT NULL REFERENCES meetings (id) ON DELETE CASCADE,
+  object_key  text NOT NULL,
+  sha256      text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+  size_bytes  bigint NOT NULL CHECK (size_bytes > 0),
+  file_name   text NOT NULL,
+  uploaded_by bigint NOT NULL REFERENCES users (id),
+  uploaded_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX meeting_files_key ON meeting_files (object_key);
+
+-- An agenda item's documents: an existing document's version, or a file
+-- uploaded for the meeting.
+CREATE TABLE agenda_documents (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  item_id     bigint NOT NULL REFERENCES agenda_items (id) ON DELETE CASCADE,
+  position    integer NOT NULL CHECK (position > 0),
+  title       text NOT NULL CHECK (title <> ''),
+  draft       boolean NOT NULL DEFAULT false,
+  document_id bigint,
+  version_no  integer,
+  file_id     bigint REFERENCES meeting_files (id),
+  FOREIGN KEY (document_id, version_no) REFERENCES document_versions (document_id, version_no),
+  CHECK ((document_id IS NULL) <> (file_id IS NULL)),
+  CHECK ((document_id IS NULL) = (version_no IS NULL))
+);
+CREATE INDEX agenda_documents_item ON agenda_documents (item_id, position);
+
+CREATE TABLE meeting_attendance (
+  meeting_id    bigint NOT NULL REFERENCES meetings (id) ON DELETE CASCADE,
+  user_id       bigint NOT NULL REFERENCES users (id),
+  checked_in_at timestamptz NOT NULL DEFAULT now(),
+  late          boolean NOT NULL DEFAULT false,
+  PRIMARY KEY (meeting_id, user_id)
+);
+
+CREATE TABLE speak_requests (
+  id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  meeting_id   bigint NOT NULL REFERENCES meetings (id) ON DELETE CASCADE,
+  item_id      bigint REFERENCES agenda_items (id) ON DELETE SET NULL,
+  user_id      bigint NOT NULL REFERENCES users (id),
+  state        text NOT NULL DEFAULT 'waiting' CHECK (state IN ('waiting', 'speaking', 'done', 'withdrawn')),
+  requested_at timestamptz NOT NULL DEFAULT now(),
+  changed_at   timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX speak_requests_meeting ON speak_requests (meeting_id, requested_at);
+CREATE UNIQUE INDEX speak_requests_one_waiting ON speak_requests (meeting_id, user_id) WHERE state IN ('waiting', 'speaking');
+
+CREATE TABLE meeting_comments (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  meeting_id  bigint NOT NULL REFERENCES meetings (id) ON DELETE CASCADE,
+  item_id     bigint REFERENCES agenda_items (id) ON DELETE SET NULL,
+  agenda_document_id bigint REFERENCES agenda_documents (id) ON DELETE SET NULL,
+  user_id     bigint NOT NULL REFERENCES users (id),
+  body        text NOT NULL CHECK (body <> ''),
+  created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX meeting_comments_meeting ON meeting_comments (meeting_id, id);
+
+-- A ballot: for/against/abstain, or a choice between options; open (who
+-- voted what is kept) or secret (only who voted, and the totals).
+CREATE TABLE ballots (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  meeting_id  bigint NOT NULL REFERENCES meetings (id) ON DELETE CASCADE,
+  item_id     bigint REFERENCES agenda_items (id) ON DELETE SET NULL,
+  question    text NOT NULL CHECK (question <> ''),
+  options     text[] NOT NULL CHECK (cardinality(options) BETWEEN 2 AND 20),
+  secret      boolean NOT NULL DEFAULT false,
+  state       text NOT NULL DEFAULT 'draft' CHECK (state IN ('draft', 'open', 'closed')),
+  opened_at   timestamptz,
+  closed_at   timestamptz,
+  -- Set at close: the totals, and the hash at the head of the ballot's chain.
+  totals      jsonb,
+  head_hash   text,
+  created_by  bigint NOT NULL REFERENCES users (id),
+  created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ballots_meeting ON ballots (meeting_id, id);
+
+-- One row per person per ballot, chained: hash = SHA-256(prev_hash | ballot |
+-- seq | voter | choice or '' when secret | time). The primary key makes a
+-- second vote impossible.
+CREATE TABLE ballot_votes (
+  ballot_id  bigint NOT NULL REFERENCES ballots (id) ON DELETE CASCADE,
+  seq        integer NOT NULL CHECK (seq > 0),
+  user_id    bigint NOT NULL REFERENCES users (id),
+  choice     text,
+  cast_at    timestamptz NOT NULL,
+  prev_hash  text NOT NULL,
+  hash       text NOT NULL,
+  PRIMARY KEY (ballot_id, user_id),
+  UNIQUE (ballot_id, seq)
+);
+CREATE TRIGGER ballot_votes_immutable BEFORE UPDATE OR DELETE ON ballot_votes
+  FOR EACH ROW WHEN (pg_trigger_depth() = 0) EXECUTE FUNCTION forbid_change();
+
+-- The base packet built for a revision of a meeting: the stored object and
+-- what a personal watermark (an incremental update) needs to know of it.
+CREATE TABLE meeting_packets (
+  meeting_id bigint NOT NULL REFERENCES meetings (id) ON DELETE CASCADE,
+  revision   integer NOT NULL,
+  object_key text NOT NULL,
+  base       jsonb NOT NULL,
+  built_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (meeting_id, revision)
+);
+CREATE INDEX meeting_packets_key ON meeting_packets (object_key);
+
+-- The totals of a secret ballot, kept apart from who voted.
+CREATE TABLE ballot_tallies (
+  ballot_id bigint NOT NULL REFERENCES ballots (id) ON DELETE CASCADE,
+  choice    text NOT NULL,
+  votes     integer NOT NULL DEFAULT 0 CHECK (votes >= 0),
+  PRIMARY KEY (ballot_id, choice)
+);
+`,
 }

@@ -137,15 +137,18 @@ func Seed(ctx context.Context, units *org.Store, users *auth.Service, password s
 
 // SeedSigning makes what the signing flow needs out of the box: labelled
 // development certificates (a development root, the department's and Quận
-// 1 office's organisation certificates, one per signer) in keysDir, and
-// demo signature and seal images. Existing keys and images are kept.
+// 1 office's organisation certificates, one per person who signs, the
+// specialist who signs minutes as a meeting's secretary among them) in
+// keysDir, and demo signature and seal images. Existing keys and images
+// are kept.
 func SeedSigning(ctx context.Context, keysDir string, users *auth.Service, docs *documents.Service) error {
 	orgs := []struct {
 		code, name, clerk string
 		signers           []signing.DevPerson
 	}{
 		{"000.00.24.H29", "Sở Giáo dục và Đào tạo Thành phố Hồ Chí Minh", "vanthu.sgd",
-			[]signing.DevPerson{{Username: "giamdoc.sgd", FullName: "Lê Hoài Nam", Title: "Giám đốc"}}},
+			[]signing.DevPerson{{Username: "giamdoc.sgd", FullName: "Lê Hoài Nam", Title: "Giám đốc"},
+				{Username: "chuyenvien.sgd", FullName: "Trần Văn Lĩnh", Title: "Chuyên viên"}}},
 		{"000.01.24.H29", "Phòng Giáo dục và Đào tạo Quận 1", "vanthu.q1",
 			[]signing.DevPerson{{Username: "truongphong.q1", FullName: "Võ Minh Quân", Title: "Trưởng phòng"}}},
 	}
@@ -172,7 +175,11 @@ func SeedSigning(ctx context.Context, keysDir string, users *auth.Service, docs 
 			if has, err := docs.HasImage(ctx, "signature", p.UserID, 0); err != nil {
 				return err
 			} else if !has {
-				if err := docs.SetSignatureImage(ctx, p, signing.DemoSignatureImage(p.FullName)); err != nil {
+				set := docs.SetSignatureImage
+				if !p.Has(auth.RoleSigner) {
+					set = docs.SetMeetingOfficerSignatureImage
+				}
+				if err := set(ctx, p, signing.DemoSignatureImage(p.FullName)); err != nil {
 					return err
 				}
 			}

@@ -149,6 +149,10 @@ func (u *Upload) Close() error {
 	return os.Remove(name)
 }
 
+// Content reads the spooled bytes from their start; each call starts
+// afresh. Other stores of the same upload (a meeting's files) use it.
+func (u *Upload) Content() io.Reader { return io.NewSectionReader(u.f, 0, u.Size) }
+
 // Spool reads a file from r into a temporary file, hashing it, enforcing the
 // size limit and checking that it is a whole PDF. On error nothing is kept.
 func (s *Service) Spool(ctx context.Context, r io.Reader, fileName string) (*Upload, error) {
@@ -449,9 +453,9 @@ func lockObject(ctx context.Context, tx *sqlx.Tx, key string) error {
 	return nil
 }
 
-// SweepOrphans deletes stored objects older than minAge that no version
-// names: the bytes of uploads whose row could not be committed (the
-// database went away between the two). It returns how many it deleted.
+// SweepOrphans deletes stored objects older than minAge that no row names
+// (see objectRefs): the bytes of uploads whose row could not be committed
+// (the database went away between the two). It returns how many it deleted.
 func (s *Service) SweepOrphans(ctx context.Context, minAge time.Duration) (int, error) {
 	var old []string
 	err := s.blobs.List(ctx, "sha256/", func(i storage.Info) error {
@@ -468,7 +472,7 @@ func (s *Service) SweepOrphans(ctx context.Context, minAge time.Duration) (int, 
 		batch := old[:min(len(old), 1000)]
 		old = old[len(batch):]
 		var used []string
-		if err := s.db.SelectContext(ctx, &used, `SELECT DISTINCT object_key FROM document_versions WHERE object_key = ANY($1)`, pq.Array(batch)); err != nil {
+		if err := s.db.SelectContext(ctx, &used, `SELECT object_key FROM (`+objectRefs+`) r WHERE object_key = ANY($1)`, pq.Array(batch)); err != nil {
 			return deleted, fmt.Errorf("documents: unable to check objects: %w", err)
 		}
 		for _, key := range batch {
@@ -487,6 +491,15 @@ func (s *Service) SweepOrphans(ctx context.Context, minAge time.Duration) (int, 
 	return deleted, nil
 }
 
+// objectRefs lists every row that names a stored object: document
+// versions, signature and seal images, and the files uploaded for a
+// meeting (drafts that are not documents). An object none of them names
+// is an orphan.
+const objectRefs = `SELECT object_key FROM document_versions
+	UNION SELECT object_key FROM signature_images
+	UNION SELECT object_key FROM meeting_files
+	UNION SELECT object_key FROM meeting_packets`
+
 func (s *Service) sweepOne(ctx context.Context, key string) (bool, error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -497,7 +510,7 @@ func (s *Service) sweepOne(ctx context.Context, key string) (bool, error) {
 		return false, err
 	}
 	var used bool
-	if err := tx.GetContext(ctx, &used, `SELECT EXISTS (SELECT 1 FROM document_versions WHERE object_key = $1)`, key); err != nil {
+	if err := tx.GetContext(ctx, &used, `SELECT EXISTS (SELECT 1 FROM (`+objectRefs+`) r WHERE object_key = $1)`, key); err != nil {
 		return false, fmt.Errorf("documents: unable to check object: %w", err)
 	}
 	if used {

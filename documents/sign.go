@@ -266,7 +266,43 @@ func (s *Service) Seal(ctx context.Context, p auth.Principal, id int64, req Seal
 		return d, err
 	}
 	defer release()
-	return s.addSignedVersion(ctx, p, d, out, sig, key, "registered", &number, &symbol)
+	if d.Number != nil {
+		return s.addSignedVersion(ctx, p, d, out, sig, key, "registered", &number, &symbol)
+	}
+	// A number typed by the clerk (continuing a paper register, say) goes
+	// into the register like any other: it must be free, and the series
+	// carries on after it.
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return d, fmt.Errorf("documents: unable to begin: %w", err)
+	}
+	defer tx.Rollback()
+	year := d.DocDate.Year()
+	// Moving the series on first locks it, as Register does, until commit.
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO number_counters AS c (unit_id, year, series, last_number) VALUES ($1, $2, 'outgoing', $3)
+		ON CONFLICT (unit_id, year, series) DO UPDATE SET last_number = greatest(c.last_number, excluded.last_number)`,
+		d.UnitID, year, number); err != nil {
+		return d, fmt.Errorf("documents: unable to move the series on: %w", err)
+	}
+	var taken bool
+	if err := tx.GetContext(ctx, &taken, `SELECT EXISTS (SELECT 1 FROM registrations WHERE unit_id = $1 AND year = $2 AND series = 'outgoing' AND number = $3)`,
+		d.UnitID, year, number); err != nil {
+		return d, fmt.Errorf("documents: unable to check the number: %w", err)
+	}
+	if taken {
+		return d, &ValidationError{Fields: map[string]string{"number": fmt.Sprintf("số %d của năm %d đã cấp cho văn bản khác; dùng Đăng ký, cấp số để lấy số tiếp theo", number, year)}}
+	}
+	if err := s.addSignedVersionTx(ctx, tx, p, d, out, sig, key, "registered", &number, &symbol); err != nil {
+		return d, err
+	}
+	if err := s.recordRegistration(ctx, tx, p, d.ID, d.UnitID, year, SeriesOutgoing, number, symbol, RegisterRequest{}); err != nil {
+		return d, err
+	}
+	if err := tx.Commit(); err != nil {
+		return d, fmt.Errorf("documents: unable to commit: %w", err)
+	}
+	return s.Get(ctx, p, d.ID)
 }
 
 // sealBytes applies the organisation's signature to in, the bytes of d's

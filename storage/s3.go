@@ -335,3 +335,6 @@ func (s *S3) PresignGet(ctx context.Context, key string, expiry time.Duration, c
 	}
 	return u.String(), nil
 }
+
+// Bucket is the name of the bucket the store keeps its objects in.
+func (s *S3) Bucket() string { return s.bucket }
