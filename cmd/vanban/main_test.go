@@ -73,17 +73,20 @@ func TestServeRefusesAnOldSchema(t *testing.T) {
 	}
 	db, _ := database.Open(context.Background(), u.String(), 1)
 	defer db.Close()
-	count := func() (units, users int) {
+	count := func() (units, users, meetings, participants int) {
 		db.Get(&units, `SELECT count(*) FROM units`)
 		db.Get(&users, `SELECT count(*) FROM users`)
+		db.Get(&meetings, `SELECT count(*) FROM meetings`)
+		db.Get(&participants, `SELECT count(*) FROM meeting_participants`)
 		return
 	}
-	u1, us1 := count()
+	u1, us1, m1, p1 := count()
 	if _, err := capture(t, "seed-demo"); err != nil {
 		t.Fatal(err)
 	}
-	if u2, us2 := count(); u1 != u2 || us1 != us2 || u1 != 32 || us1 != 8 {
-		t.Errorf("seed-demo twice: %d/%d units, %d/%d users; want 32 units and 8 users both times", u1, u2, us1, us2)
+	if u2, us2, m2, p2 := count(); u1 != u2 || us1 != us2 || u1 != 32 || us1 != 8 || m1 != 1 || m2 != 1 || p1 != 2 || p2 != 2 {
+		t.Errorf("seed-demo twice: %d/%d units, %d/%d users, %d/%d meetings, %d/%d participants; want 32, 8, 1 and 2 both times",
+			u1, u2, us1, us2, m1, m2, p1, p2)
 	}
 
 	// Accounts from the command line.
