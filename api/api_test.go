@@ -689,7 +689,7 @@ func checkNoInternals(t *testing.T, body []byte) {
 
 // newS3Store opens a fresh bucket on the test S3 server, reached at endpoint
 // (the server itself, or a proxy in front of it).
-func newS3Store(t *testing.T, s3 testenv.S3, endpoint string) *storage.S3 {
+func newS3Store(t testing.TB, s3 testenv.S3, endpoint string) *storage.S3 {
 	t.Helper()
 	blobs, err := storage.NewS3(context.Background(), storage.S3Options{Endpoint: endpoint, Bucket: randomBucket(),
 		AccessKey: s3.AccessKey, SecretKey: s3.SecretKey, Region: s3.Region})

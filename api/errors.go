@@ -14,7 +14,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/routing"
 	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/lib/pq"
@@ -28,6 +30,7 @@ type problem struct {
 	Fields     map[string]string `json:"fields,omitempty"`
 	RequestID  string            `json:"request_id,omitempty"`
 	Current    string            `json:"current_version_sha256,omitempty"`
+	State      string            `json:"current_state,omitempty"`
 	retryAfter int
 }
 
@@ -56,7 +59,24 @@ func (s *Server) toProblem(err error) problem {
 	var ce *documents.ConflictError
 	var pe *documents.PreconditionError
 	var ie *signing.ImageError
+	var se *routing.StateError
+	var ide *routing.IdempotencyError
+	var ime *routing.ImportError
+	var pke *meetings.PacketError
 	switch {
+	case errors.As(err, &pke):
+		return problem{Status: 422, Code: "packet_document", Message: pke.Message}
+	case errors.As(err, &ime):
+		status := 422
+		if ime.Code == "edxml_duplicate" {
+			status = 409
+		}
+		return problem{Status: status, Code: ime.Code, Message: ime.Message}
+	case errors.As(err, &se):
+		return problem{Status: 409, Code: "illegal_transition", State: se.Current, Message: se.Message}
+	case errors.As(err, &ide):
+		return problem{Status: 422, Code: "idempotency_key_reused",
+			Message: "Idempotency-Key này đã dùng cho một yêu cầu khác; hãy dùng khóa mới cho yêu cầu mới"}
 	case errors.As(err, &ve):
 		return problem{Status: 422, Code: "validation_failed", Message: "Thông tin chưa hợp lệ; hãy sửa các trường được nêu", Fields: ve.Fields}
 	case errors.As(err, &br):

@@ -18,7 +18,10 @@ import (
 	"github.com/hcm-edu/vanban/demo"
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/internal/testenv"
+	"github.com/hcm-edu/vanban/meetings"
+	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/routing"
 	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
@@ -91,8 +94,10 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
+	notes := notify.NewStore(db, false)
 	srv, err := New(Deps{Config: cfg, DB: db, Blobs: blobs, Auth: auth.NewService(db, time.Hour),
-		Units: org.NewStore(db), Docs: docs, Log: log})
+		Units: org.NewStore(db), Docs: docs, Routing: routing.New(db, docs, notes), Notes: notes,
+		Meetings: meetings.New(db, docs, blobs, meetings.NewHub(db, "", log)), Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

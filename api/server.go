@@ -12,13 +12,17 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/config"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/meetings"
+	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/routing"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,23 +36,31 @@ type Deps struct {
 	Auth     *auth.Service
 	Units    *org.Store
 	Docs     *documents.Service
+	Routing  *routing.Service
+	Notes    *notify.Store
+	Meetings *meetings.Service
 	Log      *slog.Logger
 	Registry *prometheus.Registry
 }
 
 // Server holds the Fiber app and its dependencies.
 type Server struct {
-	app     *fiber.App
-	cfg     *config.Config
-	db      *sqlx.DB
-	blobs   storage.Blobs
-	auth    *auth.Service
-	units   *org.Store
-	docs    *documents.Service
-	log     *slog.Logger
-	pages   map[string]*template.Template
-	metrics *httpMetrics
-	spec    []byte
+	app      *fiber.App
+	cfg      *config.Config
+	db       *sqlx.DB
+	blobs    storage.Blobs
+	auth     *auth.Service
+	units    *org.Store
+	docs     *documents.Service
+	routing  *routing.Service
+	notes    *notify.Store
+	meetings *meetings.Service
+	shutdown chan struct{}
+	closing  sync.Once
+	log      *slog.Logger
+	pages    map[string]*template.Template
+	metrics  *httpMetrics
+	spec     []byte
 }
 
 // smallBodyLimit caps bodies of every request but uploads; larger bodies
@@ -57,7 +69,8 @@ const smallBodyLimit = 1 << 20
 
 // New builds the server and its route table.
 func New(d Deps) (*Server, error) {
-	s := &Server{cfg: d.Config, db: d.DB, blobs: d.Blobs, auth: d.Auth, units: d.Units, docs: d.Docs, log: d.Log}
+	s := &Server{cfg: d.Config, db: d.DB, blobs: d.Blobs, auth: d.Auth, units: d.Units, docs: d.Docs,
+		routing: d.Routing, notes: d.Notes, meetings: d.Meetings, shutdown: make(chan struct{}), log: d.Log}
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
@@ -90,7 +103,12 @@ func New(d Deps) (*Server, error) {
 func (s *Server) App() *fiber.App { return s.app }
 
 // Shutdown stops accepting requests and waits for those under way.
-func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+// Shutdown ends the live event streams, then waits for the requests under
+// way to finish.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closing.Do(func() { close(s.shutdown) })
+	return s.app.ShutdownWithContext(ctx)
+}
 
 const (
 	localsRequestID = "request_id"

@@ -26,6 +26,11 @@ var fieldLabels = map[string]string{
 	"urgency": "Độ khẩn", "confidentiality": "Độ mật", "number": "Số", "symbol": "Ký hiệu",
 	"signer_name": "Người ký", "file": "Tệp PDF", "from": "Từ ngày", "to": "Đến ngày",
 	"status": "Trạng thái", "cursor": "Trang", "username": "Tên đăng nhập", "password": "Mật khẩu",
+	"reason": "Lý do", "recipients": "Nơi nhận", "due_date": "Hạn xử lý", "due": "Hạn xử lý", "steering": "Loại chỉ đạo",
+	"note": "Ghi chú", "assignee_id": "Người được giao", "section": "Đơn vị, bộ phận chủ trì", "coordinators": "Phối hợp",
+	"opinion": "Ý kiến chỉ đạo", "response_id": "Văn bản trả lời", "drafting_unit": "Đơn vị soạn thảo",
+	"copies": "Số lượng bản", "idempotency_key": "Khóa chống gửi trùng", "kind": "Loại sổ", "year": "Năm",
+	"response_for": "Văn bản được trả lời", "replaces": "Văn bản được thay thế", "filter": "Bộ lọc", "limit": "Số dòng",
 }
 
 var sigKindLabels = map[string]string{
@@ -59,6 +64,12 @@ func parsePages() (map[string]*template.Template, error) {
 			}
 			return k
 		},
+	}
+	for k, f := range routingFuncs() {
+		funcs[k] = f
+	}
+	for k, f := range meetingFuncs() {
+		funcs[k] = f
 	}
 	root := template.New("pages").Funcs(funcs)
 	files, err := fs.Glob(web.Templates(), "templates/*.html")
@@ -120,16 +131,27 @@ type pageData struct {
 	HasSealImage      bool
 	IsSigner          bool
 	IsClerk           bool
+	Unread            int          // the bell: unread notifications
+	Wide              bool         // a page of wide tables
+	R                 *routingView // the routing pages and forms
+	M                 *meetingView // the meeting pages
 }
 
 func (s *Server) page(c *fiber.Ctx, title string) *pageData {
 	d := &pageData{Title: title, Form: map[string]string{}, Types: documents.Types, Urgencies: documents.Urgencies,
 		Confidentialities: documents.Confidentialities, Statuses: documents.Statuses,
-		MaxUpload: humanBytes(s.cfg.MaxUploadBytes)}
+		MaxUpload: humanBytes(s.cfg.MaxUploadBytes), R: &routingView{}}
 	if p, ok := c.Locals(localsPrincipal).(auth.Principal); ok {
 		d.User = &p
 		d.CanUpload = documents.CanCreate(p)
 		d.CSRF, _ = c.Locals(localsCSRF).(string)
+		if s.notes != nil {
+			n, err := s.notes.Unread(c.UserContext(), p.UserID)
+			if err != nil {
+				s.log.Warn("unable to count unread notifications", "request_id", requestID(c), "error", err)
+			}
+			d.Unread = n
+		}
 	}
 	return d
 }
@@ -325,6 +347,9 @@ func (s *Server) documentPage(c *fiber.Ctx) error {
 	if err := s.fillSigning(c, d, doc); err != nil {
 		return err
 	}
+	if err := s.fillRouting(c, d, doc); err != nil {
+		return err
+	}
 	return s.render(c, fiber.StatusOK, "document", d)
 }
 
@@ -333,7 +358,7 @@ func (s *Server) documentPage(c *fiber.Ctx) error {
 func (s *Server) fillSigning(c *fiber.Ctx, d *pageData, doc documents.Document) error {
 	p := principal(c)
 	d.Signing = s.docs.SigningEnabled()
-	if !d.Signing {
+	if !d.Signing || len(doc.Versions) == 0 { // a secret document is metadata only
 		return nil
 	}
 	sigs, err := s.docs.Signatures(c.UserContext(), p, doc.ID)
@@ -400,6 +425,9 @@ func (s *Server) afterAction(c *fiber.Ctx, id int64, done string, err error) err
 		d.Form[k] = c.FormValue(k)
 	}
 	if ferr := s.fillSigning(c, d, doc); ferr != nil {
+		return ferr
+	}
+	if ferr := s.fillRouting(c, d, doc); ferr != nil {
 		return ferr
 	}
 	return s.render(c, pr.Status, "document", d)

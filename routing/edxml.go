@@ -376,14 +376,14 @@ func (s *Service) ExportStatus(ctx context.Context, p auth.Principal, deliveryID
 	if err != nil {
 		return nil, err
 	}
-	code, desc := dl.Status, dl.Reason
+	code := dl.Status
 	if dl.Recall != nil && *dl.Recall != RecallRequested {
 		code = *dl.Recall
 	}
+	// A refusal carries its reason; any other state, its name.
+	desc := StatusLabels[code]
 	if code == Refused || code == RecallRefused {
 		desc = dl.Reason
-	} else {
-		desc = StatusLabels[code]
 	}
 	st := edxml.Status{From: edxml.Organisation{OrganID: me.Code, OrganName: me.Name},
 		To:          edxml.Organisation{OrganID: ref.Code, OrganName: ref.Name},

@@ -25,7 +25,10 @@ import (
 	"github.com/hcm-edu/vanban/database"
 	"github.com/hcm-edu/vanban/demo"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/meetings"
+	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/routing"
 	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
@@ -71,6 +74,10 @@ func run(args []string) error {
 		return seedDemo(ctx, cfg, rest)
 	case "user":
 		return userCmd(ctx, cfg, rest)
+	case "audit":
+		return auditCmd(ctx, cfg, rest)
+	case "holiday":
+		return holidayCmd(ctx, cfg, rest)
 	}
 	return fmt.Errorf("unknown command %q; see `vanban help`", cmd)
 }
@@ -157,8 +164,26 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 		return err
 	}
 	docs.EnableSigning(sd)
+	notes := notify.NewStore(db, cfg.EmailEnabled())
+	rt := routing.New(db, docs, notes)
+	handlers := rt.Handlers()
+	if cfg.EmailEnabled() {
+		mailer, err := notify.NewMailer(notify.SMTPConfig{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom,
+			Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS})
+		if err != nil {
+			return err
+		}
+		handlers[notify.KindEmail] = notify.EmailHandler(db, mailer, cfg.PublicURL)
+	}
+	host, _ := os.Hostname()
+	worker := notify.NewWorker(db, fmt.Sprintf("%s-%d", host, os.Getpid()), handlers,
+		notify.WorkerOptions{ListenURL: cfg.DatabaseURL, Logger: log})
+	hub := meetings.NewHub(db, cfg.DatabaseURL, log)
+	ms := meetings.New(db, docs, blobs, hub)
+	ms.SpoolDir = spool
+	ms.PresignExpiry = min(cfg.PresignExpiry, time.Minute)
 	srv, err := api.New(api.Deps{Config: cfg, DB: db, Blobs: blobs, Auth: authSvc, Units: org.NewStore(db),
-		Docs: docs, Log: log, Registry: reg})
+		Docs: docs, Routing: rt, Notes: notes, Meetings: ms, Log: log, Registry: reg})
 	if err != nil {
 		return err
 	}
@@ -166,7 +191,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	if err != nil {
 		return fmt.Errorf("unable to listen on %s: %v", cfg.ListenAddr, err)
 	}
-	go housekeeping(ctx, log, authSvc, docs, spool)
+	go housekeeping(ctx, log, db, authSvc, docs, spool)
+	go hub.Run(ctx)
+	workerDone := make(chan struct{})
+	go func() { worker.Run(ctx); close(workerDone) }()
+	defer func() { <-workerDone }()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.App().Listener(ln) }()
 	store := "local disk " + filepath.Join(cfg.DataDir, "objects")
@@ -223,10 +252,15 @@ func signingDeps(cfg *config.Config, log *slog.Logger) (documents.SigningDeps, e
 
 // housekeeping sweeps expired sessions, abandoned spool files and stored
 // objects that no document names.
-func housekeeping(ctx context.Context, log *slog.Logger, a *auth.Service, docs *documents.Service, spool string) {
+func housekeeping(ctx context.Context, log *slog.Logger, db *sqlx.DB, a *auth.Service, docs *documents.Service, spool string) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
+		// One deadline scan per hour, whichever instance enqueues it first.
+		hour := time.Now().UTC().Format("2006-01-02T15")
+		if err := notify.Enqueue(ctx, db, notify.Job{Kind: routing.JobDeadlines, DedupeKey: "deadlines:" + hour}); err != nil && ctx.Err() == nil {
+			log.Warn("housekeeping: deadline scan", "error", err)
+		}
 		if err := a.SweepExpired(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("housekeeping: sessions", "error", err)
 		}
@@ -284,6 +318,9 @@ func seedDemo(ctx context.Context, cfg *config.Config, args []string) error {
 		return err
 	}
 	if err := demo.SeedSigning(ctx, cfg.KeysDir, users, docs); err != nil {
+		return err
+	}
+	if err := seedMeeting(ctx, db, users, org.NewStore(db), meetings.New(db, docs, blobs, nil)); err != nil {
 		return err
 	}
 	fmt.Printf("Demo organisation ready: %d units, %d schools.\n", res.Units, res.Schools)

@@ -14,6 +14,8 @@ Usage:
   vanban migrate                  apply pending database migrations
   vanban seed-demo [--schools N]  create the demo organisation and users (idempotent)
   vanban user add|disable|enable|passwd|list ...   manage accounts
+  vanban audit verify             check the audit log's hash chain; names the first broken entry
+  vanban holiday list|add|remove  public holidays that deadlines skip
   vanban config                   print the effective configuration, secrets masked
   vanban verify [--json] [--trust ROOTS.pem] FILE   verify a signed PDF (no database needed)
   vanban help                     this text

@@ -1,0 +1,185 @@
+package api
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/hcm-edu/vanban/documents"
+)
+
+// TestE2EBrowserRouting drives routing in a real headless Chromium: the
+// department's clerk issues a numbered document to the Quận 1 office and
+// a school from the document page; the school's clerk sees it in the inbox
+// with the bell and accepts it; the board shows 1/2 accepted; the office's
+// clerk refuses it with a reason and the board shows the refusal.
+//
+// Screenshots of the issue form, the inbox, the delivery page and the
+// board, at laptop and phone widths, go to $VANBAN_SCREENSHOTS when set.
+func TestE2EBrowserRouting(t *testing.T) {
+	env := newEnv(t, envOptions{})
+	const title = "Kế hoạch cải cách hành chính năm 2021"
+	doc := env.create(t, env.login("vanthu.sgd"), validFields(), "Kế hoạch 206.pdf", fixturePDF(t))
+	docPath := fmt.Sprintf("/documents/%d", doc.ID)
+	q1, school := webUnitID(env, codeQ1Office), webUnitID(env, codeTHCSVL)
+	due := time.Now().In(documents.VietnamTime).AddDate(0, 0, 14).Format(time.DateOnly)
+
+	br := newE2EBrowser(t, env.baseURL, 180*time.Second)
+	ctx, must, location, find := br.ctx, br.must, br.location, br.find
+	navigate, submit := br.navigate, br.submit
+	poll := func(what, js string) {
+		t.Helper()
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](js,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
+		if err != nil {
+			_, msg := find(".error")
+			t.Fatalf("wait for %s at %s: %v (error on the page: %q)", what, location(), err, msg)
+		}
+	}
+	waitText := func(css, want string) {
+		t.Helper()
+		poll(fmt.Sprintf("%q in %s", want, css), fmt.Sprintf(
+			`(() => { const e = document.querySelector(%q); return !!e && e.innerText.includes(%q); })()`, css, want))
+	}
+	// shots takes the whole page at a laptop's and a phone's width.
+	shots := func(name string) {
+		t.Helper()
+		for _, v := range []struct {
+			suffix        string
+			width, height int64
+		}{{"laptop", 1280, 900}, {"phone", 390, 844}} {
+			must("resize for "+name, chromedp.Do(ctx, chromedp.EmulateViewport(v.width, v.height)))
+			png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			must("screenshot "+name, err)
+			p := filepath.Join(br.shots, name+"-"+v.suffix+".png")
+			must("screenshot "+name, os.WriteFile(p, png, 0o644))
+			t.Logf("screenshot: %s", p)
+		}
+		must("reset the viewport", chromedp.Do(ctx, chromedp.ResetViewport()))
+	}
+	login := func(username string) {
+		t.Helper()
+		navigate("/login")
+		status := submit("log in as "+username,
+			chromedp.SendKeys(chromedp.ID("username"), username),
+			chromedp.SendKeys(chromedp.ID("password"), testPassword),
+			chromedp.Click(chromedp.ID("login-submit")))
+		if u := location(); status != 200 || u.Path != "/documents" {
+			_, msg := find(".error")
+			t.Fatalf("log in as %s: status %d at %s (error: %q)", username, status, u, msg)
+		}
+	}
+	logout := func() {
+		t.Helper()
+		if status := submit("log out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`))); status != 200 || location().Path != "/login" {
+			t.Fatalf("log out: status %d at %s", status, location())
+		}
+	}
+	click := func(step, css string) {
+		t.Helper()
+		if status := submit(step, chromedp.Click(chromedp.CSS(css))); status != 200 {
+			_, msg := find(".error")
+			t.Fatalf("%s: status %d at %s (error: %q)", step, status, location(), msg)
+		}
+	}
+	unitBox := func(id int64) string { return fmt.Sprintf("issue-unit-%d", id) }
+
+	// (1) The department's clerk issues the document to the Quận 1 office
+	// and Trường THCS Văn Lang, found with the filter typed without marks.
+	login("vanthu.sgd")
+	navigate(docPath)
+	waitText("#issue-form", "Nơi nhận")
+	shots("issue-form")
+	must("filter the units", chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("issue-unit-filter"), "van lang")))
+	poll("the filter to keep only Văn Lang", fmt.Sprintf(`(() => {
+		const vl = document.getElementById(%q).closest("label"), q1 = document.getElementById(%q).closest("label");
+		return !vl.hidden && q1.hidden; })()`, unitBox(school), unitBox(q1)))
+	must("choose the school", chromedp.Do(ctx, chromedp.Click(chromedp.ID(unitBox(school)))))
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const f = document.getElementById("issue-unit-filter");
+		f.value = ""; f.dispatchEvent(new Event("input")); return true; })()`))
+	must("clear the filter", err)
+	must("choose the office", chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID(unitBox(q1))),
+		chromedp.SetValue(chromedp.ID("issue-due"), due),
+		chromedp.SetValue(chromedp.ID("issue-urgency"), "khan"),
+		chromedp.SendKeys(chromedp.ID("issue-note"), "Đề nghị các đơn vị triển khai"),
+	))
+	waitText("[data-picker-count]", "2 đơn vị chọn riêng")
+	click("issue", "#issue-button")
+	waitText(".flash", "Đã phát hành văn bản đến 2 đơn vị")
+	logout()
+	runWebJobs(env)
+
+	// (2) The school's clerk finds it in the inbox, with the bell, and
+	// accepts it.
+	login("vanthu.thcs1")
+	if ok, n := find("#bell-count"); !ok || n != "1" {
+		t.Errorf("bell of the school's clerk: present %v, count %q, want 1", ok, n)
+	}
+	navigate("/inbox")
+	waitText("#inbox", title)
+	_, row := find("#inbox tbody tr")
+	for _, want := range []string{"206/KH-SGDĐT", "Sở Giáo dục và Đào tạo", "Khẩn", "Đã đến", "Chưa kiểm tra"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("inbox row lacks %q:\n%s", want, row)
+		}
+	}
+	shots("inbox")
+	click("open the delivery", "#inbox .title-cell a")
+	if !strings.HasPrefix(location().Path, "/inbox/") {
+		t.Fatalf("the inbox link goes to %s", location())
+	}
+	click("accept", "#accept-button")
+	waitText(".flash", "Đã tiếp nhận văn bản, số đến 1.")
+	waitText("#incoming-number", "1")
+	waitText("#delivery-state", "Đã tiếp nhận")
+	waitText("#history", "Tiếp nhận")
+	shots("delivery")
+	logout()
+
+	// (3) The sender's board: one of two accepted.
+	login("vanthu.sgd")
+	navigate(docPath)
+	click("open the board", "#board-link")
+	waitText("#board-summary", "1/2 đơn vị đã tiếp nhận")
+	waitText("#board", "Trường THCS Văn Lang")
+	logout()
+
+	// (4) The Quận 1 office's clerk refuses it with a reason.
+	login("vanthu.q1")
+	navigate("/inbox")
+	waitText("#inbox", title)
+	click("open the delivery", "#inbox .title-cell a")
+	must("type the reason", chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("refuse-reason"), "Gửi nhầm: văn bản dành cho các trường")))
+	click("refuse", "#refuse-button")
+	waitText(".flash", "Đã từ chối nhận văn bản")
+	waitText("#delivery-reason", "Gửi nhầm")
+	logout()
+
+	// (5) The board shows the refusal, its reason and who refused.
+	login("vanthu.sgd")
+	navigate(docPath + "/deliveries")
+	waitText("#board-summary", "1 từ chối")
+	_, board := find("#board")
+	for _, want := range []string{"Từ chối", "Gửi nhầm: văn bản dành cho các trường", "Phạm Thị Ngọc Ánh", "Phòng Giáo dục và Đào tạo Quận 1"} {
+		if !strings.Contains(board, want) {
+			t.Errorf("board lacks %q:\n%s", want, board)
+		}
+	}
+	shots("board")
+
+	// The sender was told of the refusal; the other pages render.
+	navigate("/notifications")
+	waitText("#notifications", "Văn bản bị từ chối")
+	shots("notifications")
+	navigate("/indicators")
+	waitText("#indicators", "Sở Giáo dục và Đào tạo")
+	shots("indicators")
+	navigate("/registers?kind=outgoing")
+	waitText("main", "Sổ đăng ký văn bản đi")
+	shots("registers")
+}

@@ -1,0 +1,592 @@
+package api
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/meetings"
+)
+
+func (s *Server) createMeeting(c *fiber.Ctx) error {
+	var in meetings.Input
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	m, err := s.meetings.Create(c.UserContext(), principal(c), in)
+	if err != nil {
+		return err
+	}
+	c.Location(fmt.Sprintf("/api/v1/meetings/%d", m.ID))
+	return c.Status(fiber.StatusCreated).JSON(m)
+}
+
+func (s *Server) updateMeeting(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in meetings.Input
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	m, err := s.meetings.Update(c.UserContext(), principal(c), id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(m)
+}
+
+func (s *Server) getMeeting(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	m, err := s.meetings.Get(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(m)
+}
+
+// monthRange reads from and to (YYYY-MM-DD, Vietnam time); by default the
+// current month.
+func monthRange(c *fiber.Ctx) (time.Time, time.Time, error) {
+	now := time.Now().In(documents.VietnamTime)
+	from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, documents.VietnamTime)
+	to := from.AddDate(0, 1, 0)
+	var err error
+	if v := c.Query("from"); v != "" {
+		if from, err = time.ParseInLocation(time.DateOnly, v, documents.VietnamTime); err != nil {
+			return from, to, &documents.ValidationError{Fields: map[string]string{"from": "ngày dạng YYYY-MM-DD"}}
+		}
+	}
+	if v := c.Query("to"); v != "" {
+		if to, err = time.ParseInLocation(time.DateOnly, v, documents.VietnamTime); err != nil {
+			return from, to, &documents.ValidationError{Fields: map[string]string{"to": "ngày dạng YYYY-MM-DD"}}
+		}
+	}
+	if !to.After(from) || to.Sub(from) > 400*24*time.Hour {
+		return from, to, &documents.ValidationError{Fields: map[string]string{"to": "khoảng thời gian từ 1 ngày đến khoảng 1 năm"}}
+	}
+	return from, to, nil
+}
+
+func (s *Server) listMyMeetings(c *fiber.Ctx) error {
+	from, to, err := monthRange(c)
+	if err != nil {
+		return err
+	}
+	ms, err := s.meetings.ListMine(c.UserContext(), principal(c), from, to)
+	if err != nil {
+		return err
+	}
+	if ms == nil {
+		ms = []meetings.Meeting{}
+	}
+	return c.JSON(fiber.Map{"items": ms})
+}
+
+func (s *Server) addAgendaItem(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in meetings.ItemInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	it, err := s.meetings.AddItem(c.UserContext(), principal(c), id, in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(it)
+}
+
+func (s *Server) reorderAgenda(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var b struct {
+		Items []int64 `json:"items"`
+	}
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	if err := s.meetings.ReorderAgenda(c.UserContext(), principal(c), id, b.Items); err != nil {
+		return err
+	}
+	m, err := s.meetings.Get(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(m)
+}
+
+func (s *Server) attachAgendaDocument(c *fiber.Ctx) error {
+	item, err := pathID(c, "item")
+	if err != nil {
+		return err
+	}
+	var b struct {
+		DocumentID int64 `json:"document_id"`
+		Version    int   `json:"version"`
+	}
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	d, err := s.meetings.AttachDocument(c.UserContext(), principal(c), item, b.DocumentID, b.Version)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(d)
+}
+
+// uploadAgendaFile takes a multipart form: title, draft ("true" for a
+// draft), then the PDF in "file".
+func (s *Server) uploadAgendaFile(c *fiber.Ctx) error {
+	item, err := pathID(c, "item")
+	if err != nil {
+		return err
+	}
+	mr, err := s.multipartReader(c)
+	if err != nil {
+		return err
+	}
+	fields := map[string]string{}
+	var up *documents.Upload
+	defer func() { up.Close() }()
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return multipartError(err)
+		}
+		if part.FormName() == "file" {
+			if up != nil {
+				return &documents.ValidationError{Fields: map[string]string{"file": "mỗi lần chỉ gửi một tệp"}}
+			}
+			if up, err = s.docs.Spool(c.UserContext(), part, part.FileName()); err != nil {
+				return err
+			}
+			continue
+		}
+		v, err := io.ReadAll(io.LimitReader(part, 4<<10+1))
+		if err != nil {
+			return fmt.Errorf("%w: %v", documents.ErrIncomplete, err)
+		}
+		if len(v) > 4<<10 || len(fields) > 8 {
+			return &documents.ValidationError{Fields: map[string]string{part.FormName(): "giá trị quá dài"}}
+		}
+		fields[part.FormName()] = string(v)
+	}
+	if up == nil {
+		return &documents.ValidationError{Fields: map[string]string{"file": "cần tệp PDF (trường file)"}}
+	}
+	d, err := s.meetings.AttachFile(c.UserContext(), principal(c), item, up, fields["title"], fields["draft"] == "true")
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(d)
+}
+
+func (s *Server) addParticipant(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in meetings.ParticipantInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	pt, err := s.meetings.AddParticipant(c.UserContext(), principal(c), id, in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(pt)
+}
+
+func (s *Server) removeParticipant(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	pid, err := pathID(c, "participant")
+	if err != nil {
+		return err
+	}
+	if err := s.meetings.RemoveParticipant(c.UserContext(), principal(c), id, pid); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// sendFile streams a file of known size as an attachment.
+func sendFile(c *fiber.Ctx, rc io.ReadCloser, size int64, name string) error {
+	c.Set(fiber.HeaderContentType, "application/pdf")
+	c.Set(fiber.HeaderContentDisposition, documents.ContentDisposition("attachment", name))
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	if c.Method() == fiber.MethodHead {
+		rc.Close()
+		c.Response().Header.SetContentLength(int(size))
+		return nil
+	}
+	c.Response().SetBodyStream(rc, int(size))
+	return nil
+}
+
+func (s *Server) getMeetingPacket(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	rc, size, name, err := s.meetings.Packet(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	return sendFile(c, rc, size, name)
+}
+
+func (s *Server) downloadMeetingDocument(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	doc, err := pathID(c, "doc")
+	if err != nil {
+		return err
+	}
+	rc, size, name, err := s.meetings.OpenDocument(c.UserContext(), principal(c), id, doc)
+	if err != nil {
+		return err
+	}
+	return sendFile(c, rc, size, name)
+}
+
+func (s *Server) meetingDocumentLink(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	doc, err := pathID(c, "doc")
+	if err != nil {
+		return err
+	}
+	u, err := s.meetings.PresignDocument(c.UserContext(), principal(c), id, doc)
+	if errors.Is(err, documents.ErrNoPresign) {
+		return c.JSON(fiber.Map{"url": fmt.Sprintf("/api/v1/meetings/%d/documents/%d/download", id, doc), "presigned": false})
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"url": u, "presigned": true, "expires_at": time.Now().Add(s.meetings.PresignExpiry)})
+}
+
+func (s *Server) checkIn(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	a, err := s.meetings.CheckIn(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(a)
+}
+
+func (s *Server) getAttendance(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	a, err := s.meetings.Attendance(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(a)
+}
+
+func (s *Server) requestToSpeak(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var b struct {
+		ItemID int64 `json:"item_id"`
+	}
+	if len(c.Body()) > 0 {
+		if err := decodeJSON(c, &b); err != nil {
+			return err
+		}
+	}
+	r, err := s.meetings.RequestToSpeak(c.UserContext(), principal(c), id, b.ItemID)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(r)
+}
+
+func (s *Server) listSpeakers(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	q, err := s.meetings.SpeakQueue(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	if q == nil {
+		q = []meetings.SpeakRequest{}
+	}
+	return c.JSON(fiber.Map{"items": q})
+}
+
+func (s *Server) updateSpeaker(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var b struct {
+		State string `json:"state"`
+	}
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	if b.State == "withdrawn" {
+		if err := s.meetings.WithdrawSpeak(c.UserContext(), principal(c), id); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+	r, err := s.meetings.SetSpeakState(c.UserContext(), principal(c), id, b.State)
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
+}
+
+func (s *Server) addComment(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var b struct {
+		ItemID           int64  `json:"item_id"`
+		AgendaDocumentID int64  `json:"agenda_document_id"`
+		Body             string `json:"body"`
+	}
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	cm, err := s.meetings.AddComment(c.UserContext(), principal(c), id, b.ItemID, b.AgendaDocumentID, b.Body)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(cm)
+}
+
+func (s *Server) listComments(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	cs, err := s.meetings.Comments(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	if cs == nil {
+		cs = []meetings.Comment{}
+	}
+	return c.JSON(fiber.Map{"items": cs})
+}
+
+func (s *Server) openBallot(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in meetings.BallotInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	b, err := s.meetings.OpenBallot(c.UserContext(), principal(c), id, in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(b)
+}
+
+func (s *Server) listBallots(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	bs, err := s.meetings.Ballots(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	if bs == nil {
+		bs = []meetings.Ballot{}
+	}
+	return c.JSON(fiber.Map{"items": bs})
+}
+
+func (s *Server) castVote(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var b struct {
+		Choice string `json:"choice"`
+	}
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	r, err := s.meetings.CastVote(c.UserContext(), principal(c), id, b.Choice)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(r)
+}
+
+func (s *Server) closeBallot(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	b, err := s.meetings.CloseBallot(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(b)
+}
+
+func (s *Server) getBallotResults(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	r, err := s.meetings.Results(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
+}
+
+func (s *Server) draftMinutes(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	d, err := s.meetings.DraftMinutes(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(toJSON(d))
+}
+
+func (s *Server) signMinutes(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var b struct {
+		VersionSHA256 string `json:"version_sha256"`
+	}
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	d, err := s.meetings.SignMinutes(c.UserContext(), principal(c), id, b.VersionSHA256)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toJSON(d))
+}
+
+func (s *Server) createInvitation(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	d, err := s.meetings.CreateInvitation(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	units, err := s.meetings.InvitationRecipients(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"document": toJSON(d), "recipient_units": units})
+}
+
+func (s *Server) setConclusion(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var b struct {
+		DocumentID int64 `json:"document_id"`
+	}
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	if err := s.meetings.SetConclusion(c.UserContext(), principal(c), id, b.DocumentID); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// meetingEvents streams the meeting's changes as Server-Sent Events until
+// the client leaves, the person loses access (the stream ends after a
+// "removed" event) or the server shuts down. A comment line every 20 s
+// keeps proxies from closing an idle stream.
+func (s *Server) meetingEvents(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	events, cancel, err := s.meetings.Subscribe(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "text/event-stream; charset=utf-8")
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	c.Set("X-Accel-Buffering", "no")
+	done := s.shutdown
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer cancel()
+		tick := time.NewTicker(20 * time.Second)
+		defer tick.Stop()
+		fmt.Fprintf(w, "retry: 3000\n: connected\n\n")
+		if w.Flush() != nil {
+			return
+		}
+		for {
+			select {
+			case ev, ok := <-events:
+				if !ok {
+					return
+				}
+				b, _ := json.Marshal(ev)
+				fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Kind, b)
+			case <-tick.C:
+				fmt.Fprintf(w, ": %s\n\n", strconv.FormatInt(time.Now().Unix(), 10))
+			case <-done:
+				return
+			}
+			if w.Flush() != nil {
+				return
+			}
+		}
+	})
+	return nil
+}

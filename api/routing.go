@@ -1,0 +1,547 @@
+package api
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hcm-edu/vanban/audit"
+	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/registers"
+	"github.com/hcm-edu/vanban/routing"
+)
+
+type registerBody struct {
+	VersionSHA256 string `json:"version_sha256"`
+	DraftingUnit  string `json:"drafting_unit"`
+	Copies        int    `json:"copies"`
+	FileUnit      string `json:"file_unit"`
+	Notes         string `json:"notes"`
+}
+
+func (s *Server) registerDocument(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var b registerBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	d, err := s.docs.Register(c.UserContext(), principal(c), id, documents.RegisterRequest{
+		VersionSHA256: b.VersionSHA256, DraftingUnit: b.DraftingUnit, Copies: b.Copies, FileUnit: b.FileUnit, Notes: b.Notes})
+	if err != nil {
+		return err
+	}
+	return c.JSON(toJSON(d))
+}
+
+type issueBody struct {
+	Recipients  routing.Recipients `json:"recipients"`
+	Urgency     string             `json:"urgency"`
+	DueDate     string             `json:"due_date"`
+	Steering    int                `json:"steering"`
+	ResponseFor int64              `json:"response_for"`
+	Replaces    int64              `json:"replaces"`
+	Note        string             `json:"note"`
+}
+
+func (b issueBody) request(c *fiber.Ctx) routing.IssueRequest {
+	return routing.IssueRequest{Recipients: b.Recipients, Urgency: b.Urgency, DueDate: b.DueDate, Steering: b.Steering,
+		ResponseFor: b.ResponseFor, Replaces: b.Replaces, Note: b.Note, IdempotencyKey: c.Get("Idempotency-Key")}
+}
+
+func issued(c *fiber.Ctx, r routing.IssueResult) error {
+	if r.Replayed {
+		c.Set("Idempotent-Replayed", "true")
+		return c.JSON(r)
+	}
+	return c.Status(fiber.StatusCreated).JSON(r)
+}
+
+func (s *Server) issueDocument(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var b issueBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	r, err := s.routing.Issue(c.UserContext(), principal(c), id, b.request(c))
+	if err != nil {
+		return err
+	}
+	return issued(c, r)
+}
+
+func (s *Server) relayDocument(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var b issueBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	r, err := s.routing.Relay(c.UserContext(), principal(c), id, b.request(c))
+	if err != nil {
+		return err
+	}
+	return issued(c, r)
+}
+
+func boolQuery(c *fiber.Ctx, name string) (bool, error) {
+	switch v := c.Query(name); v {
+	case "", "0", "false":
+		return false, nil
+	case "1", "true":
+		return true, nil
+	}
+	return false, badRequest(422, "validation_failed", fmt.Sprintf("Tham số %s phải là true hoặc false", name))
+}
+
+func intQuery(c *fiber.Ctx, name string) (int, error) {
+	v := c.Query(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, &documents.ValidationError{Fields: map[string]string{name: "phải là số nguyên"}}
+	}
+	return n, nil
+}
+
+func (s *Server) inboxFilter(c *fiber.Ctx) (routing.InboxFilter, error) {
+	f := routing.InboxFilter{Status: c.Query("status"), Cursor: c.Query("cursor")}
+	var err error
+	if f.Overdue, err = boolQuery(c, "overdue"); err != nil {
+		return f, err
+	}
+	if f.Removed, err = boolQuery(c, "removed"); err != nil {
+		return f, err
+	}
+	if f.Limit, err = intQuery(c, "limit"); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+func (s *Server) listInbox(c *fiber.Ctx) error {
+	f, err := s.inboxFilter(c)
+	if err != nil {
+		return err
+	}
+	page, err := s.routing.Inbox(c.UserContext(), principal(c), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
+}
+
+func (s *Server) getDelivery(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	d, err := s.routing.Delivery(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(d)
+}
+
+func (s *Server) acceptDelivery(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	d, err := s.routing.Accept(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(d)
+}
+
+type reasonBody struct {
+	Reason string `json:"reason"`
+	Accept bool   `json:"accept"`
+}
+
+func (s *Server) refuseDelivery(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var b reasonBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	d, err := s.routing.Refuse(c.UserContext(), principal(c), id, b.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(d)
+}
+
+type assignBody struct {
+	AssigneeID   int64  `json:"assignee_id"`
+	Section      string `json:"section"`
+	Coordinators string `json:"coordinators"`
+	Opinion      string `json:"opinion"`
+	Due          string `json:"due"`
+}
+
+func (s *Server) assignDelivery(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var b assignBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	d, err := s.routing.Assign(c.UserContext(), principal(c), id, routing.AssignRequest{
+		AssigneeID: b.AssigneeID, Section: b.Section, Coordinators: b.Coordinators, Opinion: b.Opinion, Due: b.Due})
+	if err != nil {
+		return err
+	}
+	return c.JSON(d)
+}
+
+type statusBody struct {
+	Status     string `json:"status"`
+	Note       string `json:"note"`
+	ResponseID int64  `json:"response_id"`
+}
+
+func (s *Server) updateDeliveryStatus(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var b statusBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	d, err := s.routing.UpdateStatus(c.UserContext(), principal(c), id, routing.StatusRequest{Status: b.Status, Note: b.Note, ResponseID: b.ResponseID})
+	if err != nil {
+		return err
+	}
+	return c.JSON(d)
+}
+
+func (s *Server) answerRecall(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var b reasonBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	d, err := s.routing.AnswerRecall(c.UserContext(), principal(c), id, b.Accept, b.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(d)
+}
+
+func (s *Server) recallDocument(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var b reasonBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	n, err := s.routing.Recall(c.UserContext(), principal(c), id, b.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"recalled": n})
+}
+
+func (s *Server) boardFilter(c *fiber.Ctx) (routing.BoardFilter, error) {
+	f := routing.BoardFilter{Status: c.Query("status")}
+	var err error
+	if f.Overdue, err = boolQuery(c, "overdue"); err != nil {
+		return f, err
+	}
+	if f.Offset, err = intQuery(c, "offset"); err != nil {
+		return f, err
+	}
+	if f.Limit, err = intQuery(c, "limit"); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+func (s *Server) listDeliveries(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	f, err := s.boardFilter(c)
+	if err != nil {
+		return err
+	}
+	b, err := s.routing.Deliveries(c.UserContext(), principal(c), id, f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"summary": b.Summary, "summary_text": b.Summary.SummaryText(), "filtered_total": b.Total, "items": b.Items})
+}
+
+func (s *Server) documentHistory(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	entries, err := s.routing.History(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	if entries == nil {
+		entries = []audit.Entry{}
+	}
+	return c.JSON(fiber.Map{"items": entries})
+}
+
+func (s *Server) listUnitGroups(c *fiber.Ctx) error {
+	gs, err := s.routing.Groups(c.UserContext(), principal(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": gs})
+}
+
+func (s *Server) saveUnitGroup(c *fiber.Ctx) error {
+	var b struct {
+		Name  string  `json:"name"`
+		Units []int64 `json:"units"`
+	}
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	g, err := s.routing.SaveGroup(c.UserContext(), principal(c), b.Name, b.Units)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(g)
+}
+
+// registerFile renders a register as CSV or PDF, with its file name.
+func registerFile(data routing.RegisterData, format string) ([]byte, string, string, error) {
+	var buf bytes.Buffer
+	viNames := map[string]string{routing.RegisterOutgoing: "Sổ văn bản đi", routing.RegisterSecret: "Sổ văn bản mật đi", routing.RegisterIncoming: "Sổ văn bản đến"}
+	base := fmt.Sprintf("%s %d", viNames[data.Kind], data.Year)
+	h := registers.Header{Organisation: strings.ToUpper(data.Parent), Unit: data.Unit, Year: data.Year, GeneratedAt: time.Now()}
+	var err error
+	switch format {
+	case "csv":
+		if data.Kind == routing.RegisterIncoming {
+			err = registers.WriteIncomingCSV(&buf, data.Incoming)
+		} else {
+			err = registers.WriteOutgoingCSV(&buf, data.Outgoing)
+		}
+		return buf.Bytes(), "text/csv; charset=utf-8", base + ".csv", err
+	case "pdf":
+		if data.Kind == routing.RegisterIncoming {
+			err = registers.IncomingPDF(&buf, h, data.Incoming)
+		} else {
+			err = registers.OutgoingPDF(&buf, h, data.Outgoing)
+		}
+		return buf.Bytes(), "application/pdf", base + ".pdf", err
+	}
+	return nil, "", "", &documents.ValidationError{Fields: map[string]string{"format": "định dạng phải là csv hoặc pdf"}}
+}
+
+func (s *Server) exportRegister(c *fiber.Ctx) error {
+	year := time.Now().In(documents.VietnamTime).Year()
+	if v := c.Query("year"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return &documents.ValidationError{Fields: map[string]string{"year": "năm phải là số, ví dụ 2026"}}
+		}
+		year = n
+	}
+	format := c.Query("format", "csv")
+	if format != "csv" && format != "pdf" {
+		return &documents.ValidationError{Fields: map[string]string{"format": "định dạng phải là csv hoặc pdf"}}
+	}
+	data, err := s.routing.Register(c.UserContext(), principal(c), c.Params("kind"), year)
+	if err != nil {
+		return err
+	}
+	body, ctype, name, err := registerFile(data, format)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, ctype)
+	c.Set(fiber.HeaderContentDisposition, documents.ContentDisposition("attachment", name))
+	return c.Send(body)
+}
+
+func (s *Server) getIndicators(c *fiber.Ctx) error {
+	now := time.Now().In(documents.VietnamTime)
+	from := c.Query("from", now.AddDate(0, -11, 0).Format("2006-01"))
+	to := c.Query("to", now.Format("2006-01"))
+	rows, err := s.routing.Indicators(c.UserContext(), principal(c), from, to)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		routing.Indicator
+		ValidShare  *float64 `json:"valid_share"`
+		OnTimeShare *float64 `json:"on_time_share"`
+	}
+	wrap := func(i routing.Indicator) row {
+		r := row{Indicator: i}
+		if v := i.ValidShare(); v >= 0 {
+			r.ValidShare = &v
+		}
+		if v := i.OnTimeShare(); v >= 0 {
+			r.OnTimeShare = &v
+		}
+		return r
+	}
+	items := make([]row, len(rows))
+	for i, r := range rows {
+		items[i] = wrap(r)
+	}
+	return c.JSON(fiber.Map{"from": from, "to": to, "items": items, "total": wrap(routing.Totals(rows))})
+}
+
+func (s *Server) listNotifications(c *fiber.Ctx) error {
+	p := principal(c)
+	before, err := intQuery(c, "before")
+	if err != nil {
+		return err
+	}
+	limit, err := intQuery(c, "limit")
+	if err != nil {
+		return err
+	}
+	if limit == 0 {
+		limit = 50
+	}
+	if limit < 1 || limit > 200 {
+		return &documents.ValidationError{Fields: map[string]string{"limit": "từ 1 đến 200"}}
+	}
+	items, err := s.notes.List(c.UserContext(), p.UserID, limit, int64(before))
+	if err != nil {
+		return err
+	}
+	unread, err := s.notes.Unread(c.UserContext(), p.UserID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"items": items, "unread": unread})
+}
+
+func (s *Server) markNotificationsRead(c *fiber.Ctx) error {
+	var b struct {
+		IDs []int64 `json:"ids"`
+	}
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	p := principal(c)
+	if err := s.notes.MarkRead(c.UserContext(), p.UserID, b.IDs); err != nil {
+		return err
+	}
+	unread, err := s.notes.Unread(c.UserContext(), p.UserID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"unread": unread})
+}
+
+func (s *Server) exportEdxml(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	to := strings.TrimSpace(c.Query("to"))
+	if to == "" {
+		return &documents.ValidationError{Fields: map[string]string{"to": "cần mã định danh của đơn vị nhận"}}
+	}
+	out, name, err := s.routing.ExportPackage(c.UserContext(), principal(c), id, to)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/xml; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, documents.ContentDisposition("attachment", name))
+	return c.Send(out)
+}
+
+// readXMLBody reads a raw XML request body of at most max bytes.
+func (s *Server) readXMLBody(c *fiber.Ctx, max int64) ([]byte, error) {
+	mt := strings.TrimSpace(strings.Split(c.Get(fiber.HeaderContentType), ";")[0])
+	if mt != "application/xml" && mt != "text/xml" {
+		return nil, badRequest(fiber.StatusUnsupportedMediaType, "xml_required", "Gửi gói tin edXML với Content-Type: application/xml")
+	}
+	if n := int64(c.Request().Header.ContentLength()); n > max {
+		return nil, documents.ErrTooLarge
+	}
+	var body io.Reader = c.Context().RequestBodyStream()
+	if body == nil {
+		body = bytes.NewReader(c.Body())
+	}
+	b, err := io.ReadAll(io.LimitReader(body, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", documents.ErrIncomplete, err)
+	}
+	if int64(len(b)) > max {
+		return nil, documents.ErrTooLarge
+	}
+	return b, nil
+}
+
+func (s *Server) importEdxml(c *fiber.Ctx) error {
+	if !principal(c).Has("clerk") {
+		return documents.ErrForbidden
+	}
+	b, err := s.readXMLBody(c, 2*s.docs.MaxBytes())
+	if err != nil {
+		return err
+	}
+	d, err := s.routing.ImportPackage(c.UserContext(), principal(c), b)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(d)
+}
+
+func (s *Server) exportEdxmlStatus(c *fiber.Ctx) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	out, err := s.routing.ExportStatus(c.UserContext(), principal(c), id)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/xml; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, documents.ContentDisposition("attachment", fmt.Sprintf("trang-thai-%d.edxml", id)))
+	return c.Send(out)
+}
+
+func (s *Server) importEdxmlStatus(c *fiber.Ctx) error {
+	b, err := s.readXMLBody(c, smallBodyLimit)
+	if err != nil {
+		return err
+	}
+	d, err := s.routing.ImportStatus(c.UserContext(), principal(c), b)
+	if err != nil {
+		return err
+	}
+	return c.JSON(d)
+}
