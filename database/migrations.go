@@ -528,4 +528,10 @@ CREATE TABLE ballot_tallies (
   PRIMARY KEY (ballot_id, choice)
 );
 `,
+	// 5: an inbox's open, dated deliveries, for the overdue filter: without
+	// it a unit with many undated deliveries scans its whole inbox.
+	`
+CREATE INDEX deliveries_open_due ON deliveries (recipient_unit_id, arrived_at DESC, id DESC)
+  WHERE NOT removed AND status NOT IN ('02', '06') AND coalesce(task_due, due_date) IS NOT NULL;
+`,
 }
