@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/meetings"
 )
@@ -28,31 +30,11 @@ func (s *Server) createMeeting(c *fiber.Ctx) error {
 }
 
 func (s *Server) updateMeeting(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var in meetings.Input
-	if err := decodeJSON(c, &in); err != nil {
-		return err
-	}
-	m, err := s.meetings.Update(c.UserContext(), principal(c), id, in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(m)
+	return withIDBody(c, fiber.StatusOK, s.meetings.Update)
 }
 
 func (s *Server) getMeeting(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	m, err := s.meetings.Get(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(m)
+	return withID(c, fiber.StatusOK, s.meetings.Get)
 }
 
 // monthRange reads from and to (YYYY-MM-DD, Vietnam time); by default the
@@ -94,19 +76,7 @@ func (s *Server) listMyMeetings(c *fiber.Ctx) error {
 }
 
 func (s *Server) addAgendaItem(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var in meetings.ItemInput
-	if err := decodeJSON(c, &in); err != nil {
-		return err
-	}
-	it, err := s.meetings.AddItem(c.UserContext(), principal(c), id, in)
-	if err != nil {
-		return err
-	}
-	return c.Status(fiber.StatusCreated).JSON(it)
+	return withIDBody(c, fiber.StatusCreated, s.meetings.AddItem)
 }
 
 func (s *Server) reorderAgenda(c *fiber.Ctx) error {
@@ -200,19 +170,7 @@ func (s *Server) uploadAgendaFile(c *fiber.Ctx) error {
 }
 
 func (s *Server) addParticipant(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var in meetings.ParticipantInput
-	if err := decodeJSON(c, &in); err != nil {
-		return err
-	}
-	pt, err := s.meetings.AddParticipant(c.UserContext(), principal(c), id, in)
-	if err != nil {
-		return err
-	}
-	return c.Status(fiber.StatusCreated).JSON(pt)
+	return withIDBody(c, fiber.StatusCreated, s.meetings.AddParticipant)
 }
 
 func (s *Server) removeParticipant(c *fiber.Ctx) error {
@@ -292,27 +250,11 @@ func (s *Server) meetingDocumentLink(c *fiber.Ctx) error {
 }
 
 func (s *Server) checkIn(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	a, err := s.meetings.CheckIn(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(a)
+	return withID(c, fiber.StatusOK, s.meetings.CheckIn)
 }
 
 func (s *Server) getAttendance(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	a, err := s.meetings.Attendance(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(a)
+	return withID(c, fiber.StatusOK, s.meetings.Attendance)
 }
 
 func (s *Server) requestToSpeak(c *fiber.Ctx) error {
@@ -336,18 +278,7 @@ func (s *Server) requestToSpeak(c *fiber.Ctx) error {
 }
 
 func (s *Server) listSpeakers(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	q, err := s.meetings.SpeakQueue(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	if q == nil {
-		q = []meetings.SpeakRequest{}
-	}
-	return c.JSON(fiber.Map{"items": q})
+	return listOf(c, s.meetings.SpeakQueue)
 }
 
 func (s *Server) updateSpeaker(c *fiber.Ctx) error {
@@ -395,121 +326,47 @@ func (s *Server) addComment(c *fiber.Ctx) error {
 }
 
 func (s *Server) listComments(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	cs, err := s.meetings.Comments(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	if cs == nil {
-		cs = []meetings.Comment{}
-	}
-	return c.JSON(fiber.Map{"items": cs})
+	return listOf(c, s.meetings.Comments)
 }
 
 func (s *Server) openBallot(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var in meetings.BallotInput
-	if err := decodeJSON(c, &in); err != nil {
-		return err
-	}
-	b, err := s.meetings.OpenBallot(c.UserContext(), principal(c), id, in)
-	if err != nil {
-		return err
-	}
-	return c.Status(fiber.StatusCreated).JSON(b)
+	return withIDBody(c, fiber.StatusCreated, s.meetings.OpenBallot)
 }
 
 func (s *Server) listBallots(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	bs, err := s.meetings.Ballots(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	if bs == nil {
-		bs = []meetings.Ballot{}
-	}
-	return c.JSON(fiber.Map{"items": bs})
+	return listOf(c, s.meetings.Ballots)
 }
 
 func (s *Server) castVote(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var b struct {
+	return withIDBody(c, fiber.StatusCreated, func(ctx context.Context, p auth.Principal, id int64, b struct {
 		Choice string `json:"choice"`
-	}
-	if err := decodeJSON(c, &b); err != nil {
-		return err
-	}
-	r, err := s.meetings.CastVote(c.UserContext(), principal(c), id, b.Choice)
-	if err != nil {
-		return err
-	}
-	return c.Status(fiber.StatusCreated).JSON(r)
+	}) (meetings.Receipt, error) {
+		return s.meetings.CastVote(ctx, p, id, b.Choice)
+	})
 }
 
 func (s *Server) closeBallot(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	b, err := s.meetings.CloseBallot(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(b)
+	return withID(c, fiber.StatusOK, s.meetings.CloseBallot)
 }
 
 func (s *Server) getBallotResults(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	r, err := s.meetings.Results(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(r)
+	return withID(c, fiber.StatusOK, s.meetings.Results)
 }
 
 func (s *Server) draftMinutes(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	d, err := s.meetings.DraftMinutes(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.Status(fiber.StatusCreated).JSON(toJSON(d))
+	return withID(c, fiber.StatusCreated, func(ctx context.Context, p auth.Principal, id int64) (documentJSON, error) {
+		d, err := s.meetings.DraftMinutes(ctx, p, id)
+		return toJSON(d), err
+	})
 }
 
 func (s *Server) signMinutes(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var b struct {
+	return withIDBody(c, fiber.StatusOK, func(ctx context.Context, p auth.Principal, id int64, b struct {
 		VersionSHA256 string `json:"version_sha256"`
-	}
-	if err := decodeJSON(c, &b); err != nil {
-		return err
-	}
-	d, err := s.meetings.SignMinutes(c.UserContext(), principal(c), id, b.VersionSHA256)
-	if err != nil {
-		return err
-	}
-	return c.JSON(toJSON(d))
+	}) (documentJSON, error) {
+		d, err := s.meetings.SignMinutes(ctx, p, id, b.VersionSHA256)
+		return toJSON(d), err
+	})
 }
 
 func (s *Server) createInvitation(c *fiber.Ctx) error {

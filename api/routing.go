@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hcm-edu/vanban/audit"
+	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/registers"
 	"github.com/hcm-edu/vanban/routing"
@@ -145,27 +147,11 @@ func (s *Server) listInbox(c *fiber.Ctx) error {
 }
 
 func (s *Server) getDelivery(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	d, err := s.routing.Delivery(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(d)
+	return withID(c, fiber.StatusOK, s.routing.Delivery)
 }
 
 func (s *Server) acceptDelivery(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	d, err := s.routing.Accept(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(d)
+	return withID(c, fiber.StatusOK, s.routing.Accept)
 }
 
 type reasonBody struct {
@@ -174,19 +160,9 @@ type reasonBody struct {
 }
 
 func (s *Server) refuseDelivery(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var b reasonBody
-	if err := decodeJSON(c, &b); err != nil {
-		return err
-	}
-	d, err := s.routing.Refuse(c.UserContext(), principal(c), id, b.Reason)
-	if err != nil {
-		return err
-	}
-	return c.JSON(d)
+	return withIDBody(c, fiber.StatusOK, func(ctx context.Context, p auth.Principal, id int64, b reasonBody) (routing.Delivery, error) {
+		return s.routing.Refuse(ctx, p, id, b.Reason)
+	})
 }
 
 type assignBody struct {
@@ -198,20 +174,10 @@ type assignBody struct {
 }
 
 func (s *Server) assignDelivery(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var b assignBody
-	if err := decodeJSON(c, &b); err != nil {
-		return err
-	}
-	d, err := s.routing.Assign(c.UserContext(), principal(c), id, routing.AssignRequest{
-		AssigneeID: b.AssigneeID, Section: b.Section, Coordinators: b.Coordinators, Opinion: b.Opinion, Due: b.Due})
-	if err != nil {
-		return err
-	}
-	return c.JSON(d)
+	return withIDBody(c, fiber.StatusOK, func(ctx context.Context, p auth.Principal, id int64, b assignBody) (routing.Delivery, error) {
+		return s.routing.Assign(ctx, p, id, routing.AssignRequest{
+			AssigneeID: b.AssigneeID, Section: b.Section, Coordinators: b.Coordinators, Opinion: b.Opinion, Due: b.Due})
+	})
 }
 
 type statusBody struct {
@@ -221,51 +187,22 @@ type statusBody struct {
 }
 
 func (s *Server) updateDeliveryStatus(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var b statusBody
-	if err := decodeJSON(c, &b); err != nil {
-		return err
-	}
-	d, err := s.routing.UpdateStatus(c.UserContext(), principal(c), id, routing.StatusRequest{Status: b.Status, Note: b.Note, ResponseID: b.ResponseID})
-	if err != nil {
-		return err
-	}
-	return c.JSON(d)
+	return withIDBody(c, fiber.StatusOK, func(ctx context.Context, p auth.Principal, id int64, b statusBody) (routing.Delivery, error) {
+		return s.routing.UpdateStatus(ctx, p, id, routing.StatusRequest{Status: b.Status, Note: b.Note, ResponseID: b.ResponseID})
+	})
 }
 
 func (s *Server) answerRecall(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var b reasonBody
-	if err := decodeJSON(c, &b); err != nil {
-		return err
-	}
-	d, err := s.routing.AnswerRecall(c.UserContext(), principal(c), id, b.Accept, b.Reason)
-	if err != nil {
-		return err
-	}
-	return c.JSON(d)
+	return withIDBody(c, fiber.StatusOK, func(ctx context.Context, p auth.Principal, id int64, b reasonBody) (routing.Delivery, error) {
+		return s.routing.AnswerRecall(ctx, p, id, b.Accept, b.Reason)
+	})
 }
 
 func (s *Server) recallDocument(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var b reasonBody
-	if err := decodeJSON(c, &b); err != nil {
-		return err
-	}
-	n, err := s.routing.Recall(c.UserContext(), principal(c), id, b.Reason)
-	if err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"recalled": n})
+	return withIDBody(c, fiber.StatusOK, func(ctx context.Context, p auth.Principal, id int64, b reasonBody) (fiber.Map, error) {
+		n, err := s.routing.Recall(ctx, p, id, b.Reason)
+		return fiber.Map{"recalled": n}, err
+	})
 }
 
 func (s *Server) boardFilter(c *fiber.Ctx) (routing.BoardFilter, error) {

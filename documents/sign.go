@@ -228,14 +228,21 @@ func (s *Service) SignAsPerson(ctx context.Context, p auth.Principal, id int64, 
 	if err != nil {
 		return d, err
 	}
+	return s.signPerson(ctx, deps, p, d, in, req.Reason, "Ký ban hành văn bản", page, rect, app, inner)
+}
+
+// signPerson applies p's person signature with its appearance app at rect
+// on page, inner being where the handwritten image lies within it, and
+// stores the result as the next version.
+func (s *Service) signPerson(ctx context.Context, deps *SigningDeps, p auth.Principal, d Document, in []byte, reason, defaultReason string,
+	page int, rect [4]float64, app []byte, inner signing.Rect) (Document, error) {
 	key, release, err := deps.Keys.PersonKey(ctx, p.Username)
 	if err != nil {
 		return d, keyError(err)
 	}
 	defer release()
-	reason := strings.TrimSpace(req.Reason)
-	if reason == "" {
-		reason = "Ký ban hành văn bản"
+	if reason = strings.TrimSpace(reason); reason == "" {
+		reason = defaultReason
 	}
 	out, err := signing.Sign(ctx, in, signing.Options{Key: key, Name: p.FullName, Reason: reason,
 		Location: p.UnitName, Appearance: &signing.Appearance{Page: page, Rect: rect, PNG: app},

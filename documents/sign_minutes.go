@@ -8,7 +8,6 @@ import (
 	"image/png"
 	"io"
 	"slices"
-	"strings"
 
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/signing"
@@ -66,24 +65,7 @@ func (s *Service) SignAsMeetingOfficer(ctx context.Context, p auth.Principal, id
 	} else if page, rect, app, inner, err = personPlacement(in, req, img, p); err != nil {
 		return d, err
 	}
-	key, release, err := deps.Keys.PersonKey(ctx, p.Username)
-	if err != nil {
-		return d, keyError(err)
-	}
-	defer release()
-	reason := strings.TrimSpace(req.Reason)
-	if reason == "" {
-		reason = "Ký biên bản"
-	}
-	out, err := signing.Sign(ctx, in, signing.Options{Key: key, Name: p.FullName, Reason: reason,
-		Location: p.UnitName, Appearance: &signing.Appearance{Page: page, Rect: rect, PNG: app},
-		TSA: deps.TSA, MaxBytes: deps.MaxBytes})
-	if err != nil {
-		return d, err
-	}
-	sig := Signature{Kind: "person", Page: page, LLX: rect[0], LLY: rect[1], URX: rect[2], URY: rect[3],
-		ImageX: &inner.X, ImageY: &inner.Y, ImageW: &inner.W, ImageH: &inner.H}
-	return s.addSignedVersion(ctx, p, d, out, sig, key, "signed", nil, nil)
+	return s.signPerson(ctx, deps, p, d, in, req.Reason, "Ký biên bản", page, rect, app, inner)
 }
 
 // fitImage is the largest rectangle with the image's proportions centred
