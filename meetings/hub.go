@@ -3,6 +3,7 @@ package meetings
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -102,11 +103,22 @@ func (h *Hub) Run(ctx context.Context) {
 		case <-stopped:
 		}
 	}()
-	if err := l.Listen(EventChannel); err != nil {
-		if ctx.Err() == nil {
-			h.log.Error("meetings: unable to listen for events", "error", err)
+	// The database may not answer yet (the service starting with it):
+	// keep trying rather than run without live events.
+	for {
+		err := l.Listen(EventChannel)
+		if err == nil || errors.Is(err, pq.ErrChannelAlreadyOpen) {
+			break
 		}
-		return
+		if ctx.Err() != nil {
+			return
+		}
+		h.log.Error("meetings: unable to listen for events; retrying", "error", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(2 * time.Second):
+		}
 	}
 	defer l.Close()
 	h.markReady()
