@@ -36,6 +36,7 @@ type routingView struct {
 	People    []auth.Principal
 	Responses []documents.Document
 	History   []audit.Entry
+	Relayed   int // units this unit sent the document on to
 
 	// Issue (document page) or relay (delivery page).
 	Dispatch *dispatchForm
@@ -370,6 +371,9 @@ func (s *Server) fillDelivery(c *fiber.Ctx, d *pageData, id int64) error {
 		if err := s.fillDispatch(c, d, "relay", dl.Urgency); err != nil {
 			return err
 		}
+	}
+	if r.Relayed, err = s.routing.Relayed(ctx, p, dl.DocumentID); err != nil {
+		return err
 	}
 	r.History, err = s.routing.History(ctx, p, dl.DocumentID)
 	if err != nil && !errors.Is(err, documents.ErrNotFound) {

@@ -378,6 +378,19 @@ func TestWebInboxAssignAndReport(t *testing.T) {
 	if strings.Contains(page, `id="assign-form"`) || !strings.Contains(page, `id="relay-form"`) {
 		t.Error("the clerk is offered the leader's assignment, or not the relay")
 	}
+	if strings.Contains(page, `id="relay-board-link"`) {
+		t.Error("a board link for a relay that never happened")
+	}
+	// The office relays it to its schools, then finds its own board.
+	q1 := webUnitID(e, codeQ1Office)
+	if status, _, _ := clerk.postForm("/inbox/"+dl+"/relay", url.Values{"_csrf": {csrfOf(t, page)}, "group": {fmt.Sprintf("district:%d", q1)},
+		"idempotency_key": {idempotencyRE.FindStringSubmatch(page)[1]}}, ""); status != http.StatusSeeOther {
+		t.Fatalf("relay: %d", status)
+	}
+	_, page, _ = clerk.get("/inbox/" + dl)
+	if !strings.Contains(page, `id="relay-board-link"`) || !strings.Contains(page, "Theo dõi chuyển tiếp (3 đơn vị)") {
+		t.Error("after relaying to its three schools the office has no link to its board")
+	}
 
 	var assignee int64
 	if err := e.db.Get(&assignee, `SELECT id FROM users WHERE username = 'vanthu.q1'`); err != nil {

@@ -795,3 +795,16 @@ func (s *Service) History(ctx context.Context, p auth.Principal, documentID int6
 	}
 	return audit.ForDocument(ctx, s.db, documentID, d.UnitID == p.UnitID, mine)
 }
+
+// Relayed counts the units p's unit sent the document on to: its own
+// board for the relay, as opposed to the sender's.
+func (s *Service) Relayed(ctx context.Context, p auth.Principal, documentID int64) (int, error) {
+	var n int
+	err := s.db.GetContext(ctx, &n, `
+		SELECT count(*) FROM deliveries dl JOIN documents d ON d.id = dl.document_id
+		WHERE dl.document_id = $1 AND dl.sender_unit_id = $2 AND d.unit_id <> $2`, documentID, p.UnitID)
+	if err != nil {
+		return 0, fmt.Errorf("routing: unable to count relays: %w", err)
+	}
+	return n, nil
+}

@@ -637,6 +637,12 @@ func TestGroupsAndRelay(t *testing.T) {
 	if got.SenderName != q1.Name || got.DueDateText != "2026-12-31" {
 		t.Fatalf("relayed delivery = %+v", got)
 	}
+	if n, err := f.rt.Relayed(f.ctx, q1clerk, doc.ID); err != nil || n != q1schools.Count {
+		t.Fatalf("relayed = %d, %v; want %d", n, err, q1schools.Count)
+	}
+	if n, _ := f.rt.Relayed(f.ctx, clerk, doc.ID); n != 0 {
+		t.Fatalf("the department's own issue counted as a relay: %d", n)
+	}
 	// The relaying office follows its relay; the department follows its own.
 	b, _ := f.rt.Deliveries(f.ctx, q1clerk, doc.ID, routing.BoardFilter{})
 	if b.Summary.Total != q1schools.Count {
