@@ -466,4 +466,34 @@ func TestWebMeetingForms(t *testing.T) {
 	if !strings.Contains(page, `id="count-`+ballot+`">1</strong>`) || !strings.Contains(page, "tổng số từng phương án chỉ hiện khi kết thúc") {
 		t.Error("the console does not count the secret vote, or shows its totals")
 	}
+
+	// After the meeting, the organiser links the conclusion notice: a
+	// document of the unit already issued through routing.
+	if status, _, _ := postAs(chair, csrfChair, "/status", url.Values{"status": {"ended"}}); status != 303 {
+		t.Fatalf("end the meeting: %d", status)
+	}
+	notice := e.create(t, e.login("vanthu.sgd"), map[string]string{"doc_type": "TB", "title": "Thông báo kết luận cuộc họp giao ban chuyên môn",
+		"doc_date": time.Now().In(documents.VietnamTime).Format(time.DateOnly), "number": "15", "symbol": "TB-SGDĐT"}, "tb.pdf", fixturePDF(t))
+	_, page, _ = org.get(base)
+	if strings.Contains(page, fmt.Sprintf(`<option value="%d"`, notice.ID)) {
+		t.Error("a notice that was never issued is offered as the conclusion")
+	}
+	if status, out := e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/issue", notice.ID), e.login("vanthu.sgd"),
+		map[string]any{"recipients": map[string]any{"groups": []string{"district_offices"}}}); status != 201 {
+		t.Fatalf("issue the notice: %d %s", status, out)
+	}
+	_, page, _ = org.get(base)
+	if !strings.Contains(page, `id="conclusion-form"`) || !strings.Contains(page, fmt.Sprintf(`<option value="%d"`, notice.ID)) {
+		t.Fatal("the ended meeting offers no conclusion form with the issued notice")
+	}
+	if status, page, _ := post(org, "/conclusion", url.Values{"document_id": {""}}); status != 422 || !strings.Contains(page, "chọn thông báo kết luận") {
+		t.Errorf("no notice chosen: %d", status)
+	}
+	if status, _, loc := post(org, "/conclusion", url.Values{"document_id": {fmt.Sprint(notice.ID)}}); status != 303 || !strings.Contains(loc, "done=conclusion") {
+		t.Fatalf("link the conclusion: %d %q", status, loc)
+	}
+	_, page, _ = org.get(base)
+	if !strings.Contains(page, "Mở thông báo kết luận") {
+		t.Error("the meeting page does not show the conclusion")
+	}
 }

@@ -152,6 +152,7 @@ func (s *Server) table() []route {
 		{"POST", "/meetings/:id/minutes", "", true, false, s.minutesSubmit},
 		{"POST", "/meetings/:id/minutes/sign", "", true, false, s.signMinutesSubmit},
 		{"POST", "/meetings/:id/invitation", "", true, false, s.invitationSubmit},
+		{"POST", "/meetings/:id/conclusion", "", true, false, s.conclusionSubmit},
 	}
 }
 

@@ -50,6 +50,12 @@ func parsePages() (map[string]*template.Template, error) {
 		"urgencyName":         func(c string) string { return documents.Label(documents.Urgencies, c) },
 		"confidentialityName": func(c string) string { return documents.Label(documents.Confidentialities, c) },
 		"size":                humanBytes,
+		"deref": func(p *int64) int64 {
+			if p == nil {
+				return 0
+			}
+			return *p
+		},
 		"changeKinds": func(cs []signing.Change) string {
 			var out []string
 			for _, c := range cs {

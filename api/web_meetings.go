@@ -58,6 +58,8 @@ type meetingView struct {
 	Docs           []documents.Document // documents the caller may attach
 	OrganiserUnit  bool                 // the caller's unit organises: sees its documents
 	CanInvite      bool
+	CanConclude    bool                 // a manager of an ended meeting may link the conclusion notice
+	Issued         []documents.Document // the unit's issued documents, to choose the conclusion from
 	CanDraft       bool
 	CanSign        bool
 	MinutesSHA     string
@@ -331,6 +333,7 @@ var meetingFlashes = map[string]string{
 	"closed":      "Đã kết thúc biểu quyết; kết quả là cuối cùng.",
 	"minutes":     "Đã lập biên bản (dự thảo); thư ký và chủ trì ký số biên bản.",
 	"signed":      "Đã ký số biên bản.",
+	"conclusion":  "Đã gắn thông báo kết luận vào cuộc họp.",
 	"invitation":  "Đã lập giấy mời (dự thảo); sau khi ký và đăng ký, văn thư phát hành cho các đơn vị dự họp.",
 }
 
@@ -491,6 +494,13 @@ func (s *Server) fillBallots(c *fiber.Ctx, mv *meetingView, id int64) error {
 func (s *Server) fillMeetingDocuments(c *fiber.Ctx, mv *meetingView) error {
 	ctx, p, m := c.UserContext(), principal(c), mv.Meeting
 	mv.CanInvite = mv.Manager && mv.Open
+	if mv.CanConclude = mv.Manager && m.Status == meetings.StatusEnded; mv.CanConclude {
+		page, err := s.docs.List(ctx, p, documents.Filter{Status: "issued", Limit: 50})
+		if err != nil {
+			return err
+		}
+		mv.Issued = page.Items
+	}
 	officer := m.MyRole == meetings.RoleChair || m.MyRole == meetings.RoleSecretary
 	mv.CanDraft = officer && (m.Status == meetings.StatusInProgress || m.Status == meetings.StatusEnded)
 	if m.MinutesDocumentID == nil || !officer || !s.docs.SigningEnabled() {
@@ -925,6 +935,16 @@ func (s *Server) signMinutesSubmit(c *fiber.Ctx) error {
 	return s.meetingAction(c, "sign", func(id int64) (string, string, error) {
 		_, err := s.meetings.SignMinutes(c.UserContext(), principal(c), id, c.FormValue("version_sha256"))
 		return "signed", "m-docs", err
+	})
+}
+
+func (s *Server) conclusionSubmit(c *fiber.Ctx) error {
+	return s.meetingAction(c, "conclusion", func(id int64) (string, string, error) {
+		doc, err := strconv.ParseInt(c.FormValue("document_id"), 10, 64)
+		if err != nil || doc <= 0 {
+			return "", "", &documents.ValidationError{Fields: map[string]string{"document_id": "chọn thông báo kết luận đã phát hành"}}
+		}
+		return "conclusion", "m-docs", s.meetings.SetConclusion(c.UserContext(), principal(c), id, doc)
 	})
 }
 
