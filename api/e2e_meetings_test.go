@@ -341,7 +341,7 @@ func TestWebMeetingForms(t *testing.T) {
 			w.WriteField("_csrf", token)
 		}
 		w.WriteField("title", "Dự thảo quy chế phối hợp")
-		w.WriteField("draft", "1")
+		w.WriteField("draft", "true")
 		fw, _ := w.CreateFormFile("file", name)
 		fw.Write(content)
 		w.Close()

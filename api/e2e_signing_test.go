@@ -184,7 +184,7 @@ func TestE2EBrowserSignAndSeal(t *testing.T) {
 	if status != 200 || !strings.HasPrefix(string(pdf), "%PDF-") {
 		t.Fatalf("download version 3: status %d, %d bytes", status, len(pdf))
 	}
-	checkWithIndependentVerifiers(t, pdf, 2)
+	testenv.CheckSignedPDF(t, pdf, 2)
 	signedPath := filepath.Join(files, "206-207 đã ký.pdf")
 	must("save the signed file", os.WriteFile(signedPath, pdf, 0o644))
 	must("keep the signed file", os.WriteFile(filepath.Join(shots, "sealed-v3.pdf"), pdf, 0o644))

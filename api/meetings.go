@@ -126,43 +126,7 @@ func (s *Server) uploadAgendaFile(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	mr, err := s.multipartReader(c)
-	if err != nil {
-		return err
-	}
-	fields := map[string]string{}
-	var up *documents.Upload
-	defer func() { up.Close() }()
-	for {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return multipartError(err)
-		}
-		if part.FormName() == "file" {
-			if up != nil {
-				return &documents.ValidationError{Fields: map[string]string{"file": "mỗi lần chỉ gửi một tệp"}}
-			}
-			if up, err = s.docs.Spool(c.UserContext(), part, part.FileName()); err != nil {
-				return err
-			}
-			continue
-		}
-		v, err := io.ReadAll(io.LimitReader(part, 4<<10+1))
-		if err != nil {
-			return fmt.Errorf("%w: %v", documents.ErrIncomplete, err)
-		}
-		if len(v) > 4<<10 || len(fields) > 8 {
-			return &documents.ValidationError{Fields: map[string]string{part.FormName(): "giá trị quá dài"}}
-		}
-		fields[part.FormName()] = string(v)
-	}
-	if up == nil {
-		return &documents.ValidationError{Fields: map[string]string{"file": "cần tệp PDF (trường file)"}}
-	}
-	d, err := s.meetings.AttachFile(c.UserContext(), principal(c), item, up, fields["title"], fields["draft"] == "true")
+	d, err := s.receiveAgendaFile(c, item, false)
 	if err != nil {
 		return err
 	}
@@ -188,10 +152,10 @@ func (s *Server) removeParticipant(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-// sendFile streams a file of known size as an attachment.
-func sendFile(c *fiber.Ctx, rc io.ReadCloser, size int64, name string) error {
+// sendFile streams a PDF of known size, as an attachment or inline.
+func sendFile(c *fiber.Ctx, rc io.ReadCloser, size int64, name, disposition string) error {
 	c.Set(fiber.HeaderContentType, "application/pdf")
-	c.Set(fiber.HeaderContentDisposition, documents.ContentDisposition("attachment", name))
+	c.Set(fiber.HeaderContentDisposition, documents.ContentDisposition(disposition, name))
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	if c.Method() == fiber.MethodHead {
 		rc.Close()
@@ -211,10 +175,15 @@ func (s *Server) getMeetingPacket(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendFile(c, rc, size, name)
+	return sendFile(c, rc, size, name, "attachment")
 }
 
 func (s *Server) downloadMeetingDocument(c *fiber.Ctx) error {
+	return s.sendMeetingDocument(c, "attachment")
+}
+
+// sendMeetingDocument sends an agenda document's original bytes.
+func (s *Server) sendMeetingDocument(c *fiber.Ctx, disposition string) error {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
@@ -227,7 +196,7 @@ func (s *Server) downloadMeetingDocument(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendFile(c, rc, size, name)
+	return sendFile(c, rc, size, name, disposition)
 }
 
 func (s *Server) meetingDocumentLink(c *fiber.Ctx) error {

@@ -133,7 +133,7 @@ func (s *Server) table() []route {
 		{"POST", "/meetings", "", true, false, s.createMeetingSubmit},
 		{"GET", "/meetings/:id", "", true, false, s.meetingPage},
 		{"GET", "/meetings/:id/console", "", true, false, s.consolePage},
-		{"GET", "/meetings/:id/packet", "", true, false, s.meetingPacket},
+		{"GET", "/meetings/:id/packet", "", true, false, s.getMeetingPacket},
 		{"GET", "/meetings/:id/documents/:doc", "", true, false, s.viewMeetingDocument},
 		{"POST", "/meetings/:id/status", "", true, false, s.meetingStatusSubmit},
 		{"POST", "/meetings/:id/items", "", true, false, s.addItemSubmit},

@@ -57,7 +57,21 @@ func (b issueBody) request(c *fiber.Ctx) routing.IssueRequest {
 		ResponseFor: b.ResponseFor, Replaces: b.Replaces, Note: b.Note, IdempotencyKey: c.Get("Idempotency-Key")}
 }
 
-func issued(c *fiber.Ctx, r routing.IssueResult) error {
+// dispatchCall issues or relays: the path's id, the body and the
+// Idempotency-Key header make the request.
+func dispatchCall(c *fiber.Ctx, fn func(context.Context, auth.Principal, int64, routing.IssueRequest) (routing.IssueResult, error)) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var b issueBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	r, err := fn(c.UserContext(), principal(c), id, b.request(c))
+	if err != nil {
+		return err
+	}
 	if r.Replayed {
 		c.Set("Idempotent-Replayed", "true")
 		return c.JSON(r)
@@ -65,37 +79,9 @@ func issued(c *fiber.Ctx, r routing.IssueResult) error {
 	return c.Status(fiber.StatusCreated).JSON(r)
 }
 
-func (s *Server) issueDocument(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var b issueBody
-	if err := decodeJSON(c, &b); err != nil {
-		return err
-	}
-	r, err := s.routing.Issue(c.UserContext(), principal(c), id, b.request(c))
-	if err != nil {
-		return err
-	}
-	return issued(c, r)
-}
+func (s *Server) issueDocument(c *fiber.Ctx) error { return dispatchCall(c, s.routing.Issue) }
 
-func (s *Server) relayDocument(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var b issueBody
-	if err := decodeJSON(c, &b); err != nil {
-		return err
-	}
-	r, err := s.routing.Relay(c.UserContext(), principal(c), id, b.request(c))
-	if err != nil {
-		return err
-	}
-	return issued(c, r)
-}
+func (s *Server) relayDocument(c *fiber.Ctx) error { return dispatchCall(c, s.routing.Relay) }
 
 func boolQuery(c *fiber.Ctx, name string) (bool, error) {
 	switch v := c.Query(name); v {

@@ -98,7 +98,7 @@ func TestRegisterIssueAndHandleThroughTheAPI(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("download: %d", status)
 	}
-	checkWithIndependentVerifiers(t, pdf, 2)
+	testenv.CheckSignedPDF(t, pdf, 2)
 	status, out, _ := e.request("GET", fmt.Sprintf("/api/v1/documents/%d/versions/3/verification", reg.ID), clerk, nil, "")
 	if status != 200 || !strings.Contains(string(out), "Văn thư ký số của cơ quan, 01/KH-SGDĐT") {
 		t.Errorf("the organisation's signature does not name the number: %d %s", status, out)

@@ -543,44 +543,14 @@ func (v *meetingView) ItemTitle(id *int64) string {
 	return ""
 }
 
-// meetingPacket sends the caller's copy of the packet; a packet that
-// cannot be built shows its reason on the error page.
-func (s *Server) meetingPacket(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	rc, size, name, err := s.meetings.Packet(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return sendFile(c, rc, size, name)
-}
-
 // viewMeetingDocument sends one of the meeting's documents, unmodified, to
 // be shown in the browser's PDF viewer (in a new tab), or downloaded with
 // ?download=1.
 func (s *Server) viewMeetingDocument(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	doc, err := pathID(c, "doc")
-	if err != nil {
-		return err
-	}
-	rc, size, name, err := s.meetings.OpenDocument(c.UserContext(), principal(c), id, doc)
-	if err != nil {
-		return err
-	}
 	if c.Query("download") == "1" {
-		return sendFile(c, rc, size, name)
+		return s.sendMeetingDocument(c, "attachment")
 	}
-	if err := sendFile(c, rc, size, name); err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderContentDisposition, documents.ContentDisposition("inline", name))
-	return nil
+	return s.sendMeetingDocument(c, "inline")
 }
 
 // meetingAction runs one form of the meeting pages: back to the page (the
@@ -729,7 +699,7 @@ func (s *Server) uploadFileSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	err = s.receiveAgendaFile(c, item)
+	_, err = s.receiveAgendaFile(c, item, true)
 	if err == nil {
 		return c.Redirect(fmt.Sprintf("/meetings/%d?done=uploaded#item-%d", id, item), fiber.StatusSeeOther)
 	}
@@ -737,10 +707,13 @@ func (s *Server) uploadFileSubmit(c *fiber.Ctx) error {
 	return s.meetingFormError(c, id, fmt.Sprintf("upload-%d", item), false, err)
 }
 
-func (s *Server) receiveAgendaFile(c *fiber.Ctx, item int64) error {
+// receiveAgendaFile streams a multipart upload of one PDF for an agenda
+// item, with its title and whether it is a draft. A web form (form) sends
+// its CSRF token first, and an empty file part when no file was chosen.
+func (s *Server) receiveAgendaFile(c *fiber.Ctx, item int64, form bool) (meetings.AgendaDoc, error) {
 	mr, err := s.multipartReader(c)
 	if err != nil {
-		return err
+		return meetings.AgendaDoc{}, err
 	}
 	fields := map[string]string{}
 	var up *documents.Upload
@@ -751,40 +724,43 @@ func (s *Server) receiveAgendaFile(c *fiber.Ctx, item int64) error {
 			break
 		}
 		if err != nil {
-			return multipartError(err)
+			return meetings.AgendaDoc{}, multipartError(err)
 		}
-		if i == 0 {
+		if form && i == 0 {
 			if err := checkCSRFPart(c, part); err != nil {
-				return err
+				return meetings.AgendaDoc{}, err
 			}
 			continue
 		}
 		if part.FormName() == "file" {
-			if part.FileName() == "" {
+			if form && part.FileName() == "" {
 				continue // no file chosen
 			}
 			if up != nil {
-				return &documents.ValidationError{Fields: map[string]string{"file": "mỗi lần chỉ gửi một tệp"}}
+				return meetings.AgendaDoc{}, &documents.ValidationError{Fields: map[string]string{"file": "mỗi lần chỉ gửi một tệp"}}
 			}
 			if up, err = s.docs.Spool(c.UserContext(), part, part.FileName()); err != nil {
-				return err
+				return meetings.AgendaDoc{}, err
 			}
 			continue
 		}
 		v, err := io.ReadAll(io.LimitReader(part, 4<<10+1))
 		if err != nil {
-			return fmt.Errorf("%w: %v", documents.ErrIncomplete, err)
+			return meetings.AgendaDoc{}, fmt.Errorf("%w: %v", documents.ErrIncomplete, err)
 		}
 		if len(v) > 4<<10 || len(fields) > 8 {
-			return &documents.ValidationError{Fields: map[string]string{part.FormName(): "giá trị quá dài"}}
+			return meetings.AgendaDoc{}, &documents.ValidationError{Fields: map[string]string{part.FormName(): "giá trị quá dài"}}
 		}
 		fields[part.FormName()] = string(v)
 	}
 	if up == nil {
-		return &documents.ValidationError{Fields: map[string]string{"file": "hãy chọn tệp PDF"}}
+		msg := "cần tệp PDF (trường file)"
+		if form {
+			msg = "hãy chọn tệp PDF"
+		}
+		return meetings.AgendaDoc{}, &documents.ValidationError{Fields: map[string]string{"file": msg}}
 	}
-	_, err = s.meetings.AttachFile(c.UserContext(), principal(c), item, up, fields["title"], fields["draft"] == "1")
-	return err
+	return s.meetings.AttachFile(c.UserContext(), principal(c), item, up, fields["title"], fields["draft"] == "true")
 }
 
 // addParticipantSubmit adds a person (by user name) or a unit (by its

@@ -597,7 +597,7 @@ func (f Filter) Problems() map[string]string {
 			bad[name] = "ngày không hợp lệ; dùng dạng YYYY-MM-DD"
 		}
 	}
-	if _, _, err := decodeCursor(f.Cursor); f.Cursor != "" && err != nil {
+	if _, _, err := DecodeCursor(f.Cursor); f.Cursor != "" && err != nil {
 		bad["cursor"] = "con trỏ trang không hợp lệ; hãy tải lại danh sách từ đầu"
 	}
 	if f.Limit < 0 || f.Limit > 200 {
@@ -638,7 +638,7 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) (Page, e
 		where = append(where, "d.search @@ to_tsquery('simple', :q)")
 	}
 	if f.Cursor != "" {
-		at, id, _ := decodeCursor(f.Cursor)
+		at, id, _ := DecodeCursor(f.Cursor)
 		args["c_at"], args["c_id"] = at, id
 		where = append(where, "(d.created_at, d.id) < (:c_at, :c_id)")
 	}
@@ -660,7 +660,7 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) (Page, e
 	if len(page.Items) > limit {
 		page.Items = page.Items[:limit]
 		last := page.Items[limit-1]
-		page.NextCursor = encodeCursor(last.CreatedAt, last.ID)
+		page.NextCursor = EncodeCursor(last.CreatedAt, last.ID)
 	}
 	return page, nil
 }
@@ -683,11 +683,14 @@ func searchQuery(q string) string {
 // Fold removes Vietnamese diacritics and lowers case, as unaccent does.
 func Fold(s string) string { return strings.ToLower(stripMarks(s)) }
 
-func encodeCursor(at time.Time, id int64) string {
+// EncodeCursor is the keyset cursor of a list ordered by a time and an id,
+// newest first: where the next page starts.
+func EncodeCursor(at time.Time, id int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(at.UTC().Format(time.RFC3339Nano) + "|" + strconv.FormatInt(id, 10)))
 }
 
-func decodeCursor(c string) (time.Time, int64, error) {
+// DecodeCursor reads a cursor EncodeCursor made.
+func DecodeCursor(c string) (time.Time, int64, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
 		return time.Time{}, 0, err

@@ -71,42 +71,6 @@ func pdfTextOf(t *testing.T, pdf []byte) string {
 	return string(out)
 }
 
-// checkSignatures checks a signed PDF with independent verifiers, as the
-// API tests do: every signature valid, the last one covering the whole
-// file, no edits after it, and a sound file.
-func checkSignatures(t *testing.T, pdf []byte, signatures int) {
-	t.Helper()
-	requireTools(t, "pdfsig", "mutool", "qpdf")
-	f := filepath.Join(t.TempDir(), "signed.pdf")
-	os.WriteFile(f, pdf, 0o600)
-	out, _ := exec.Command("pdfsig", f).CombinedOutput()
-	if n := strings.Count(string(out), "Signature Validation: Signature is Valid."); n != signatures {
-		t.Errorf("pdfsig: %d valid signatures, want %d:\n%s", n, signatures, out)
-	}
-	sections := strings.Split(string(out), "Signature #")
-	if last := sections[len(sections)-1]; !strings.Contains(last, "Total document signed") {
-		t.Errorf("pdfsig: the last signature does not cover the whole document:\n%s", out)
-	}
-	out, err := exec.Command("mutool", "sign", "-v", f).CombinedOutput()
-	sigs := strings.Split(string(out), "Verifying signature")[1:]
-	if err != nil || len(sigs) != signatures {
-		t.Errorf("mutool sign -v: %v, %d signatures, want %d:\n%s", err, len(sigs), signatures, out)
-	}
-	for i, s := range sigs {
-		low := strings.ToLower(s)
-		if strings.Contains(low, "not valid") || strings.Contains(low, "digest error") ||
-			!(strings.Contains(low, "signature is valid") || strings.Contains(low, "unchanged since signing")) {
-			t.Errorf("mutool: signature %d is not valid:\n%s", i+1, s)
-		}
-		if i == len(sigs)-1 && !strings.Contains(s, "The document is unchanged since signing.") {
-			t.Errorf("mutool: edits after the last signature:\n%s", s)
-		}
-	}
-	if out, err := exec.Command("qpdf", "--check", f).CombinedOutput(); err != nil {
-		t.Errorf("qpdf --check: %v\n%s", err, out)
-	}
-}
-
 // inkIn renders the last page and returns the share of pixels inside the
 // rectangle (PDF points) that are not near white.
 func inkIn(t *testing.T, pdf []byte, pages int, r [4]float64) float64 {
@@ -324,7 +288,7 @@ func testMinutesDraftAndSign(t *testing.T, e *voteEnv) {
 	}
 
 	_, signed := e.latest(chair, d.ID)
-	checkSignatures(t, signed, 2)
+	testenv.CheckSignedPDF(t, signed, 2)
 	for _, role := range []string{RoleSecretary, RoleChair} {
 		if ink := inkIn(t, signed, layout.Page, layout.rect(role)); ink < 0.01 {
 			t.Errorf("the %s's signature image does not show: %.3f of the block inked", role, ink)
@@ -427,7 +391,7 @@ func testInvitationAndConclusion(t *testing.T, e *voteEnv) {
 		t.Errorf("drafting a signed invitation again: %v", err)
 	}
 	issued := e.issue(clerk, signed, recipients)
-	checkSignatures(t, issued, 2)
+	testenv.CheckSignedPDF(t, issued, 2)
 	if _, err := e.docs.Get(e.ctx, member, gm.ID); err != nil {
 		t.Errorf("the participant's unit did not receive the invitation: %v", err)
 	}

@@ -3,7 +3,6 @@ package routing
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
@@ -177,7 +176,7 @@ func (f InboxFilter) Problems() map[string]string {
 		m["limit"] = "số dòng mỗi trang từ 1 đến 200"
 	}
 	if f.Cursor != "" {
-		if _, _, err := decodeCursor(f.Cursor); err != nil {
+		if _, _, err := documents.DecodeCursor(f.Cursor); err != nil {
 			m["cursor"] = "con trỏ trang không hợp lệ"
 		}
 	}
@@ -219,7 +218,7 @@ func (s *Service) Inbox(ctx context.Context, p auth.Principal, f InboxFilter) (P
 		where = append(where, `dl.status NOT IN ('02', '06') AND coalesce(dl.task_due, dl.due_date) < `+arg(today)+`::date`)
 	}
 	if f.Cursor != "" {
-		at, id, _ := decodeCursor(f.Cursor)
+		at, id, _ := documents.DecodeCursor(f.Cursor)
 		where = append(where, `(dl.arrived_at, dl.id) < (`+arg(at)+`, `+arg(id)+`)`)
 	}
 	q := `SELECT ` + deliveryColumns + deliveryFrom + ` WHERE ` + strings.Join(where, " AND ") +
@@ -232,7 +231,7 @@ func (s *Service) Inbox(ctx context.Context, p auth.Principal, f InboxFilter) (P
 	if len(items) > f.Limit {
 		last := items[f.Limit-1]
 		page.Items = items[:f.Limit]
-		page.NextCursor = encodeCursor(last.ArrivedAt, last.ID)
+		page.NextCursor = documents.EncodeCursor(last.ArrivedAt, last.ID)
 	}
 	if page.Items == nil {
 		page.Items = []Delivery{}
@@ -243,27 +242,6 @@ func (s *Service) Inbox(ctx context.Context, p auth.Principal, f InboxFilter) (P
 	}
 	s.decorate(cal, page.Items)
 	return page, nil
-}
-
-func encodeCursor(at time.Time, id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(at.UTC().Format(time.RFC3339Nano) + "|" + strconv.FormatInt(id, 10)))
-}
-
-func decodeCursor(c string) (time.Time, int64, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return time.Time{}, 0, err
-	}
-	ts, idText, ok := strings.Cut(string(b), "|")
-	if !ok {
-		return time.Time{}, 0, errors.New("routing: bad cursor")
-	}
-	at, err := time.Parse(time.RFC3339Nano, ts)
-	if err != nil {
-		return time.Time{}, 0, err
-	}
-	id, err := strconv.ParseInt(idText, 10, 64)
-	return at, id, err
 }
 
 // Summary counts a document's deliveries by state, for its sender.
