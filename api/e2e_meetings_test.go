@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/testenv"
 )
 
@@ -152,7 +152,7 @@ func TestE2EBrowserMeeting(t *testing.T) {
 	if err := env.db.Get(&starts, `SELECT starts_at FROM meetings WHERE title = $1`, title); err != nil {
 		t.Fatal(err)
 	}
-	month := starts.In(documents.VietnamTime).Format("2006-01")
+	month := starts.In(domain.VietnamTime).Format("2006-01")
 
 	// (2) The school's clerk finds it in the calendar and opens it.
 	clerk.login("vanthu.thpt1")
@@ -273,7 +273,7 @@ func TestWebMeetingForms(t *testing.T) {
 		t.Fatalf("calendar: %d", status)
 	}
 	csrf := csrfOf(t, page)
-	start := time.Now().In(documents.VietnamTime).Add(24 * time.Hour).Truncate(time.Hour)
+	start := time.Now().In(domain.VietnamTime).Add(24 * time.Hour).Truncate(time.Hour)
 	form := url.Values{"_csrf": {csrf}, "title": {"Họp giao ban chuyên môn"}, "starts_at": {start.Format("2006-01-02T15:04")},
 		"ends_at": {start.Add(-time.Hour).Format("2006-01-02T15:04")}, "chair": {"giamdoc.sgd"}, "secretary": {"chuyenvien.sgd"}}
 	status, page, _ = org.postForm("/meetings", form, "")
@@ -473,7 +473,7 @@ func TestWebMeetingForms(t *testing.T) {
 		t.Fatalf("end the meeting: %d", status)
 	}
 	notice := e.create(t, e.login("vanthu.sgd"), map[string]string{"doc_type": "TB", "title": "Thông báo kết luận cuộc họp giao ban chuyên môn",
-		"doc_date": time.Now().In(documents.VietnamTime).Format(time.DateOnly), "number": "15", "symbol": "TB-SGDĐT"}, "tb.pdf", fixturePDF(t))
+		"doc_date": time.Now().In(domain.VietnamTime).Format(time.DateOnly), "number": "15", "symbol": "TB-SGDĐT"}, "tb.pdf", fixturePDF(t))
 	_, page, _ = org.get(base)
 	if strings.Contains(page, fmt.Sprintf(`<option value="%d"`, notice.ID)) {
 		t.Error("a notice that was never issued is offered as the conclusion")

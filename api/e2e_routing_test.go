@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 )
 
 // TestE2EBrowserRouting drives routing in a real headless Chromium: the
@@ -26,7 +26,7 @@ func TestE2EBrowserRouting(t *testing.T) {
 	doc := env.create(t, env.login("vanthu.sgd"), validFields(), "Kế hoạch 206.pdf", fixturePDF(t))
 	docPath := fmt.Sprintf("/documents/%d", doc.ID)
 	q1, school := webUnitID(env, codeQ1Office), webUnitID(env, codeTHCSVL)
-	due := time.Now().In(documents.VietnamTime).AddDate(0, 0, 14).Format(time.DateOnly)
+	due := time.Now().In(domain.VietnamTime).AddDate(0, 0, 14).Format(time.DateOnly)
 
 	br := newE2EBrowser(t, env.baseURL, 180*time.Second)
 	ctx, must, location, find := br.ctx, br.must, br.location, br.find

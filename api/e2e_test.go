@@ -12,7 +12,7 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
-	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 )
 
 // TestE2EBrowser drives the web UI in a real headless Chromium: login, empty
@@ -137,7 +137,7 @@ func TestE2EBrowser(t *testing.T) {
 	m := regexp.MustCompile(`^Nguyễn Thị Thu Hà, (\d{2}:\d{2} \d{2}/\d{2}/\d{4})$`).FindStringSubmatch(creator)
 	if m == nil {
 		t.Errorf("#doc-creator = %q, want \"Nguyễn Thị Thu Hà, HH:MM DD/MM/YYYY\"", creator)
-	} else if at, err := time.ParseInLocation("15:04 02/01/2006", m[1], documents.VietnamTime); err != nil {
+	} else if at, err := time.ParseInLocation("15:04 02/01/2006", m[1], domain.VietnamTime); err != nil {
 		t.Errorf("#doc-creator time %q: %v", m[1], err)
 	} else if d := time.Since(at); d < -time.Minute || d > 5*time.Minute {
 		t.Errorf("#doc-creator time %q is %v away from now; is it in Vietnam time (UTC+07:00)?", m[1], d)

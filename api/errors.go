@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/org"
 	"github.com/hcm-edu/vanban/routing"
@@ -52,12 +53,12 @@ var errCSRF = badRequest(fiber.StatusForbidden, "csrf", "Phiên biểu mẫu đ�
 // toProblem maps an error to a status and a message that says what to fix.
 // Anything unexpected becomes a 500 that reveals nothing internal.
 func (s *Server) toProblem(err error) problem {
-	var ve *documents.ValidationError
+	var ve *domain.ValidationError
 	var br *errBadRequest
 	var rl *auth.RateLimitedError
 	var fe *fiber.Error
 	var ce *documents.ConflictError
-	var pe *documents.PreconditionError
+	var pe *domain.PreconditionError
 	var ie *signing.ImageError
 	var se *routing.StateError
 	var ide *routing.IdempotencyError
@@ -98,9 +99,9 @@ func (s *Server) toProblem(err error) problem {
 		return problem{Status: 503, Code: "tsa_unavailable", Message: "Máy chủ cấp dấu thời gian không phản hồi; chưa ký, hãy thử lại sau"}
 	case errors.Is(err, signing.ErrCertificateExpired):
 		return problem{Status: 409, Code: "certificate_expired", Message: "Chứng thư số đã hết hạn hoặc chưa có hiệu lực; hãy gia hạn chứng thư số"}
-	case errors.Is(err, documents.ErrNotFound), errors.Is(err, org.ErrNotFound):
+	case errors.Is(err, domain.ErrNotFound), errors.Is(err, org.ErrNotFound):
 		return problem{Status: 404, Code: "not_found", Message: "Không tìm thấy"}
-	case errors.Is(err, documents.ErrForbidden):
+	case errors.Is(err, domain.ErrForbidden):
 		return problem{Status: 403, Code: "forbidden", Message: "Vai trò của bạn không được phép thực hiện thao tác này"}
 	case errors.Is(err, documents.ErrTooLarge):
 		return problem{Status: 413, Code: "too_large", Message: fmt.Sprintf("Tệp vượt quá giới hạn %s", humanBytes(s.cfg.MaxUploadBytes))}

@@ -16,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/org"
 )
 
@@ -66,7 +67,7 @@ func (s *Server) apiLogin(c *fiber.Ctx) error {
 		bad["password"] = "cần mật khẩu"
 	}
 	if len(bad) > 0 {
-		return &documents.ValidationError{Fields: bad}
+		return &domain.ValidationError{Fields: bad}
 	}
 	sess, err := s.auth.Login(c.UserContext(), req.Username, req.Password, c.IP(), auth.KindAPI)
 	if err != nil {
@@ -100,12 +101,12 @@ func (s *Server) listUnits(c *fiber.Ctx) error {
 	switch f.Kind {
 	case "", org.KindDepartment, org.KindOffice, org.KindDistrictOffice, org.KindSchool:
 	default:
-		return &documents.ValidationError{Fields: map[string]string{"kind": "loại đơn vị không hợp lệ (department, office, district_office, school)"}}
+		return &domain.ValidationError{Fields: map[string]string{"kind": "loại đơn vị không hợp lệ (department, office, district_office, school)"}}
 	}
 	if v := c.Query("parent"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
-			return &documents.ValidationError{Fields: map[string]string{"parent": "mã đơn vị cấp trên phải là số"}}
+			return &domain.ValidationError{Fields: map[string]string{"parent": "mã đơn vị cấp trên phải là số"}}
 		}
 		f.ParentID = id
 	}
@@ -169,7 +170,7 @@ func filterFrom(c *fiber.Ctx) (documents.Filter, error) {
 		bad[k] = v
 	}
 	if len(bad) > 0 {
-		return f, &documents.ValidationError{Fields: bad}
+		return f, &domain.ValidationError{Fields: bad}
 	}
 	return f, nil
 }
@@ -222,7 +223,7 @@ const maxFormOverhead = 64 << 10
 func (s *Server) receiveDocument(c *fiber.Ctx, checkCSRF bool) (doc documents.Document, fields map[string]string, err error) {
 	p := principal(c)
 	if !documents.CanCreate(p) {
-		return doc, fields, documents.ErrForbidden
+		return doc, fields, domain.ErrForbidden
 	}
 	mr, err := s.multipartReader(c)
 	if err != nil {
@@ -249,7 +250,7 @@ func (s *Server) receiveDocument(c *fiber.Ctx, checkCSRF bool) (doc documents.Do
 		}
 		if name == "file" {
 			if up != nil {
-				return doc, fields, &documents.ValidationError{Fields: map[string]string{"file": "chỉ gửi một tệp cho mỗi văn bản"}}
+				return doc, fields, &domain.ValidationError{Fields: map[string]string{"file": "chỉ gửi một tệp cho mỗi văn bản"}}
 			}
 			if up, err = s.docs.Spool(ctx, part, part.FileName()); err != nil {
 				return doc, fields, err
@@ -264,7 +265,7 @@ func (s *Server) receiveDocument(c *fiber.Ctx, checkCSRF bool) (doc documents.Do
 			return doc, fields, fmt.Errorf("%w: %v", documents.ErrIncomplete, err)
 		}
 		if len(v) > 8<<10 {
-			return doc, fields, &documents.ValidationError{Fields: map[string]string{name: "giá trị quá dài"}}
+			return doc, fields, &domain.ValidationError{Fields: map[string]string{name: "giá trị quá dài"}}
 		}
 		fields[name] = string(v)
 	}
@@ -277,7 +278,7 @@ func (s *Server) receiveDocument(c *fiber.Ctx, checkCSRF bool) (doc documents.Do
 		return doc, fields, err
 	}
 	if up == nil {
-		return doc, fields, &documents.ValidationError{Fields: map[string]string{"file": "cần tệp PDF của văn bản (trường file)"}}
+		return doc, fields, &domain.ValidationError{Fields: map[string]string{"file": "cần tệp PDF của văn bản (trường file)"}}
 	}
 	doc, err = s.docs.Create(ctx, p, meta, up)
 	return doc, fields, err

@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/meetings"
 )
 
@@ -40,22 +41,22 @@ func (s *Server) getMeeting(c *fiber.Ctx) error {
 // monthRange reads from and to (YYYY-MM-DD, Vietnam time); by default the
 // current month.
 func monthRange(c *fiber.Ctx) (time.Time, time.Time, error) {
-	now := time.Now().In(documents.VietnamTime)
-	from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, documents.VietnamTime)
+	now := time.Now().In(domain.VietnamTime)
+	from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, domain.VietnamTime)
 	to := from.AddDate(0, 1, 0)
 	var err error
 	if v := c.Query("from"); v != "" {
-		if from, err = time.ParseInLocation(time.DateOnly, v, documents.VietnamTime); err != nil {
-			return from, to, &documents.ValidationError{Fields: map[string]string{"from": "ngày dạng YYYY-MM-DD"}}
+		if from, err = time.ParseInLocation(time.DateOnly, v, domain.VietnamTime); err != nil {
+			return from, to, &domain.ValidationError{Fields: map[string]string{"from": "ngày dạng YYYY-MM-DD"}}
 		}
 	}
 	if v := c.Query("to"); v != "" {
-		if to, err = time.ParseInLocation(time.DateOnly, v, documents.VietnamTime); err != nil {
-			return from, to, &documents.ValidationError{Fields: map[string]string{"to": "ngày dạng YYYY-MM-DD"}}
+		if to, err = time.ParseInLocation(time.DateOnly, v, domain.VietnamTime); err != nil {
+			return from, to, &domain.ValidationError{Fields: map[string]string{"to": "ngày dạng YYYY-MM-DD"}}
 		}
 	}
 	if !to.After(from) || to.Sub(from) > 400*24*time.Hour {
-		return from, to, &documents.ValidationError{Fields: map[string]string{"to": "khoảng thời gian từ 1 ngày đến khoảng 1 năm"}}
+		return from, to, &domain.ValidationError{Fields: map[string]string{"to": "khoảng thời gian từ 1 ngày đến khoảng 1 năm"}}
 	}
 	return from, to, nil
 }

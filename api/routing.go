@@ -13,6 +13,7 @@ import (
 	"github.com/hcm-edu/vanban/audit"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/registers"
 	"github.com/hcm-edu/vanban/routing"
 )
@@ -100,7 +101,7 @@ func intQuery(c *fiber.Ctx, name string) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return 0, &documents.ValidationError{Fields: map[string]string{name: "phải là số nguyên"}}
+		return 0, &domain.ValidationError{Fields: map[string]string{name: "phải là số nguyên"}}
 	}
 	return n, nil
 }
@@ -283,21 +284,21 @@ func registerFile(data routing.RegisterData, format string) ([]byte, string, str
 		}
 		return buf.Bytes(), "application/pdf", base + ".pdf", err
 	}
-	return nil, "", "", &documents.ValidationError{Fields: map[string]string{"format": "định dạng phải là csv hoặc pdf"}}
+	return nil, "", "", &domain.ValidationError{Fields: map[string]string{"format": "định dạng phải là csv hoặc pdf"}}
 }
 
 func (s *Server) exportRegister(c *fiber.Ctx) error {
-	year := time.Now().In(documents.VietnamTime).Year()
+	year := time.Now().In(domain.VietnamTime).Year()
 	if v := c.Query("year"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return &documents.ValidationError{Fields: map[string]string{"year": "năm phải là số, ví dụ 2026"}}
+			return &domain.ValidationError{Fields: map[string]string{"year": "năm phải là số, ví dụ 2026"}}
 		}
 		year = n
 	}
 	format := c.Query("format", "csv")
 	if format != "csv" && format != "pdf" {
-		return &documents.ValidationError{Fields: map[string]string{"format": "định dạng phải là csv hoặc pdf"}}
+		return &domain.ValidationError{Fields: map[string]string{"format": "định dạng phải là csv hoặc pdf"}}
 	}
 	data, err := s.routing.Register(c.UserContext(), principal(c), c.Params("kind"), year)
 	if err != nil {
@@ -313,7 +314,7 @@ func (s *Server) exportRegister(c *fiber.Ctx) error {
 }
 
 func (s *Server) getIndicators(c *fiber.Ctx) error {
-	now := time.Now().In(documents.VietnamTime)
+	now := time.Now().In(domain.VietnamTime)
 	from := c.Query("from", now.AddDate(0, -11, 0).Format("2006-01"))
 	to := c.Query("to", now.Format("2006-01"))
 	rows, err := s.routing.Indicators(c.UserContext(), principal(c), from, to)
@@ -356,7 +357,7 @@ func (s *Server) listNotifications(c *fiber.Ctx) error {
 		limit = 50
 	}
 	if limit < 1 || limit > 200 {
-		return &documents.ValidationError{Fields: map[string]string{"limit": "từ 1 đến 200"}}
+		return &domain.ValidationError{Fields: map[string]string{"limit": "từ 1 đến 200"}}
 	}
 	items, err := s.notes.List(c.UserContext(), p.UserID, limit, int64(before))
 	if err != nil {
@@ -394,7 +395,7 @@ func (s *Server) exportEdxml(c *fiber.Ctx) error {
 	}
 	to := strings.TrimSpace(c.Query("to"))
 	if to == "" {
-		return &documents.ValidationError{Fields: map[string]string{"to": "cần mã định danh của đơn vị nhận"}}
+		return &domain.ValidationError{Fields: map[string]string{"to": "cần mã định danh của đơn vị nhận"}}
 	}
 	out, name, err := s.routing.ExportPackage(c.UserContext(), principal(c), id, to)
 	if err != nil {
@@ -430,7 +431,7 @@ func (s *Server) readXMLBody(c *fiber.Ctx, max int64) ([]byte, error) {
 
 func (s *Server) importEdxml(c *fiber.Ctx) error {
 	if !principal(c).Has("clerk") {
-		return documents.ErrForbidden
+		return domain.ErrForbidden
 	}
 	b, err := s.readXMLBody(c, 2*s.docs.MaxBytes())
 	if err != nil {

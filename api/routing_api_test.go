@@ -18,7 +18,7 @@ import (
 
 	"github.com/hcm-edu/vanban/audit"
 	"github.com/hcm-edu/vanban/auth"
-	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
@@ -88,8 +88,8 @@ func TestRegisterIssueAndHandleThroughTheAPI(t *testing.T) {
 	e := newEnv(t, envOptions{signing: true})
 	clerk, director := e.login("vanthu.sgd"), e.login("giamdoc.sgd")
 	reg := e.signAndRegister(t, clerk, director)
-	year := time.Now().In(documents.VietnamTime).Year()
-	if reg.NumberSymbol != "01/KH-SGDĐT" || reg.DocDate != time.Now().In(documents.VietnamTime).Format(time.DateOnly) {
+	year := time.Now().In(domain.VietnamTime).Year()
+	if reg.NumberSymbol != "01/KH-SGDĐT" || reg.DocDate != time.Now().In(domain.VietnamTime).Format(time.DateOnly) {
 		t.Fatalf("registered = %+v", reg)
 	}
 	// The registered file carries two valid signatures, the seal naming
@@ -264,7 +264,7 @@ func TestRegisterIssueAndHandleThroughTheAPI(t *testing.T) {
 
 	// Indicators: the department sees every unit; the document was issued
 	// with a valid signature, and the school accepted it.
-	month := time.Now().In(documents.VietnamTime).Format("2006-01")
+	month := time.Now().In(domain.VietnamTime).Format("2006-01")
 	status, out, _ = e.request("GET", "/api/v1/indicators?from="+month+"&to="+month, clerk, nil, "")
 	var ind struct {
 		Items []struct {
@@ -441,7 +441,7 @@ func TestManualNumbersJoinTheSeries(t *testing.T) {
 		f := validFields()
 		delete(f, "number")
 		delete(f, "symbol")
-		f["doc_date"] = time.Now().In(documents.VietnamTime).Format(time.DateOnly) // this year's series
+		f["doc_date"] = time.Now().In(domain.VietnamTime).Format(time.DateOnly) // this year's series
 		d := e.create(t, clerk, f, "Kế hoạch.pdf", fixturePDF(t))
 		if status, b := e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/sign", d.ID), director, map[string]any{"version_sha256": d.Versions[0].SHA256}); status != 200 {
 			t.Fatalf("sign: %d %s", status, b)

@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 )
 
 type signBody struct {
@@ -135,7 +136,7 @@ func (s *Server) receiveForVerification(c *fiber.Ctx, checkCSRF bool) (any, erro
 		}
 	}
 	if up == nil {
-		return nil, &documents.ValidationError{Fields: map[string]string{"file": "cần tệp PDF cần kiểm tra (trường file)"}}
+		return nil, &domain.ValidationError{Fields: map[string]string{"file": "cần tệp PDF cần kiểm tra (trường file)"}}
 	}
 	return s.docs.VerifyUpload(c.UserContext(), up)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/web"
 )
@@ -41,7 +42,7 @@ var sigKindLabels = map[string]string{
 // "content". The sets must be separate, since every page defines "content".
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
-		"vnTime": func(t time.Time) string { return t.In(documents.VietnamTime).Format("15:04 02/01/2006") },
+		"vnTime": func(t time.Time) string { return t.In(domain.VietnamTime).Format("15:04 02/01/2006") },
 		"vnDate": func(t time.Time) string { return t.Format("02/01/2006") },
 		"typeName": func(code string) string {
 			return documents.Label(documents.Types, code)
@@ -302,10 +303,10 @@ func (s *Server) documentsPage(c *fiber.Ctx) error {
 
 func (s *Server) newDocumentPage(c *fiber.Ctx) error {
 	if !documents.CanCreate(principal(c)) {
-		return documents.ErrForbidden
+		return domain.ErrForbidden
 	}
 	d := s.page(c, "Tải lên văn bản")
-	d.Form["doc_date"] = time.Now().In(documents.VietnamTime).Format(time.DateOnly)
+	d.Form["doc_date"] = time.Now().In(domain.VietnamTime).Format(time.DateOnly)
 	return s.render(c, fiber.StatusOK, "new", d)
 }
 
@@ -511,9 +512,9 @@ func (s *Server) imageSubmit(c *fiber.Ctx) error {
 	p := principal(c)
 	switch {
 	case len(img) == 0:
-		err = &documents.ValidationError{Fields: map[string]string{"image": "hãy chọn tệp ảnh PNG"}}
+		err = &domain.ValidationError{Fields: map[string]string{"image": "hãy chọn tệp ảnh PNG"}}
 	case len(img) > 2<<20:
-		err = &documents.ValidationError{Fields: map[string]string{"image": "ảnh tối đa 2 MiB"}}
+		err = &domain.ValidationError{Fields: map[string]string{"image": "ảnh tối đa 2 MiB"}}
 	case c.Params("kind") == "signature":
 		err = s.docs.SetSignatureImage(c.UserContext(), p, img)
 	case c.Params("kind") == "seal":

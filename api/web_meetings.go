@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/org"
 )
@@ -116,7 +117,7 @@ var meetingFieldLabels = map[string]string{
 }
 
 func meetingFuncs() template.FuncMap {
-	vn := func(t time.Time) time.Time { return t.In(documents.VietnamTime) }
+	vn := func(t time.Time) time.Time { return t.In(domain.VietnamTime) }
 	return template.FuncMap{
 		"mStatus":   func(s string) string { return meetingStatusLabels[s] },
 		"mRole":     func(s string) string { return meetingRoleLabels[s] },
@@ -160,9 +161,9 @@ func (s *Server) meetingsPage(c *fiber.Ctx) error {
 	}
 	d.M.OpenCreate = c.Query("new") == "1"
 	if d.M.CanOrganise {
-		now := time.Now().In(documents.VietnamTime)
+		now := time.Now().In(domain.VietnamTime)
 		start := now.Truncate(time.Hour).Add(time.Hour)
-		if m, err := time.ParseInLocation("2006-01", c.Query("month"), documents.VietnamTime); err == nil && m.After(now) {
+		if m, err := time.ParseInLocation("2006-01", c.Query("month"), domain.VietnamTime); err == nil && m.After(now) {
 			start = m.Add(8 * time.Hour)
 		}
 		d.Form["create.starts_at"] = start.Format("2006-01-02T15:04")
@@ -178,10 +179,10 @@ func (s *Server) meetingsPage(c *fiber.Ctx) error {
 // (YYYY-MM, Vietnam time; default this month), grouped by day.
 func (s *Server) fillCalendar(c *fiber.Ctx, d *pageData) error {
 	p := principal(c)
-	now := time.Now().In(documents.VietnamTime)
-	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, documents.VietnamTime)
+	now := time.Now().In(domain.VietnamTime)
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, domain.VietnamTime)
 	if v := c.Query("month"); v != "" {
-		m, err := time.ParseInLocation("2006-01", v, documents.VietnamTime)
+		m, err := time.ParseInLocation("2006-01", v, domain.VietnamTime)
 		if err != nil {
 			return badRequest(fiber.StatusUnprocessableEntity, "validation_failed", "Tháng không hợp lệ: dùng dạng YYYY-MM, ví dụ 2026-05")
 		}
@@ -205,7 +206,7 @@ func (s *Server) fillCalendar(c *fiber.Ctx, d *pageData) error {
 	}
 	today := now.Format(time.DateOnly)
 	for _, m := range ms {
-		day := m.StartsAt.In(documents.VietnamTime)
+		day := m.StartsAt.In(domain.VietnamTime)
 		label := weekdays[day.Weekday()] + ", " + day.Format("02/01/2006")
 		if n := len(mv.Days); n == 0 || mv.Days[n-1].Label != label {
 			mv.Days = append(mv.Days, meetingDay{Label: label, Today: day.Format(time.DateOnly) == today})
@@ -233,7 +234,7 @@ func (s *Server) createMeetingSubmit(c *fiber.Ctx) error {
 	var err error
 	var m meetings.Meeting
 	if len(bad) > 0 {
-		err = &documents.ValidationError{Fields: bad}
+		err = &domain.ValidationError{Fields: bad}
 	} else {
 		m, err = s.meetings.Create(ctx, p, in)
 	}
@@ -261,7 +262,7 @@ func parseLocal(v, field, what string, bad map[string]string) time.Time {
 		bad[field] = "cần " + what
 		return time.Time{}
 	}
-	t, err := time.ParseInLocation("2006-01-02T15:04", v, documents.VietnamTime)
+	t, err := time.ParseInLocation("2006-01-02T15:04", v, domain.VietnamTime)
 	if err != nil {
 		bad[field] = what + " không hợp lệ (ngày và giờ, ví dụ 2026-05-04T08:00)"
 	}
@@ -367,7 +368,7 @@ func (s *Server) fillMeeting(c *fiber.Ctx, d *pageData, id int64, console bool) 
 		return err
 	}
 	if console && m.MyRole != meetings.RoleChair {
-		return documents.ErrForbidden
+		return domain.ErrForbidden
 	}
 	d.Title = m.Title
 	d.Wide = true
@@ -375,7 +376,7 @@ func (s *Server) fillMeeting(c *fiber.Ctx, d *pageData, id int64, console bool) 
 		Manager: m.MyRole != meetings.RoleParticipant, Chair: m.MyRole == meetings.RoleChair,
 		Open:       m.Status == meetings.StatusScheduled || m.Status == meetings.StatusInProgress,
 		InProgress: m.Status == meetings.StatusInProgress, OrganiserUnit: p.UnitID == m.OrganiserUnitID,
-		Date: m.StartsAt.In(documents.VietnamTime).Format(time.DateOnly)}
+		Date: m.StartsAt.In(domain.VietnamTime).Format(time.DateOnly)}
 	if console {
 		mv.URL += "/console"
 	}
@@ -615,14 +616,14 @@ func (s *Server) addItemSubmit(c *fiber.Ctx) error {
 		if err != nil {
 			return "", "", err
 		}
-		day := m.StartsAt.In(documents.VietnamTime).Format(time.DateOnly)
+		day := m.StartsAt.In(domain.VietnamTime).Format(time.DateOnly)
 		bad := map[string]string{}
 		clock := func(field, what string) *time.Time {
 			v := strings.TrimSpace(c.FormValue(field))
 			if v == "" {
 				return nil
 			}
-			t, err := time.ParseInLocation("2006-01-02 15:04", day+" "+v, documents.VietnamTime)
+			t, err := time.ParseInLocation("2006-01-02 15:04", day+" "+v, domain.VietnamTime)
 			if err != nil {
 				bad[field] = what + " dạng giờ:phút, ví dụ 08:30"
 				return nil
@@ -632,7 +633,7 @@ func (s *Server) addItemSubmit(c *fiber.Ctx) error {
 		in := meetings.ItemInput{Title: c.FormValue("title"), Presenter: c.FormValue("presenter"),
 			StartsAt: clock("starts_at", "giờ bắt đầu"), EndsAt: clock("ends_at", "giờ kết thúc")}
 		if len(bad) > 0 {
-			return "", "", &documents.ValidationError{Fields: bad}
+			return "", "", &domain.ValidationError{Fields: bad}
 		}
 		it, err := s.meetings.AddItem(ctx, p, id, in)
 		return "item", fmt.Sprintf("item-%d", it.ID), err
@@ -660,7 +661,7 @@ func (s *Server) moveItemSubmit(c *fiber.Ctx) error {
 			}
 		}
 		if at < 0 {
-			return "", "", documents.ErrNotFound
+			return "", "", domain.ErrNotFound
 		}
 		to := at - 1
 		if c.FormValue("dir") == "down" {
@@ -681,7 +682,7 @@ func (s *Server) attachDocumentSubmit(c *fiber.Ctx) error {
 	return s.meetingAction(c, fmt.Sprintf("attach-%d", item), func(id int64) (string, string, error) {
 		doc := formID(c, "document_id")
 		if doc <= 0 {
-			return "", "", &documents.ValidationError{Fields: map[string]string{"document_id": "nhập mã số văn bản (số ở cuối địa chỉ trang văn bản) hoặc chọn trong danh sách"}}
+			return "", "", &domain.ValidationError{Fields: map[string]string{"document_id": "nhập mã số văn bản (số ở cuối địa chỉ trang văn bản) hoặc chọn trong danh sách"}}
 		}
 		_, err := s.meetings.AttachDocument(c.UserContext(), principal(c), item, doc, 0)
 		return "attached", fmt.Sprintf("item-%d", item), err
@@ -737,7 +738,7 @@ func (s *Server) receiveAgendaFile(c *fiber.Ctx, item int64, form bool) (meeting
 				continue // no file chosen
 			}
 			if up != nil {
-				return meetings.AgendaDoc{}, &documents.ValidationError{Fields: map[string]string{"file": "mỗi lần chỉ gửi một tệp"}}
+				return meetings.AgendaDoc{}, &domain.ValidationError{Fields: map[string]string{"file": "mỗi lần chỉ gửi một tệp"}}
 			}
 			if up, err = s.docs.Spool(c.UserContext(), part, part.FileName()); err != nil {
 				return meetings.AgendaDoc{}, err
@@ -749,7 +750,7 @@ func (s *Server) receiveAgendaFile(c *fiber.Ctx, item int64, form bool) (meeting
 			return meetings.AgendaDoc{}, fmt.Errorf("%w: %v", documents.ErrIncomplete, err)
 		}
 		if len(v) > 4<<10 || len(fields) > 8 {
-			return meetings.AgendaDoc{}, &documents.ValidationError{Fields: map[string]string{part.FormName(): "giá trị quá dài"}}
+			return meetings.AgendaDoc{}, &domain.ValidationError{Fields: map[string]string{part.FormName(): "giá trị quá dài"}}
 		}
 		fields[part.FormName()] = string(v)
 	}
@@ -758,7 +759,7 @@ func (s *Server) receiveAgendaFile(c *fiber.Ctx, item int64, form bool) (meeting
 		if form {
 			msg = "hãy chọn tệp PDF"
 		}
-		return meetings.AgendaDoc{}, &documents.ValidationError{Fields: map[string]string{"file": msg}}
+		return meetings.AgendaDoc{}, &domain.ValidationError{Fields: map[string]string{"file": msg}}
 	}
 	return s.meetings.AttachFile(c.UserContext(), principal(c), item, up, fields["title"], fields["draft"] == "true")
 }
@@ -799,7 +800,7 @@ func (s *Server) addParticipantSubmit(c *fiber.Ctx) error {
 			in.UnitID = u.ID
 		}
 		if len(bad) > 0 {
-			return "", "", &documents.ValidationError{Fields: bad}
+			return "", "", &domain.ValidationError{Fields: bad}
 		}
 		_, err := s.meetings.AddParticipant(ctx, principal(c), id, in)
 		return "participant", "m-people", err
@@ -918,7 +919,7 @@ func (s *Server) conclusionSubmit(c *fiber.Ctx) error {
 	return s.meetingAction(c, "conclusion", func(id int64) (string, string, error) {
 		doc, err := strconv.ParseInt(c.FormValue("document_id"), 10, 64)
 		if err != nil || doc <= 0 {
-			return "", "", &documents.ValidationError{Fields: map[string]string{"document_id": "chọn thông báo kết luận đã phát hành"}}
+			return "", "", &domain.ValidationError{Fields: map[string]string{"document_id": "chọn thông báo kết luận đã phát hành"}}
 		}
 		return "conclusion", "m-docs", s.meetings.SetConclusion(c.UserContext(), principal(c), id, doc)
 	})

@@ -13,6 +13,7 @@ import (
 	"github.com/hcm-edu/vanban/audit"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
 	"github.com/hcm-edu/vanban/routing"
@@ -164,7 +165,7 @@ func routingFuncs() template.FuncMap {
 			if t == nil {
 				return ""
 			}
-			return t.In(documents.VietnamTime).Format("15:04 02/01/2006")
+			return t.In(domain.VietnamTime).Format("15:04 02/01/2006")
 		},
 		// due is the deadline that counts: the leader's, else the sender's.
 		"due": func(d routing.Delivery) string {
@@ -351,7 +352,7 @@ func (s *Server) fillDelivery(c *fiber.Ctx, d *pageData, id int64) error {
 	switch {
 	case err == nil:
 		r.Doc = &doc
-	case !errors.Is(err, documents.ErrNotFound):
+	case !errors.Is(err, domain.ErrNotFound):
 		return err
 	}
 	r.Can = actionsFor(p, dl)
@@ -376,7 +377,7 @@ func (s *Server) fillDelivery(c *fiber.Ctx, d *pageData, id int64) error {
 		return err
 	}
 	r.History, err = s.routing.History(ctx, p, dl.DocumentID)
-	if err != nil && !errors.Is(err, documents.ErrNotFound) {
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return err
 	}
 	return nil
@@ -533,7 +534,7 @@ func issueRequestFrom(c *fiber.Ctx) (routing.IssueRequest, error) {
 	for _, u := range args.PeekMulti("unit") {
 		id, err := strconv.ParseInt(string(u), 10, 64)
 		if err != nil {
-			return req, &documents.ValidationError{Fields: map[string]string{"recipients": "đơn vị nhận không hợp lệ"}}
+			return req, &domain.ValidationError{Fields: map[string]string{"recipients": "đơn vị nhận không hợp lệ"}}
 		}
 		req.Recipients.Units = append(req.Recipients.Units, id)
 	}
@@ -576,7 +577,7 @@ func (s *Server) fillDispatch(c *fiber.Ctx, d *pageData, name, urgency string) e
 	form := func(k string) string { return d.Form[name+"."+k] }
 	f := &dispatchForm{Name: name, Groups: groups, UnitSets: sets, SelGroups: d.R.selGroups, SelUnits: d.R.selUnits,
 		Urgencies: documents.Urgencies, Urgency: urgency, DueDate: form("due_date"), Steering: form("steering"),
-		Note: form("note"), Key: form("idempotency_key"), Today: time.Now().In(documents.VietnamTime).Format(time.DateOnly)}
+		Note: form("note"), Key: form("idempotency_key"), Today: time.Now().In(domain.VietnamTime).Format(time.DateOnly)}
 	if v := form("urgency"); v != "" {
 		f.Urgency = v
 	}
@@ -667,7 +668,7 @@ func (s *Server) registerSubmit(c *fiber.Ctx) error {
 		if v := strings.TrimSpace(c.FormValue("copies")); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				return "", &documents.ValidationError{Fields: map[string]string{"copies": "số bản phải là số nguyên"}}
+				return "", &domain.ValidationError{Fields: map[string]string{"copies": "số bản phải là số nguyên"}}
 			}
 			copies = n
 		}
@@ -784,12 +785,12 @@ func (s *Server) registersPage(c *fiber.Ctx) error {
 	d.Wide = true
 	d.R.Kinds = registerKinds
 	kind := c.Query("kind", routing.RegisterOutgoing)
-	yearText := c.Query("year", strconv.Itoa(time.Now().In(documents.VietnamTime).Year()))
+	yearText := c.Query("year", strconv.Itoa(time.Now().In(domain.VietnamTime).Year()))
 	d.Form["kind"], d.Form["year"] = kind, yearText
 	year, err := strconv.Atoi(yearText)
 	var data routing.RegisterData
 	if err != nil {
-		err = &documents.ValidationError{Fields: map[string]string{"year": "năm phải là số, ví dụ 2026"}}
+		err = &domain.ValidationError{Fields: map[string]string{"year": "năm phải là số, ví dụ 2026"}}
 	} else {
 		data, err = s.routing.Register(c.UserContext(), principal(c), kind, year)
 	}
@@ -814,7 +815,7 @@ func (s *Server) registersPage(c *fiber.Ctx) error {
 func (s *Server) indicatorsPage(c *fiber.Ctx) error {
 	d := s.page(c, "Chỉ số")
 	d.Wide = true
-	now := time.Now().In(documents.VietnamTime)
+	now := time.Now().In(domain.VietnamTime)
 	from := c.Query("from", now.AddDate(0, -11, 0).Format("2006-01"))
 	to := c.Query("to", now.Format("2006-01"))
 	d.Form["from"], d.Form["to"] = from, to

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/notify"
 )
 
@@ -84,7 +85,7 @@ func TestWebRoutingIssueAcceptRefuse(t *testing.T) {
 	doc := e.create(t, e.login("vanthu.sgd"), validFields(), "Kế hoạch 206.pdf", fixturePDF(t))
 	docPath := "/documents/" + strconv.FormatInt(doc.ID, 10)
 	const title = "Kế hoạch cải cách hành chính năm 2021"
-	due := time.Now().In(documents.VietnamTime).AddDate(0, 0, 10).Format(time.DateOnly)
+	due := time.Now().In(domain.VietnamTime).AddDate(0, 0, 10).Format(time.DateOnly)
 
 	sgd := newBrowser(t, e)
 	sgd.login("vanthu.sgd")
@@ -258,7 +259,7 @@ func TestWebRoutingIssueAcceptRefuse(t *testing.T) {
 
 	// The school's register of incoming documents has the line; the CSV
 	// downloads with the session cookie.
-	year := time.Now().In(documents.VietnamTime).Year()
+	year := time.Now().In(domain.VietnamTime).Year()
 	status, page, _ = school.get("/registers?kind=incoming")
 	if status != 200 || !strings.Contains(page, title) || !strings.Contains(page, fmt.Sprintf("/api/v1/registers/incoming?year=%d&amp;format=pdf", year)) {
 		t.Errorf("incoming register page: %d", status)
@@ -409,7 +410,7 @@ func TestWebInboxAssignAndReport(t *testing.T) {
 		!strings.Contains(page, fmt.Sprintf(`value="%d" selected`, assignee)) {
 		t.Errorf("assignment with a past deadline: %d; want the message and the choices kept", status)
 	}
-	form.Set("due", time.Now().In(documents.VietnamTime).AddDate(0, 0, 5).Format(time.DateOnly))
+	form.Set("due", time.Now().In(domain.VietnamTime).AddDate(0, 0, 5).Format(time.DateOnly))
 	status, _, h := leader.postForm("/inbox/"+dl+"/assign", form, "")
 	if status != http.StatusSeeOther {
 		t.Fatalf("assign: %d", status)

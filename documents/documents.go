@@ -23,6 +23,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -30,12 +31,6 @@ import (
 )
 
 var (
-	// ErrNotFound is returned for a document the user may not see as well as
-	// for one that does not exist, so existence does not leak.
-	ErrNotFound = errors.New("documents: not found")
-	// ErrForbidden is returned when the user's role does not allow the action
-	// on something they can see.
-	ErrForbidden = errors.New("documents: not allowed")
 	// ErrTooLarge is returned when a file is over the configured limit.
 	ErrTooLarge = errors.New("documents: file too large")
 	// ErrNotPDF is returned when the bytes are not a PDF at all.
@@ -49,18 +44,6 @@ var (
 	// ErrNoPresign is returned when the store cannot hand out URLs.
 	ErrNoPresign = errors.New("documents: the store does not offer presigned URLs")
 )
-
-// ValidationError lists the fields that are missing or malformed, each with
-// a message in Vietnamese saying what to fix.
-type ValidationError struct{ Fields map[string]string }
-
-func (e *ValidationError) Error() string {
-	keys := make([]string, 0, len(e.Fields))
-	for k := range e.Fields {
-		keys = append(keys, k)
-	}
-	return "documents: invalid fields: " + strings.Join(keys, ", ")
-}
 
 // Document is an official document record.
 type Document struct {
@@ -188,7 +171,7 @@ func (s *Service) Spool(ctx context.Context, r io.Reader, fileName string) (*Upl
 		return nil, ErrTooLarge
 	}
 	if n == 0 {
-		return nil, &ValidationError{Fields: map[string]string{"file": "tệp rỗng: hãy chọn tệp PDF của văn bản"}}
+		return nil, &domain.ValidationError{Fields: map[string]string{"file": "tệp rỗng: hãy chọn tệp PDF của văn bản"}}
 	}
 	up.Size = n
 	up.SHA256 = hex.EncodeToString(h.Sum(nil))
@@ -216,7 +199,7 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 // control characters and names that are only dots.
 func CleanFileName(name string) (string, error) {
 	bad := func(msg string) (string, error) {
-		return "", &ValidationError{Fields: map[string]string{"file": msg}}
+		return "", &domain.ValidationError{Fields: map[string]string{"file": msg}}
 	}
 	if !utf8.ValidString(name) {
 		return bad("tên tệp không phải UTF-8 hợp lệ")
@@ -265,7 +248,7 @@ type parsedMeta struct {
 
 var symbolRE = regexp.MustCompile(`^[\p{L}\p{N}&.]+(-[\p{L}\p{N}&.]+)+$`)
 
-// Validate checks m and returns a *ValidationError naming each bad field.
+// Validate checks m and returns a *domain.ValidationError naming each bad field.
 func (m Meta) validate(now time.Time) (parsedMeta, error) {
 	p := parsedMeta{Meta: m, status: "draft"}
 	bad := map[string]string{}
@@ -280,7 +263,7 @@ func (m Meta) validate(now time.Time) (parsedMeta, error) {
 	case n > 1000:
 		bad["title"] = "trích yếu dài tối đa 1000 ký tự"
 	}
-	d, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(m.DocDate), VietnamTime)
+	d, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(m.DocDate), domain.VietnamTime)
 	switch {
 	case strings.TrimSpace(m.DocDate) == "":
 		bad["doc_date"] = "cần ngày ban hành (YYYY-MM-DD)"
@@ -324,7 +307,7 @@ func (m Meta) validate(now time.Time) (parsedMeta, error) {
 		bad["signer_name"] = "tên người ký dài tối đa 200 ký tự"
 	}
 	if len(bad) > 0 {
-		return p, &ValidationError{Fields: bad}
+		return p, &domain.ValidationError{Fields: bad}
 	}
 	return p, nil
 }
@@ -347,14 +330,14 @@ func orDefault(v, def string) string {
 // version. The row is committed only after the bytes are stored.
 func (s *Service) Create(ctx context.Context, p auth.Principal, m Meta, up *Upload) (Document, error) {
 	if !CanCreate(p) {
-		return Document{}, ErrForbidden
+		return Document{}, domain.ErrForbidden
 	}
 	pm, err := m.validate(time.Now())
 	if err != nil {
 		return Document{}, err
 	}
 	if up == nil || up.f == nil {
-		return Document{}, &ValidationError{Fields: map[string]string{"file": "cần tệp PDF của văn bản"}}
+		return Document{}, &domain.ValidationError{Fields: map[string]string{"file": "cần tệp PDF của văn bản"}}
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -382,7 +365,7 @@ func (s *Service) ImportTx(ctx context.Context, tx *sqlx.Tx, p auth.Principal, o
 		return 0, err
 	}
 	if up == nil || up.f == nil {
-		return 0, &ValidationError{Fields: map[string]string{"file": "gói tin thiếu tệp PDF của văn bản"}}
+		return 0, &domain.ValidationError{Fields: map[string]string{"file": "gói tin thiếu tệp PDF của văn bản"}}
 	}
 	pm.status = "issued"
 	return s.insertTx(ctx, tx, owner, p.UserID, pm, up)
@@ -550,7 +533,7 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Document
 	}
 	err = s.db.GetContext(ctx, &d, s.db.Rebind(q), args...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return d, ErrNotFound
+		return d, domain.ErrNotFound
 	}
 	if err != nil {
 		return d, fmt.Errorf("documents: unable to fetch document: %w", err)
@@ -609,7 +592,7 @@ func (f Filter) Problems() map[string]string {
 // List returns the documents p may see that match f.
 func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) (Page, error) {
 	if bad := f.Problems(); len(bad) > 0 {
-		return Page{}, &ValidationError{Fields: bad}
+		return Page{}, &domain.ValidationError{Fields: bad}
 	}
 	args := map[string]any{"unit": p.UnitID}
 	where := []string{owned}
@@ -718,7 +701,7 @@ func (s *Service) Version(ctx context.Context, p auth.Principal, id int64, no in
 			return v, nil
 		}
 	}
-	return Version{}, ErrNotFound
+	return Version{}, domain.ErrNotFound
 }
 
 // Open reads length bytes from offset of a version (length < 0: to the end).

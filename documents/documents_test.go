@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hcm-edu/vanban/internal/domain"
 )
 
 func TestCleanFileName(t *testing.T) {
@@ -68,7 +70,7 @@ func TestSearchQuery(t *testing.T) {
 }
 
 func TestMetaValidation(t *testing.T) {
-	now := time.Date(2026, 11, 26, 0, 0, 0, 0, VietnamTime)
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, domain.VietnamTime)
 	ok := Meta{DocType: "KH", Title: " Kế  hoạch\n năm 2021 ", DocDate: "2021-01-22", Number: "5", Symbol: "KH-SGDĐT"}
 	p, err := ok.validate(now)
 	if err != nil {
@@ -95,7 +97,7 @@ func TestMetaValidation(t *testing.T) {
 			m := ok
 			tt.edit(&m)
 			_, err := m.validate(now)
-			var ve *ValidationError
+			var ve *domain.ValidationError
 			if tt.field == "" {
 				if err != nil {
 					t.Errorf("unexpected error %v", err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hcm-edu/vanban/audit"
 	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -47,13 +48,13 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, id int64, req 
 		return d, err
 	}
 	if d.UnitID != p.UnitID || !p.Has(auth.RoleClerk) {
-		return d, ErrForbidden
+		return d, domain.ErrForbidden
 	}
 	if d.Number != nil {
-		return d, &PreconditionError{"already_numbered", "Văn bản đã có số " + *d.NumberSymbol + "; không cấp số lại được"}
+		return d, &domain.PreconditionError{Code: "already_numbered", Message: "Văn bản đã có số " + *d.NumberSymbol + "; không cấp số lại được"}
 	}
 	if req.Copies < 0 || req.Copies > 1000 {
-		return d, &ValidationError{Fields: map[string]string{"copies": "số bản phải từ 0 đến 1000"}}
+		return d, &domain.ValidationError{Fields: map[string]string{"copies": "số bản phải từ 0 đến 1000"}}
 	}
 	unit, err := s.unitCode(ctx, d.UnitID)
 	if err != nil {
@@ -72,7 +73,7 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, id int64, req 
 		return d, fmt.Errorf("documents: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
-	today := time.Now().In(VietnamTime)
+	today := time.Now().In(domain.VietnamTime)
 	number, err := NextNumber(ctx, tx, d.UnitID, today.Year(), SeriesOutgoing)
 	if err != nil {
 		return d, err
@@ -104,7 +105,7 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, id int64, req 
 // and nothing can be signed, issued or relayed from it.
 func (s *Service) RegisterSecret(ctx context.Context, p auth.Principal, m Meta, req RegisterRequest) (Document, error) {
 	if !p.Has(auth.RoleClerk) {
-		return Document{}, ErrForbidden
+		return Document{}, domain.ErrForbidden
 	}
 	level := strings.TrimSpace(m.Confidentiality)
 	bad := map[string]string{}
@@ -114,13 +115,13 @@ func (s *Service) RegisterSecret(ctx context.Context, p auth.Principal, m Meta, 
 	if m.Number != "" || m.Symbol != "" {
 		bad["number"] = "số do hệ thống cấp theo sổ văn bản mật; để trống"
 	}
-	today := time.Now().In(VietnamTime)
+	today := time.Now().In(domain.VietnamTime)
 	if strings.TrimSpace(m.DocDate) == "" {
 		m.DocDate = today.Format(time.DateOnly)
 	}
 	m.Confidentiality = "thuong" // the check for secret levels is the point of this path
 	pm, err := m.validate(today)
-	var ve *ValidationError
+	var ve *domain.ValidationError
 	if errors.As(err, &ve) {
 		for k, v := range ve.Fields {
 			bad[k] = v
@@ -140,7 +141,7 @@ func (s *Service) RegisterSecret(ctx context.Context, p auth.Principal, m Meta, 
 		}
 	}
 	if len(bad) > 0 {
-		return Document{}, &ValidationError{Fields: bad}
+		return Document{}, &domain.ValidationError{Fields: bad}
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -178,7 +179,7 @@ func symbolFor(docType, orgAbbr, draftingUnit string) (string, error) {
 	}
 	du := strings.TrimSpace(draftingUnit)
 	if !abbrRE.MatchString(du) {
-		return "", &ValidationError{Fields: map[string]string{"drafting_unit": "công văn cần chữ viết tắt của đơn vị soạn thảo (ví dụ VP), không dấu cách"}}
+		return "", &domain.ValidationError{Fields: map[string]string{"drafting_unit": "công văn cần chữ viết tắt của đơn vị soạn thảo (ví dụ VP), không dấu cách"}}
 	}
 	return orgAbbr + "-" + du, nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/digitorus/pdf"
 	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
@@ -31,16 +32,9 @@ func (e *ConflictError) Error() string {
 	return "documents: the document has a newer version (" + e.Current + ")"
 }
 
-// PreconditionError is returned when something the action needs is
-// missing (a key, a signature image, the person's signature before the
-// seal). Message says, in Vietnamese, what to do.
-type PreconditionError struct{ Code, Message string }
-
-func (e *PreconditionError) Error() string { return "documents: " + e.Code }
-
 // errSealed: the organisation's signature closes a document; nothing is
 // signed after it.
-var errSealed = &PreconditionError{"already_sealed", "Văn bản đã có chữ ký số của cơ quan; không ký thêm được. Nếu cần sửa, hãy ban hành văn bản thay thế hoặc đính chính"}
+var errSealed = &domain.PreconditionError{Code: "already_sealed", Message: "Văn bản đã có chữ ký số của cơ quan; không ký thêm được. Nếu cần sửa, hãy ban hành văn bản thay thế hoặc đính chính"}
 
 // Sealed reports whether the organisation's signature (or a copy mark)
 // has been applied to the document.
@@ -94,7 +88,7 @@ func (s *Service) SigningEnabled() bool { return s.sign != nil }
 
 func (s *Service) signingDeps() (*SigningDeps, error) {
 	if s.sign == nil {
-		return nil, &PreconditionError{"signing_disabled", "Chức năng ký số chưa được cấu hình trên máy chủ này"}
+		return nil, &domain.PreconditionError{Code: "signing_disabled", Message: "Chức năng ký số chưa được cấu hình trên máy chủ này"}
 	}
 	return s.sign, nil
 }
@@ -162,7 +156,7 @@ func (s *Service) signatures(ctx context.Context, id int64) ([]Signature, error)
 
 // latestForSigning loads the document, checks that it is the unit's own,
 // that p holds role, that it is not sealed yet and that p saw its latest
-// version, and reads that version's bytes. A document p may not see is ErrNotFound, whatever the role.
+// version, and reads that version's bytes. A document p may not see is domain.ErrNotFound, whatever the role.
 func (s *Service) latestForSigning(ctx context.Context, p auth.Principal, role string, id int64, sawSHA string) (*SigningDeps, Document, []byte, error) {
 	deps, err := s.signingDeps()
 	if err != nil {
@@ -178,7 +172,7 @@ func (s *Service) readLatest(ctx context.Context, p auth.Principal, role string,
 		return d, nil, err
 	}
 	if d.UnitID != p.UnitID || !p.Has(role) {
-		return d, nil, ErrForbidden
+		return d, nil, domain.ErrForbidden
 	}
 	if sealed, err := s.Sealed(ctx, d.ID); err != nil {
 		return d, nil, err
@@ -186,11 +180,11 @@ func (s *Service) readLatest(ctx context.Context, p auth.Principal, role string,
 		return d, nil, errSealed
 	}
 	if IsSecret(d.Confidentiality) {
-		return d, nil, &PreconditionError{"secret", "Văn bản mật không được ký số hay gửi qua hệ thống này"}
+		return d, nil, &domain.PreconditionError{Code: "secret", Message: "Văn bản mật không được ký số hay gửi qua hệ thống này"}
 	}
 	latest := d.Versions[0]
 	if strings.TrimSpace(sawSHA) == "" {
-		return d, nil, &ValidationError{Fields: map[string]string{"version_sha256": "cần SHA-256 của phiên bản bạn đã xem (để không ký nhầm phiên bản khác)"}}
+		return d, nil, &domain.ValidationError{Fields: map[string]string{"version_sha256": "cần SHA-256 của phiên bản bạn đã xem (để không ký nhầm phiên bản khác)"}}
 	}
 	if !strings.EqualFold(strings.TrimSpace(sawSHA), latest.SHA256) {
 		return d, nil, &ConflictError{Current: latest.SHA256}
@@ -298,7 +292,7 @@ func (s *Service) Seal(ctx context.Context, p auth.Principal, id int64, req Seal
 		return d, fmt.Errorf("documents: unable to check the number: %w", err)
 	}
 	if taken {
-		return d, &ValidationError{Fields: map[string]string{"number": fmt.Sprintf("số %d của năm %d đã cấp cho văn bản khác; dùng Đăng ký, cấp số để lấy số tiếp theo", number, year)}}
+		return d, &domain.ValidationError{Fields: map[string]string{"number": fmt.Sprintf("số %d của năm %d đã cấp cho văn bản khác; dùng Đăng ký, cấp số để lấy số tiếp theo", number, year)}}
 	}
 	if err := s.addSignedVersionTx(ctx, tx, p, d, out, sig, key, "registered", &number, &symbol); err != nil {
 		return d, err
@@ -351,7 +345,7 @@ func (s *Service) sealBytes(ctx context.Context, deps *SigningDeps, d Document, 
 			}
 		}
 		if person == nil || person.ImageX == nil {
-			return nil, Signature{}, signing.Key{}, none, &PreconditionError{"no_person_signature", "Văn bản cần chữ ký số của người có thẩm quyền trước khi văn thư ký số của cơ quan"}
+			return nil, Signature{}, signing.Key{}, none, &domain.PreconditionError{Code: "no_person_signature", Message: "Văn bản cần chữ ký số của người có thẩm quyền trước khi văn thư ký số của cơ quan"}
 		}
 		seal, err := s.image(ctx, "seal", 0, d.UnitID)
 		if err != nil {
@@ -370,7 +364,7 @@ func (s *Service) sealBytes(ctx context.Context, deps *SigningDeps, d Document, 
 		return nil, Signature{}, signing.Key{}, none, keyError(err)
 	}
 	out, err := signing.Sign(ctx, in, signing.Options{Key: key, Name: unit.Name,
-		Reason: "Văn thư ký số của cơ quan, " + formatNumber(number, symbol), Location: "Thành phố Hồ Chí Minh",
+		Reason: "Văn thư ký số của cơ quan, " + formatNumber(number, symbol), Location: domain.Place,
 		Appearance: &signing.Appearance{Page: page, Rect: rect, PNG: app}, TSA: deps.TSA, MaxBytes: deps.MaxBytes})
 	if err != nil {
 		release()
@@ -470,7 +464,7 @@ func numberFor(d Document, req SealRequest) (int, string, error) {
 		return 0, "", err
 	}
 	if pm.number == nil {
-		return 0, "", &ValidationError{Fields: map[string]string{"number": "cần số và ký hiệu văn bản để văn thư ký số của cơ quan"}}
+		return 0, "", &domain.ValidationError{Fields: map[string]string{"number": "cần số và ký hiệu văn bản để văn thư ký số của cơ quan"}}
 	}
 	return *pm.number, *pm.symbol, nil
 }
@@ -492,13 +486,13 @@ func (s *Service) unitCode(ctx context.Context, id int64) (unitInfo, error) {
 func keyError(err error) error {
 	switch {
 	case errors.Is(err, signing.ErrNoKey):
-		return &PreconditionError{"no_key", "Chưa có chứng thư số và khóa ký cho người ký hoặc cơ quan này; hãy liên hệ quản trị viên"}
+		return &domain.PreconditionError{Code: "no_key", Message: "Chưa có chứng thư số và khóa ký cho người ký hoặc cơ quan này; hãy liên hệ quản trị viên"}
 	case errors.Is(err, signing.ErrTokenUnavailable):
-		return &PreconditionError{"token_unavailable", "Không kết nối được thiết bị ký số (USB token/HSM); kiểm tra thiết bị rồi thử lại"}
+		return &domain.PreconditionError{Code: "token_unavailable", Message: "Không kết nối được thiết bị ký số (USB token/HSM); kiểm tra thiết bị rồi thử lại"}
 	case errors.Is(err, signing.ErrCertificateExpired):
-		return &PreconditionError{"certificate_expired", "Chứng thư số đã hết hạn hoặc chưa có hiệu lực; hãy gia hạn chứng thư số"}
+		return &domain.PreconditionError{Code: "certificate_expired", Message: "Chứng thư số đã hết hạn hoặc chưa có hiệu lực; hãy gia hạn chứng thư số"}
 	case errors.Is(err, signing.ErrKeyMismatch):
-		return &PreconditionError{"key_mismatch", "Khóa ký không khớp với chứng thư số đã cấu hình; hãy liên hệ quản trị viên"}
+		return &domain.PreconditionError{Code: "key_mismatch", Message: "Khóa ký không khớp với chứng thư số đã cấu hình; hãy liên hệ quản trị viên"}
 	}
 	return err
 }
@@ -521,13 +515,13 @@ func placement(in []byte, page int, rect *[4]float64, w, h float64, corner int) 
 		page = n
 	}
 	if page < 1 || page > n {
-		return 0, [4]float64{}, &ValidationError{Fields: map[string]string{"page": fmt.Sprintf("trang phải từ 1 đến %d", n)}}
+		return 0, [4]float64{}, &domain.ValidationError{Fields: map[string]string{"page": fmt.Sprintf("trang phải từ 1 đến %d", n)}}
 	}
 	box := mediaBox(r.Page(page).V)
 	if rect != nil {
 		q := *rect
 		if q[2] <= q[0] || q[3] <= q[1] || q[0] < box[0] || q[1] < box[1] || q[2] > box[2] || q[3] > box[3] {
-			return 0, q, &ValidationError{Fields: map[string]string{"rect": "vùng chữ ký phải nằm trong trang, dạng [llx, lly, urx, ury] (điểm)"}}
+			return 0, q, &domain.ValidationError{Fields: map[string]string{"rect": "vùng chữ ký phải nằm trong trang, dạng [llx, lly, urx, ury] (điểm)"}}
 		}
 		return page, q, nil
 	}
@@ -764,7 +758,7 @@ func (s *Service) verifyInBackground(id int64, no int) {
 // SetSignatureImage keeps a new handwritten-signature image for p.
 func (s *Service) SetSignatureImage(ctx context.Context, p auth.Principal, png []byte) error {
 	if !p.Has(auth.RoleSigner) {
-		return ErrForbidden
+		return domain.ErrForbidden
 	}
 	return s.putImage(ctx, p, "signature", png)
 }
@@ -772,7 +766,7 @@ func (s *Service) SetSignatureImage(ctx context.Context, p auth.Principal, png [
 // SetSealImage keeps a new seal image for p's unit; clerks and admins may.
 func (s *Service) SetSealImage(ctx context.Context, p auth.Principal, png []byte) error {
 	if !p.HasAny(auth.RoleClerk, auth.RoleAdmin) {
-		return ErrForbidden
+		return domain.ErrForbidden
 	}
 	return s.putImage(ctx, p, "seal", png)
 }
@@ -829,9 +823,9 @@ func (s *Service) image(ctx context.Context, kind string, userID, unitID int64) 
 		ORDER BY created_at DESC, id DESC LIMIT 1`, kind, userID, unitID)
 	if errors.Is(err, sql.ErrNoRows) {
 		if kind == "signature" {
-			return nil, &PreconditionError{"no_signature_image", "Bạn chưa tải lên ảnh chữ ký (PNG nền trong suốt); hãy tải lên trước khi ký"}
+			return nil, &domain.PreconditionError{Code: "no_signature_image", Message: "Bạn chưa tải lên ảnh chữ ký (PNG nền trong suốt); hãy tải lên trước khi ký"}
 		}
-		return nil, &PreconditionError{"no_seal_image", "Đơn vị chưa có ảnh con dấu (PNG nền trong suốt); văn thư hãy tải lên trước khi ký số của cơ quan"}
+		return nil, &domain.PreconditionError{Code: "no_seal_image", Message: "Đơn vị chưa có ảnh con dấu (PNG nền trong suốt); văn thư hãy tải lên trước khi ký số của cơ quan"}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("documents: unable to find image: %w", err)

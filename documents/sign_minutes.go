@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/lib/pq"
@@ -96,21 +97,21 @@ func (s *Service) SetMeetingOfficerSignatureImage(ctx context.Context, p auth.Pr
 // nobody has signed yet: a document generated again from what it records
 // (the minutes of a meeting, drafted again after a change). Once any
 // signature is applied the draft is final and this returns a
-// *PreconditionError. A file identical to the latest version changes
+// *domain.PreconditionError. A file identical to the latest version changes
 // nothing.
 func (s *Service) ReplaceDraft(ctx context.Context, p auth.Principal, id int64, up *Upload, note string) (Document, error) {
 	if !CanCreate(p) {
-		return Document{}, ErrForbidden
+		return Document{}, domain.ErrForbidden
 	}
 	if up == nil || up.f == nil {
-		return Document{}, &ValidationError{Fields: map[string]string{"file": "cần tệp PDF của văn bản"}}
+		return Document{}, &domain.ValidationError{Fields: map[string]string{"file": "cần tệp PDF của văn bản"}}
 	}
 	d, err := s.Get(ctx, p, id)
 	if err != nil {
 		return d, err
 	}
 	if d.UnitID != p.UnitID {
-		return d, ErrForbidden
+		return d, domain.ErrForbidden
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -128,7 +129,7 @@ func (s *Service) ReplaceDraft(ctx context.Context, p auth.Principal, id int64, 
 		return d, fmt.Errorf("documents: unable to check signatures: %w", err)
 	}
 	if signed || status != "draft" {
-		return d, &PreconditionError{"draft_signed", "Dự thảo đã được ký hoặc đăng ký; không thay được nữa"}
+		return d, &domain.PreconditionError{Code: "draft_signed", Message: "Dự thảo đã được ký hoặc đăng ký; không thay được nữa"}
 	}
 	if d.Versions[0].SHA256 == up.SHA256 {
 		return d, nil

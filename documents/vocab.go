@@ -4,22 +4,10 @@ import (
 	"fmt"
 	"unicode"
 
-	"golang.org/x/text/unicode/norm"
 	"strings"
-	"time"
-	_ "time/tzdata" // Vietnam time even where the system has no zone data
+
+	"golang.org/x/text/unicode/norm"
 )
-
-// VietnamTime is the zone dates and times are shown in.
-var VietnamTime = mustZone("Asia/Ho_Chi_Minh")
-
-func mustZone(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
 
 // Choice is a code with its Vietnamese label.
 type Choice struct {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+	"github.com/hcm-edu/vanban/internal/domain"
 )
 
 const (
@@ -16,9 +17,7 @@ const (
 	pfx     = "edXML:" // the prefix the axis expects on envelope elements
 )
 
-// Vietnam has kept UTC+7 without daylight saving since 1975; a fixed zone
-// spares a dependency on the tz database.
-var vietnam = time.FixedZone("ICT", 7*60*60)
+var vietnam = domain.VietnamTime
 
 const (
 	dateLayout      = "2006/01/02"

@@ -16,7 +16,7 @@ import (
 
 	"github.com/hcm-edu/vanban/audit"
 	"github.com/hcm-edu/vanban/auth"
-	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 	"golang.org/x/text/unicode/norm"
@@ -51,10 +51,10 @@ const genesisHash = "00000000000000000000000000000000000000000000000000000000000
 // votes of one ballot (the second is the ballot id).
 const ballotLockClass = 7215004
 
-var errBallotNotOpen = &documents.PreconditionError{Code: "ballot_not_open",
+var errBallotNotOpen = &domain.PreconditionError{Code: "ballot_not_open",
 	Message: "Biểu quyết này không mở (chưa mở hoặc đã kết thúc); kết quả đã kết thúc là cuối cùng"}
 
-var errAlreadyVoted = &documents.PreconditionError{Code: "already_voted",
+var errAlreadyVoted = &domain.PreconditionError{Code: "already_voted",
 	Message: "Bạn đã biểu quyết cho nội dung này; mỗi người chỉ biểu quyết một lần"}
 
 // ChainError says where a ballot's record no longer proves its result.
@@ -110,7 +110,7 @@ func (s *Service) loadBallot(ctx context.Context, q sqlx.QueryerContext, id int6
 	var r ballotRow
 	err := sqlx.GetContext(ctx, q, &r, `SELECT `+ballotColumns+` FROM ballots b WHERE b.id = $1`, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Ballot{}, documents.ErrNotFound
+		return Ballot{}, domain.ErrNotFound
 	}
 	if err != nil {
 		return Ballot{}, fmt.Errorf("meetings: unable to fetch ballot: %w", err)
@@ -150,7 +150,7 @@ func cleanBallotInput(in BallotInput) (BallotInput, error) {
 	}
 	in.Options = clean
 	if len(bad) > 0 {
-		return in, &documents.ValidationError{Fields: bad}
+		return in, &domain.ValidationError{Fields: bad}
 	}
 	return in, nil
 }
@@ -168,7 +168,7 @@ func (s *Service) OpenBallot(ctx context.Context, p auth.Principal, meetingID in
 		return Ballot{}, err
 	}
 	if role != RoleChair {
-		return Ballot{}, documents.ErrForbidden
+		return Ballot{}, domain.ErrForbidden
 	}
 	in, err = cleanBallotInput(in)
 	if err != nil {
@@ -188,7 +188,7 @@ func (s *Service) OpenBallot(ctx context.Context, p auth.Principal, meetingID in
 			return Ballot{}, fmt.Errorf("meetings: unable to check agenda item: %w", err)
 		}
 		if !ok {
-			return Ballot{}, &documents.ValidationError{Fields: map[string]string{"item_id": "mục chương trình không thuộc cuộc họp này"}}
+			return Ballot{}, &domain.ValidationError{Fields: map[string]string{"item_id": "mục chương trình không thuộc cuộc họp này"}}
 		}
 		itemID = &in.ItemID
 	}
@@ -242,11 +242,11 @@ func (s *Service) CastVote(ctx context.Context, p auth.Principal, ballotID int64
 		return Receipt{}, fmt.Errorf("meetings: unable to check attendance: %w", err)
 	}
 	if !present {
-		return Receipt{}, &documents.PreconditionError{Code: "not_checked_in",
+		return Receipt{}, &domain.PreconditionError{Code: "not_checked_in",
 			Message: "Bạn cần điểm danh tại cuộc họp trước khi biểu quyết"}
 	}
 	if !slices.Contains(b.Options, choice) {
-		return Receipt{}, &documents.ValidationError{Fields: map[string]string{"choice": "hãy chọn một trong các phương án: " + strings.Join(b.Options, "; ")}}
+		return Receipt{}, &domain.ValidationError{Fields: map[string]string{"choice": "hãy chọn một trong các phương án: " + strings.Join(b.Options, "; ")}}
 	}
 
 	// From here to the commit, the votes of this ballot go one at a time:
@@ -342,7 +342,7 @@ func (s *Service) CloseBallot(ctx context.Context, p auth.Principal, ballotID in
 		return Ballot{}, err
 	}
 	if role != RoleChair {
-		return Ballot{}, documents.ErrForbidden
+		return Ballot{}, domain.ErrForbidden
 	}
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, ($2::bigint % 2147483647)::int)`, ballotLockClass, ballotID); err != nil {
 		return Ballot{}, fmt.Errorf("meetings: unable to lock ballot: %w", err)

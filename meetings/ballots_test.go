@@ -13,6 +13,7 @@ import (
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/demo"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/org"
 	"github.com/hcm-edu/vanban/signing"
@@ -173,7 +174,7 @@ func (e *voteEnv) vote(p auth.Principal, ballotID int64, choice string) Receipt 
 }
 
 func preconditionCode(err error) string {
-	var pe *documents.PreconditionError
+	var pe *domain.PreconditionError
 	if errors.As(err, &pe) {
 		return pe.Code
 	}
@@ -181,7 +182,7 @@ func preconditionCode(err error) string {
 }
 
 func invalidField(err error, field string) bool {
-	var ve *documents.ValidationError
+	var ve *domain.ValidationError
 	return errors.As(err, &ve) && ve.Fields[field] != ""
 }
 
@@ -207,10 +208,10 @@ func testBallotOpenVoteClose(t *testing.T, e *voteEnv) {
 		p    auth.Principal
 		want error
 	}{
-		"organiser": {organiser, documents.ErrForbidden},
-		"secretary": {secretary, documents.ErrForbidden},
-		"member":    {member, documents.ErrForbidden},
-		"outsider":  {outsider, documents.ErrNotFound},
+		"organiser": {organiser, domain.ErrForbidden},
+		"secretary": {secretary, domain.ErrForbidden},
+		"member":    {member, domain.ErrForbidden},
+		"outsider":  {outsider, domain.ErrNotFound},
 	} {
 		if _, err := e.svc.OpenBallot(e.ctx, tc.p, m.ID, in); !errors.Is(err, tc.want) {
 			t.Errorf("%s opens a ballot: %v, want %v", name, err, tc.want)
@@ -245,7 +246,7 @@ func testBallotOpenVoteClose(t *testing.T, e *voteEnv) {
 	if _, err := e.svc.CastVote(e.ctx, member, b.ID, "Tán thành"); preconditionCode(err) != "not_checked_in" {
 		t.Errorf("vote before check-in: %v", err)
 	}
-	if _, err := e.svc.CastVote(e.ctx, outsider, b.ID, "Tán thành"); !errors.Is(err, documents.ErrNotFound) {
+	if _, err := e.svc.CastVote(e.ctx, outsider, b.ID, "Tán thành"); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("outsider votes: %v", err)
 	}
 	for _, p := range []auth.Principal{member, chair, secretary} {
@@ -284,7 +285,7 @@ func testBallotOpenVoteClose(t *testing.T, e *voteEnv) {
 	}
 	e.vote(secretary, b.ID, "Không biểu quyết")
 
-	if _, err := e.svc.CloseBallot(e.ctx, secretary, b.ID); !errors.Is(err, documents.ErrForbidden) {
+	if _, err := e.svc.CloseBallot(e.ctx, secretary, b.ID); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("secretary closes: %v", err)
 	}
 	closed, err := e.svc.CloseBallot(e.ctx, chair, b.ID)
@@ -312,7 +313,7 @@ func testBallotOpenVoteClose(t *testing.T, e *voteEnv) {
 		res.Votes[2].Choice != "Không biểu quyết" || res.Votes[2].Hash != res.Ballot.HeadHash || res.Votes[1].PrevHash != res.Votes[0].Hash {
 		t.Errorf("results = %+v", res)
 	}
-	if _, err := e.svc.Results(e.ctx, outsider, b.ID); !errors.Is(err, documents.ErrNotFound) {
+	if _, err := e.svc.Results(e.ctx, outsider, b.ID); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("outsider reads results: %v", err)
 	}
 

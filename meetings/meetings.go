@@ -14,6 +14,7 @@ import (
 
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -36,9 +37,9 @@ const (
 )
 
 var (
-	errMeetingClosed = &documents.PreconditionError{Code: "meeting_closed",
+	errMeetingClosed = &domain.PreconditionError{Code: "meeting_closed",
 		Message: "Cuộc họp đã kết thúc hoặc đã bị hủy nên không thay đổi được nữa"}
-	errNotInProgress = &documents.PreconditionError{Code: "meeting_not_in_progress",
+	errNotInProgress = &domain.PreconditionError{Code: "meeting_not_in_progress",
 		Message: "Cuộc họp chưa bắt đầu hoặc đã kết thúc; chủ trì cần bắt đầu cuộc họp trước"}
 )
 
@@ -69,14 +70,14 @@ const (
 
 // lockToChange locks the meeting row for the rest of tx and checks that p
 // may change it (a manager: organiser, chair, secretary) and that it is
-// still open to changes. Non-members get documents.ErrNotFound.
+// still open to changes. Non-members get domain.ErrNotFound.
 func (s *Service) lockToChange(ctx context.Context, tx *sqlx.Tx, p auth.Principal, meetingID int64) (string, error) {
 	status, role, err := s.lockMeeting(ctx, tx, p, meetingID, true)
 	if err != nil {
 		return "", err
 	}
 	if !manages(role) {
-		return "", documents.ErrForbidden
+		return "", domain.ErrForbidden
 	}
 	if status == StatusEnded || status == StatusCancelled {
 		return "", errMeetingClosed
@@ -94,7 +95,7 @@ func (s *Service) lockMeeting(ctx context.Context, tx *sqlx.Tx, p auth.Principal
 	}
 	err = tx.GetContext(ctx, &status, `SELECT status FROM meetings WHERE id = $1 `+lock, meetingID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", "", documents.ErrNotFound
+		return "", "", domain.ErrNotFound
 	}
 	if err != nil {
 		return "", "", fmt.Errorf("meetings: unable to lock meeting: %w", err)
@@ -126,7 +127,7 @@ func itemMeeting(ctx context.Context, q sqlx.QueryerContext, itemID int64) (int6
 	var id int64
 	err := sqlx.GetContext(ctx, q, &id, `SELECT meeting_id FROM agenda_items WHERE id = $1`, itemID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, documents.ErrNotFound
+		return 0, domain.ErrNotFound
 	}
 	if err != nil {
 		return 0, fmt.Errorf("meetings: unable to find agenda item: %w", err)
@@ -141,7 +142,7 @@ type checked struct {
 	chairID, secretaryID    int64
 }
 
-// checkInput validates in and returns a *documents.ValidationError naming
+// checkInput validates in and returns a *domain.ValidationError naming
 // each bad field.
 func (s *Service) checkInput(ctx context.Context, in Input) (checked, error) {
 	c := checked{title: oneLine(in.Title), place: oneLine(in.Place), onlineURL: strings.TrimSpace(in.OnlineURL),
@@ -191,7 +192,7 @@ func (s *Service) checkInput(ctx context.Context, in Input) (checked, error) {
 		bad["secretary_id"] = "thư ký và người chủ trì phải là hai người khác nhau"
 	}
 	if len(bad) > 0 {
-		return c, &documents.ValidationError{Fields: bad}
+		return c, &domain.ValidationError{Fields: bad}
 	}
 	return c, nil
 }
@@ -210,13 +211,13 @@ func activeUser(ctx context.Context, q sqlx.QueryerContext, id int64) (bool, err
 // organises nothing.
 func (s *Service) Create(ctx context.Context, p auth.Principal, in Input) (Meeting, error) {
 	if !p.HasAny(auth.RoleClerk, auth.RoleSigner, auth.RoleStaff) {
-		return Meeting{}, documents.ErrForbidden
+		return Meeting{}, domain.ErrForbidden
 	}
 	c, err := s.checkInput(ctx, in)
 	if st := strings.TrimSpace(in.Status); st != "" && st != StatusScheduled {
-		var ve *documents.ValidationError
+		var ve *domain.ValidationError
 		if !errors.As(err, &ve) {
-			ve = &documents.ValidationError{Fields: map[string]string{}}
+			ve = &domain.ValidationError{Fields: map[string]string{}}
 		}
 		ve.Fields["status"] = "cuộc họp mới luôn ở trạng thái đã lên lịch (scheduled)"
 		err = ve
@@ -261,7 +262,7 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id int64, in Inp
 	}
 	next := strings.TrimSpace(in.Status)
 	if _, ok := statusNames[next]; next != "" && !ok {
-		return Meeting{}, &documents.ValidationError{Fields: map[string]string{
+		return Meeting{}, &domain.ValidationError{Fields: map[string]string{
 			"status": "trạng thái không hợp lệ (in_progress, ended, cancelled)"}}
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)
@@ -274,7 +275,7 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id int64, in Inp
 		return Meeting{}, err
 	}
 	if next != "" && next != status && !slices.Contains(transitions[status], next) {
-		return Meeting{}, &documents.PreconditionError{Code: "illegal_transition",
+		return Meeting{}, &domain.PreconditionError{Code: "illegal_transition",
 			Message: fmt.Sprintf("Không chuyển được cuộc họp từ trạng thái %s sang %s", statusNames[status], statusNames[next])}
 	}
 	if next == "" {
@@ -348,7 +349,7 @@ func (s *Service) cutOff(ctx context.Context, tx *sqlx.Tx, meetingID int64, rev 
 }
 
 // Get returns a meeting with its agenda, each item's documents and its
-// participants, as p sees it; documents.ErrNotFound for anyone who is not
+// participants, as p sees it; domain.ErrNotFound for anyone who is not
 // one of its people.
 func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Meeting, error) {
 	return s.get(ctx, s.db, p, id)
@@ -391,7 +392,7 @@ func (s *Service) meetingRow(ctx context.Context, q sqlx.QueryerContext, id int6
 	var m Meeting
 	err := sqlx.GetContext(ctx, q, &m, `SELECT `+meetingColumns+meetingFrom+` WHERE m.id = $1`, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return m, documents.ErrNotFound
+		return m, domain.ErrNotFound
 	}
 	if err != nil {
 		return m, fmt.Errorf("meetings: unable to fetch meeting: %w", err)
@@ -445,11 +446,11 @@ const agendaDocSelect = `
 func (s *Service) ListMine(ctx context.Context, p auth.Principal, from, to time.Time) ([]Meeting, error) {
 	switch {
 	case from.IsZero() || to.IsZero():
-		return nil, &documents.ValidationError{Fields: map[string]string{"from": "cần khoảng thời gian (from, to)"}}
+		return nil, &domain.ValidationError{Fields: map[string]string{"from": "cần khoảng thời gian (from, to)"}}
 	case !to.After(from):
-		return nil, &documents.ValidationError{Fields: map[string]string{"to": "thời điểm kết thúc phải sau thời điểm bắt đầu"}}
+		return nil, &domain.ValidationError{Fields: map[string]string{"to": "thời điểm kết thúc phải sau thời điểm bắt đầu"}}
 	case to.Sub(from) > 400*24*time.Hour:
-		return nil, &documents.ValidationError{Fields: map[string]string{"to": "khoảng thời gian tối đa khoảng một năm"}}
+		return nil, &domain.ValidationError{Fields: map[string]string{"to": "khoảng thời gian tối đa khoảng một năm"}}
 	}
 	var rows []struct {
 		Meeting
@@ -493,7 +494,7 @@ func (s *Service) AddItem(ctx context.Context, p auth.Principal, meetingID int64
 		bad["ends_at"] = "thời gian kết thúc của mục phải sau thời gian bắt đầu"
 	}
 	if len(bad) > 0 {
-		return Item{}, &documents.ValidationError{Fields: bad}
+		return Item{}, &domain.ValidationError{Fields: bad}
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -551,7 +552,7 @@ func (s *Service) ReorderAgenda(ctx context.Context, p auth.Principal, meetingID
 	given := slices.Clone(itemIDs)
 	slices.Sort(given)
 	if !slices.Equal(given, current) {
-		return &documents.ValidationError{Fields: map[string]string{
+		return &domain.ValidationError{Fields: map[string]string{
 			"items": "thứ tự mới phải gồm đúng tất cả các mục của chương trình, mỗi mục một lần; hãy tải lại trang và thử lại"}}
 	}
 	// The (meeting, position) constraint is checked at commit, so the
@@ -569,7 +570,7 @@ func (s *Service) ReorderAgenda(ctx context.Context, p auth.Principal, meetingID
 	return s.commit(tx)
 }
 
-var errSecretDocument = &documents.PreconditionError{Code: "secret",
+var errSecretDocument = &domain.PreconditionError{Code: "secret",
 	Message: "Văn bản mật (Mật, Tối mật, Tuyệt mật) không được đưa vào tài liệu cuộc họp điện tử; hãy chuyển theo quy định về văn bản mật"}
 
 // AttachDocument adds a version of a document p can see (0: its latest)
@@ -602,7 +603,7 @@ func (s *Service) AttachDocument(ctx context.Context, p auth.Principal, itemID, 
 		}
 	}
 	if v == nil {
-		return AgendaDoc{}, &documents.ValidationError{Fields: map[string]string{"version": "văn bản không có phiên bản này"}}
+		return AgendaDoc{}, &domain.ValidationError{Fields: map[string]string{"version": "văn bản không có phiên bản này"}}
 	}
 	title := d.Title
 	if d.NumberSymbol != nil {
@@ -615,7 +616,7 @@ func (s *Service) AttachDocument(ctx context.Context, p auth.Principal, itemID, 
 		return AgendaDoc{}, fmt.Errorf("meetings: unable to check agenda documents: %w", err)
 	}
 	if dup {
-		return AgendaDoc{}, &documents.PreconditionError{Code: "already_attached", Message: "Văn bản này đã có trong mục chương trình"}
+		return AgendaDoc{}, &domain.PreconditionError{Code: "already_attached", Message: "Văn bản này đã có trong mục chương trình"}
 	}
 	var id int64
 	err = tx.GetContext(ctx, &id, `
@@ -645,7 +646,7 @@ func (s *Service) finishAttach(ctx context.Context, tx *sqlx.Tx, meetingID, agen
 // and searched nowhere outside the meeting.
 func (s *Service) AttachFile(ctx context.Context, p auth.Principal, itemID int64, up *documents.Upload, title string, draft bool) (AgendaDoc, error) {
 	if up == nil || up.Size <= 0 {
-		return AgendaDoc{}, &documents.ValidationError{Fields: map[string]string{"file": "cần tệp PDF"}}
+		return AgendaDoc{}, &domain.ValidationError{Fields: map[string]string{"file": "cần tệp PDF"}}
 	}
 	title = oneLine(title)
 	if title == "" {
@@ -655,7 +656,7 @@ func (s *Service) AttachFile(ctx context.Context, p auth.Principal, itemID int64
 		title = "Tài liệu"
 	}
 	if utf8.RuneCountInString(title) > 500 {
-		return AgendaDoc{}, &documents.ValidationError{Fields: map[string]string{"title": "tên tài liệu dài tối đa 500 ký tự"}}
+		return AgendaDoc{}, &domain.ValidationError{Fields: map[string]string{"title": "tên tài liệu dài tối đa 500 ký tự"}}
 	}
 	key, err := storage.KeyFor(up.SHA256)
 	if err != nil {
@@ -732,7 +733,7 @@ func (s *Service) AddParticipant(ctx context.Context, p auth.Principal, meetingI
 		}
 	}
 	if len(bad) > 0 {
-		return Participant{}, &documents.ValidationError{Fields: bad}
+		return Participant{}, &domain.ValidationError{Fields: bad}
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -754,7 +755,7 @@ func (s *Service) AddParticipant(ctx context.Context, p auth.Principal, meetingI
 		VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT DO NOTHING RETURNING id`, meetingID, userID, unitID, role, p.UserID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Participant{}, &documents.PreconditionError{Code: "already_participant", Message: "Người hoặc đơn vị này đã có trong danh sách dự họp"}
+		return Participant{}, &domain.PreconditionError{Code: "already_participant", Message: "Người hoặc đơn vị này đã có trong danh sách dự họp"}
 	}
 	if err != nil {
 		return Participant{}, fmt.Errorf("meetings: unable to add participant: %w", err)
@@ -800,7 +801,7 @@ func (s *Service) RemoveParticipant(ctx context.Context, p auth.Principal, meeti
 	err = tx.GetContext(ctx, &gone, `DELETE FROM meeting_participants WHERE id = $1 AND meeting_id = $2 RETURNING user_id, unit_id`,
 		participantID, meetingID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return documents.ErrNotFound
+		return domain.ErrNotFound
 	}
 	if err != nil {
 		return fmt.Errorf("meetings: unable to remove participant: %w", err)
@@ -832,7 +833,7 @@ func (s *Service) agendaDoc(ctx context.Context, p auth.Principal, meetingID, ag
 	var ad AgendaDoc
 	err := s.db.GetContext(ctx, &ad, agendaDocSelect+` WHERE ad.id = $1 AND i.meeting_id = $2`, agendaDocID, meetingID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ad, documents.ErrNotFound
+		return ad, domain.ErrNotFound
 	}
 	if err != nil {
 		return ad, fmt.Errorf("meetings: unable to fetch agenda document: %w", err)
@@ -961,9 +962,9 @@ func (s *Service) CheckIn(ctx context.Context, p auth.Principal, meetingID int64
 	case status == StatusEnded || status == StatusCancelled:
 		return Attendee{}, errMeetingClosed
 	case status == StatusScheduled && now.Before(startsAt.Add(-CheckInOpensBefore)):
-		return Attendee{}, &documents.PreconditionError{Code: "check_in_not_open",
+		return Attendee{}, &domain.PreconditionError{Code: "check_in_not_open",
 			Message: fmt.Sprintf("Chưa đến giờ điểm danh: điểm danh mở %d phút trước giờ họp (%s)",
-				int(CheckInOpensBefore.Minutes()), startsAt.In(documents.VietnamTime).Format("15:04 02/01/2006"))}
+				int(CheckInOpensBefore.Minutes()), startsAt.In(domain.VietnamTime).Format("15:04 02/01/2006"))}
 	}
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO meeting_attendance (meeting_id, user_id, checked_in_at, late)
@@ -1070,7 +1071,7 @@ func (s *Service) RequestToSpeak(ctx context.Context, p auth.Principal, meetingI
 		return SpeakRequest{}, fmt.Errorf("meetings: unable to check attendance: %w", err)
 	}
 	if !here {
-		return SpeakRequest{}, &documents.PreconditionError{Code: "not_checked_in", Message: "Cần điểm danh trước khi đăng ký phát biểu"}
+		return SpeakRequest{}, &domain.PreconditionError{Code: "not_checked_in", Message: "Cần điểm danh trước khi đăng ký phát biểu"}
 	}
 	item, err := s.itemOf(ctx, tx, meetingID, itemID)
 	if err != nil {
@@ -1081,7 +1082,7 @@ func (s *Service) RequestToSpeak(ctx context.Context, p auth.Principal, meetingI
 		INSERT INTO speak_requests (meeting_id, item_id, user_id) VALUES ($1, $2, $3)
 		ON CONFLICT DO NOTHING RETURNING id`, meetingID, item, p.UserID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return SpeakRequest{}, &documents.PreconditionError{Code: "already_requested",
+		return SpeakRequest{}, &domain.PreconditionError{Code: "already_requested",
 			Message: "Bạn đã đăng ký phát biểu và đang chờ (hoặc đang phát biểu); hãy rút đăng ký trước khi đăng ký lại"}
 	}
 	if err != nil {
@@ -1108,7 +1109,7 @@ func (s *Service) itemOf(ctx context.Context, q sqlx.QueryerContext, meetingID, 
 		return nil, fmt.Errorf("meetings: unable to check agenda item: %w", err)
 	}
 	if !ok {
-		return nil, &documents.ValidationError{Fields: map[string]string{"item_id": "mục chương trình không thuộc cuộc họp này"}}
+		return nil, &domain.ValidationError{Fields: map[string]string{"item_id": "mục chương trình không thuộc cuộc họp này"}}
 	}
 	return &itemID, nil
 }
@@ -1118,7 +1119,7 @@ func (s *Service) speakRequest(ctx context.Context, tx *sqlx.Tx, p auth.Principa
 	var meetingID int64
 	err := tx.GetContext(ctx, &meetingID, `SELECT meeting_id FROM speak_requests WHERE id = $1`, requestID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return SpeakRequest{}, 0, "", "", documents.ErrNotFound
+		return SpeakRequest{}, 0, "", "", domain.ErrNotFound
 	}
 	if err != nil {
 		return SpeakRequest{}, 0, "", "", fmt.Errorf("meetings: unable to find request: %w", err)
@@ -1146,10 +1147,10 @@ func (s *Service) WithdrawSpeak(ctx context.Context, p auth.Principal, requestID
 		return err
 	}
 	if r.UserID != p.UserID {
-		return documents.ErrForbidden
+		return domain.ErrForbidden
 	}
 	if r.State != SpeakWaiting {
-		return &documents.PreconditionError{Code: "not_waiting", Message: "Chỉ rút được đăng ký đang chờ phát biểu"}
+		return &domain.PreconditionError{Code: "not_waiting", Message: "Chỉ rút được đăng ký đang chờ phát biểu"}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE speak_requests SET state = 'withdrawn', changed_at = now() WHERE id = $1`, requestID); err != nil {
 		return fmt.Errorf("meetings: unable to withdraw: %w", err)
@@ -1164,7 +1165,7 @@ func (s *Service) WithdrawSpeak(ctx context.Context, p auth.Principal, requestID
 // was speaking is done) or close it (speaking → done).
 func (s *Service) SetSpeakState(ctx context.Context, p auth.Principal, requestID int64, state string) (SpeakRequest, error) {
 	if state != SpeakSpeaking && state != SpeakDone {
-		return SpeakRequest{}, &documents.ValidationError{Fields: map[string]string{"state": "trạng thái phải là speaking hoặc done"}}
+		return SpeakRequest{}, &domain.ValidationError{Fields: map[string]string{"state": "trạng thái phải là speaking hoặc done"}}
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -1176,14 +1177,14 @@ func (s *Service) SetSpeakState(ctx context.Context, p auth.Principal, requestID
 		return SpeakRequest{}, err
 	}
 	if role != RoleChair {
-		return SpeakRequest{}, documents.ErrForbidden
+		return SpeakRequest{}, domain.ErrForbidden
 	}
 	if status != StatusInProgress {
 		return SpeakRequest{}, errNotInProgress
 	}
 	from := map[string]string{SpeakSpeaking: SpeakWaiting, SpeakDone: SpeakSpeaking}[state]
 	if r.State != from {
-		return SpeakRequest{}, &documents.PreconditionError{Code: "illegal_transition",
+		return SpeakRequest{}, &domain.PreconditionError{Code: "illegal_transition",
 			Message: "Không chuyển được yêu cầu phát biểu từ " + r.State + " sang " + state}
 	}
 	if state == SpeakSpeaking {
@@ -1225,9 +1226,9 @@ func (s *Service) AddComment(ctx context.Context, p auth.Principal, meetingID, i
 	body = strings.TrimSpace(norm.NFC.String(body))
 	switch n := utf8.RuneCountInString(body); {
 	case n == 0:
-		return Comment{}, &documents.ValidationError{Fields: map[string]string{"body": "cần nội dung góp ý"}}
+		return Comment{}, &domain.ValidationError{Fields: map[string]string{"body": "cần nội dung góp ý"}}
 	case n > 5000:
-		return Comment{}, &documents.ValidationError{Fields: map[string]string{"body": "góp ý dài tối đa 5000 ký tự"}}
+		return Comment{}, &domain.ValidationError{Fields: map[string]string{"body": "góp ý dài tối đa 5000 ký tự"}}
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -1248,7 +1249,7 @@ func (s *Service) AddComment(ctx context.Context, p auth.Principal, meetingID, i
 			SELECT ad.item_id FROM agenda_documents ad JOIN agenda_items i ON i.id = ad.item_id
 			WHERE ad.id = $1 AND i.meeting_id = $2`, agendaDocID, meetingID)
 		if errors.Is(err, sql.ErrNoRows) || err == nil && itemID != 0 && itemID != docItem {
-			return Comment{}, &documents.ValidationError{Fields: map[string]string{"agenda_document_id": "tài liệu không thuộc mục chương trình này"}}
+			return Comment{}, &domain.ValidationError{Fields: map[string]string{"agenda_document_id": "tài liệu không thuộc mục chương trình này"}}
 		}
 		if err != nil {
 			return Comment{}, fmt.Errorf("meetings: unable to check document: %w", err)

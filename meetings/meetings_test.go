@@ -14,6 +14,7 @@ import (
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/demo"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/org"
@@ -108,7 +109,7 @@ func newMeetingWorld(t *testing.T) *meetingWorld {
 // fixture returns the world for test t, whose meetings start day days
 // after 1 December 2026; the clock is five minutes before that start.
 func (w *meetingWorld) fixture(t *testing.T, day int) *meetingFixture {
-	f := &meetingFixture{meetingWorld: w, t: t, start: time.Date(2026, 12, 1+day, 8, 0, 0, 0, documents.VietnamTime)}
+	f := &meetingFixture{meetingWorld: w, t: t, start: time.Date(2026, 12, 1+day, 8, 0, 0, 0, domain.VietnamTime)}
 	f.setClock(f.start.Add(-5 * time.Minute))
 	return f
 }
@@ -254,7 +255,7 @@ func TestMeetingService(t *testing.T) {
 
 func wantCode(t testing.TB, err error, code string) {
 	t.Helper()
-	var pe *documents.PreconditionError
+	var pe *domain.PreconditionError
 	if !errors.As(err, &pe) || pe.Code != code {
 		t.Fatalf("err = %v, want a 409 %s", err, code)
 	}
@@ -265,7 +266,7 @@ func wantCode(t testing.TB, err error, code string) {
 
 func wantInvalid(t testing.TB, err error, field string) {
 	t.Helper()
-	var ve *documents.ValidationError
+	var ve *domain.ValidationError
 	if !errors.As(err, &ve) {
 		t.Fatalf("err = %v, want a validation error on %s", err, field)
 	}
@@ -283,7 +284,7 @@ func wantIs(t testing.TB, err, target error) {
 
 // TestMeetingAccessMatrix runs every read and write as each kind of
 // person: the meeting's people may read (and its managers change); anyone
-// else, however close, gets documents.ErrNotFound for all of it.
+// else, however close, gets domain.ErrNotFound for all of it.
 func testMeetingAccessMatrix(t *testing.T, f *meetingFixture) {
 	sc := f.scene()
 	mid := sc.m.ID
@@ -354,7 +355,7 @@ func testMeetingAccessMatrix(t *testing.T, f *meetingFixture) {
 				doc = f.document(p, "Báo cáo của "+p.Username)
 			}
 			_, err := f.svc.AttachDocument(f.ctx, p, sc.item.ID, doc.ID, 0)
-			var pe *documents.PreconditionError
+			var pe *domain.PreconditionError
 			if errors.As(err, &pe) && pe.Code == "already_attached" {
 				return nil // another manager attached it first
 			}
@@ -422,7 +423,7 @@ func testMeetingAccessMatrix(t *testing.T, f *meetingFixture) {
 			for name, op := range manage {
 				err := op(p)
 				if in.role == meetings.RoleParticipant {
-					if !errors.Is(err, documents.ErrForbidden) {
+					if !errors.Is(err, domain.ErrForbidden) {
 						t.Errorf("%s by a participant: err = %v, want ErrForbidden", name, err)
 					}
 				} else if err != nil {
@@ -450,7 +451,7 @@ func testMeetingAccessMatrix(t *testing.T, f *meetingFixture) {
 			p := f.who(username)
 			for _, ops := range []map[string]func(auth.Principal) error{reads, manage, takePart, foreign} {
 				for name, op := range ops {
-					if err := op(p); !errors.Is(err, documents.ErrNotFound) {
+					if err := op(p); !errors.Is(err, domain.ErrNotFound) {
 						t.Errorf("%s: err = %v, want ErrNotFound", name, err)
 					}
 				}
@@ -465,10 +466,10 @@ func testMeetingAccessMatrix(t *testing.T, f *meetingFixture) {
 		})
 	}
 	// Unknown ids answer the same.
-	if _, err := f.svc.Get(f.ctx, org, mid+1000); !errors.Is(err, documents.ErrNotFound) {
+	if _, err := f.svc.Get(f.ctx, org, mid+1000); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("unknown meeting: %v", err)
 	}
-	if _, _, _, err := f.svc.OpenDocument(f.ctx, org, mid, sc.draft.ID+1000); !errors.Is(err, documents.ErrNotFound) {
+	if _, _, _, err := f.svc.OpenDocument(f.ctx, org, mid, sc.draft.ID+1000); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("unknown document: %v", err)
 	}
 }
@@ -576,14 +577,14 @@ func testRemovalCutsAccessAtOnce(t *testing.T, f *meetingFixture) {
 		func() error { _, err := f.svc.Sources(f.ctx, person, mid); return err },
 		func() error { _, _, err := f.svc.Subscribe(f.ctx, person, mid); return err },
 	} {
-		wantIs(t, op(), documents.ErrNotFound)
+		wantIs(t, op(), domain.ErrNotFound)
 	}
 
 	if err := f.svc.RemoveParticipant(f.ctx, org, mid, sc.unitPtc.ID); err != nil {
 		t.Fatal(err)
 	}
 	wantRemoved(t, streams["vanthu.q1"], q1clerk.UserID)
-	if _, err := f.svc.Get(f.ctx, q1clerk, mid); !errors.Is(err, documents.ErrNotFound) {
+	if _, err := f.svc.Get(f.ctx, q1clerk, mid); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("the unit's clerk still sees the meeting: %v", err)
 	}
 	if m, err := f.svc.Get(f.ctx, q1head, mid); err != nil || m.MyRole != meetings.RoleParticipant {
@@ -607,7 +608,7 @@ func testRemovalCutsAccessAtOnce(t *testing.T, f *meetingFixture) {
 	if participantEvents != 2 {
 		t.Errorf("the head heard %d participant changes, want 2", participantEvents)
 	}
-	if err := f.svc.RemoveParticipant(f.ctx, org, mid, sc.unitPtc.ID); !errors.Is(err, documents.ErrNotFound) {
+	if err := f.svc.RemoveParticipant(f.ctx, org, mid, sc.unitPtc.ID); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("removing twice: %v", err)
 	}
 
@@ -624,7 +625,7 @@ func testRemovalCutsAccessAtOnce(t *testing.T, f *meetingFixture) {
 		t.Fatal(err)
 	}
 	wantRemoved(t, ch, sec.UserID)
-	if _, err := f.svc.Get(f.ctx, sec, mid); !errors.Is(err, documents.ErrNotFound) {
+	if _, err := f.svc.Get(f.ctx, sec, mid); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("the former secretary still sees the meeting: %v", err)
 	}
 }
@@ -739,7 +740,7 @@ func testSecretDocumentRefused(t *testing.T, f *meetingFixture) {
 	// A document of another unit, never delivered here: as if it did not exist.
 	foreign := f.document(f.who("vanthu.q1"), "Báo cáo của Quận 1")
 	_, err = f.svc.AttachDocument(f.ctx, org, it.ID, foreign.ID, 0)
-	wantIs(t, err, documents.ErrNotFound)
+	wantIs(t, err, domain.ErrNotFound)
 	// A version that does not exist.
 	own := f.document(org, "Kế hoạch công khai")
 	_, err = f.svc.AttachDocument(f.ctx, org, it.ID, own.ID, 7)
@@ -845,7 +846,7 @@ func testMeetingBadInputs(t *testing.T, f *meetingFixture) {
 	if m.OnlineURL != in.OnlineURL || m.Revision != 1 || m.MyRole != meetings.RoleOrganiser {
 		t.Errorf("created %+v", m)
 	}
-	if _, err := f.svc.Create(f.ctx, f.who("admin"), f.input()); !errors.Is(err, documents.ErrForbidden) {
+	if _, err := f.svc.Create(f.ctx, f.who("admin"), f.input()); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("admin-only account organised a meeting: %v", err)
 	}
 
@@ -1043,8 +1044,8 @@ func testSpeakQueueRules(t *testing.T, f *meetingFixture) {
 
 	// Only the chair gives the floor, and only its owner withdraws a request.
 	_, err = f.svc.SetSpeakState(f.ctx, sec, r1.ID, meetings.SpeakSpeaking)
-	wantIs(t, err, documents.ErrForbidden)
-	wantIs(t, f.svc.WithdrawSpeak(f.ctx, q1clerk, r1.ID), documents.ErrForbidden)
+	wantIs(t, err, domain.ErrForbidden)
+	wantIs(t, f.svc.WithdrawSpeak(f.ctx, q1clerk, r1.ID), domain.ErrForbidden)
 	_, err = f.svc.SetSpeakState(f.ctx, chair, r1.ID, meetings.SpeakDone)
 	wantCode(t, err, "illegal_transition")
 	_, err = f.svc.SetSpeakState(f.ctx, chair, r1.ID, "shouting")

@@ -18,6 +18,7 @@ import (
 	"github.com/go-pdf/fpdf"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/fonts"
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/text/unicode/norm"
@@ -259,21 +260,15 @@ func (d *docWriter) header(org orgHeader, docType string, date time.Time) {
 	d.centred("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", rcx, marginT+11, "B", 12)
 	w := d.centred("Độc lập - Tự do - Hạnh phúc", rcx, marginT+28, "B", bodyPt)
 	pdf.Line(rcx-w/2, marginT+32, rcx+w/2, marginT+32)
-	d.centred(placeDate(date), rcx, y+22, "", bodyPt)
+	d.centred(domain.PlaceDate(date), rcx, y+22, "", bodyPt)
 	pdf.SetY(max(leftBottom, marginT+52) + 16)
-}
-
-// placeDate is "Thành phố Hồ Chí Minh, ngày 26 tháng 11 năm 2026".
-func placeDate(t time.Time) string {
-	t = t.In(documents.VietnamTime)
-	return fmt.Sprintf("Thành phố Hồ Chí Minh, ngày %02d tháng %02d năm %d", t.Day(), int(t.Month()), t.Year())
 }
 
 var weekdays = [...]string{"Chủ nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"}
 
 // clockDate is "08 giờ 30 phút, Thứ Năm, ngày 26/11/2026", in Vietnam time.
 func clockDate(t time.Time) string {
-	t = t.In(documents.VietnamTime)
+	t = t.In(domain.VietnamTime)
 	return fmt.Sprintf("%02d giờ %02d phút, %s, ngày %s", t.Hour(), t.Minute(), weekdays[t.Weekday()], t.Format("02/01/2006"))
 }
 
@@ -528,7 +523,7 @@ func invitationPDF(v invitationData) ([]byte, error) {
 	d.para("Tham dự cuộc họp: " + m.Title + ".")
 	d.para("Chủ trì: " + v.chair.withPosition() + ".")
 	d.para("Thời gian: " + clockDate(m.StartsAt) + " (dự kiến kết thúc lúc " +
-		m.EndsAt.In(documents.VietnamTime).Format("15:04") + ").")
+		m.EndsAt.In(domain.VietnamTime).Format("15:04") + ").")
 	if m.Place != "" {
 		d.para("Địa điểm: " + m.Place + ".")
 	}
@@ -544,9 +539,9 @@ func invitationPDF(v invitationData) ([]byte, error) {
 				notes = append(notes, "trình bày: "+it.Presenter)
 			}
 			if it.StartsAt != nil {
-				slot := it.StartsAt.In(documents.VietnamTime).Format("15:04")
+				slot := it.StartsAt.In(domain.VietnamTime).Format("15:04")
 				if it.EndsAt != nil {
-					slot += " - " + it.EndsAt.In(documents.VietnamTime).Format("15:04")
+					slot += " - " + it.EndsAt.In(domain.VietnamTime).Format("15:04")
 				}
 				notes = append(notes, slot)
 			}
@@ -571,11 +566,11 @@ func invitationPDF(v invitationData) ([]byte, error) {
 }
 
 var (
-	errNotOrganiserUnit = &documents.PreconditionError{Code: "not_organiser_unit",
+	errNotOrganiserUnit = &domain.PreconditionError{Code: "not_organiser_unit",
 		Message: "Văn bản của cuộc họp thuộc đơn vị tổ chức; chỉ người thuộc đơn vị tổ chức soạn hoặc ký được văn bản này"}
-	errMinutesSigned = &documents.PreconditionError{Code: "minutes_signed",
+	errMinutesSigned = &domain.PreconditionError{Code: "minutes_signed",
 		Message: "Biên bản đã được ký nên không soạn lại được"}
-	errInvitationSigned = &documents.PreconditionError{Code: "invitation_signed",
+	errInvitationSigned = &domain.PreconditionError{Code: "invitation_signed",
 		Message: "Giấy mời đã được ký hoặc đăng ký nên không soạn lại được"}
 )
 
@@ -603,7 +598,7 @@ func (s *Service) storeDraft(ctx context.Context, p auth.Principal, meetingID in
 	var d documents.Document
 	if current != nil {
 		d, err = s.docs.ReplaceDraft(ctx, p, *current, up, "Soạn lại từ hồ sơ cuộc họp")
-		var pe *documents.PreconditionError
+		var pe *domain.PreconditionError
 		if errors.As(err, &pe) && pe.Code == "draft_signed" {
 			return d, signed
 		}
@@ -635,10 +630,10 @@ func (s *Service) DraftMinutes(ctx context.Context, p auth.Principal, meetingID 
 		return documents.Document{}, err
 	}
 	if m.MyRole != RoleSecretary && m.MyRole != RoleChair {
-		return documents.Document{}, documents.ErrForbidden
+		return documents.Document{}, domain.ErrForbidden
 	}
 	if m.Status != StatusInProgress && m.Status != StatusEnded {
-		return documents.Document{}, &documents.PreconditionError{Code: "meeting_not_started",
+		return documents.Document{}, &domain.PreconditionError{Code: "meeting_not_started",
 			Message: "Chỉ lập biên bản khi cuộc họp đang diễn ra hoặc đã kết thúc"}
 	}
 	if p.UnitID != m.OrganiserUnitID {
@@ -668,7 +663,7 @@ func (s *Service) DraftMinutes(ctx context.Context, p auth.Principal, meetingID 
 		return documents.Document{}, err
 	}
 	meta := documents.Meta{DocType: "BB", Title: "Biên bản họp: " + m.Title,
-		DocDate: m.StartsAt.In(documents.VietnamTime).Format(time.DateOnly), SignerName: md.chair.Name}
+		DocDate: m.StartsAt.In(domain.VietnamTime).Format(time.DateOnly), SignerName: md.chair.Name}
 	return s.storeDraft(ctx, p, meetingID, "minutes_document_id", meta, file,
 		fmt.Sprintf("bien-ban-hop-%d.pdf", meetingID), errMinutesSigned)
 }
@@ -682,14 +677,14 @@ func (s *Service) SignMinutes(ctx context.Context, p auth.Principal, meetingID i
 		return documents.Document{}, err
 	}
 	if role != RoleChair && role != RoleSecretary {
-		return documents.Document{}, documents.ErrForbidden
+		return documents.Document{}, domain.ErrForbidden
 	}
 	m, err := s.meetingRow(ctx, s.db, meetingID)
 	if err != nil {
 		return documents.Document{}, err
 	}
 	if m.MinutesDocumentID == nil {
-		return documents.Document{}, &documents.PreconditionError{Code: "no_minutes",
+		return documents.Document{}, &domain.PreconditionError{Code: "no_minutes",
 			Message: "Cuộc họp chưa có biên bản; thư ký cần lập biên bản trước"}
 	}
 	if p.UnitID != m.OrganiserUnitID {
@@ -700,7 +695,7 @@ func (s *Service) SignMinutes(ctx context.Context, p auth.Principal, meetingID i
 		return documents.Document{}, err
 	}
 	if slices.ContainsFunc(sigs, func(g documents.Signature) bool { return g.SignedBy == p.UserID && g.Kind == "person" }) {
-		return documents.Document{}, &documents.PreconditionError{Code: "already_signed", Message: "Bạn đã ký biên bản này"}
+		return documents.Document{}, &domain.PreconditionError{Code: "already_signed", Message: "Bạn đã ký biên bản này"}
 	}
 	_, file, err := s.latestFile(ctx, p, *m.MinutesDocumentID)
 	if err != nil {
@@ -708,7 +703,7 @@ func (s *Service) SignMinutes(ctx context.Context, p auth.Principal, meetingID i
 	}
 	l, ok := findBlocks(file)
 	if !ok {
-		return documents.Document{}, &documents.PreconditionError{Code: "no_signer_blocks",
+		return documents.Document{}, &domain.PreconditionError{Code: "no_signer_blocks",
 			Message: "Không tìm thấy chỗ ký của thư ký và chủ trì trong biên bản; hãy lập lại biên bản"}
 	}
 	reason := "Ký biên bản họp (thư ký)"
@@ -761,7 +756,7 @@ func (s *Service) CreateInvitation(ctx context.Context, p auth.Principal, meetin
 		return documents.Document{}, err
 	}
 	if !manages(m.MyRole) {
-		return documents.Document{}, documents.ErrForbidden
+		return documents.Document{}, domain.ErrForbidden
 	}
 	if m.Status == StatusEnded || m.Status == StatusCancelled {
 		return documents.Document{}, errMeetingClosed
@@ -795,7 +790,7 @@ func (s *Service) CreateInvitation(ctx context.Context, p auth.Principal, meetin
 		v.invited = append(v.invited, line)
 	}
 	if len(v.invited) == 0 {
-		return documents.Document{}, &documents.PreconditionError{Code: "no_participants",
+		return documents.Document{}, &domain.PreconditionError{Code: "no_participants",
 			Message: "Cuộc họp chưa có thành phần tham dự; hãy thêm người hoặc đơn vị dự họp trước khi lập giấy mời"}
 	}
 	file, err := invitationPDF(v)
@@ -803,7 +798,7 @@ func (s *Service) CreateInvitation(ctx context.Context, p auth.Principal, meetin
 		return documents.Document{}, err
 	}
 	meta := documents.Meta{DocType: "GM", Title: "Giấy mời họp: " + m.Title,
-		DocDate: v.at.In(documents.VietnamTime).Format(time.DateOnly)}
+		DocDate: v.at.In(domain.VietnamTime).Format(time.DateOnly)}
 	if v.signer != nil {
 		meta.SignerName = v.signer.Name
 	}
@@ -818,7 +813,7 @@ func (s *Service) CreateInvitation(ctx context.Context, p auth.Principal, meetin
 // the invitation exists, since they issue it.
 func (s *Service) InvitationRecipients(ctx context.Context, p auth.Principal, meetingID int64) ([]int64, error) {
 	if _, err := s.access(ctx, s.db, p, meetingID); err != nil {
-		if !errors.Is(err, documents.ErrNotFound) || !p.Has(auth.RoleClerk) {
+		if !errors.Is(err, domain.ErrNotFound) || !p.Has(auth.RoleClerk) {
 			return nil, err
 		}
 		var issuer bool
@@ -860,14 +855,14 @@ func (s *Service) SetConclusion(ctx context.Context, p auth.Principal, meetingID
 		return err
 	}
 	if !manages(role) {
-		return documents.ErrForbidden
+		return domain.ErrForbidden
 	}
 	if status == StatusCancelled {
 		return errMeetingClosed
 	}
 	d, err := s.docs.Get(ctx, p, documentID)
-	if errors.Is(err, documents.ErrNotFound) {
-		return &documents.ValidationError{Fields: map[string]string{"document_id": "không tìm thấy văn bản này"}}
+	if errors.Is(err, domain.ErrNotFound) {
+		return &domain.ValidationError{Fields: map[string]string{"document_id": "không tìm thấy văn bản này"}}
 	}
 	if err != nil {
 		return err
@@ -877,10 +872,10 @@ func (s *Service) SetConclusion(ctx context.Context, p auth.Principal, meetingID
 		return fmt.Errorf("meetings: unable to read meeting: %w", err)
 	}
 	if d.UnitID != organiser {
-		return &documents.ValidationError{Fields: map[string]string{"document_id": "thông báo kết luận phải là văn bản của đơn vị tổ chức cuộc họp"}}
+		return &domain.ValidationError{Fields: map[string]string{"document_id": "thông báo kết luận phải là văn bản của đơn vị tổ chức cuộc họp"}}
 	}
 	if d.Status != "issued" {
-		return &documents.PreconditionError{Code: "conclusion_not_issued",
+		return &domain.PreconditionError{Code: "conclusion_not_issued",
 			Message: "Thông báo kết luận cần được ký, đăng ký và ban hành trước khi gắn vào cuộc họp"}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE meetings SET conclusion_document_id = $2, updated_at = now() WHERE id = $1`, meetingID, documentID); err != nil {

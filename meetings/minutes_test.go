@@ -18,6 +18,7 @@ import (
 
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/routing"
@@ -180,9 +181,9 @@ func testMinutesDraftAndSign(t *testing.T, e *voteEnv) {
 		p    auth.Principal
 		want error
 	}{
-		"organiser": {organiser, documents.ErrForbidden},
-		"member":    {member, documents.ErrForbidden},
-		"outsider":  {ps["vanthu.q1"], documents.ErrNotFound},
+		"organiser": {organiser, domain.ErrForbidden},
+		"member":    {member, domain.ErrForbidden},
+		"outsider":  {ps["vanthu.q1"], domain.ErrNotFound},
 	} {
 		if _, err := e.svc.DraftMinutes(e.ctx, tc.p, m.ID); !errors.Is(err, tc.want) {
 			t.Errorf("%s drafts the minutes: %v, want %v", name, err, tc.want)
@@ -246,7 +247,7 @@ func testMinutesDraftAndSign(t *testing.T, e *voteEnv) {
 
 	// Signing: each at their block, the version they read, once.
 	v2 := d2.Versions[0].SHA256
-	if _, err := e.svc.SignMinutes(e.ctx, member, m.ID, v2); !errors.Is(err, documents.ErrForbidden) {
+	if _, err := e.svc.SignMinutes(e.ctx, member, m.ID, v2); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("member signs: %v", err)
 	}
 	var ce *documents.ConflictError
@@ -329,13 +330,13 @@ func testInvitationAndConclusion(t *testing.T, e *voteEnv) {
 	e.addParticipant(organiser, m.ID, ParticipantInput{UserID: member.UserID})
 	e.addParticipant(organiser, m.ID, ParticipantInput{UnitID: thpt})
 	e.addParticipant(organiser, m.ID, ParticipantInput{UserID: secretary.UserID}) // of the organiser unit: not a recipient
-	at := time.Date(2026, 12, 3, 8, 0, 0, 0, documents.VietnamTime)
+	at := time.Date(2026, 12, 3, 8, 0, 0, 0, domain.VietnamTime)
 	end := at.Add(30 * time.Minute)
 	if _, err := e.svc.AddItem(e.ctx, organiser, m.ID, ItemInput{Title: "Báo cáo tiến độ", Presenter: "Phòng GDĐT Quận 1", StartsAt: &at, EndsAt: &end}); err != nil {
 		t.Fatal(err)
 	}
 
-	if _, err := e.svc.CreateInvitation(e.ctx, member, m.ID); !errors.Is(err, documents.ErrForbidden) {
+	if _, err := e.svc.CreateInvitation(e.ctx, member, m.ID); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("member drafts the invitation: %v", err)
 	}
 	gm, err := e.svc.CreateInvitation(e.ctx, organiser, m.ID)
@@ -364,7 +365,7 @@ func testInvitationAndConclusion(t *testing.T, e *voteEnv) {
 	if !slices.Equal(recipients, want) {
 		t.Errorf("recipients = %v, want %v", recipients, want)
 	}
-	if _, err := e.svc.InvitationRecipients(e.ctx, ps["vanthu.q1"], m.ID); !errors.Is(err, documents.ErrNotFound) {
+	if _, err := e.svc.InvitationRecipients(e.ctx, ps["vanthu.q1"], m.ID); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("an outsider asks for the recipients: %v", err)
 	}
 	// Another clerk of the organiser unit issues it, meeting or not.
@@ -407,7 +408,7 @@ func testInvitationAndConclusion(t *testing.T, e *voteEnv) {
 	if err := e.svc.SetConclusion(e.ctx, organiser, m.ID, tb.ID); preconditionCode(err) != "conclusion_not_issued" {
 		t.Errorf("conclusion not issued: %v", err)
 	}
-	if err := e.svc.SetConclusion(e.ctx, member, m.ID, tb.ID); !errors.Is(err, documents.ErrForbidden) {
+	if err := e.svc.SetConclusion(e.ctx, member, m.ID, tb.ID); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("member sets the conclusion: %v", err)
 	}
 	other, err := e.createDoc(ps["vanthu.q1"], "TB", "Thông báo của Phòng")
@@ -456,13 +457,13 @@ func (e *voteEnv) createDoc(p auth.Principal, docType, title string) (documents.
 		return documents.Document{}, err
 	}
 	defer up.Close()
-	return e.docs.Create(e.ctx, p, documents.Meta{DocType: docType, Title: title, DocDate: time.Now().In(documents.VietnamTime).Format(time.DateOnly)}, up)
+	return e.docs.Create(e.ctx, p, documents.Meta{DocType: docType, Title: title, DocDate: time.Now().In(domain.VietnamTime).Format(time.DateOnly)}, up)
 }
 
 // TestMinutesLayout: however long the minutes, the signer blocks are found
 // where they were drawn, and never alone on their page.
 func TestMinutesLayout(t *testing.T) {
-	start := time.Date(2026, 11, 26, 8, 0, 0, 0, documents.VietnamTime)
+	start := time.Date(2026, 11, 26, 8, 0, 0, 0, domain.VietnamTime)
 	for n := 0; n <= 70; n += 2 {
 		md := minutesData{
 			org:        orgHeader{Name: "Văn phòng Sở", Abbreviation: "VP", Parent: "Sở Giáo dục và Đào tạo Thành phố Hồ Chí Minh"},

@@ -14,7 +14,7 @@ import (
 	"strings"
 
 	"github.com/hcm-edu/vanban/auth"
-	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/packet"
 	"github.com/hcm-edu/vanban/storage"
 )
@@ -43,7 +43,7 @@ func (s *Service) Packet(ctx context.Context, p auth.Principal, meetingID int64)
 		return nil, 0, "", err
 	}
 	m := src.Meeting
-	text := fmt.Sprintf("%s — %s — %s — %s", p.FullName, p.UnitName, m.Title, m.StartsAt.In(documents.VietnamTime).Format("02/01/2006"))
+	text := fmt.Sprintf("%s — %s — %s — %s", p.FullName, p.UnitName, m.Title, m.StartsAt.In(domain.VietnamTime).Format("02/01/2006"))
 	tail, err := base.Tail(text)
 	if err != nil {
 		return nil, 0, "", fmt.Errorf("meetings: unable to watermark the packet: %w", err)
@@ -157,9 +157,9 @@ func itemsOf(items []PacketItem) []packet.Item {
 	for i, it := range items {
 		slot := ""
 		if it.StartsAt != nil {
-			slot = it.StartsAt.In(documents.VietnamTime).Format("15:04")
+			slot = it.StartsAt.In(domain.VietnamTime).Format("15:04")
 			if it.EndsAt != nil {
-				slot += " – " + it.EndsAt.In(documents.VietnamTime).Format("15:04")
+				slot += " – " + it.EndsAt.In(domain.VietnamTime).Format("15:04")
 			}
 		}
 		docs := make([]packet.Document, len(it.Documents))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
 )
@@ -38,7 +39,7 @@ func New(db *sqlx.DB, docs *documents.Service, blobs storage.Blobs, hub *Hub) *S
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
 // access returns p's strongest role in the meeting, or
-// documents.ErrNotFound when p has none: the organiser (who created it),
+// domain.ErrNotFound when p has none: the organiser (who created it),
 // the chair, the secretary, or a participant in person or through their
 // unit.
 func (s *Service) access(ctx context.Context, q sqlx.QueryerContext, p auth.Principal, meetingID int64) (string, error) {
@@ -54,7 +55,7 @@ func (s *Service) access(ctx context.Context, q sqlx.QueryerContext, p auth.Prin
 		               WHERE mp.meeting_id = m.id AND (mp.user_id = $2 OR mp.unit_id = $3)) AS member
 		FROM meetings m WHERE m.id = $1`, meetingID, p.UserID, p.UnitID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", documents.ErrNotFound
+		return "", domain.ErrNotFound
 	}
 	if err != nil {
 		return "", fmt.Errorf("meetings: unable to check access: %w", err)
@@ -69,7 +70,7 @@ func (s *Service) access(ctx context.Context, q sqlx.QueryerContext, p auth.Prin
 	case r.Member:
 		return RoleParticipant, nil
 	}
-	return "", documents.ErrNotFound
+	return "", domain.ErrNotFound
 }
 
 // manages reports whether a role may change the meeting (agenda,

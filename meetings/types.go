@@ -3,7 +3,7 @@
 // requests to speak, comments, ballots bound to each voter by a hash
 // chain, and the minutes. Who may see and do what is decided here: anyone
 // who is not the organiser, the chair, the secretary or a participant
-// gets documents.ErrNotFound, exactly as if the meeting did not exist.
+// gets domain.ErrNotFound, exactly as if the meeting did not exist.
 package meetings
 
 import (

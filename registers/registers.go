@@ -8,18 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // Vietnam time even where the system has no zone data
+
+	"github.com/hcm-edu/vanban/internal/domain"
 )
 
-var vietnam = mustZone("Asia/Ho_Chi_Minh")
-
-func mustZone(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err) // cannot happen: time/tzdata is linked in
-	}
-	return loc
-}
+var vietnam = domain.VietnamTime
 
 // Outgoing is one line of the register of outgoing documents.
 type Outgoing struct {

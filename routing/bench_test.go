@@ -43,6 +43,7 @@ import (
 	"github.com/hcm-edu/vanban/database"
 	"github.com/hcm-edu/vanban/demo"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
@@ -177,7 +178,7 @@ func BenchmarkIssueToAll(b *testing.B) {
 	e.copyDeliveries("deliveries_baseline", true)
 	e.copyDeliveries("deliveries_bare", false)
 
-	due := time.Now().In(documents.VietnamTime).AddDate(0, 0, 30).Format(time.DateOnly)
+	due := time.Now().In(domain.VietnamTime).AddDate(0, 0, 30).Format(time.DateOnly)
 	req := routing.IssueRequest{Recipients: routing.Recipients{Groups: []string{"district_offices", "schools"}},
 		Steering: routing.SteeringDirective, DueDate: due}
 	newDoc := func() documents.Document {
@@ -841,7 +842,7 @@ func (e *benchEnv) seriesNumbers(series string, unitID int64) []int {
 	var numbers []int
 	err := e.db.SelectContext(e.ctx, &numbers, `
 		SELECT number FROM registrations WHERE unit_id = $1 AND series = $2 AND year = $3 ORDER BY number`,
-		unitID, series, time.Now().In(documents.VietnamTime).Year())
+		unitID, series, time.Now().In(domain.VietnamTime).Year())
 	if err != nil {
 		e.tb.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/hcm-edu/vanban/audit"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/workdays"
 	"github.com/jmoiron/sqlx"
@@ -126,12 +127,12 @@ func (s *Service) decorate(cal *workdays.Calendar, ds []Delivery) {
 }
 
 // delivery returns a delivery of p's unit (removed ones too: the trace of
-// a recall stays), or documents.ErrNotFound.
+// a recall stays), or domain.ErrNotFound.
 func (s *Service) delivery(ctx context.Context, p auth.Principal, id int64) (Delivery, error) {
 	var d Delivery
 	err := s.db.GetContext(ctx, &d, `SELECT `+deliveryColumns+deliveryFrom+` WHERE dl.id = $1 AND dl.recipient_unit_id = $2`, id, p.UnitID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return d, documents.ErrNotFound
+		return d, domain.ErrNotFound
 	}
 	if err != nil {
 		return d, fmt.Errorf("routing: unable to fetch delivery: %w", err)
@@ -189,7 +190,7 @@ func (f InboxFilter) Problems() map[string]string {
 // Inbox lists what was delivered to p's unit, newest first.
 func (s *Service) Inbox(ctx context.Context, p auth.Principal, f InboxFilter) (Page, error) {
 	if m := f.Problems(); m != nil {
-		return Page{}, &documents.ValidationError{Fields: m}
+		return Page{}, &domain.ValidationError{Fields: m}
 	}
 	if f.Limit == 0 {
 		f.Limit = 50
@@ -279,7 +280,7 @@ func (s *Service) Deliveries(ctx context.Context, p auth.Principal, documentID i
 		f.Limit = 200
 	}
 	if f.Limit < 0 || f.Limit > 5000 || f.Offset < 0 || (f.Status != "" && f.Status != "open" && StatusLabels[f.Status] == "") {
-		return Board{}, &documents.ValidationError{Fields: map[string]string{"filter": "trạng thái 01–06, 13, 15, 16 hoặc open; limit từ 1 đến 5000; offset không âm"}}
+		return Board{}, &domain.ValidationError{Fields: map[string]string{"filter": "trạng thái 01–06, 13, 15, 16 hoặc open; limit từ 1 đến 5000; offset không âm"}}
 	}
 	var all []Delivery
 	err := s.db.SelectContext(ctx, &all, `SELECT `+deliveryColumns+deliveryFrom+`
@@ -448,7 +449,7 @@ func (s *Service) Accept(ctx context.Context, p auth.Principal, id int64) (Deliv
 	if err := s.mustRecipient(ctx, p, id, auth.RoleClerk); err != nil {
 		return Delivery{}, err
 	}
-	year := s.now().In(documents.VietnamTime).Year()
+	year := s.now().In(domain.VietnamTime).Year()
 	m := move{action: "accept", from: []string{Arrived}, message: "Chỉ tiếp nhận được văn bản vừa đến",
 		set: `status = '03', accepted_at = now(), incoming_year = $3, incoming_number = $4`}
 	return s.apply(ctx, p, id, m, func(tx *sqlx.Tx, d Delivery) ([]any, error) {
@@ -470,7 +471,7 @@ func (s *Service) Refuse(ctx context.Context, p auth.Principal, id int64, reason
 	}
 	reason = strings.TrimSpace(reason)
 	if len([]rune(reason)) < 3 || len(reason) > 2000 {
-		return Delivery{}, &documents.ValidationError{Fields: map[string]string{"reason": "cần nêu lý do từ chối (3 đến 2000 ký tự)"}}
+		return Delivery{}, &domain.ValidationError{Fields: map[string]string{"reason": "cần nêu lý do từ chối (3 đến 2000 ký tự)"}}
 	}
 	m := move{action: "refuse", from: []string{Arrived}, message: "Chỉ từ chối được văn bản vừa đến, chưa tiếp nhận",
 		set: `status = '02', reason = $3`, args: []any{reason}, reason: reason,
@@ -507,7 +508,7 @@ func (s *Service) Assign(ctx context.Context, p auth.Principal, id int64, req As
 	}
 	var due *string
 	if d := strings.TrimSpace(req.Due); d != "" {
-		t, err := time.ParseInLocation(time.DateOnly, d, documents.VietnamTime)
+		t, err := time.ParseInLocation(time.DateOnly, d, domain.VietnamTime)
 		if err != nil {
 			fields["due"] = "hạn xử lý phải có dạng YYYY-MM-DD"
 		} else if t.Before(dateOf(s.now())) {
@@ -521,7 +522,7 @@ func (s *Service) Assign(ctx context.Context, p auth.Principal, id int64, req As
 		}
 	}
 	if len(fields) > 0 {
-		return Delivery{}, &documents.ValidationError{Fields: fields}
+		return Delivery{}, &domain.ValidationError{Fields: fields}
 	}
 	m := move{action: "assign", from: []string{Accepted, Assigned, InProgress}, message: "Cần tiếp nhận văn bản trước khi phân công",
 		set: `status = '04', assignee_id = $3, assigned_at = now(), section = $4, coordinators = $5, opinion = $6,
@@ -560,7 +561,7 @@ func (s *Service) UpdateStatus(ctx context.Context, p auth.Principal, id int64, 
 	}
 	isAssignee := cur.AssigneeID != nil && *cur.AssigneeID == p.UserID
 	if !isAssignee && !p.HasAny(auth.RoleSigner, auth.RoleClerk) {
-		return cur, documents.ErrForbidden
+		return cur, domain.ErrForbidden
 	}
 	note := strings.TrimSpace(req.Note)
 	fields := map[string]string{}
@@ -587,7 +588,7 @@ func (s *Service) UpdateStatus(ctx context.Context, p auth.Principal, id int64, 
 		fields["note"] = "tối đa 2000 ký tự"
 	}
 	if len(fields) > 0 {
-		return cur, &documents.ValidationError{Fields: fields}
+		return cur, &domain.ValidationError{Fields: fields}
 	}
 	m := move{action: "status." + req.Status, from: from, set: set, reason: note,
 		message: "Chỉ chuyển sang đang xử lý khi đã phân công, và hoàn thành khi đã phân công hoặc đang xử lý",
@@ -610,17 +611,17 @@ func (s *Service) Recall(ctx context.Context, p auth.Principal, documentID int64
 		return 0, err
 	}
 	if d.UnitID != p.UnitID || !p.Has(auth.RoleClerk) {
-		return 0, documents.ErrForbidden
+		return 0, domain.ErrForbidden
 	}
 	reason = strings.TrimSpace(reason)
 	if len([]rune(reason)) < 3 || len(reason) > 2000 {
-		return 0, &documents.ValidationError{Fields: map[string]string{"reason": "cần nêu lý do thu hồi (3 đến 2000 ký tự)"}}
+		return 0, &domain.ValidationError{Fields: map[string]string{"reason": "cần nêu lý do thu hồi (3 đến 2000 ký tự)"}}
 	}
 	if d.Status == "recalled" {
-		return 0, &documents.PreconditionError{Code: "already_recalled", Message: "Văn bản đã được thu hồi"}
+		return 0, &domain.PreconditionError{Code: "already_recalled", Message: "Văn bản đã được thu hồi"}
 	}
 	if d.Status != "issued" {
-		return 0, &documents.PreconditionError{Code: "not_issued", Message: "Văn bản chưa được phát hành nên không cần thu hồi"}
+		return 0, &domain.PreconditionError{Code: "not_issued", Message: "Văn bản chưa được phát hành nên không cần thu hồi"}
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -661,7 +662,7 @@ func (s *Service) AnswerRecall(ctx context.Context, p auth.Principal, id int64, 
 	}
 	reason = strings.TrimSpace(reason)
 	if !accept && (len([]rune(reason)) < 3 || len(reason) > 2000) {
-		return Delivery{}, &documents.ValidationError{Fields: map[string]string{"reason": "cần nêu lý do từ chối thu hồi (3 đến 2000 ký tự)"}}
+		return Delivery{}, &domain.ValidationError{Fields: map[string]string{"reason": "cần nêu lý do từ chối thu hồi (3 đến 2000 ký tự)"}}
 	}
 	cur, err := s.delivery(ctx, p, id)
 	if err != nil {
@@ -696,7 +697,7 @@ func (s *Service) mustRecipient(ctx context.Context, p auth.Principal, id int64,
 		return err
 	}
 	if !p.Has(role) {
-		return documents.ErrForbidden
+		return domain.ErrForbidden
 	}
 	return nil
 }

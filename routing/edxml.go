@@ -15,6 +15,7 @@ import (
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/edxml"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/org"
 )
 
@@ -22,8 +23,6 @@ import (
 // (QCVN 102:2016): a document issued to an external unit is exported as a
 // signed package; a package addressed to a unit here is imported into its
 // inbox; each side's status changes travel back as signed status messages.
-
-const promulgationPlace = "Thành phố Hồ Chí Minh"
 
 var priorities = map[string]edxml.Priority{
 	"thuong": edxml.PriorityNormal, "khan": edxml.PriorityUrgent,
@@ -70,7 +69,7 @@ func (s *Service) ExportPackage(ctx context.Context, p auth.Principal, documentI
 		return nil, "", err
 	}
 	if d.UnitID != p.UnitID || !p.Has(auth.RoleClerk) {
-		return nil, "", documents.ErrForbidden
+		return nil, "", domain.ErrForbidden
 	}
 	if documents.IsSecret(d.Confidentiality) {
 		return nil, "", errSecret
@@ -88,7 +87,7 @@ func (s *Service) ExportPackage(ctx context.Context, p auth.Principal, documentI
 		FROM deliveries dl JOIN dispatches x ON x.id = dl.dispatch_id JOIN units ru ON ru.id = dl.recipient_unit_id
 		WHERE dl.document_id = $1 AND dl.sender_unit_id = $2 AND ru.code = $3`, d.ID, p.UnitID, toCode)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, "", &documents.ValidationError{Fields: map[string]string{"to": "văn bản chưa được phát hành tới đơn vị có mã định danh này"}}
+		return nil, "", &domain.ValidationError{Fields: map[string]string{"to": "văn bản chưa được phát hành tới đơn vị có mã định danh này"}}
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("routing: unable to read the dispatch: %w", err)
@@ -130,8 +129,8 @@ func (s *Service) ExportPackage(ctx context.Context, p auth.Principal, documentI
 		From: edxml.Organisation{OrganID: from.Code, OrganName: from.Name},
 		To:   []edxml.Organisation{{OrganID: toCode, OrganName: x.ToName}},
 		Code: edxml.Code{Number: number, Notation: notation},
-		PromulgationInfo: edxml.PromulgationInfo{Place: promulgationPlace,
-			Date: time.Date(d.DocDate.Year(), d.DocDate.Month(), d.DocDate.Day(), 0, 0, 0, 0, documents.VietnamTime)},
+		PromulgationInfo: edxml.PromulgationInfo{Place: domain.Place,
+			Date: time.Date(d.DocDate.Year(), d.DocDate.Month(), d.DocDate.Day(), 0, 0, 0, 0, domain.VietnamTime)},
 		DocumentType: edxml.DocumentType{Type: typeNumber(d.DocType), TypeName: documents.Label(documents.Types, d.DocType)},
 		Subject:      d.Title,
 		SignerInfo:   edxml.SignerInfo{Position: signer.Position, FullName: signer.Name},
@@ -140,7 +139,7 @@ func (s *Service) ExportPackage(ctx context.Context, p auth.Principal, documentI
 		DocumentID:   from.Code + "/" + strconv.FormatInt(d.ID, 10),
 	}
 	if x.Due != nil {
-		h.DueDate = time.Date(x.Due.Year(), x.Due.Month(), x.Due.Day(), 0, 0, 0, 0, documents.VietnamTime)
+		h.DueDate = time.Date(x.Due.Year(), x.Due.Month(), x.Due.Day(), 0, 0, 0, 0, domain.VietnamTime)
 	}
 	if x.ResponseFor != nil {
 		if r, err := s.docs.Get(ctx, p, *x.ResponseFor); err == nil && r.NumberSymbol != nil {
@@ -220,7 +219,7 @@ func importError(err error) error {
 // package imported twice is refused.
 func (s *Service) ImportPackage(ctx context.Context, p auth.Principal, data []byte) (Delivery, error) {
 	if !p.Has(auth.RoleClerk) {
-		return Delivery{}, documents.ErrForbidden
+		return Delivery{}, domain.ErrForbidden
 	}
 	pkg, err := edxml.Parse(data, edxml.ParseOptions{MaxBytes: s.docs.MaxBytes() * 2})
 	if err != nil {
@@ -263,14 +262,14 @@ func (s *Service) ImportPackage(ctx context.Context, p auth.Principal, data []by
 	}
 	defer up.Close()
 	h := pkg.Header
-	m := documents.Meta{DocType: typeCode(h.DocumentType), Title: h.Subject, DocDate: h.PromulgationInfo.Date.In(documents.VietnamTime).Format(time.DateOnly),
+	m := documents.Meta{DocType: typeCode(h.DocumentType), Title: h.Subject, DocDate: h.PromulgationInfo.Date.In(domain.VietnamTime).Format(time.DateOnly),
 		Urgency: urgencyOf(h.Priority), Confidentiality: "thuong", SignerName: h.SignerInfo.FullName}
 	if n, err := strconv.Atoi(strings.TrimLeft(h.Code.Number, "0")); err == nil && n > 0 && h.Code.Notation != "" {
 		m.Number, m.Symbol = strconv.Itoa(n), h.Code.Notation
 	}
 	var due *time.Time
 	if !h.DueDate.IsZero() {
-		t := h.DueDate.In(documents.VietnamTime)
+		t := h.DueDate.In(domain.VietnamTime)
 		due = &t
 	}
 	steering := int(h.SteeringType)
@@ -284,7 +283,7 @@ func (s *Service) ImportPackage(ctx context.Context, p auth.Principal, data []by
 	defer tx.Rollback()
 	docID, err := s.docs.ImportTx(ctx, tx, p, sender.ID, m, up)
 	if err != nil {
-		var ve *documents.ValidationError
+		var ve *domain.ValidationError
 		if errors.As(err, &ve) {
 			return Delivery{}, &ImportError{"edxml_format", "Thông tin văn bản trong gói tin không hợp lệ: " + ve.Error()}
 		}
@@ -352,7 +351,7 @@ func (s *Service) ExportStatus(ctx context.Context, p auth.Principal, deliveryID
 		return nil, err
 	}
 	if !p.Has(auth.RoleClerk) {
-		return nil, documents.ErrForbidden
+		return nil, domain.ErrForbidden
 	}
 	var ref struct {
 		Key    *string `db:"idempotency_key"`
@@ -405,7 +404,7 @@ func (s *Service) ExportStatus(ctx context.Context, p auth.Principal, deliveryID
 // delivery of p's unit's document to that recipient.
 func (s *Service) ImportStatus(ctx context.Context, p auth.Principal, data []byte) (Delivery, error) {
 	if !p.Has(auth.RoleClerk) {
-		return Delivery{}, documents.ErrForbidden
+		return Delivery{}, domain.ErrForbidden
 	}
 	st, err := edxml.ParseStatus(data, edxml.ParseOptions{MaxBytes: 1 << 20})
 	if err != nil {
@@ -478,5 +477,5 @@ func (s *Service) ImportStatus(ctx context.Context, p auth.Principal, data []byt
 			return d, nil
 		}
 	}
-	return Delivery{}, documents.ErrNotFound
+	return Delivery{}, domain.ErrNotFound
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/registers"
 )
 
@@ -40,10 +41,10 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, kind string, y
 		fields["year"] = "năm từ 2000 đến 2100"
 	}
 	if len(fields) > 0 {
-		return RegisterData{}, &documents.ValidationError{Fields: fields}
+		return RegisterData{}, &domain.ValidationError{Fields: fields}
 	}
 	if !p.HasAny(auth.RoleClerk, auth.RoleSigner, auth.RoleAdmin) {
-		return RegisterData{}, documents.ErrForbidden
+		return RegisterData{}, domain.ErrForbidden
 	}
 	out := RegisterData{Kind: kind, Year: year}
 	err := s.db.GetContext(ctx, &out, `
@@ -215,7 +216,7 @@ func (s *Service) Indicators(ctx context.Context, p auth.Principal, from, to str
 	f, err1 := time.Parse("2006-01", from)
 	t, err2 := time.Parse("2006-01", to)
 	if err1 != nil || err2 != nil || t.Before(f) || t.Sub(f) > 5*366*24*time.Hour {
-		return nil, &documents.ValidationError{Fields: map[string]string{"from": "khoảng tháng dạng YYYY-MM, từ tháng đến tháng, tối đa 5 năm"}}
+		return nil, &domain.ValidationError{Fields: map[string]string{"from": "khoảng tháng dạng YYYY-MM, từ tháng đến tháng, tối đa 5 năm"}}
 	}
 	var kind string
 	if err := s.db.GetContext(ctx, &kind, `SELECT kind FROM units WHERE id = $1`, p.UnitID); err != nil {

@@ -6,7 +6,7 @@
 //
 // Who may do what is decided here, not in the HTTP layer: a unit acts only
 // on what it sent or what was delivered to it, and anything else is
-// documents.ErrNotFound, exactly as if it did not exist.
+// domain.ErrNotFound, exactly as if it did not exist.
 package routing
 
 import (
@@ -25,6 +25,7 @@ import (
 	"github.com/hcm-edu/vanban/audit"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/workdays"
 	"github.com/jmoiron/sqlx"
@@ -140,16 +141,16 @@ func (s *Service) Issue(ctx context.Context, p auth.Principal, documentID int64,
 		return IssueResult{}, err
 	}
 	if d.UnitID != p.UnitID || !p.Has(auth.RoleClerk) {
-		return IssueResult{}, documents.ErrForbidden
+		return IssueResult{}, domain.ErrForbidden
 	}
 	if documents.IsSecret(d.Confidentiality) {
 		return IssueResult{}, errSecret
 	}
 	if d.Number == nil {
-		return IssueResult{}, &documents.PreconditionError{Code: "not_registered", Message: "Văn bản chưa được cấp số; hãy đăng ký (cấp số, ký số của cơ quan) trước khi phát hành"}
+		return IssueResult{}, &domain.PreconditionError{Code: "not_registered", Message: "Văn bản chưa được cấp số; hãy đăng ký (cấp số, ký số của cơ quan) trước khi phát hành"}
 	}
 	if d.Status == "recalled" {
-		return IssueResult{}, &documents.PreconditionError{Code: "recalled", Message: "Văn bản đã bị thu hồi; hãy phát hành văn bản thay thế"}
+		return IssueResult{}, &domain.PreconditionError{Code: "recalled", Message: "Văn bản đã bị thu hồi; hãy phát hành văn bản thay thế"}
 	}
 	return s.dispatch(ctx, p, d, "issue", req)
 }
@@ -162,7 +163,7 @@ func (s *Service) Relay(ctx context.Context, p auth.Principal, deliveryID int64,
 		return IssueResult{}, err
 	}
 	if !p.Has(auth.RoleClerk) {
-		return IssueResult{}, documents.ErrForbidden
+		return IssueResult{}, domain.ErrForbidden
 	}
 	if dl.Recall != nil && *dl.Recall != RecallRefused {
 		return IssueResult{}, &StateError{Current: dl.state(), Message: "Văn bản đã bị đề nghị thu hồi; không chuyển tiếp được"}
@@ -186,7 +187,7 @@ func (s *Service) Relay(ctx context.Context, p auth.Principal, deliveryID int64,
 	return s.dispatch(ctx, p, d, "relay", req)
 }
 
-var errSecret = &documents.PreconditionError{Code: "secret", Message: "Văn bản mật (Mật, Tối mật, Tuyệt mật) không được gửi qua hệ thống; hãy chuyển theo quy định về văn bản mật"}
+var errSecret = &domain.PreconditionError{Code: "secret", Message: "Văn bản mật (Mật, Tối mật, Tuyệt mật) không được gửi qua hệ thống; hãy chuyển theo quy định về văn bản mật"}
 
 func (s *Service) dispatch(ctx context.Context, p auth.Principal, d documents.Document, kind string, req IssueRequest) (IssueResult, error) {
 	req.Note = strings.TrimSpace(req.Note)
@@ -206,7 +207,7 @@ func (s *Service) dispatch(ctx context.Context, p auth.Principal, d documents.Do
 	}
 	var due *time.Time
 	if req.DueDate != "" {
-		t, err := time.ParseInLocation(time.DateOnly, req.DueDate, documents.VietnamTime)
+		t, err := time.ParseInLocation(time.DateOnly, req.DueDate, domain.VietnamTime)
 		today := dateOf(s.now())
 		switch {
 		case err != nil:
@@ -247,7 +248,7 @@ func (s *Service) dispatch(ctx context.Context, p auth.Principal, d documents.Do
 		fields["recipients"] = "cần chọn ít nhất một đơn vị nhận (khác đơn vị của bạn)"
 	}
 	if len(fields) > 0 {
-		return IssueResult{}, &documents.ValidationError{Fields: fields}
+		return IssueResult{}, &domain.ValidationError{Fields: fields}
 	}
 	latest := d.Versions[0]
 	// The verdict each recipient sees is computed once, before sending.
@@ -287,7 +288,7 @@ func (s *Service) dispatch(ctx context.Context, p auth.Principal, d documents.Do
 	}
 	n, _ := res.RowsAffected()
 	if n == 0 {
-		return IssueResult{}, &documents.PreconditionError{Code: "already_delivered", Message: "Tất cả đơn vị đã chọn đều đã nhận văn bản này"}
+		return IssueResult{}, &domain.PreconditionError{Code: "already_delivered", Message: "Tất cả đơn vị đã chọn đều đã nhận văn bản này"}
 	}
 	if kind == "issue" {
 		if _, err := tx.ExecContext(ctx, `UPDATE documents SET status = 'issued', updated_at = now() WHERE id = $1 AND status <> 'issued'`, d.ID); err != nil {
@@ -310,7 +311,7 @@ func (s *Service) dispatch(ctx context.Context, p auth.Principal, d documents.Do
 }
 
 func isSigningDisabled(err error) bool {
-	var pe *documents.PreconditionError
+	var pe *domain.PreconditionError
 	return errors.As(err, &pe) && pe.Code == "signing_disabled"
 }
 
@@ -339,8 +340,8 @@ func validUrgency(u string) bool {
 
 // dateOf is the calendar day of t in Vietnam, at midnight Vietnam time.
 func dateOf(t time.Time) time.Time {
-	y, m, d := t.In(documents.VietnamTime).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, documents.VietnamTime)
+	y, m, d := t.In(domain.VietnamTime).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, domain.VietnamTime)
 }
 
 // Group is a named set of recipient units.
@@ -438,7 +439,7 @@ func (s *Service) Groups(ctx context.Context, p auth.Principal) ([]Group, error)
 func (s *Service) SaveGroup(ctx context.Context, p auth.Principal, name string, units []int64) (Group, error) {
 	name = strings.TrimSpace(name)
 	if !p.Has(auth.RoleClerk) {
-		return Group{}, documents.ErrForbidden
+		return Group{}, domain.ErrForbidden
 	}
 	fields := map[string]string{}
 	if name == "" || len([]rune(name)) > 200 {
@@ -454,7 +455,7 @@ func (s *Service) SaveGroup(ctx context.Context, p auth.Principal, name string, 
 		fields["units"] = "nhóm cần ít nhất một đơn vị"
 	}
 	if len(fields) > 0 {
-		return Group{}, &documents.ValidationError{Fields: fields}
+		return Group{}, &domain.ValidationError{Fields: fields}
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {

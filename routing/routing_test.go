@@ -14,6 +14,7 @@ import (
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/demo"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
@@ -162,10 +163,10 @@ func TestWholeLifeCycle(t *testing.T) {
 	wantState(t, err, "03")
 
 	// Only a leader assigns, to a person of the unit.
-	if _, err := f.rt.Assign(f.ctx, q1clerk, d.ID, routing.AssignRequest{AssigneeID: q1clerk.UserID}); !errors.Is(err, documents.ErrForbidden) {
+	if _, err := f.rt.Assign(f.ctx, q1clerk, d.ID, routing.AssignRequest{AssigneeID: q1clerk.UserID}); !errors.Is(err, domain.ErrForbidden) {
 		t.Fatalf("a clerk assigning: %v", err)
 	}
-	var ve *documents.ValidationError
+	var ve *domain.ValidationError
 	if _, err := f.rt.Assign(f.ctx, q1lead, d.ID, routing.AssignRequest{AssigneeID: clerk.UserID}); !errors.As(err, &ve) {
 		t.Fatalf("assigning to another unit's user: %v", err)
 	}
@@ -243,7 +244,7 @@ func TestRefuseAndRecall(t *testing.T) {
 	f.issue(clerk, doc.ID, routing.Recipients{Groups: []string{"schools"}}, "")
 
 	d := f.inboxOf(thcs, doc.ID)
-	var ve *documents.ValidationError
+	var ve *domain.ValidationError
 	if _, err := f.rt.Refuse(f.ctx, thcs, d.ID, " "); !errors.As(err, &ve) || ve.Fields["reason"] == "" {
 		t.Fatalf("refusing without a reason: %v", err)
 	}
@@ -271,7 +272,7 @@ func TestRefuseAndRecall(t *testing.T) {
 	// A recall pending blocks other moves; accepting it removes the
 	// document from the inbox and from the unit's sight, leaving a trace.
 	_, err = f.rt.Assign(f.ctx, f.who("vanthu.thpt1"), dt.ID, routing.AssignRequest{AssigneeID: thpt.UserID})
-	if !errors.Is(err, documents.ErrForbidden) {
+	if !errors.Is(err, domain.ErrForbidden) {
 		t.Fatalf("assign by a clerk: %v", err)
 	}
 	ans, err := f.rt.AnswerRecall(f.ctx, thpt, dt.ID, true, "")
@@ -288,7 +289,7 @@ func TestRefuseAndRecall(t *testing.T) {
 	if len(trace.Items) != 1 || trace.Items[0].DocumentID != doc.ID {
 		t.Fatalf("the trace of the recall = %+v", trace.Items)
 	}
-	if _, err := f.docs.Get(f.ctx, thpt, doc.ID); !errors.Is(err, documents.ErrNotFound) {
+	if _, err := f.docs.Get(f.ctx, thpt, doc.ID); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("the recalled document is still readable by the school: %v", err)
 	}
 	_, err = f.rt.AnswerRecall(f.ctx, thpt, dt.ID, true, "")
@@ -403,15 +404,15 @@ var errNothing = errors.New("nothing")
 
 func outcome(err error) string {
 	var se *routing.StateError
-	var pe *documents.PreconditionError
+	var pe *domain.PreconditionError
 	switch {
 	case err == nil:
 		return "ok"
 	case errors.Is(err, errNothing):
 		return "nothing"
-	case errors.Is(err, documents.ErrNotFound):
+	case errors.Is(err, domain.ErrNotFound):
 		return "404"
-	case errors.Is(err, documents.ErrForbidden):
+	case errors.Is(err, domain.ErrForbidden):
 		return "403"
 	case errors.As(err, &se), errors.As(err, &pe):
 		return "409"
@@ -434,7 +435,7 @@ func TestSecretDocumentsNeverTravel(t *testing.T) {
 			t.Fatalf("%s: registered = %+v (a number, no file)", level, reg)
 		}
 		_, err = f.rt.Issue(f.ctx, clerk, reg.ID, routing.IssueRequest{Recipients: routing.Recipients{Groups: []string{"schools"}}})
-		var pe *documents.PreconditionError
+		var pe *domain.PreconditionError
 		if !errors.As(err, &pe) || pe.Code != "secret" {
 			t.Fatalf("%s: issuing a secret document: %v", level, err)
 		}
@@ -451,13 +452,13 @@ func TestSecretDocumentsNeverTravel(t *testing.T) {
 		t.Fatalf("secret series = %v", numbers)
 	}
 	// The secret path is for secret documents only.
-	var ve *documents.ValidationError
+	var ve *domain.ValidationError
 	if _, err := f.docs.RegisterSecret(f.ctx, clerk, documents.Meta{DocType: "KH", Title: "Kế hoạch", Confidentiality: "thuong"},
 		documents.RegisterRequest{}); !errors.As(err, &ve) || ve.Fields["confidentiality"] == "" {
 		t.Fatalf("an ordinary document through the secret register: %v", err)
 	}
 	if _, err := f.docs.RegisterSecret(f.ctx, f.who("chuyenvien.sgd"), documents.Meta{DocType: "KH", Title: "Kế hoạch", Confidentiality: "mat"},
-		documents.RegisterRequest{}); !errors.Is(err, documents.ErrForbidden) {
+		documents.RegisterRequest{}); !errors.Is(err, domain.ErrForbidden) {
 		t.Fatalf("a staff member registering: %v", err)
 	}
 }
@@ -578,8 +579,8 @@ func TestBadIssueRequests(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := f.rt.Issue(f.ctx, clerk, c.id, c.req)
-		var ve *documents.ValidationError
-		var pe *documents.PreconditionError
+		var ve *domain.ValidationError
+		var pe *domain.PreconditionError
 		switch {
 		case c.field != "" && (!errors.As(err, &ve) || ve.Fields[c.field] == ""):
 			t.Errorf("%s: err = %v, want a message for %s", c.name, err, c.field)
@@ -724,7 +725,7 @@ func TestDeadlinesCountWorkingDays(t *testing.T) {
 	clerk := f.who("vanthu.sgd")
 	thcs := f.who("vanthu.thcs1")
 	// Friday 13 February 2026, before Tết (16–20 February are holidays).
-	friday := time.Date(2026, 2, 13, 9, 0, 0, 0, documents.VietnamTime)
+	friday := time.Date(2026, 2, 13, 9, 0, 0, 0, domain.VietnamTime)
 	f.rt.SetClock(func() time.Time { return friday })
 	doc := f.document(clerk, "214", "thuong")
 	f.issue(clerk, doc.ID, routing.Recipients{Units: []int64{f.unit("001.01.24.H29").ID}}, "2026-02-16")
@@ -735,10 +736,10 @@ func TestDeadlinesCountWorkingDays(t *testing.T) {
 		return f.inboxOf(thcs, doc.ID)
 	}
 	// Receipt is due by the next working day: Monday 23 February, after Tết.
-	if d := at(time.Date(2026, 2, 20, 15, 0, 0, 0, documents.VietnamTime)); d.ReceiptOverdue {
+	if d := at(time.Date(2026, 2, 20, 15, 0, 0, 0, domain.VietnamTime)); d.ReceiptOverdue {
 		t.Fatal("receipt overdue during Tết")
 	}
-	if d := at(time.Date(2026, 2, 24, 8, 0, 0, 0, documents.VietnamTime)); !d.ReceiptOverdue || !d.Overdue {
+	if d := at(time.Date(2026, 2, 24, 8, 0, 0, 0, domain.VietnamTime)); !d.ReceiptOverdue || !d.Overdue {
 		t.Fatalf("on 24 February: receipt overdue %v, overdue %v; want both", d.ReceiptOverdue, d.Overdue)
 	}
 	page, err := f.rt.Inbox(f.ctx, thcs, routing.InboxFilter{Overdue: true})
@@ -759,11 +760,11 @@ func TestDeadlinesCountWorkingDays(t *testing.T) {
 		t.Fatalf("deadline notifications = %+v", items)
 	}
 	// Done cases are no longer overdue.
-	d := at(time.Date(2026, 2, 24, 8, 0, 0, 0, documents.VietnamTime))
+	d := at(time.Date(2026, 2, 24, 8, 0, 0, 0, domain.VietnamTime))
 	if _, err := f.rt.Accept(f.ctx, thcs, d.ID); err != nil {
 		t.Fatal(err)
 	}
-	if d := at(time.Date(2026, 2, 24, 9, 0, 0, 0, documents.VietnamTime)); d.ReceiptOverdue {
+	if d := at(time.Date(2026, 2, 24, 9, 0, 0, 0, domain.VietnamTime)); d.ReceiptOverdue {
 		t.Fatal("an accepted delivery is still receipt-overdue")
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 	_ "time/tzdata" // Asia/Ho_Chi_Minh on any machine
 
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/fonts"
 	"golang.org/x/image/draw"
 	"golang.org/x/image/font"
@@ -71,22 +72,6 @@ var loadFonts = sync.OnceValues(func() (fontSet, error) {
 	}
 	return fontSet{regular: r, bold: b}, nil
 })
-
-var vietnamZone = sync.OnceValue(func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Ho_Chi_Minh")
-	if err != nil {
-		return time.FixedZone("+07", 7*3600)
-	}
-	return loc
-})
-
-func vietnam() *time.Location { return vietnamZone() }
-
-// FormatSigningTime writes t as Decree 30 shows a signing time: Vietnam
-// time, ISO 8601, to the second, e.g. 2021-01-22T09:15:03+07:00.
-func FormatSigningTime(t time.Time) string {
-	return t.In(vietnam()).Format(time.RFC3339)
-}
 
 // Rect is a rectangle in PDF points, X and Y from the lower-left corner.
 type Rect struct{ X, Y, W, H float64 }
@@ -337,7 +322,7 @@ func SealAppearance(sealImage []byte, orgName string, at time.Time, personSig Re
 	}
 	text, err := measureLines([]textLine{
 		{s: orgName, font: fonts.regular, pt: sealTextPt},
-		{s: FormatSigningTime(at), font: fonts.regular, pt: sealTextPt},
+		{s: domain.FormatSigningTime(at), font: fonts.regular, pt: sealTextPt},
 	})
 	if err != nil {
 		return OrgAppearance{}, err
@@ -420,7 +405,7 @@ func AttachmentMark(numberSymbol, orgName string, at time.Time) (png []byte, wid
 	m, err := measureLines([]textLine{
 		{s: numberSymbol, font: fonts.regular, pt: attachmentTextPt},
 		{s: orgName, font: fonts.regular, pt: attachmentTextPt},
-		{s: FormatSigningTime(at), font: fonts.regular, pt: attachmentTextPt},
+		{s: domain.FormatSigningTime(at), font: fonts.regular, pt: attachmentTextPt},
 	})
 	if err != nil {
 		return nil, 0, 0, err

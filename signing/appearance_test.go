@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hcm-edu/vanban/internal/domain"
 	"golang.org/x/image/font/sfnt"
 )
 
@@ -63,7 +64,7 @@ func TestEmbeddedFontsHaveVietnamese(t *testing.T) {
 }
 
 func TestFormatSigningTime(t *testing.T) {
-	if got, want := FormatSigningTime(testTime), "2021-01-22T09:15:03+07:00"; got != want {
+	if got, want := domain.FormatSigningTime(testTime), "2021-01-22T09:15:03+07:00"; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }

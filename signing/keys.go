@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/hcm-edu/vanban/internal/domain"
 	"software.sslmate.com/src/go-pkcs12"
 )
 
@@ -210,7 +211,7 @@ func checkKey(k Key, now time.Time) error {
 
 func checkValidity(c *x509.Certificate, now time.Time) error {
 	const layout = "2006-01-02 15:04:05 -07:00"
-	from, until := c.NotBefore.In(vietnam()).Format(layout), c.NotAfter.In(vietnam()).Format(layout)
+	from, until := c.NotBefore.In(domain.VietnamTime).Format(layout), c.NotAfter.In(domain.VietnamTime).Format(layout)
 	switch {
 	case now.Before(c.NotBefore):
 		return fmt.Errorf("%w: certificate %q is not valid until %s (valid %s to %s)", ErrCertificateExpired, c.Subject.CommonName, from, from, until)

@@ -20,6 +20,7 @@ import (
 	"github.com/digitorus/pdfsign"
 	"github.com/digitorus/pkcs7"
 	"github.com/digitorus/timestamp"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -132,7 +133,6 @@ type TimestampReport struct {
 
 var (
 	oidTimeStampToken = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 14}
-	ictZone           = time.FixedZone("+07", 7*3600)
 )
 
 // Verify checks every signature of a PDF and what was written after each.
@@ -268,7 +268,7 @@ func (v *verification) check(f sigField) *checkedSig {
 	if r.SignedAt == nil {
 		var st time.Time
 		if p7.UnmarshalSignedAttribute(pkcs7.OIDAttributeSigningTime, &st) == nil {
-			st = st.In(ictZone)
+			st = st.In(domain.VietnamTime)
 			r.SignedAt = &st
 		}
 	}
@@ -321,7 +321,7 @@ func (v *verification) check(f sigField) *checkedSig {
 	}
 	if _, err := leaf.Verify(x509.VerifyOptions{Roots: v.roots, Intermediates: inter, CurrentTime: trustAt,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
-		s.problem("the signer's certificate is not trusted at %s: %v", trustAt.In(ictZone).Format(time.RFC3339), err)
+		s.problem("the signer's certificate is not trusted at %s: %v", trustAt.In(domain.VietnamTime).Format(time.RFC3339), err)
 	} else {
 		r.Trusted = true
 	}
@@ -481,7 +481,7 @@ func describeSigner(r *SignatureReport, c *x509.Certificate) {
 	r.Organisation = strings.Join(c.Subject.Organization, ", ")
 	r.CertificateSerial = strings.ToUpper(c.SerialNumber.Text(16))
 	r.Issuer = c.Issuer.String()
-	nb, na := c.NotBefore.In(ictZone), c.NotAfter.In(ictZone)
+	nb, na := c.NotBefore.In(domain.VietnamTime), c.NotAfter.In(domain.VietnamTime)
 	r.NotBefore, r.NotAfter = &nb, &na
 }
 
@@ -502,7 +502,7 @@ func (v *verification) checkTimestamp(s *checkedSig, token, signature []byte) (*
 		s.problem("the timestamp does not parse: %v", err)
 		return nil, false
 	}
-	tr := &TimestampReport{Time: ts.Time.In(ictZone)}
+	tr := &TimestampReport{Time: ts.Time.In(domain.VietnamTime)}
 	tp7, err := pkcs7.Parse(ts.RawToken)
 	if err != nil {
 		s.problem("the timestamp token does not parse: %v", err)
@@ -563,7 +563,7 @@ func (v *verification) checkDocTimestamp(s *checkedSig, contents []byte) {
 		return
 	}
 	describeSigner(&s.rep, tsa)
-	t := ts.Time.In(ictZone)
+	t := ts.Time.In(domain.VietnamTime)
 	s.rep.SignedAt = &t
 	tr := &TimestampReport{Time: t, Authority: tsa.Subject.CommonName}
 	s.rep.Timestamp = tr
@@ -931,7 +931,7 @@ func parsePDFDate(s string) (time.Time, bool) {
 			loc = time.FixedZone("", off)
 		}
 	}
-	t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, loc).In(ictZone)
+	t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, loc).In(domain.VietnamTime)
 	return t, true
 }
 

@@ -9,21 +9,13 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	_ "time/tzdata" // Asia/Ho_Chi_Minh even where the system has no zone data
 
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/jmoiron/sqlx"
 )
 
 // vietnam is the zone dates are taken in.
-var vietnam = mustZone("Asia/Ho_Chi_Minh")
-
-func mustZone(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err) // cannot happen: time/tzdata is linked in
-	}
-	return loc
-}
+var vietnam = domain.VietnamTime
 
 // ErrNotFound is returned by Remove for a day that is not a holiday.
 var ErrNotFound = errors.New("workdays: no such holiday")

@@ -13,7 +13,7 @@ import (
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/config"
 	"github.com/hcm-edu/vanban/database"
-	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/org"
 	"github.com/hcm-edu/vanban/workdays"
@@ -70,7 +70,7 @@ func holidayCmd(ctx context.Context, cfg *config.Config, args []string) error {
 	}
 	defer db.Close()
 	day := func(s string) (time.Time, error) {
-		t, err := time.ParseInLocation(time.DateOnly, s, documents.VietnamTime)
+		t, err := time.ParseInLocation(time.DateOnly, s, domain.VietnamTime)
 		if err != nil {
 			return t, fmt.Errorf("%q is not a date YYYY-MM-DD", s)
 		}
@@ -78,7 +78,7 @@ func holidayCmd(ctx context.Context, cfg *config.Config, args []string) error {
 	}
 	switch {
 	case args[0] == "list" && len(args) <= 2:
-		year := time.Now().In(documents.VietnamTime).Year()
+		year := time.Now().In(domain.VietnamTime).Year()
 		if len(args) == 2 {
 			if year, err = strconv.Atoi(args[1]); err != nil {
 				return fmt.Errorf("%q is not a year", args[1])
@@ -131,8 +131,8 @@ func seedMeeting(ctx context.Context, db *sqlx.DB, users *auth.Service, units *o
 	if err != nil {
 		return err
 	}
-	now := time.Now().In(documents.VietnamTime)
-	start := time.Date(now.Year(), now.Month(), now.Day()+1, 8, 0, 0, 0, documents.VietnamTime)
+	now := time.Now().In(domain.VietnamTime)
+	start := time.Date(now.Year(), now.Month(), now.Day()+1, 8, 0, 0, 0, domain.VietnamTime)
 	m, err := ms.Create(ctx, organiser, meetings.Input{Title: "Họp giao ban công tác văn thư, lưu trữ", StartsAt: start,
 		EndsAt: start.Add(2 * time.Hour), Place: "Phòng họp số 1, 66-68 Lê Thánh Tôn, Quận 1",
 		ChairID: chair.UserID, SecretaryID: organiser.UserID})
