@@ -25,30 +25,24 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 )
 
 const (
-	demoPassword = "bench-password-1"
-	clerk        = "vanthu.sgd"
-	partSize     = 16 << 20  // as storage.S3 uses
-	maxUpload    = 300 << 20 // MAX_UPLOAD_BYTES of the service under test
+	clerk     = "vanthu.sgd"
+	partSize  = 16 << 20  // as storage.S3 uses
+	maxUpload = 300 << 20 // MAX_UPLOAD_BYTES of the service under test
 )
 
 // size is a generated PDF: one page, one uncompressed grey image of
@@ -63,7 +57,7 @@ var sizes = []size{
 	{"200MiB", 10240, 20480},
 }
 
-// workDir holds the binary and the generated PDFs for the whole run.
+// workDir holds the generated PDFs for the whole run.
 var workDir string
 
 func TestMain(m *testing.M) {
@@ -76,6 +70,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	printSummary(os.Stdout)
 	os.RemoveAll(dir)
+	testenv.RemoveBinary()
 	os.Exit(code)
 }
 
@@ -120,7 +115,7 @@ func TestGeneratedPDFAccepted(t *testing.T) {
 	if again.SHA256 == doc.SHA256 {
 		t.Fatal("patching did not change the file: the benchmarks would upload the same bytes each time")
 	}
-	if _, err := st.mc.StatObject(context.Background(), st.bucket, again.key(t), minio.StatObjectOptions{}); err != nil {
+	if _, err := st.MC.StatObject(context.Background(), st.Bucket, again.key(t), minio.StatObjectOptions{}); err != nil {
 		t.Fatalf("the patched upload is not in the bucket: %v", err)
 	}
 }
@@ -275,228 +270,30 @@ func printSummary(w io.Writer) {
 // The service under test: its database, bucket and processes.
 
 // stack is a fresh database with the demo organisation and a fresh bucket.
-type stack struct {
-	bin    string
-	dbURL  string
-	s3     testenv.S3
-	bucket string
-	mc     *minio.Client
+// server is a running instance with a clerk's bearer token.
+type server struct {
+	*testenv.Instance
+	token string
 }
+
+// stack is the binary on its own database and bucket.
+type stack struct{ *testenv.Stack }
 
 func newStack(tb testing.TB) *stack {
-	tb.Helper()
-	s3 := testenv.RequireS3(tb)
-	testenv.DatabaseURL(tb)
-	bin := buildBinary(tb)
-	_, dbURL := testenv.NewDB(tb)
-	b := make([]byte, 6)
-	rand.Read(b)
-	st := &stack{bin: bin, dbURL: dbURL, s3: s3, bucket: "vanban-bench-" + hex.EncodeToString(b)}
-	mc, err := minio.New(s3.Endpoint, &minio.Options{
-		Creds:        credentials.NewStaticV4(s3.AccessKey, s3.SecretKey, ""),
-		Secure:       s3.UseSSL,
-		Region:       s3.Region,
-		BucketLookup: minio.BucketLookupPath,
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	st.mc = mc
-	ctx := context.Background()
-	if err := mc.MakeBucket(ctx, st.bucket, minio.MakeBucketOptions{Region: s3.Region}); err != nil {
-		tb.Fatalf("create bucket %s at %s: %v", st.bucket, s3.Endpoint, err)
-	}
-	tb.Cleanup(func() { st.removeBucket(tb) })
-	st.run(tb, "migrate")
-	st.run(tb, "seed-demo")
+	st := &stack{testenv.NewStack(tb)}
+	st.MaxUpload = maxUpload
 	return st
-}
-
-// removeBucket deletes what the run stored: hundreds of MiB per benchmark.
-func (st *stack) removeBucket(tb testing.TB) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	objects := make(chan minio.ObjectInfo)
-	go func() {
-		defer close(objects)
-		for oi := range st.mc.ListObjectsIter(ctx, st.bucket, minio.ListObjectsOptions{Recursive: true}) {
-			if oi.Err != nil {
-				tb.Logf("list %s: %v", st.bucket, oi.Err)
-				return
-			}
-			select {
-			case objects <- oi:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	for e := range st.mc.RemoveObjects(ctx, st.bucket, objects, minio.RemoveObjectsOptions{}) {
-		tb.Logf("remove %s/%s: %v", st.bucket, e.ObjectName, e.Err)
-	}
-	if err := st.mc.RemoveBucket(ctx, st.bucket); err != nil {
-		tb.Logf("remove bucket %s: %v", st.bucket, err)
-	}
-}
-
-func (st *stack) env(listen, dataDir string) []string {
-	env := []string{
-		"DATABASE_URL=" + st.dbURL,
-		"LISTEN_ADDR=" + listen,
-		"DATA_DIR=" + dataDir,
-		"S3_ENDPOINT=" + st.s3.Endpoint,
-		"S3_BUCKET=" + st.bucket,
-		"S3_ACCESS_KEY=" + st.s3.AccessKey,
-		"S3_SECRET_KEY=" + st.s3.SecretKey,
-		"S3_USE_SSL=" + strconv.FormatBool(st.s3.UseSSL),
-		"S3_REGION=" + st.s3.Region,
-		"MAX_UPLOAD_BYTES=" + strconv.Itoa(maxUpload),
-		"DEMO_PASSWORD=" + demoPassword,
-		"LOG_LEVEL=warn",
-	}
-	// Only what a process needs from outside: the service reads its whole
-	// configuration from the variables above.
-	for _, k := range []string{"PATH", "HOME", "TMPDIR"} {
-		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
-		}
-	}
-	return env
-}
-
-// run runs an administration command of the binary.
-func (st *stack) run(tb testing.TB, args ...string) {
-	tb.Helper()
-	cmd := exec.Command(st.bin, args...)
-	cmd.Env = st.env("127.0.0.1:0", tb.TempDir())
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("vanban %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
-
-// server is a running `vanban serve`.
-type server struct {
-	base   string
-	cmd    *exec.Cmd
-	exited chan struct{}
-	log    string
-	token  string
-	client *http.Client
-	once   sync.Once
 }
 
 func (st *stack) serve(tb testing.TB) *server {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	dir := tb.TempDir()
-	logPath := filepath.Join(dir, "vanban.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer logf.Close()
-	cmd := exec.Command(st.bin, "serve")
-	cmd.Env = st.env(addr, filepath.Join(dir, "data"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	s := &server{base: "http://" + addr, cmd: cmd, exited: make(chan struct{}), log: logPath,
-		client: &http.Client{Transport: &http.Transport{
-			Proxy: nil, DisableCompression: true, MaxIdleConnsPerHost: 4,
-			WriteBufferSize: 256 << 10, ReadBufferSize: 256 << 10,
-		}}}
-	go func() { cmd.Wait(); close(s.exited) }()
-	tb.Cleanup(func() { s.stop(tb) })
-
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := s.client.Get(s.base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		select {
-		case <-s.exited:
-			tb.Fatalf("vanban serve exited before it was ready:\n%s", s.logTail())
-		default:
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("vanban serve is not ready at %s/readyz after 30 s:\n%s", s.base, s.logTail())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	s.token = s.login(tb)
-	return s
+	in := st.Serve(tb)
+	return &server{Instance: in, token: testenv.Login(tb, in.Client, in.Base, clerk)}
 }
 
-// stop ends the server with SIGTERM (a graceful shutdown), or kills it.
-func (s *server) stop(tb testing.TB) {
-	s.once.Do(func() {
-		s.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-s.exited:
-		case <-time.After(15 * time.Second):
-			tb.Logf("vanban serve did not stop within 15 s of SIGTERM; killing it")
-			s.cmd.Process.Kill()
-			<-s.exited
-		}
-		s.client.CloseIdleConnections()
-	})
-}
+func (s *server) stop(tb testing.TB)      { s.Stop(tb) }
+func (s *server) hwm(tb testing.TB) int64 { return s.HWM(tb) }
 
-func (s *server) logTail() string {
-	b, _ := os.ReadFile(s.log)
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
-	}
-	return string(b)
-}
-
-func (s *server) login(tb testing.TB) string {
-	tb.Helper()
-	body, _ := json.Marshal(map[string]string{"username": clerk, "password": demoPassword})
-	resp, err := s.client.Post(s.base+"/api/v1/auth/login", "application/json", bytes.NewReader(body))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct{ Token string }
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&out) != nil || out.Token == "" {
-		tb.Fatalf("log in as %s: status %d", clerk, resp.StatusCode)
-	}
-	return out.Token
-}
-
-// hwm is the server's peak resident memory so far (VmHWM), in KiB.
-func (s *server) hwm(tb testing.TB) int64 {
-	tb.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		tb.Fatalf("read the server's memory use: %v", err)
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			if err != nil {
-				tb.Fatalf("VmHWM %q: %v", v, err)
-			}
-			return n
-		}
-	}
-	tb.Fatal("no VmHWM in /proc/<pid>/status")
-	return 0
-}
-
-// warmUp makes a 1 MiB round trip, so that the RSS baseline includes what
-// any request allocates.
 func (s *server) warmUp(tb testing.TB) {
 	tb.Helper()
 	pdf := generate(tb, filepath.Join(tb.TempDir(), "warm-up.pdf"), 1024, 1024)
@@ -549,7 +346,7 @@ func (s *server) upload(tb testing.TB, pdf *pdfFile) uploaded {
 	defer f.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/api/v1/documents",
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.Base+"/api/v1/documents",
 		io.MultiReader(bytes.NewReader(prefix), f, bytes.NewReader(suffix)))
 	if err != nil {
 		tb.Fatal(err)
@@ -557,9 +354,9 @@ func (s *server) upload(tb testing.TB, pdf *pdfFile) uploaded {
 	req.ContentLength = int64(len(prefix)) + pdf.size + int64(len(suffix))
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Authorization", "Bearer "+s.token)
-	resp, err := s.client.Do(req)
+	resp, err := s.Client.Do(req)
 	if err != nil {
-		tb.Fatalf("upload %s: %v\n%s", pdf.name, err, s.logTail())
+		tb.Fatalf("upload %s: %v\n%s", pdf.name, err, s.LogTail())
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
@@ -584,12 +381,12 @@ func (s *server) download(tb testing.TB, id int64, w io.Writer) int64 {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/api/v1/documents/%d/versions/1/download", s.base, id), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/api/v1/documents/%d/versions/1/download", s.Base, id), nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+s.token)
-	resp, err := s.client.Do(req)
+	resp, err := s.Client.Do(req)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -617,7 +414,7 @@ func (st *stack) putDirect(tb testing.TB, pdf *pdfFile, key string) {
 	defer f.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	_, err = st.mc.PutObject(ctx, st.bucket, key, struct{ io.Reader }{f}, pdf.size, minio.PutObjectOptions{
+	_, err = st.MC.PutObject(ctx, st.Bucket, key, struct{ io.Reader }{f}, pdf.size, minio.PutObjectOptions{
 		ContentType: "application/octet-stream",
 		PartSize:    partSize,
 		NumThreads:  1,
@@ -634,7 +431,7 @@ func (st *stack) getDirect(tb testing.TB, key string) int64 {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	body, _, _, err := minio.Core{Client: st.mc}.GetObject(ctx, st.bucket, key, minio.GetObjectOptions{})
+	body, _, _, err := minio.Core{Client: st.MC}.GetObject(ctx, st.Bucket, key, minio.GetObjectOptions{})
 	if err != nil {
 		tb.Fatalf("get %s: %v", key, err)
 	}
@@ -649,38 +446,6 @@ func (st *stack) getDirect(tb testing.TB, key string) int64 {
 // ---------------------------------------------------------------------------
 // The binary, built once per run.
 
-var build struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-func buildBinary(tb testing.TB) string {
-	tb.Helper()
-	build.once.Do(func() {
-		out, err := exec.Command("go", "env", "GOMOD").Output()
-		if err != nil {
-			build.err = fmt.Errorf("go env GOMOD: %w", err)
-			return
-		}
-		root := filepath.Dir(strings.TrimSpace(string(out)))
-		build.path = filepath.Join(workDir, "vanban")
-		cmd := exec.Command("go", "build", "-o", build.path, "./cmd/vanban")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			build.err = fmt.Errorf("go build ./cmd/vanban: %w\n%s", err, out)
-		}
-	})
-	if build.err != nil {
-		tb.Fatal(build.err)
-	}
-	return build.path
-}
-
-// ---------------------------------------------------------------------------
-// Generated PDFs.
-
-// pdfFile is a generated PDF on disk.
 type pdfFile struct {
 	name      string
 	path      string
