@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs from Debian what the build and the tests need, when missing:
 # chromium, poppler-utils (pdfsig, pdftoppm), mupdf-tools (mutool), qpdf,
-# softhsm2 (softhsm2-util), fonts-liberation, curl; and PostgreSQL (server +
+# softhsm2 (softhsm2-util), haproxy (the multi-instance tests), fonts-liberation, curl; and PostgreSQL (server +
 # contrib for unaccent), gcc (cgo, -race) and make when absent.
 # As root it runs `apt-get update` once and installs; otherwise it prints
 # what to install and exits 1.
@@ -43,6 +43,7 @@ need_cmd pkcs11-tool opensc
 need_cmd openssl openssl
 need_cmd certutil libnss3-tools
 need_cmd xmlsec1 xmlsec1
+need_cmd haproxy haproxy
 need_pkg fonts-liberation
 need_cmd curl curl
 need_cmd gcc gcc libc6-dev
