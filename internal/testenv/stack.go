@@ -37,6 +37,10 @@ type Stack struct {
 	MC     *minio.Client
 	// MaxUpload is MAX_UPLOAD_BYTES of the instances (default 300 MiB).
 	MaxUpload int64
+	// KeysDir is SIGNING_KEYS_DIR, shared by every instance and command
+	// (seed-demo writes the development keys there), as a cluster shares
+	// its keys.
+	KeysDir string
 	// Extra is added to every instance's environment (KEY=value).
 	Extra []string
 }
@@ -51,7 +55,8 @@ func NewStack(tb testing.TB) *Stack {
 	_, dbURL := NewDB(tb)
 	b := make([]byte, 6)
 	rand.Read(b)
-	st := &Stack{Bin: bin, DBURL: dbURL, S3: s3, Bucket: "vanban-stack-" + hex.EncodeToString(b), MaxUpload: 300 << 20}
+	st := &Stack{Bin: bin, DBURL: dbURL, S3: s3, Bucket: "vanban-stack-" + hex.EncodeToString(b),
+		MaxUpload: 300 << 20, KeysDir: filepath.Join(tb.TempDir(), "keys")}
 	mc, err := minio.New(s3.Endpoint, &minio.Options{
 		Creds:        credentials.NewStaticV4(s3.AccessKey, s3.SecretKey, ""),
 		Secure:       s3.UseSSL,
@@ -112,6 +117,7 @@ func (st *Stack) Env(listen, dataDir string) []string {
 		"S3_REGION=" + st.S3.Region,
 		"MAX_UPLOAD_BYTES=" + strconv.FormatInt(st.MaxUpload, 10),
 		"DEMO_PASSWORD=" + StackPassword,
+		"SIGNING_KEYS_DIR=" + st.KeysDir,
 		"LOG_LEVEL=warn",
 	}
 	env = append(env, st.Extra...)
