@@ -208,11 +208,16 @@ func writeDevLeaf(path string, subject pkix.Name, root *x509.Certificate, rootKe
 		return fmt.Errorf("signing: unable to generate dev key: %v", err)
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber:          randomSerial(),
-		Subject:               subject,
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.AddDate(5, 0, 0),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+		SerialNumber: randomSerial(),
+		Subject:      subject,
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.AddDate(5, 0, 0),
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+		// As the signing certificates of Vietnamese CAs carry it: NSS-based
+		// validators (poppler's pdfsig, Firefox, Thunderbird) accept a
+		// signing certificate only with emailProtection among its extended
+		// key usages; the document-signing OIDs are for Adobe and Microsoft.
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
 		UnknownExtKeyUsage:    []asn1.ObjectIdentifier{OIDDocumentSigningMicrosoft, OIDDocumentSigning},
 		BasicConstraintsValid: true,
 	}
