@@ -295,3 +295,11 @@ func (s *Service) Subscribe(ctx context.Context, p auth.Principal, meetingID int
 	}
 	return sub.ch, cancel, nil
 }
+
+func (s *Service) publishKind(ctx context.Context, tx *sqlx.Tx, meetingID int64, kind string) error {
+	rev, err := currentRevision(ctx, tx, meetingID)
+	if err != nil {
+		return err
+	}
+	return s.publish(ctx, tx, Event{MeetingID: meetingID, Kind: kind, Revision: rev})
+}
