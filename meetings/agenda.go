@@ -67,7 +67,7 @@ func (s *Service) agendaChanged(ctx context.Context, tx *sqlx.Tx, meetingID int6
 	if err != nil {
 		return err
 	}
-	return s.publish(ctx, tx, Event{MeetingID: meetingID, Kind: "agenda", Revision: rev})
+	return s.publish(ctx, tx, Event{MeetingID: meetingID, Kind: EventAgenda, Revision: rev})
 }
 
 // ReorderAgenda puts the agenda in the order of itemIDs, which must hold

@@ -59,7 +59,7 @@ func (s *Service) CheckIn(ctx context.Context, p auth.Principal, meetingID int64
 		return Attendee{}, fmt.Errorf("meetings: unable to read check-in: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n > 0 {
-		if err := s.publishKind(ctx, tx, meetingID, "attendance"); err != nil {
+		if err := s.publishKind(ctx, tx, meetingID, EventAttendance); err != nil {
 			return Attendee{}, err
 		}
 	}

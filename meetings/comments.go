@@ -68,7 +68,7 @@ func (s *Service) AddComment(ctx context.Context, p auth.Principal, meetingID, i
 	if err != nil {
 		return Comment{}, fmt.Errorf("meetings: unable to add comment: %w", err)
 	}
-	if err := s.publishKind(ctx, tx, meetingID, "comments"); err != nil {
+	if err := s.publishKind(ctx, tx, meetingID, EventComments); err != nil {
 		return Comment{}, err
 	}
 	return c, s.commit(tx)

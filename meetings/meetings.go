@@ -286,7 +286,7 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id int64, in Inp
 	if err != nil {
 		return Meeting{}, err
 	}
-	if err := s.publish(ctx, tx, Event{MeetingID: id, Kind: "meeting", Revision: rev}); err != nil {
+	if err := s.publish(ctx, tx, Event{MeetingID: id, Kind: EventMeeting, Revision: rev}); err != nil {
 		return Meeting{}, err
 	}
 	if !statusOnly {

@@ -598,7 +598,7 @@ func testRemovalCutsAccessAtOnce(t *testing.T, f *meetingFixture) {
 			if !ok || ev.Kind == meetings.EventRemoved {
 				t.Fatalf("the head's stream got %+v (open %v)", ev, ok)
 			}
-			if ev.Kind == "participants" {
+			if ev.Kind == meetings.EventParticipants {
 				participantEvents++
 			}
 		case <-time.After(300 * time.Millisecond):

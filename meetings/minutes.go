@@ -105,7 +105,7 @@ func (s *Service) storeDraft(ctx context.Context, p auth.Principal, meetingID in
 			return d, fmt.Errorf("meetings: unable to record the document: %w", err)
 		}
 	}
-	if err := s.publishKind(ctx, tx, meetingID, "meeting"); err != nil {
+	if err := s.publishKind(ctx, tx, meetingID, EventMeeting); err != nil {
 		return d, err
 	}
 	return d, s.commit(tx)
@@ -208,7 +208,7 @@ func (s *Service) SignMinutes(ctx context.Context, p auth.Principal, meetingID i
 	if err != nil {
 		return d, err
 	}
-	if err := s.publish(ctx, s.db, Event{MeetingID: meetingID, Kind: "meeting", Revision: m.Revision}); err != nil {
+	if err := s.publish(ctx, s.db, Event{MeetingID: meetingID, Kind: EventMeeting, Revision: m.Revision}); err != nil {
 		return d, err
 	}
 	return d, nil
@@ -373,7 +373,7 @@ func (s *Service) SetConclusion(ctx context.Context, p auth.Principal, meetingID
 	if _, err := tx.ExecContext(ctx, `UPDATE meetings SET conclusion_document_id = $2, updated_at = now() WHERE id = $1`, meetingID, documentID); err != nil {
 		return fmt.Errorf("meetings: unable to record the conclusion: %w", err)
 	}
-	if err := s.publishKind(ctx, tx, meetingID, "meeting"); err != nil {
+	if err := s.publishKind(ctx, tx, meetingID, EventMeeting); err != nil {
 		return err
 	}
 	return s.commit(tx)

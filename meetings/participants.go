@@ -88,7 +88,7 @@ func (s *Service) AddParticipant(ctx context.Context, p auth.Principal, meetingI
 	if err != nil {
 		return Participant{}, err
 	}
-	if err := s.publish(ctx, tx, Event{MeetingID: meetingID, Kind: "participants", Revision: rev}); err != nil {
+	if err := s.publish(ctx, tx, Event{MeetingID: meetingID, Kind: EventParticipants, Revision: rev}); err != nil {
 		return Participant{}, err
 	}
 	return pt, s.commit(tx)
@@ -128,7 +128,7 @@ func (s *Service) RemoveParticipant(ctx context.Context, p auth.Principal, meeti
 	if err != nil {
 		return err
 	}
-	if err := s.publish(ctx, tx, Event{MeetingID: meetingID, Kind: "participants", Revision: rev}); err != nil {
+	if err := s.publish(ctx, tx, Event{MeetingID: meetingID, Kind: EventParticipants, Revision: rev}); err != nil {
 		return err
 	}
 	if err := s.cutOff(ctx, tx, meetingID, rev, candidates); err != nil {

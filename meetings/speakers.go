@@ -69,7 +69,7 @@ func (s *Service) RequestToSpeak(ctx context.Context, p auth.Principal, meetingI
 	if err := tx.GetContext(ctx, &r, speakSelect+` WHERE r.id = $1`, id); err != nil {
 		return SpeakRequest{}, fmt.Errorf("meetings: unable to read request: %w", err)
 	}
-	if err := s.publishKind(ctx, tx, meetingID, "speakers"); err != nil {
+	if err := s.publishKind(ctx, tx, meetingID, EventSpeakers); err != nil {
 		return SpeakRequest{}, err
 	}
 	return r, s.commit(tx)
@@ -132,7 +132,7 @@ func (s *Service) WithdrawSpeak(ctx context.Context, p auth.Principal, requestID
 	if _, err := tx.ExecContext(ctx, `UPDATE speak_requests SET state = 'withdrawn', changed_at = now() WHERE id = $1`, requestID); err != nil {
 		return fmt.Errorf("meetings: unable to withdraw: %w", err)
 	}
-	if err := s.publishKind(ctx, tx, meetingID, "speakers"); err != nil {
+	if err := s.publishKind(ctx, tx, meetingID, EventSpeakers); err != nil {
 		return err
 	}
 	return s.commit(tx)
@@ -174,7 +174,7 @@ func (s *Service) SetSpeakState(ctx context.Context, p auth.Principal, requestID
 		return SpeakRequest{}, fmt.Errorf("meetings: unable to change request: %w", err)
 	}
 	r.State = state
-	if err := s.publishKind(ctx, tx, meetingID, "speakers"); err != nil {
+	if err := s.publishKind(ctx, tx, meetingID, EventSpeakers); err != nil {
 		return SpeakRequest{}, err
 	}
 	return r, s.commit(tx)
