@@ -198,12 +198,12 @@ func (s *Service) SignMinutes(ctx context.Context, p auth.Principal, meetingID i
 		return documents.Document{}, &domain.PreconditionError{Code: "no_signer_blocks",
 			Message: "Không tìm thấy chỗ ký của thư ký và chủ trì trong biên bản; hãy lập lại biên bản"}
 	}
-	reason := "Ký biên bản họp (thư ký)"
+	reason, office := "Ký biên bản họp (thư ký)", documents.AsSecretary
 	if role == RoleChair {
-		reason = "Ký biên bản họp (chủ trì)"
+		reason, office = "Ký biên bản họp (chủ trì)", documents.AsChair
 	}
 	rect := l.rect(role)
-	d, err := s.docs.SignAsMeetingOfficer(ctx, p, *m.MinutesDocumentID,
+	d, err := s.docs.SignAsMeetingOfficer(ctx, p, office, *m.MinutesDocumentID,
 		documents.SignRequest{VersionSHA256: versionSHA256, Page: l.Page, Rect: &rect, Reason: reason})
 	if err != nil {
 		return d, err
