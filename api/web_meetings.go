@@ -149,6 +149,8 @@ func meetingFuncs() template.FuncMap {
 		"mLower": strings.ToLower,
 		"inc":    func(i int) int { return i + 1 },
 		"last":   func(i, n int) bool { return i == n-1 },
+
+		"mEventKinds": meetings.EventKinds,
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"image/png"
 	"io"
-	"slices"
 
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/internal/domain"
@@ -19,27 +18,43 @@ import (
 // What the minutes of a meeting (biên bản) need from documents: they are
 // signed by the meeting's chair and secretary, whoever holds those offices,
 // not only by the unit's signers, and they are generated again from the
-// meeting's record until someone signs them. Package meetings decides who
-// holds an office; these methods trust it to have checked.
+// meeting's record until someone signs them.
+
+// MeetingOffice is the capacity in which someone signs a meeting's minutes
+// without the signer role: an office they hold in that meeting.
+type MeetingOffice string
+
+// The offices that sign the minutes.
+const (
+	AsSecretary MeetingOffice = "secretary"
+	AsChair     MeetingOffice = "chair"
+)
+
+// inOffice stands, for readLatest, in place of the signer role a meeting
+// officer may lack. Only SignAsMeetingOfficer passes it, and checks the
+// office before signing: the principal's roles are never changed.
+const inOffice = "(meeting office, checked)"
 
 // SignAsMeetingOfficer adds the person signature of a meeting's chair or
-// secretary to the minutes. The caller has checked that p holds that
-// office; the signer role is not required. Everything else is as
-// SignAsPerson: a document of p's own unit, not sealed, not secret, the
+// secretary to its minutes, in that capacity. p must hold that office in
+// the meeting whose minutes are document id, as its row says now (checked
+// here, not taken on trust): anyone else, a signer of the unit included,
+// gets domain.ErrForbidden. The signer role is not required. Everything else is
+// as SignAsPerson: a document of p's own unit, not sealed, not secret, the
 // latest version being the one p saw, p's key and signature image. With
 // req.Rect (the space left for the signature between the position line and
 // the name, both already printed) the handwritten image alone is fitted
 // into it, centred and keeping its proportions.
-func (s *Service) SignAsMeetingOfficer(ctx context.Context, p auth.Principal, id int64, req SignRequest) (Document, error) {
+func (s *Service) SignAsMeetingOfficer(ctx context.Context, p auth.Principal, office MeetingOffice, id int64, req SignRequest) (Document, error) {
 	deps, err := s.signingDeps()
 	if err != nil {
 		return Document{}, err
 	}
-	// readLatest checks a role; here the office stands in for it.
-	officer := p
-	officer.Roles = append(slices.Clip(p.Roles), auth.RoleSigner)
-	d, in, err := s.readLatest(ctx, officer, auth.RoleSigner, id, req.VersionSHA256, deps.MaxBytes)
+	d, in, err := s.readLatest(ctx, p, inOffice, id, req.VersionSHA256, deps.MaxBytes)
 	if err != nil {
+		return d, err
+	}
+	if err := s.checkOffice(ctx, p, office, id); err != nil {
 		return d, err
 	}
 	img, err := s.image(ctx, "signature", p.UserID, 0)
@@ -67,6 +82,31 @@ func (s *Service) SignAsMeetingOfficer(ctx context.Context, p auth.Principal, id
 		return d, err
 	}
 	return s.signPerson(ctx, deps, p, d, in, req.Reason, "Ký biên bản", page, rect, app, inner)
+}
+
+// checkOffice returns domain.ErrForbidden unless p holds office in the
+// meeting whose minutes are document id. Package meetings imports this one,
+// so the meeting's row is read here directly.
+func (s *Service) checkOffice(ctx context.Context, p auth.Principal, office MeetingOffice, id int64) error {
+	var column string
+	switch office {
+	case AsChair:
+		column = "chair_id"
+	case AsSecretary:
+		column = "secretary_id"
+	default:
+		return domain.ErrForbidden
+	}
+	var holds bool
+	err := s.db.GetContext(ctx, &holds, `
+		SELECT EXISTS (SELECT 1 FROM meetings WHERE minutes_document_id = $1 AND `+column+` = $2)`, id, p.UserID)
+	if err != nil {
+		return fmt.Errorf("documents: unable to check the meeting office: %w", err)
+	}
+	if !holds {
+		return domain.ErrForbidden
+	}
+	return nil
 }
 
 // fitImage is the largest rectangle with the image's proportions centred

@@ -207,7 +207,7 @@ func (s *Service) OpenBallot(ctx context.Context, p auth.Principal, meetingID in
 			return Ballot{}, fmt.Errorf("meetings: unable to insert tallies: %w", err)
 		}
 	}
-	if err := s.publish(ctx, tx, Event{MeetingID: meetingID, Kind: "ballot", BallotID: id}); err != nil {
+	if err := s.publish(ctx, tx, Event{MeetingID: meetingID, Kind: EventBallot, BallotID: id}); err != nil {
 		return Ballot{}, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -315,7 +315,7 @@ func (s *Service) CastVote(ctx context.Context, p auth.Principal, ballotID int64
 			return Receipt{}, fmt.Errorf("meetings: ballot %d has no tally for its option %q", ballotID, choice)
 		}
 	}
-	if err := s.publish(ctx, tx, Event{MeetingID: b.MeetingID, Kind: "ballot", BallotID: ballotID}); err != nil {
+	if err := s.publish(ctx, tx, Event{MeetingID: b.MeetingID, Kind: EventBallot, BallotID: ballotID}); err != nil {
 		return Receipt{}, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -379,7 +379,7 @@ func (s *Service) CloseBallot(ctx context.Context, p auth.Principal, ballotID in
 		ballotID, tj, head); err != nil {
 		return Ballot{}, fmt.Errorf("meetings: unable to close ballot: %w", err)
 	}
-	if err := s.publish(ctx, tx, Event{MeetingID: b.MeetingID, Kind: "ballot", BallotID: ballotID}); err != nil {
+	if err := s.publish(ctx, tx, Event{MeetingID: b.MeetingID, Kind: EventBallot, BallotID: ballotID}); err != nil {
 		return Ballot{}, err
 	}
 	err = audit.Append(ctx, tx, audit.Event{ActorID: p.UserID, ActorUnitID: p.UnitID, Action: "ballot.close",

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,9 +25,40 @@ const EventChannel = "meeting_events"
 // shows in pg_stat_activity (unless the URL names one).
 const ListenerName = "vanban-meeting-events"
 
-// EventRemoved is the kind of the event that tells a person they lost
-// access to a meeting: their streams of it end after it.
-const EventRemoved = "removed"
+// EventKind says what changed in a meeting: the event stream names it and
+// the page fetches itself again. Every kind is a constant below and in
+// eventKinds, which the page receives from the server (EventKinds), so a
+// new kind is added here and nowhere else.
+type EventKind string
+
+// The kinds of meeting events.
+const (
+	EventAgenda       EventKind = "agenda"
+	EventParticipants EventKind = "participants"
+	EventAttendance   EventKind = "attendance"
+	EventSpeakers     EventKind = "speakers"
+	EventComments     EventKind = "comments"
+	EventBallot       EventKind = "ballot"
+	EventMeeting      EventKind = "meeting" // its details, status or documents
+	// EventRemoved tells a person they lost access to a meeting: their
+	// streams of it end after it.
+	EventRemoved EventKind = "removed"
+)
+
+var eventKinds = []EventKind{EventAgenda, EventParticipants, EventAttendance, EventSpeakers,
+	EventComments, EventBallot, EventMeeting, EventRemoved}
+
+// EventKinds returns every kind of meeting event, for the page's script to
+// listen to.
+func EventKinds() []EventKind { return slices.Clone(eventKinds) }
+
+// checkKind refuses an event of a kind no page listens to.
+func checkKind(k EventKind) error {
+	if !slices.Contains(eventKinds, k) {
+		return fmt.Errorf("meetings: unable to publish event: unknown kind %q", k)
+	}
+	return nil
+}
 
 // subscriberBuffer is how many events a subscriber may fall behind before
 // the hub drops it (its channel closes; the client reconnects and reloads).
@@ -172,6 +204,9 @@ func listenerDSN(dsn string) string {
 // Publish sends ev outside any transaction (see Service.publish for the
 // usual way, inside the transaction of the change).
 func (h *Hub) Publish(ctx context.Context, ev Event) error {
+	if err := checkKind(ev.Kind); err != nil {
+		return err
+	}
 	if h.db == nil {
 		h.deliver(ev)
 		return nil
@@ -196,6 +231,9 @@ func (h *Hub) publish(ctx context.Context, q sqlx.ExecerContext, ev Event) error
 // publish sends ev to every open screen of its meeting, on every
 // instance, when the transaction q belongs to commits.
 func (s *Service) publish(ctx context.Context, q sqlx.ExecerContext, ev Event) error {
+	if err := checkKind(ev.Kind); err != nil {
+		return err
+	}
 	if s.hub == nil {
 		return nil
 	}
@@ -294,4 +332,13 @@ func (s *Service) Subscribe(ctx context.Context, p auth.Principal, meetingID int
 		return nil, nil, err
 	}
 	return sub.ch, cancel, nil
+}
+
+// publishKind publishes an event of kind at the meeting's current revision.
+func (s *Service) publishKind(ctx context.Context, tx *sqlx.Tx, meetingID int64, kind EventKind) error {
+	rev, err := currentRevision(ctx, tx, meetingID)
+	if err != nil {
+		return err
+	}
+	return s.publish(ctx, tx, Event{MeetingID: meetingID, Kind: kind, Revision: rev})
 }

@@ -35,7 +35,7 @@ func (f *meetingFixture) subscribe(svc *meetings.Service, p auth.Principal, meet
 }
 
 // nextEvent waits for an event of kind on ch, skipping others.
-func nextEvent(t *testing.T, ch <-chan meetings.Event, kind string) meetings.Event {
+func nextEvent(t *testing.T, ch <-chan meetings.Event, kind meetings.EventKind) meetings.Event {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
@@ -93,7 +93,7 @@ func testHubAcrossInstances(t *testing.T, f *meetingFixture) {
 	for name, ch := range map[string]<-chan meetings.Event{"chair on B": chairB, "person on B": personB, "clerk on A": clerkA, "clerk on B": clerkB} {
 		// The scene's own events may still be arriving: skip older revisions.
 		for {
-			ev := nextEvent(t, ch, "agenda")
+			ev := nextEvent(t, ch, meetings.EventAgenda)
 			if ev.MeetingID != mid || ev.Revision > m.Revision {
 				t.Fatalf("%s: %+v, want revision %d", name, ev, m.Revision)
 			}
@@ -108,7 +108,7 @@ func testHubAcrossInstances(t *testing.T, f *meetingFixture) {
 		t.Fatal(err)
 	}
 	wantRemoved(t, personB, person.UserID)
-	nextEvent(t, chairB, "participants")
+	nextEvent(t, chairB, meetings.EventParticipants)
 	// The unit removed on B: its clerk's streams end on both instances.
 	if err := b.RemoveParticipant(f.ctx, org, mid, sc.unitPtc.ID); err != nil {
 		t.Fatal(err)
@@ -119,7 +119,7 @@ func testHubAcrossInstances(t *testing.T, f *meetingFixture) {
 	if _, err := b.AddComment(f.ctx, chair, mid, it.ID, 0, "Thống nhất bổ sung"); err != nil {
 		t.Fatal(err)
 	}
-	nextEvent(t, chairB, "comments")
+	nextEvent(t, chairB, meetings.EventComments)
 	if _, _, err := a.Subscribe(f.ctx, person, mid); err == nil {
 		t.Error("a removed person subscribed again")
 	}
@@ -147,7 +147,7 @@ func testHubAcrossInstances(t *testing.T, f *meetingFixture) {
 				again = f.subscribe(b, chair, mid)
 				continue
 			}
-			if ev.Kind != "comments" {
+			if ev.Kind != meetings.EventComments {
 				t.Fatalf("event %+v", ev)
 			}
 			return
@@ -173,7 +173,7 @@ func testHubSlowSubscriber(t *testing.T, f *meetingFixture) {
 	go func() {
 		defer wg.Done()
 		for ev := range fast {
-			if ev.Kind == "speakers" {
+			if ev.Kind == meetings.EventSpeakers {
 				got++
 				if got == events {
 					return
@@ -182,7 +182,7 @@ func testHubSlowSubscriber(t *testing.T, f *meetingFixture) {
 		}
 	}()
 	for i := 0; i < events; i++ {
-		if err := f.hub.Publish(f.ctx, meetings.Event{MeetingID: mid, Kind: "speakers", Revision: i}); err != nil {
+		if err := f.hub.Publish(f.ctx, meetings.Event{MeetingID: mid, Kind: meetings.EventSpeakers, Revision: i}); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(time.Millisecond) // the fast reader keeps up
@@ -210,16 +210,16 @@ func testHubStop(t *testing.T, f *meetingFixture) {
 	done := make(chan struct{})
 	go func() { h.Run(ctx); close(done) }()
 	ch := f.subscribe(svc, f.who("giamdoc.sgd"), sc.m.ID)
-	if err := h.Publish(f.ctx, meetings.Event{MeetingID: sc.m.ID, Kind: "meeting"}); err != nil {
+	if err := h.Publish(f.ctx, meetings.Event{MeetingID: sc.m.ID, Kind: meetings.EventMeeting}); err != nil {
 		t.Fatal(err)
 	}
-	nextEvent(t, ch, "meeting")
+	nextEvent(t, ch, meetings.EventMeeting)
 	stop()
 	<-done
 	wantClosed(t, ch)
 	wantClosed(t, f.subscribe(svc, f.who("giamdoc.sgd"), sc.m.ID))
 	// Publishing to a stopped hub is harmless.
-	if err := h.Publish(f.ctx, meetings.Event{MeetingID: sc.m.ID, Kind: "meeting"}); err != nil {
+	if err := h.Publish(f.ctx, meetings.Event{MeetingID: sc.m.ID, Kind: meetings.EventMeeting}); err != nil {
 		t.Fatal(err)
 	}
 }

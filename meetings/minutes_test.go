@@ -264,6 +264,30 @@ func testMinutesDraftAndSign(t *testing.T, e *voteEnv) {
 	if _, err := e.svc.DraftMinutes(e.ctx, secretary, m.ID); preconditionCode(err) != "minutes_signed" {
 		t.Errorf("drafting signed minutes again: %v", err)
 	}
+	// The capacity is documents' to check: only the holder of the office
+	// signs through it, whatever the caller claims.
+	other, err := e.createDoc(secretary, "CV", "Công văn khác của Sở")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		p      auth.Principal
+		office documents.MeetingOffice
+		doc    documents.Document
+	}{
+		"a member of the unit as the chair":     {organiser, documents.AsChair, d3},
+		"a member of the unit as the secretary": {organiser, documents.AsSecretary, d3},
+		"the secretary as the chair":            {secretary, documents.AsChair, d3},
+		"the chair on another document":         {chair, documents.AsChair, other},
+		"the chair in an unknown office":        {chair, documents.MeetingOffice("organiser"), d3},
+	} {
+		rect := layout.rect(RoleChair)
+		_, err := e.docs.SignAsMeetingOfficer(e.ctx, tc.p, tc.office, tc.doc.ID,
+			documents.SignRequest{VersionSHA256: tc.doc.Versions[0].SHA256, Page: layout.Page, Rect: &rect})
+		if !errors.Is(err, domain.ErrForbidden) {
+			t.Errorf("%s signs as a meeting officer: %v", name, err)
+		}
+	}
 	d4, err := e.svc.SignMinutes(e.ctx, chair, m.ID, d3.Versions[0].SHA256)
 	if err != nil {
 		t.Fatal(err)

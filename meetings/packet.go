@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/internal/domain"
@@ -173,4 +174,70 @@ func itemsOf(items []PacketItem) []packet.Item {
 		out[i] = packet.Item{Title: it.Title, Presenter: it.Presenter, Slot: slot, Documents: docs}
 	}
 	return out
+}
+
+// PacketSources is what the packet builder needs to make a meeting's
+// combined PDF, read with the caller's access checked.
+type PacketSources struct {
+	// Meeting has the title, times, place, chair, secretary, organiser
+	// unit and Revision; not its items, which are below.
+	Meeting Meeting
+	Items   []PacketItem
+}
+
+// PacketItem is an agenda item of the packet.
+type PacketItem struct {
+	ID        int64
+	Position  int
+	Title     string
+	Presenter string
+	StartsAt  *time.Time
+	EndsAt    *time.Time
+	Documents []PacketDocument
+}
+
+// PacketDocument is one document of an item, with the means to read it.
+type PacketDocument struct {
+	ID       int64 // the agenda document
+	Title    string
+	FileName string
+	SHA256   string
+	Size     int64
+	Draft    bool
+	// Open reads the stored bytes, returning them and their size.
+	Open func(ctx context.Context) (io.ReadCloser, int64, error)
+}
+
+// Sources returns the meeting and its agenda with openers for every
+// document, for the packet builder.
+func (s *Service) Sources(ctx context.Context, p auth.Principal, meetingID int64) (PacketSources, error) {
+	// One snapshot: the revision matches the items read with it.
+	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return PacketSources{}, fmt.Errorf("meetings: unable to begin: %w", err)
+	}
+	defer tx.Rollback()
+	m, err := s.get(ctx, tx, p, meetingID)
+	if err != nil {
+		return PacketSources{}, err
+	}
+	src := PacketSources{Meeting: m, Items: make([]PacketItem, len(m.Items))}
+	for i, it := range m.Items {
+		pi := PacketItem{ID: it.ID, Position: it.Position, Title: it.Title, Presenter: it.Presenter,
+			StartsAt: it.StartsAt, EndsAt: it.EndsAt, Documents: make([]PacketDocument, len(it.Documents))}
+		for j, d := range it.Documents {
+			key, size := d.ObjectKey, d.Size
+			pi.Documents[j] = PacketDocument{ID: d.ID, Title: d.Title, FileName: d.FileName, SHA256: d.SHA256, Size: d.Size, Draft: d.Draft,
+				Open: func(ctx context.Context) (io.ReadCloser, int64, error) {
+					rc, err := s.blobs.Open(ctx, key, 0, -1)
+					if err != nil {
+						return nil, 0, fmt.Errorf("meetings: unable to open %s: %w", key, err)
+					}
+					return rc, size, nil
+				}}
+		}
+		src.Items[i] = pi
+	}
+	src.Meeting.Items, src.Meeting.Participants = nil, nil
+	return src, nil
 }

@@ -225,10 +225,10 @@ type VoteRecord struct {
 
 // Event is a change every open screen of the meeting should show at once.
 type Event struct {
-	MeetingID int64  `json:"meeting_id"`
-	Kind      string `json:"kind"` // agenda, participants, attendance, speakers, comments, ballot, meeting, removed
-	Revision  int    `json:"revision"`
-	BallotID  int64  `json:"ballot_id,omitempty"`
+	MeetingID int64     `json:"meeting_id"`
+	Kind      EventKind `json:"kind"`
+	Revision  int       `json:"revision"`
+	BallotID  int64     `json:"ballot_id,omitempty"`
 	// UserID, with kind "removed": the person who lost access; their
 	// streams are closed.
 	UserID int64 `json:"user_id,omitempty"`

@@ -11,7 +11,10 @@
   var meetingID = root.dataset.meeting;
   var pageURL = root.dataset.liveUrl;
   var status = document.getElementById("live-status");
-  var kinds = ["agenda", "participants", "attendance", "speakers", "comments", "ballot", "meeting"];
+  // Every kind of event the server sends (meetings.EventKinds), from the
+  // page: a kind added there is listened to here without a change.
+  var kinds = [];
+  try { kinds = JSON.parse(document.getElementById("meeting-event-kinds").textContent); } catch (e) { kinds = []; }
   var source = null, timer = null, running = false, again = false, gone = false, down = false, retry = null, last = 0;
 
   // What the server last sent for each section: a section is swapped only
@@ -153,9 +156,12 @@
       root.dataset.live = "open";
       if (down) { down = false; say(""); schedule(); } // events may have been missed
     });
-    kinds.forEach(function (k) { source.addEventListener(k, function () { schedule(); }); });
+    // "removed" (meetings.EventRemoved): this person lost access; any
+    // other kind: something on the page changed.
+    kinds.forEach(function (k) {
+      source.addEventListener(k, k === "removed" ? lost : function () { schedule(); });
+    });
     source.addEventListener("message", function () { schedule(); });
-    source.addEventListener("removed", lost);
     source.addEventListener("error", function () {
       if (gone) { return; }
       down = true;
