@@ -18,7 +18,7 @@ import (
 
 // SetSignatureImage keeps a new handwritten-signature image for p.
 func (s *Service) SetSignatureImage(ctx context.Context, p auth.Principal, png []byte) error {
-	if !p.Has(auth.RoleSigner) {
+	if !CanSetSignatureImage(p) {
 		return domain.ErrForbidden
 	}
 	return s.putImage(ctx, p, "signature", png)
@@ -26,7 +26,7 @@ func (s *Service) SetSignatureImage(ctx context.Context, p auth.Principal, png [
 
 // SetSealImage keeps a new seal image for p's unit; clerks and admins may.
 func (s *Service) SetSealImage(ctx context.Context, p auth.Principal, png []byte) error {
-	if !p.HasAny(auth.RoleClerk, auth.RoleAdmin) {
+	if !CanSetSealImage(p) {
 		return domain.ErrForbidden
 	}
 	return s.putImage(ctx, p, "seal", png)

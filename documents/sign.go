@@ -84,7 +84,7 @@ func (s *Service) SigningEnabled() bool { return s.sign != nil }
 
 func (s *Service) signingDeps() (*SigningDeps, error) {
 	if s.sign == nil {
-		return nil, &domain.PreconditionError{Code: "signing_disabled", Message: "Chức năng ký số chưa được cấu hình trên máy chủ này"}
+		return nil, errSigningDisabled
 	}
 	return s.sign, nil
 }
@@ -150,9 +150,10 @@ func (s *Service) signatures(ctx context.Context, id int64) ([]Signature, error)
 	return out, nil
 }
 
-// latestForSigning loads the document, checks that it is the unit's own,
-// that p holds role, that it is not sealed yet and that p saw its latest
-// version, and reads that version's bytes. A document p may not see is domain.ErrNotFound, whatever the role.
+// latestForSigning loads the document, checks that p may apply the
+// signature role applies (signatureRule, the rule Actions shows) and that p
+// saw its latest version, and reads that version's bytes. A document p may
+// not see is domain.ErrNotFound, whatever the role.
 func (s *Service) latestForSigning(ctx context.Context, p auth.Principal, role string, id int64, sawSHA string) (*SigningDeps, Document, []byte, error) {
 	deps, err := s.signingDeps()
 	if err != nil {
@@ -167,16 +168,12 @@ func (s *Service) readLatest(ctx context.Context, p auth.Principal, role string,
 	if err != nil {
 		return d, nil, err
 	}
-	if d.UnitID != p.UnitID || !p.Has(role) {
-		return d, nil, domain.ErrForbidden
-	}
-	if sealed, err := s.Sealed(ctx, d.ID); err != nil {
+	sealed, err := s.Sealed(ctx, d.ID)
+	if err != nil {
 		return d, nil, err
-	} else if sealed {
-		return d, nil, errSealed
 	}
-	if IsSecret(d.Confidentiality) {
-		return d, nil, &domain.PreconditionError{Code: "secret", Message: "Văn bản mật không được ký số hay gửi qua hệ thống này"}
+	if err := signatureRule(p, d, role, sealed).Err(); err != nil {
+		return d, nil, err
 	}
 	latest := d.Versions[0]
 	if strings.TrimSpace(sawSHA) == "" {
