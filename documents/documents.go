@@ -348,10 +348,12 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, m Meta, up *Uplo
 	if err != nil {
 		return Document{}, err
 	}
+	if err := s.enqueueVerify(ctx, tx, id, 1); err != nil {
+		return Document{}, err
+	}
 	if err := tx.Commit(); err != nil {
 		return Document{}, fmt.Errorf("documents: unable to commit: %w", err)
 	}
-	s.verifyInBackground(id, 1)
 	return s.Get(ctx, p, id)
 }
 
@@ -377,10 +379,7 @@ func (s *Service) VerifyNow(ctx context.Context, id int64, no int) {
 	if s.sign == nil {
 		return
 	}
-	var v Version
-	err := s.db.GetContext(ctx, &v, `
-		SELECT id, document_id, version_no, object_key, sha256, size_bytes, media_type, file_name, note, created_by, created_at
-		FROM document_versions WHERE document_id = $1 AND version_no = $2`, id, no)
+	v, err := s.versionRow(ctx, id, no)
 	if err == nil && v.Size <= s.sign.MaxBytes {
 		s.verifyVersion(ctx, v) //nolint:errcheck // recomputed on demand
 	}

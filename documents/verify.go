@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/signing"
+	"github.com/jmoiron/sqlx"
 )
 
 type execer interface {
@@ -121,22 +123,74 @@ func verifyError(err error) error {
 	return err
 }
 
-// verifyInBackground computes the report of a new version after the
-// response has gone: the upload does not wait for it, and Verification
-// computes it on demand if this never finished.
-func (s *Service) verifyInBackground(id int64, no int) {
+// JobVerifyVersion is the job that computes and keeps the verification
+// report of a stored version. It is queued in the transaction that stores
+// the version, so whichever instance is free runs it, and a restart does
+// not lose it; Verification computes the report on demand meanwhile.
+const JobVerifyVersion = "documents.verify_version"
+
+type verifyJob struct {
+	DocumentID int64 `json:"document_id"`
+	Version    int   `json:"version"`
+}
+
+// Handlers are the job handlers the worker needs for documents.
+func (s *Service) Handlers() map[string]notify.Handler {
+	// Idempotent: the report is computed again and replaces the stored one.
+	return map[string]notify.Handler{JobVerifyVersion: {Run: s.runVerifyJob, Idempotent: true}}
+}
+
+// enqueueVerify queues, inside tx when q is one, the verification of
+// version no of document id.
+func (s *Service) enqueueVerify(ctx context.Context, q sqlx.ExtContext, id int64, no int) error {
 	if s.sign == nil {
-		return
+		return nil
 	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		var v Version
-		err := s.db.GetContext(ctx, &v, `
-			SELECT id, document_id, version_no, object_key, sha256, size_bytes, media_type, file_name, note, created_by, created_at
-			FROM document_versions WHERE document_id = $1 AND version_no = $2`, id, no)
-		if err == nil && v.Size <= s.sign.MaxBytes {
-			s.verifyVersion(ctx, v) //nolint:errcheck // recomputed on demand
-		}
-	}()
+	return notify.Enqueue(ctx, q, notify.Job{Kind: JobVerifyVersion, Payload: verifyJob{DocumentID: id, Version: no},
+		DedupeKey: fmt.Sprintf("%s:%d:%d", JobVerifyVersion, id, no)})
+}
+
+func (s *Service) runVerifyJob(ctx context.Context, payload json.RawMessage) error {
+	var j verifyJob
+	if err := json.Unmarshal(payload, &j); err != nil {
+		return notify.Permanent(fmt.Errorf("documents: bad verification job: %v", err))
+	}
+	if s.sign == nil {
+		return nil
+	}
+	v, err := s.versionRow(ctx, j.DocumentID, j.Version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notify.Permanent(fmt.Errorf("documents: no version %d of document %d", j.Version, j.DocumentID))
+	}
+	if err != nil {
+		return err
+	}
+	if v.Size > s.sign.MaxBytes {
+		return nil // Verification says why when asked
+	}
+	_, err = s.verifyVersion(ctx, v)
+	if errors.Is(err, ErrBadPDF) || errors.Is(err, ErrEncryptedPDF) {
+		return notify.Permanent(err)
+	}
+	return err
+}
+
+// versionRow reads a version, whoever may see it.
+func (s *Service) versionRow(ctx context.Context, id int64, no int) (Version, error) {
+	var v Version
+	err := s.db.GetContext(ctx, &v, `
+		SELECT id, document_id, version_no, object_key, sha256, size_bytes, media_type, file_name, note, created_by, created_at
+		FROM document_versions WHERE document_id = $1 AND version_no = $2`, id, no)
+	return v, err
+}
+
+// verifyInBackground queues the verification of a version whose
+// transaction has already committed. Callers that hold the transaction
+// use enqueueVerify inside it instead, so that a crash between the commit
+// and this cannot lose the job (Verification still computes the report on
+// demand if it is lost).
+func (s *Service) verifyInBackground(id int64, no int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s.enqueueVerify(ctx, s.db, id, no) //nolint:errcheck // recomputed on demand
 }
