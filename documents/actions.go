@@ -131,3 +131,9 @@ func CanSetSignatureImage(p auth.Principal) bool { return p.Has(auth.RoleSigner)
 // CanSetSealImage reports whether p may keep the seal image of p's unit:
 // its clerks and administrators.
 func CanSetSealImage(p auth.Principal) bool { return p.HasAny(auth.RoleClerk, auth.RoleAdmin) }
+
+// CanCreate reports whether p may upload documents; callers check it before
+// reading a request body.
+func CanCreate(p auth.Principal) bool {
+	return p.HasAny(auth.RoleClerk, auth.RoleSigner, auth.RoleStaff)
+}

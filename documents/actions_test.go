@@ -102,15 +102,15 @@ func TestActionsSigningOff(t *testing.T) {
 	}
 }
 
-func TestImageRules(t *testing.T) {
+func TestPrincipalRules(t *testing.T) {
 	for _, tt := range []struct {
-		role            string
-		signature, seal bool
+		role                    string
+		signature, seal, create bool
 	}{
-		{auth.RoleSigner, true, false},
-		{auth.RoleClerk, false, true},
-		{auth.RoleAdmin, false, true},
-		{auth.RoleStaff, false, false},
+		{auth.RoleSigner, true, false, true},
+		{auth.RoleClerk, false, true, true},
+		{auth.RoleAdmin, false, true, false},
+		{auth.RoleStaff, false, false, true},
 	} {
 		p := auth.Principal{Roles: []string{tt.role}}
 		if got := CanSetSignatureImage(p); got != tt.signature {
@@ -118,6 +118,9 @@ func TestImageRules(t *testing.T) {
 		}
 		if got := CanSetSealImage(p); got != tt.seal {
 			t.Errorf("CanSetSealImage(%s) = %v", tt.role, got)
+		}
+		if got := CanCreate(p); got != tt.create {
+			t.Errorf("CanCreate(%s) = %v", tt.role, got)
 		}
 	}
 }
