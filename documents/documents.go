@@ -4,12 +4,9 @@
 package documents
 
 import (
-	"bufio"
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -19,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/hcm-edu/vanban/auth"
@@ -105,126 +101,6 @@ func NewService(db *sqlx.DB, blobs storage.Blobs, spoolDir string, maxBytes int6
 
 // MaxBytes is the largest file accepted.
 func (s *Service) MaxBytes() int64 { return s.maxBytes }
-
-// CanCreate reports whether p may upload documents; callers check it before
-// reading a request body.
-func CanCreate(p auth.Principal) bool {
-	return p.HasAny(auth.RoleClerk, auth.RoleSigner, auth.RoleStaff)
-}
-
-// Upload is a file received and spooled to a private temporary file.
-type Upload struct {
-	FileName string
-	Size     int64
-	SHA256   string
-	Pages    int
-	f        *os.File
-}
-
-// Close removes the spooled file.
-func (u *Upload) Close() error {
-	if u == nil || u.f == nil {
-		return nil
-	}
-	name := u.f.Name()
-	u.f.Close()
-	u.f = nil
-	return os.Remove(name)
-}
-
-// Content reads the spooled bytes from their start; each call starts
-// afresh. Other stores of the same upload (a meeting's files) use it.
-func (u *Upload) Content() io.Reader { return io.NewSectionReader(u.f, 0, u.Size) }
-
-// Spool reads a file from r into a temporary file, hashing it, enforcing the
-// size limit and checking that it is a whole PDF. On error nothing is kept.
-func (s *Service) Spool(ctx context.Context, r io.Reader, fileName string) (*Upload, error) {
-	name, err := CleanFileName(fileName)
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.CreateTemp(s.spoolDir, "upload-*")
-	if err != nil {
-		return nil, fmt.Errorf("documents: unable to create spool file: %w", err)
-	}
-	up := &Upload{FileName: name, f: f}
-	ok := false
-	defer func() {
-		if !ok {
-			up.Close()
-		}
-	}()
-	h := sha256.New()
-	// The multipart reader hands out 4 KiB at a time: buffer the writes.
-	w := bufio.NewWriterSize(f, 256<<10)
-	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(&ctxReader{ctx, r}, s.maxBytes+1))
-	if err == nil {
-		err = w.Flush()
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("%w: %v", ErrIncomplete, err)
-	}
-	if n > s.maxBytes {
-		return nil, ErrTooLarge
-	}
-	if n == 0 {
-		return nil, &domain.ValidationError{Fields: map[string]string{"file": "tệp rỗng: hãy chọn tệp PDF của văn bản"}}
-	}
-	up.Size = n
-	up.SHA256 = hex.EncodeToString(h.Sum(nil))
-	if up.Pages, err = checkPDF(f, n); err != nil {
-		return nil, err
-	}
-	ok = true
-	return up, nil
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
-// CleanFileName keeps the last path element of a client's file name,
-// normalised to NFC (Vietnamese from macOS arrives decomposed), and refuses
-// control characters and names that are only dots.
-func CleanFileName(name string) (string, error) {
-	bad := func(msg string) (string, error) {
-		return "", &domain.ValidationError{Fields: map[string]string{"file": msg}}
-	}
-	if !utf8.ValidString(name) {
-		return bad("tên tệp không phải UTF-8 hợp lệ")
-	}
-	for _, r := range name {
-		if unicode.IsControl(r) || r == unicode.ReplacementChar {
-			return bad("tên tệp chứa ký tự điều khiển; hãy đổi tên tệp")
-		}
-	}
-	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
-		name = name[i+1:]
-	}
-	name = strings.TrimSpace(norm.NFC.String(name))
-	if strings.Trim(name, ".") == "" {
-		name = "van-ban.pdf"
-	}
-	if utf8.RuneCountInString(name) > 200 {
-		r := []rune(name)
-		name = string(r[:196]) + ".pdf"
-	}
-	if !strings.HasSuffix(strings.ToLower(name), ".pdf") {
-		name += ".pdf"
-	}
-	return name, nil
-}
 
 // Meta is the metadata of a new document as typed by a user.
 type Meta struct {
@@ -348,10 +224,12 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, m Meta, up *Uplo
 	if err != nil {
 		return Document{}, err
 	}
+	if err := s.enqueueVerify(ctx, tx, id, 1); err != nil {
+		return Document{}, err
+	}
 	if err := tx.Commit(); err != nil {
 		return Document{}, fmt.Errorf("documents: unable to commit: %w", err)
 	}
-	s.verifyInBackground(id, 1)
 	return s.Get(ctx, p, id)
 }
 
@@ -377,10 +255,7 @@ func (s *Service) VerifyNow(ctx context.Context, id int64, no int) {
 	if s.sign == nil {
 		return
 	}
-	var v Version
-	err := s.db.GetContext(ctx, &v, `
-		SELECT id, document_id, version_no, object_key, sha256, size_bytes, media_type, file_name, note, created_by, created_at
-		FROM document_versions WHERE document_id = $1 AND version_no = $2`, id, no)
+	v, err := s.versionRow(ctx, id, no)
 	if err == nil && v.Size <= s.sign.MaxBytes {
 		s.verifyVersion(ctx, v) //nolint:errcheck // recomputed on demand
 	}

@@ -47,11 +47,8 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, id int64, req 
 	if err != nil {
 		return d, err
 	}
-	if d.UnitID != p.UnitID || !p.Has(auth.RoleClerk) {
-		return d, domain.ErrForbidden
-	}
-	if d.Number != nil {
-		return d, &domain.PreconditionError{Code: "already_numbered", Message: "Văn bản đã có số " + *d.NumberSymbol + "; không cấp số lại được"}
+	if err := registerRule(p, d).Err(); err != nil {
+		return d, err
 	}
 	if req.Copies < 0 || req.Copies > 1000 {
 		return d, &domain.ValidationError{Fields: map[string]string{"copies": "số bản phải từ 0 đến 1000"}}

@@ -5,17 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
-	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/digitorus/pdf"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/signing"
@@ -88,7 +84,7 @@ func (s *Service) SigningEnabled() bool { return s.sign != nil }
 
 func (s *Service) signingDeps() (*SigningDeps, error) {
 	if s.sign == nil {
-		return nil, &domain.PreconditionError{Code: "signing_disabled", Message: "Chức năng ký số chưa được cấu hình trên máy chủ này"}
+		return nil, errSigningDisabled
 	}
 	return s.sign, nil
 }
@@ -154,9 +150,10 @@ func (s *Service) signatures(ctx context.Context, id int64) ([]Signature, error)
 	return out, nil
 }
 
-// latestForSigning loads the document, checks that it is the unit's own,
-// that p holds role, that it is not sealed yet and that p saw its latest
-// version, and reads that version's bytes. A document p may not see is domain.ErrNotFound, whatever the role.
+// latestForSigning loads the document, checks that p may apply the
+// signature role applies (signatureRule, the rule Actions shows) and that p
+// saw its latest version, and reads that version's bytes. A document p may
+// not see is domain.ErrNotFound, whatever the role.
 func (s *Service) latestForSigning(ctx context.Context, p auth.Principal, role string, id int64, sawSHA string) (*SigningDeps, Document, []byte, error) {
 	deps, err := s.signingDeps()
 	if err != nil {
@@ -171,16 +168,12 @@ func (s *Service) readLatest(ctx context.Context, p auth.Principal, role string,
 	if err != nil {
 		return d, nil, err
 	}
-	if d.UnitID != p.UnitID || (role != inOffice && !p.Has(role)) {
-		return d, nil, domain.ErrForbidden
-	}
-	if sealed, err := s.Sealed(ctx, d.ID); err != nil {
+	sealed, err := s.Sealed(ctx, d.ID)
+	if err != nil {
 		return d, nil, err
-	} else if sealed {
-		return d, nil, errSealed
 	}
-	if IsSecret(d.Confidentiality) {
-		return d, nil, &domain.PreconditionError{Code: "secret", Message: "Văn bản mật không được ký số hay gửi qua hệ thống này"}
+	if err := signatureRule(p, d, role, sealed).Err(); err != nil {
+		return d, nil, err
 	}
 	latest := d.Versions[0]
 	if strings.TrimSpace(sawSHA) == "" {
@@ -374,82 +367,6 @@ func (s *Service) sealBytes(ctx context.Context, deps *SigningDeps, d Document, 
 	return out, sig, key, release, nil
 }
 
-// personPlacement decides where the person's signature goes and what it
-// shows. Where the document already has its signer block (the position
-// line and the name, typed in the draft), the handwritten signature alone
-// goes between them; otherwise, or when the caller gives a place, the
-// appearance carries the position and the name too.
-func personPlacement(in []byte, req SignRequest, img []byte, p auth.Principal) (int, [4]float64, []byte, signing.Rect, error) {
-	if err := signing.CheckSignatureImage(img); err != nil {
-		return 0, [4]float64{}, nil, signing.Rect{}, err
-	}
-	if req.Rect == nil && req.Page == 0 {
-		if page, top, bottom, ok := signerBlock(in); ok {
-			if rect, ok := signatureInBlock(img, top, bottom); ok {
-				return page, rect, img, signing.Rect{W: rect[2] - rect[0], H: rect[3] - rect[1]}, nil
-			}
-		}
-	}
-	position := p.Position
-	if position == "" {
-		position = "Người ký"
-	}
-	a, err := appearances.person(img, position, p.FullName)
-	if err != nil {
-		return 0, [4]float64{}, nil, signing.Rect{}, err
-	}
-	page, rect, err := placement(in, req.Page, req.Rect, a.w, a.h, bottomRight)
-	return page, rect, a.png, a.inner, err
-}
-
-// appearanceCache keeps rendered person appearances: rendering one at
-// print resolution costs tens of milliseconds, and a signer's image,
-// position and name rarely change.
-type appearanceCache struct {
-	mu sync.Mutex
-	m  map[[32]byte]personAppearance
-}
-
-type personAppearance struct {
-	png   []byte
-	w, h  float64
-	inner signing.Rect
-}
-
-var appearances = &appearanceCache{m: map[[32]byte]personAppearance{}}
-
-func (c *appearanceCache) person(img []byte, position, name string) (personAppearance, error) {
-	h := sha256.New()
-	for _, part := range [][]byte{img, []byte(position), []byte(name)} {
-		fmt.Fprintf(h, "%d:", len(part))
-		h.Write(part)
-	}
-	var key [32]byte
-	h.Sum(key[:0])
-	c.mu.Lock()
-	a, ok := c.m[key]
-	c.mu.Unlock()
-	if ok {
-		return a, nil
-	}
-	png, w, hh, err := signing.PersonAppearance(img, position, name)
-	if err != nil {
-		return a, err
-	}
-	inner, err := signing.PersonSignatureRect(img, position, name)
-	if err != nil {
-		return a, err
-	}
-	a = personAppearance{png: png, w: w, h: hh, inner: inner}
-	c.mu.Lock()
-	if len(c.m) >= 256 {
-		clear(c.m)
-	}
-	c.m[key] = a
-	c.mu.Unlock()
-	return a, nil
-}
-
 func formatNumber(n int, symbol string) string { return fmt.Sprintf("%02d/%s", n, symbol) }
 
 // numberFor returns the document's number and symbol, or those of the
@@ -497,55 +414,6 @@ func keyError(err error) error {
 	return err
 }
 
-// Corners a default appearance goes to.
-const (
-	bottomRight = iota
-	topRight
-)
-
-// placement returns the page and rectangle of an appearance w x h points:
-// the caller's, or a default corner of the page (the last page, or page 1).
-func placement(in []byte, page int, rect *[4]float64, w, h float64, corner int) (int, [4]float64, error) {
-	r, err := pdf.NewReader(bytes.NewReader(in), int64(len(in)))
-	if err != nil {
-		return 0, [4]float64{}, fmt.Errorf("%w: %v", ErrBadPDF, err)
-	}
-	n := r.NumPage()
-	if page == 0 {
-		page = n
-	}
-	if page < 1 || page > n {
-		return 0, [4]float64{}, &domain.ValidationError{Fields: map[string]string{"page": fmt.Sprintf("trang phải từ 1 đến %d", n)}}
-	}
-	box := mediaBox(r.Page(page).V)
-	if rect != nil {
-		q := *rect
-		if q[2] <= q[0] || q[3] <= q[1] || q[0] < box[0] || q[1] < box[1] || q[2] > box[2] || q[3] > box[3] {
-			return 0, q, &domain.ValidationError{Fields: map[string]string{"rect": "vùng chữ ký phải nằm trong trang, dạng [llx, lly, urx, ury] (điểm)"}}
-		}
-		return page, q, nil
-	}
-	const margin = 56 // about 2 cm
-	switch corner {
-	case topRight:
-		return page, [4]float64{box[2] - 28 - w, box[3] - 20 - h, box[2] - 28, box[3] - 20}, nil
-	default:
-		x := box[2] - margin - w
-		y := box[1] + 1.5*margin
-		return page, [4]float64{x, y, x + w, y + h}, nil
-	}
-}
-
-func mediaBox(page pdf.Value) [4]float64 {
-	for p := page; !p.IsNull(); p = p.Key("Parent") {
-		if mb := p.Key("MediaBox"); mb.Len() == 4 {
-			return [4]float64{mb.Index(0).Float64(), mb.Index(1).Float64(), mb.Index(2).Float64(), mb.Index(3).Float64()}
-		}
-	}
-	return [4]float64{0, 0, 595, 842} // A4
-}
-
-// addSignedVersion stores the signed bytes as the next version with its
 // signature record and verification report, in one transaction.
 func (s *Service) addSignedVersion(ctx context.Context, p auth.Principal, d Document, out []byte, sig Signature, key signing.Key, status string, number *int, symbol *string) (Document, error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
@@ -623,217 +491,4 @@ func (s *Service) addSignedVersionTx(ctx context.Context, tx *sqlx.Tx, p auth.Pr
 		}
 	}
 	return nil
-}
-
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
-func storeReport(ctx context.Context, db execer, id int64, no int, r signing.Report) error {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	_, err = db.ExecContext(ctx, `
-		INSERT INTO verification_reports (document_id, version_no, valid, report)
-		VALUES ($1, $2, $3, $4)
-		ON CONFLICT (document_id, version_no) DO UPDATE SET valid = EXCLUDED.valid, report = EXCLUDED.report, verified_at = now()`,
-		id, no, r.Valid, b)
-	if err != nil {
-		return fmt.Errorf("documents: unable to store verification report: %w", err)
-	}
-	return nil
-}
-
-// Verification is a version's verification report.
-type Verification struct {
-	Report     signing.Report `json:"report"`
-	VerifiedAt time.Time      `json:"verified_at"`
-}
-
-// Verification returns the report of a version p may see, computing and
-// keeping it on first request.
-func (s *Service) Verification(ctx context.Context, p auth.Principal, id int64, no int) (Verification, error) {
-	v, err := s.Version(ctx, p, id, no)
-	if err != nil {
-		return Verification{}, err
-	}
-	var row struct {
-		Report     []byte    `db:"report"`
-		VerifiedAt time.Time `db:"verified_at"`
-	}
-	err = s.db.GetContext(ctx, &row, `SELECT report, verified_at FROM verification_reports WHERE document_id = $1 AND version_no = $2`, id, no)
-	if err == nil {
-		var out Verification
-		out.VerifiedAt = row.VerifiedAt
-		if err := json.Unmarshal(row.Report, &out.Report); err != nil {
-			return out, fmt.Errorf("documents: unable to read stored report: %w", err)
-		}
-		return out, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return Verification{}, fmt.Errorf("documents: unable to fetch report: %w", err)
-	}
-	return s.verifyVersion(ctx, v)
-}
-
-func (s *Service) verifyVersion(ctx context.Context, v Version) (Verification, error) {
-	deps, err := s.signingDeps()
-	if err != nil {
-		return Verification{}, err
-	}
-	if v.Size > deps.MaxBytes {
-		return Verification{}, fmt.Errorf("%w: %d bytes, verification takes at most %d", ErrTooLarge, v.Size, deps.MaxBytes)
-	}
-	rc, err := s.Open(ctx, v, 0, -1)
-	if err != nil {
-		return Verification{}, err
-	}
-	in, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil {
-		return Verification{}, fmt.Errorf("documents: unable to read version: %w", err)
-	}
-	r, err := signing.Verify(in, signing.VerifyOptions{Roots: deps.Roots})
-	if err != nil {
-		return Verification{}, verifyError(err)
-	}
-	if err := storeReport(ctx, s.db, v.DocumentID, v.No, r); err != nil {
-		return Verification{}, err
-	}
-	return Verification{Report: r, VerifiedAt: time.Now()}, nil
-}
-
-// VerifyUpload verifies a PDF received from anywhere, keeping nothing.
-func (s *Service) VerifyUpload(ctx context.Context, up *Upload) (signing.Report, error) {
-	deps, err := s.signingDeps()
-	if err != nil {
-		return signing.Report{}, err
-	}
-	if up.Size > deps.MaxBytes {
-		return signing.Report{}, fmt.Errorf("%w: verification takes at most %d bytes", ErrTooLarge, deps.MaxBytes)
-	}
-	in := make([]byte, up.Size)
-	if _, err := up.f.ReadAt(in, 0); err != nil {
-		return signing.Report{}, fmt.Errorf("documents: unable to read upload: %w", err)
-	}
-	r, err := signing.Verify(in, signing.VerifyOptions{Roots: deps.Roots})
-	return r, verifyError(err)
-}
-
-func verifyError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, signing.ErrEncrypted):
-		return ErrEncryptedPDF
-	case errors.Is(err, signing.ErrBadPDF):
-		return fmt.Errorf("%w: %v", ErrBadPDF, err)
-	}
-	return err
-}
-
-// verifyInBackground computes the report of a new version after the
-// response has gone: the upload does not wait for it, and Verification
-// computes it on demand if this never finished.
-func (s *Service) verifyInBackground(id int64, no int) {
-	if s.sign == nil {
-		return
-	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		var v Version
-		err := s.db.GetContext(ctx, &v, `
-			SELECT id, document_id, version_no, object_key, sha256, size_bytes, media_type, file_name, note, created_by, created_at
-			FROM document_versions WHERE document_id = $1 AND version_no = $2`, id, no)
-		if err == nil && v.Size <= s.sign.MaxBytes {
-			s.verifyVersion(ctx, v) //nolint:errcheck // recomputed on demand
-		}
-	}()
-}
-
-// Images.
-
-// SetSignatureImage keeps a new handwritten-signature image for p.
-func (s *Service) SetSignatureImage(ctx context.Context, p auth.Principal, png []byte) error {
-	if !p.Has(auth.RoleSigner) {
-		return domain.ErrForbidden
-	}
-	return s.putImage(ctx, p, "signature", png)
-}
-
-// SetSealImage keeps a new seal image for p's unit; clerks and admins may.
-func (s *Service) SetSealImage(ctx context.Context, p auth.Principal, png []byte) error {
-	if !p.HasAny(auth.RoleClerk, auth.RoleAdmin) {
-		return domain.ErrForbidden
-	}
-	return s.putImage(ctx, p, "seal", png)
-}
-
-func (s *Service) putImage(ctx context.Context, p auth.Principal, kind string, png []byte) error {
-	if err := signing.CheckSignatureImage(png); err != nil {
-		return err
-	}
-	sum := sha256.Sum256(png)
-	shaHex := hex.EncodeToString(sum[:])
-	key, _ := storage.KeyFor(shaHex)
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("documents: unable to begin: %w", err)
-	}
-	defer tx.Rollback()
-	if err := lockObject(ctx, tx, key); err != nil {
-		return err
-	}
-	if err := s.blobs.Put(ctx, key, bytes.NewReader(png), int64(len(png))); err != nil {
-		return fmt.Errorf("documents: unable to store image: %w", err)
-	}
-	var userID, unitID *int64
-	if kind == "signature" {
-		userID = &p.UserID
-	} else {
-		unitID = &p.UnitID
-	}
-	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO signature_images (kind, user_id, unit_id, object_key, sha256, created_by)
-		VALUES ($1, $2, $3, $4, $5, $6)`, kind, userID, unitID, key, shaHex, p.UserID); err != nil {
-		return fmt.Errorf("documents: unable to record image: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("documents: unable to commit: %w", err)
-	}
-	return nil
-}
-
-// HasImage reports whether a user (kind signature) or a unit (kind seal)
-// has an image.
-func (s *Service) HasImage(ctx context.Context, kind string, userID, unitID int64) (bool, error) {
-	var ok bool
-	err := s.db.GetContext(ctx, &ok, `
-		SELECT EXISTS (SELECT 1 FROM signature_images WHERE kind = $1 AND (user_id = $2 OR unit_id = $3))`, kind, userID, unitID)
-	return ok, err
-}
-
-func (s *Service) image(ctx context.Context, kind string, userID, unitID int64) ([]byte, error) {
-	var key string
-	err := s.db.GetContext(ctx, &key, `
-		SELECT object_key FROM signature_images
-		WHERE kind = $1 AND (user_id = $2 OR unit_id = $3)
-		ORDER BY created_at DESC, id DESC LIMIT 1`, kind, userID, unitID)
-	if errors.Is(err, sql.ErrNoRows) {
-		if kind == "signature" {
-			return nil, &domain.PreconditionError{Code: "no_signature_image", Message: "Bạn chưa tải lên ảnh chữ ký (PNG nền trong suốt); hãy tải lên trước khi ký"}
-		}
-		return nil, &domain.PreconditionError{Code: "no_seal_image", Message: "Đơn vị chưa có ảnh con dấu (PNG nền trong suốt); văn thư hãy tải lên trước khi ký số của cơ quan"}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("documents: unable to find image: %w", err)
-	}
-	rc, err := s.blobs.Open(ctx, key, 0, -1)
-	if err != nil {
-		return nil, fmt.Errorf("documents: unable to open image: %w", err)
-	}
-	defer rc.Close()
-	return io.ReadAll(io.LimitReader(rc, 4<<20))
 }

@@ -203,9 +203,11 @@ func (s *Service) ReplaceDraft(ctx context.Context, p auth.Principal, id int64, 
 	if _, err := tx.ExecContext(ctx, `UPDATE documents SET updated_at = now() WHERE id = $1`, id); err != nil {
 		return d, fmt.Errorf("documents: unable to update document: %w", err)
 	}
+	if err := s.enqueueVerify(ctx, tx, id, no); err != nil {
+		return d, err
+	}
 	if err := tx.Commit(); err != nil {
 		return d, fmt.Errorf("documents: unable to commit: %w", err)
 	}
-	s.verifyInBackground(id, no)
 	return s.Get(ctx, p, id)
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"os/signal"
@@ -167,6 +168,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	notes := notify.NewStore(db, cfg.EmailEnabled())
 	rt := routing.New(db, docs, notes)
 	handlers := rt.Handlers()
+	maps.Copy(handlers, docs.Handlers())
 	if cfg.EmailEnabled() {
 		mailer, err := notify.NewMailer(notify.SMTPConfig{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom,
 			Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS})
