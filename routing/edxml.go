@@ -443,11 +443,11 @@ func (s *Service) ImportStatus(ctx context.Context, p auth.Principal, data []byt
 		set = `status = $3, reason = ''`
 		args = append(args, st.StatusCode)
 	case Refused:
-		set = `status = '02', reason = $2`
+		set = `status = ` + lit(Refused) + `, reason = $2`
 	case RecallAccepted:
-		set = `recall = '15', removed = true`
+		set = `recall = ` + lit(RecallAccepted) + `, removed = true`
 	case RecallRefused:
-		set = `recall = '16', reason = $2`
+		set = `recall = ` + lit(RecallRefused) + `, reason = $2`
 	default:
 		return Delivery{}, &ImportError{"edxml_format", "Mã trạng thái " + st.StatusCode + " không áp dụng cho thông báo từ nơi nhận"}
 	}
