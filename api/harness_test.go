@@ -95,6 +95,7 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	notes := notify.NewStore(db, false)
+	docs.AddLink(meetings.DocumentLink)
 	srv, err := New(Deps{Config: cfg, DB: db, Blobs: blobs, Auth: auth.NewService(db, time.Hour),
 		Units: org.NewStore(db), Docs: docs, Routing: routing.New(db, docs, notes), Notes: notes,
 		Meetings: meetings.New(db, docs, blobs, meetings.NewHub(db, "", log)), Log: log})

@@ -115,6 +115,7 @@ func (w *meetingWorld) fixture(t *testing.T, day int) *meetingFixture {
 }
 
 func (w *meetingWorld) newService(hub *meetings.Hub) *meetings.Service {
+	w.docs.AddLink(meetings.DocumentLink)
 	svc := meetings.New(w.db, w.docs, w.blobs, hub)
 	svc.SetClock(func() time.Time {
 		w.mu.Lock()

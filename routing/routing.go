@@ -65,9 +65,16 @@ type Service struct {
 }
 
 // New returns a Service that tells people what concerns them through notes.
+// It tells docs that a unit sees what was delivered to it (see documentLink).
 func New(db *sqlx.DB, docs *documents.Service, notes *notify.Store) *Service {
+	docs.AddLink(documentLink)
 	return &Service{db: db, docs: docs, notes: notes, calendar: &calendarCache{db: db}, now: time.Now}
 }
+
+// documentLink widens the documents a unit sees: those delivered to it,
+// issued or relayed, until it accepts their recall.
+var documentLink = documents.Link{Reach: `EXISTS (
+	SELECT 1 FROM deliveries dl WHERE dl.document_id = d.id AND dl.recipient_unit_id = :unit AND NOT dl.removed)`}
 
 // SetClock replaces the clock deadlines are judged by (tests).
 func (s *Service) SetClock(now func() time.Time) { s.now = now }

@@ -179,6 +179,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	worker := notify.NewWorker(db, fmt.Sprintf("%s-%d", host, os.Getpid()), handlers,
 		notify.WorkerOptions{ListenURL: cfg.DatabaseURL, Logger: log})
 	hub := meetings.NewHub(db, cfg.DatabaseURL, log)
+	docs.AddLink(meetings.DocumentLink)
 	ms := meetings.New(db, docs, blobs, hub)
 	ms.SpoolDir = spool
 	ms.PresignExpiry = min(cfg.PresignExpiry, time.Minute)
@@ -320,6 +321,7 @@ func seedDemo(ctx context.Context, cfg *config.Config, args []string) error {
 	if err := demo.SeedSigning(ctx, cfg.KeysDir, users, docs); err != nil {
 		return err
 	}
+	docs.AddLink(meetings.DocumentLink)
 	if err := seedMeeting(ctx, db, users, org.NewStore(db), meetings.New(db, docs, blobs, nil)); err != nil {
 		return err
 	}
