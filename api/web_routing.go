@@ -657,7 +657,7 @@ func (s *Server) registerSubmit(c *fiber.Ctx) error {
 			}
 			copies = n
 		}
-		_, err := s.docs.Register(c.UserContext(), principal(c), id, documents.RegisterRequest{
+		_, err := s.docs.AssignNumber(c.UserContext(), principal(c), id, documents.NumberRequest{
 			VersionSHA256: c.FormValue("version_sha256"), DraftingUnit: c.FormValue("drafting_unit"), Copies: copies,
 			FileUnit: c.FormValue("file_unit"), Notes: c.FormValue("notes")})
 		return "registered", err
@@ -777,7 +777,7 @@ func (s *Server) registersPage(c *fiber.Ctx) error {
 	if err != nil {
 		err = &domain.ValidationError{Fields: map[string]string{"year": "năm phải là số, ví dụ 2026"}}
 	} else {
-		data, err = s.routing.Register(c.UserContext(), principal(c), kind, year)
+		data, err = s.routing.RegisterBook(c.UserContext(), principal(c), kind, year)
 	}
 	if err != nil {
 		pr := s.toProblem(err)

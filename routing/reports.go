@@ -13,14 +13,14 @@ import (
 	"github.com/hcm-edu/vanban/registers"
 )
 
-// Register kinds.
+// Register book kinds.
 const (
 	RegisterOutgoing = "outgoing"
 	RegisterSecret   = "secret" // outgoing secret documents: their own series and book
 	RegisterIncoming = "incoming"
 )
 
-// RegisterData is one unit's register for a year.
+// RegisterData is one unit's register book for a year.
 type RegisterData struct {
 	Kind     string
 	Year     int
@@ -30,9 +30,9 @@ type RegisterData struct {
 	Incoming []registers.Incoming
 }
 
-// Register returns p's unit's register of the kind for the year. Clerks,
+// RegisterBook returns p's unit's register book of the kind for the year. Clerks,
 // leaders and admins of the unit may read it.
-func (s *Service) Register(ctx context.Context, p auth.Principal, kind string, year int) (RegisterData, error) {
+func (s *Service) RegisterBook(ctx context.Context, p auth.Principal, kind string, year int) (RegisterData, error) {
 	fields := map[string]string{}
 	if kind != RegisterOutgoing && kind != RegisterSecret && kind != RegisterIncoming {
 		fields["kind"] = "sổ phải là outgoing (văn bản đi), secret (văn bản mật đi) hoặc incoming (văn bản đến)"
