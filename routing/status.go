@@ -43,6 +43,9 @@ func isRecall(code string) bool {
 	return code == RecallRequested || code == RecallAccepted || code == RecallRefused
 }
 
+// isHandling reports whether code is a handling state (not a recall's).
+func isHandling(code string) bool { return StatusLabels[code] != "" && !isRecall(code) }
+
 // closed are the handling states nothing follows: no deadline runs, no
 // reminder goes out. Every other state is open.
 var closed = []string{Refused, Done}
