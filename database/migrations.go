@@ -534,9 +534,4 @@ CREATE TABLE ballot_tallies (
 CREATE INDEX deliveries_open_due ON deliveries (recipient_unit_id, arrived_at DESC, id DESC)
   WHERE NOT removed AND status NOT IN ('02', '06') AND coalesce(task_due, due_date) IS NOT NULL;
 `,
-	// 6: scratch: a delivery may await a supplement.
-	`
-ALTER TABLE deliveries DROP CONSTRAINT deliveries_status_check,
-  ADD CONSTRAINT deliveries_status_check CHECK (status IN ('01', '02', '03', '04', '05', '06', '09'));
-`,
 }

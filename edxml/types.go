@@ -170,7 +170,6 @@ const (
 	StatusAssigned        = "04" // lãnh đạo phân công
 	StatusInProgress      = "05" // đang xử lý
 	StatusDone            = "06" // hoàn thành
-	StatusAwaiting        = "09" // chờ bổ sung (scratch)
 	StatusRecallRequested = "13" // đề nghị thu hồi
 	StatusRecallAccepted  = "15" // đồng ý thu hồi/cập nhật
 	StatusRecallRefused   = "16" // từ chối thu hồi/cập nhật
@@ -178,7 +177,7 @@ const (
 
 // StatusCodes lists the status codes above, in order.
 var StatusCodes = []string{StatusArrived, StatusRefused, StatusAccepted, StatusAssigned, StatusInProgress,
-	StatusDone, StatusAwaiting, StatusRecallRequested, StatusRecallAccepted, StatusRecallRefused}
+	StatusDone, StatusRecallRequested, StatusRecallAccepted, StatusRecallRefused}
 
 // ValidStatusCode reports whether code is one of StatusCodes.
 func ValidStatusCode(code string) bool { return slices.Contains(StatusCodes, code) }

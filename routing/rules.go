@@ -39,7 +39,7 @@ var (
 var rules = map[act]rule{
 	actAccept:       {roles: clerks, from: []string{Arrived}},
 	actRefuse:       {roles: clerks, from: []string{Arrived}},
-	actAssign:       {roles: []string{auth.RoleSigner}, from: []string{Accepted, Assigned, InProgress, Awaiting}},
+	actAssign:       {roles: []string{auth.RoleSigner}, from: []string{Accepted, Assigned, InProgress}},
 	actProgress:     {roles: reporters, assignee: true, from: []string{Assigned}},
 	actDone:         {roles: reporters, assignee: true, from: []string{Assigned, InProgress}},
 	actRelay:        {roles: clerks, from: []string{Accepted, Assigned, InProgress, Done}},

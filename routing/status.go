@@ -18,7 +18,6 @@ const (
 	Assigned   = edxml.StatusAssigned
 	InProgress = edxml.StatusInProgress
 	Done       = edxml.StatusDone
-	Awaiting   = edxml.StatusAwaiting
 
 	RecallRequested = edxml.StatusRecallRequested
 	RecallAccepted  = edxml.StatusRecallAccepted
@@ -28,16 +27,16 @@ const (
 // StatusLabels names the states in Vietnamese.
 var StatusLabels = map[string]string{
 	Arrived: "Đã đến", Refused: "Từ chối", Accepted: "Đã tiếp nhận", Assigned: "Đã phân công",
-	InProgress: "Đang xử lý", Done: "Hoàn thành", Awaiting: "Chờ bổ sung",
+	InProgress: "Đang xử lý", Done: "Hoàn thành",
 	RecallRequested: "Đề nghị thu hồi", RecallAccepted: "Đồng ý thu hồi", RecallRefused: "Từ chối thu hồi",
 }
 
 // States lists every state in the order the sender's board shows them:
 // the handling's along its life-cycle, refusal last, then the recall's.
-var States = []string{Arrived, Accepted, Assigned, InProgress, Awaiting, Done, Refused, RecallRequested, RecallAccepted, RecallRefused}
+var States = []string{Arrived, Accepted, Assigned, InProgress, Done, Refused, RecallRequested, RecallAccepted, RecallRefused}
 
 // stateChoices names the valid states in messages about a filter.
-const stateChoices = "01–06, 09, 13, 15, 16"
+const stateChoices = "01–06, 13, 15, 16"
 
 // isRecall reports whether code is a recall state rather than a handling one.
 func isRecall(code string) bool {
