@@ -69,8 +69,13 @@ test:
 	echo "+ $(GO) test -race -count=1 -timeout 20m ./..."; \
 	$(GO) test -race -count=1 -timeout 20m ./...
 
+# Unit tests only: integration tests skip in -short mode, and the variables
+# that name the test services are unset besides, whatever the shell holds.
+TEST_SERVICE_VARS := VANBAN_TEST_DATABASE_URL VANBAN_TEST_S3_ENDPOINT VANBAN_TEST_S3_ACCESS_KEY \
+	VANBAN_TEST_S3_SECRET_KEY VANBAN_TEST_SMTP_ADDR VANBAN_TEST_SMTP_API
+
 test-short:
-	$(GO) test -short ./...
+	env $(addprefix -u ,$(TEST_SERVICE_VARS)) $(GO) test -short ./...
 
 lint:
 	$(GO) vet ./...

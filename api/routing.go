@@ -35,7 +35,7 @@ func (s *Server) registerDocument(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	d, err := s.docs.Register(c.UserContext(), principal(c), id, documents.RegisterRequest{
+	d, err := s.docs.AssignNumber(c.UserContext(), principal(c), id, documents.NumberRequest{
 		VersionSHA256: b.VersionSHA256, DraftingUnit: b.DraftingUnit, Copies: b.Copies, FileUnit: b.FileUnit, Notes: b.Notes})
 	if err != nil {
 		return err
@@ -300,7 +300,7 @@ func (s *Server) exportRegister(c *fiber.Ctx) error {
 	if format != "csv" && format != "pdf" {
 		return &domain.ValidationError{Fields: map[string]string{"format": "định dạng phải là csv hoặc pdf"}}
 	}
-	data, err := s.routing.Register(c.UserContext(), principal(c), c.Params("kind"), year)
+	data, err := s.routing.RegisterBook(c.UserContext(), principal(c), c.Params("kind"), year)
 	if err != nil {
 		return err
 	}

@@ -148,8 +148,7 @@ var actionLabels = map[string]string{
 }
 
 // boardStates are the states in the order a sender reads them.
-var boardStates = []string{routing.Arrived, routing.Accepted, routing.Assigned, routing.InProgress, routing.Done,
-	routing.Refused, routing.RecallRequested, routing.RecallAccepted, routing.RecallRefused}
+var boardStates = routing.States
 
 // routingFuncs are the template functions of the routing pages.
 func routingFuncs() template.FuncMap {
@@ -411,23 +410,9 @@ func (s *Server) readNotesAbout(c *fiber.Ctx, d *pageData, deliveryID int64) err
 	return nil
 }
 
-// actionsFor mirrors the rules of routing: they are checked there again.
+// actionsFor are routing's rules, the ones its operations check.
 func actionsFor(p auth.Principal, dl routing.Delivery) deliveryActions {
-	var a deliveryActions
-	clerk, signer := p.Has(auth.RoleClerk), p.Has(auth.RoleSigner)
-	a.AnswerRecall = clerk && dl.Recall != nil && *dl.Recall == routing.RecallRequested
-	if dl.Removed || (dl.Recall != nil && *dl.Recall != routing.RecallRefused) {
-		return a
-	}
-	st := dl.Status
-	a.Accept = clerk && st == routing.Arrived
-	a.Refuse = a.Accept
-	a.Assign = signer && (st == routing.Accepted || st == routing.Assigned || st == routing.InProgress)
-	reporter := clerk || signer || (dl.AssigneeID != nil && *dl.AssigneeID == p.UserID)
-	a.Progress = reporter && st == routing.Assigned
-	a.Done = reporter && (st == routing.Assigned || st == routing.InProgress)
-	a.Relay = clerk && st != routing.Arrived && st != routing.Refused
-	return a
+	return deliveryActions(routing.Allowed(p, dl))
 }
 
 // deliveryAction runs one form of the delivery page: back to the page with
@@ -672,7 +657,7 @@ func (s *Server) registerSubmit(c *fiber.Ctx) error {
 			}
 			copies = n
 		}
-		_, err := s.docs.Register(c.UserContext(), principal(c), id, documents.RegisterRequest{
+		_, err := s.docs.AssignNumber(c.UserContext(), principal(c), id, documents.NumberRequest{
 			VersionSHA256: c.FormValue("version_sha256"), DraftingUnit: c.FormValue("drafting_unit"), Copies: copies,
 			FileUnit: c.FormValue("file_unit"), Notes: c.FormValue("notes")})
 		return "registered", err
@@ -792,7 +777,7 @@ func (s *Server) registersPage(c *fiber.Ctx) error {
 	if err != nil {
 		err = &domain.ValidationError{Fields: map[string]string{"year": "năm phải là số, ví dụ 2026"}}
 	} else {
-		data, err = s.routing.Register(c.UserContext(), principal(c), kind, year)
+		data, err = s.routing.RegisterBook(c.UserContext(), principal(c), kind, year)
 	}
 	if err != nil {
 		pr := s.toProblem(err)

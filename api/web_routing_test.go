@@ -307,8 +307,8 @@ func TestWebIssueFormErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sd, err := e.srv.docs.RegisterSecret(context.Background(), clerk, documents.Meta{DocType: "KH", Title: "Kế hoạch bảo vệ bí mật nhà nước",
-		Confidentiality: "mat"}, documents.RegisterRequest{})
+	sd, err := e.srv.docs.AssignSecretNumber(context.Background(), clerk, documents.Meta{DocType: "KH", Title: "Kế hoạch bảo vệ bí mật nhà nước",
+		Confidentiality: "mat"}, documents.NumberRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}

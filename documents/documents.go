@@ -88,6 +88,7 @@ type Service struct {
 	spoolDir string
 	maxBytes int64
 	sign     *SigningDeps
+	links    []Link // what other packages' rows add; see AddLink
 }
 
 // NewService returns a Service. Uploads are spooled in spoolDir (to hash
@@ -312,7 +313,7 @@ func lockObject(ctx context.Context, tx *sqlx.Tx, key string) error {
 }
 
 // SweepOrphans deletes stored objects older than minAge that no row names
-// (see objectRefs): the bytes of uploads whose row could not be committed
+// (see objectRefs, and AddLink for other packages' rows): the bytes of uploads whose row could not be committed
 // (the database went away between the two). It returns how many it deleted.
 func (s *Service) SweepOrphans(ctx context.Context, minAge time.Duration) (int, error) {
 	var old []string
@@ -330,7 +331,7 @@ func (s *Service) SweepOrphans(ctx context.Context, minAge time.Duration) (int, 
 		batch := old[:min(len(old), 1000)]
 		old = old[len(batch):]
 		var used []string
-		if err := s.db.SelectContext(ctx, &used, `SELECT object_key FROM (`+objectRefs+`) r WHERE object_key = ANY($1)`, pq.Array(batch)); err != nil {
+		if err := s.db.SelectContext(ctx, &used, `SELECT object_key FROM (`+s.objectRefs()+`) r WHERE object_key = ANY($1)`, pq.Array(batch)); err != nil {
 			return deleted, fmt.Errorf("documents: unable to check objects: %w", err)
 		}
 		for _, key := range batch {
@@ -349,15 +350,6 @@ func (s *Service) SweepOrphans(ctx context.Context, minAge time.Duration) (int, 
 	return deleted, nil
 }
 
-// objectRefs lists every row that names a stored object: document
-// versions, signature and seal images, and the files uploaded for a
-// meeting (drafts that are not documents). An object none of them names
-// is an orphan.
-const objectRefs = `SELECT object_key FROM document_versions
-	UNION SELECT object_key FROM signature_images
-	UNION SELECT object_key FROM meeting_files
-	UNION SELECT object_key FROM meeting_packets`
-
 func (s *Service) sweepOne(ctx context.Context, key string) (bool, error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -368,7 +360,7 @@ func (s *Service) sweepOne(ctx context.Context, key string) (bool, error) {
 		return false, err
 	}
 	var used bool
-	if err := tx.GetContext(ctx, &used, `SELECT EXISTS (SELECT 1 FROM (`+objectRefs+`) r WHERE object_key = $1)`, key); err != nil {
+	if err := tx.GetContext(ctx, &used, `SELECT EXISTS (SELECT 1 FROM (`+s.objectRefs()+`) r WHERE object_key = $1)`, key); err != nil {
 		return false, fmt.Errorf("documents: unable to check object: %w", err)
 	}
 	if used {
@@ -379,12 +371,6 @@ func (s *Service) sweepOne(ctx context.Context, key string) (bool, error) {
 	}
 	return true, tx.Commit()
 }
-
-// visible is the SQL condition for documents the acting unit may see: the
-// ones it issued, and the ones delivered to it (issued or relayed) and not
-// taken back by an accepted recall. It is the one place that decides.
-const visible = `(d.unit_id = :unit OR EXISTS (
-	SELECT 1 FROM deliveries dl WHERE dl.document_id = d.id AND dl.recipient_unit_id = :unit AND NOT dl.removed))`
 
 // owned narrows lists to the unit's own documents; what reaches the unit
 // is listed by its inbox.
@@ -401,7 +387,7 @@ const documentFrom = `
 // Get returns a document and its versions, newest first.
 func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Document, error) {
 	var d Document
-	q, args, err := sqlx.Named(`SELECT `+documentColumns+documentFrom+` WHERE d.id = :id AND `+visible,
+	q, args, err := sqlx.Named(`SELECT `+documentColumns+documentFrom+` WHERE d.id = :id AND `+s.visible(),
 		map[string]any{"id": id, "unit": p.UnitID})
 	if err != nil {
 		return d, err

@@ -272,7 +272,7 @@ func (s *Service) Seal(ctx context.Context, p auth.Principal, id int64, req Seal
 	}
 	defer tx.Rollback()
 	year := d.DocDate.Year()
-	// Moving the series on first locks it, as Register does, until commit.
+	// Moving the series on first locks it, as AssignNumber does, until commit.
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO number_counters AS c (unit_id, year, series, last_number) VALUES ($1, $2, 'outgoing', $3)
 		ON CONFLICT (unit_id, year, series) DO UPDATE SET last_number = greatest(c.last_number, excluded.last_number)`,
@@ -290,7 +290,7 @@ func (s *Service) Seal(ctx context.Context, p auth.Principal, id int64, req Seal
 	if err := s.addSignedVersionTx(ctx, tx, p, d, out, sig, key, "registered", &number, &symbol); err != nil {
 		return d, err
 	}
-	if err := s.recordRegistration(ctx, tx, p, d.ID, d.UnitID, year, SeriesOutgoing, number, symbol, RegisterRequest{}); err != nil {
+	if err := s.recordRegistration(ctx, tx, p, d.ID, d.UnitID, year, SeriesOutgoing, number, symbol, NumberRequest{}); err != nil {
 		return d, err
 	}
 	if err := tx.Commit(); err != nil {

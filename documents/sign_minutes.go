@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"image/png"
 	"io"
+	"strings"
 
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/storage"
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
@@ -85,22 +87,28 @@ func (s *Service) SignAsMeetingOfficer(ctx context.Context, p auth.Principal, of
 }
 
 // checkOffice returns domain.ErrForbidden unless p holds office in the
-// meeting whose minutes are document id. Package meetings imports this one,
-// so the meeting's row is read here directly.
+// meeting whose minutes are document id, as the links that package
+// meetings added say (documents names none of its tables).
 func (s *Service) checkOffice(ctx context.Context, p auth.Principal, office MeetingOffice, id int64) error {
-	var column string
-	switch office {
-	case AsChair:
-		column = "chair_id"
-	case AsSecretary:
-		column = "secretary_id"
-	default:
+	if office != AsChair && office != AsSecretary {
 		return domain.ErrForbidden
 	}
-	var holds bool
-	err := s.db.GetContext(ctx, &holds, `
-		SELECT EXISTS (SELECT 1 FROM meetings WHERE minutes_document_id = $1 AND `+column+` = $2)`, id, p.UserID)
+	var conds []string
+	for _, l := range s.links {
+		if l.Office != "" {
+			conds = append(conds, l.Office)
+		}
+	}
+	if len(conds) == 0 {
+		return domain.ErrForbidden
+	}
+	q, args, err := sqlx.Named(`SELECT `+strings.Join(conds, ` OR `),
+		map[string]any{"doc": id, "user": p.UserID, "office": string(office)})
 	if err != nil {
+		return fmt.Errorf("documents: unable to check the meeting office: %w", err)
+	}
+	var holds bool
+	if err := s.db.GetContext(ctx, &holds, s.db.Rebind(q), args...); err != nil {
 		return fmt.Errorf("documents: unable to check the meeting office: %w", err)
 	}
 	if !holds {

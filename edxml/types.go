@@ -3,6 +3,7 @@ package edxml
 import (
 	"crypto"
 	"crypto/x509"
+	"slices"
 	"time"
 )
 
@@ -159,7 +160,9 @@ type Package struct {
 	Chain []*x509.Certificate
 }
 
-// Status codes a receiver reports back.
+// Status codes a receiver reports back (QCVN 102:2016). They are also the
+// states of a delivery in package routing: a new code is added here, in
+// StatusCodes, and given a label there.
 const (
 	StatusArrived         = "01" // đã đến
 	StatusRefused         = "02" // từ chối (also: refuse a recall)
@@ -172,15 +175,12 @@ const (
 	StatusRecallRefused   = "16" // từ chối thu hồi/cập nhật
 )
 
-// ValidStatusCode reports whether code is one of the status codes above.
-func ValidStatusCode(code string) bool {
-	switch code {
-	case StatusArrived, StatusRefused, StatusAccepted, StatusAssigned, StatusInProgress,
-		StatusDone, StatusRecallRequested, StatusRecallAccepted, StatusRecallRefused:
-		return true
-	}
-	return false
-}
+// StatusCodes lists the status codes above, in order.
+var StatusCodes = []string{StatusArrived, StatusRefused, StatusAccepted, StatusAssigned, StatusInProgress,
+	StatusDone, StatusRecallRequested, StatusRecallAccepted, StatusRecallRefused}
+
+// ValidStatusCode reports whether code is one of StatusCodes.
+func ValidStatusCode(code string) bool { return slices.Contains(StatusCodes, code) }
 
 // Status is a receiver's report on a document it got.
 type Status struct {

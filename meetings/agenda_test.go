@@ -79,8 +79,8 @@ func testSecretDocumentRefused(t *testing.T, f *meetingFixture) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, err := f.docs.RegisterSecret(f.ctx, org, documents.Meta{DocType: "KH", Title: "Kế hoạch mật", Confidentiality: "mat"},
-		documents.RegisterRequest{})
+	secret, err := f.docs.AssignSecretNumber(f.ctx, org, documents.Meta{DocType: "KH", Title: "Kế hoạch mật", Confidentiality: "mat"},
+		documents.NumberRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}

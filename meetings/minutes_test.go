@@ -459,7 +459,7 @@ func testInvitationAndConclusion(t *testing.T, e *voteEnv) {
 // issued file.
 func (e *voteEnv) issue(clerk auth.Principal, d documents.Document, units []int64) []byte {
 	e.t.Helper()
-	d, err := e.docs.Register(e.ctx, clerk, d.ID, documents.RegisterRequest{VersionSHA256: d.Versions[0].SHA256})
+	d, err := e.docs.AssignNumber(e.ctx, clerk, d.ID, documents.NumberRequest{VersionSHA256: d.Versions[0].SHA256})
 	if err != nil {
 		e.t.Fatal(err)
 	}

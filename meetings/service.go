@@ -32,6 +32,7 @@ type Service struct {
 // New returns a Service. hub carries live events between the instances
 // (see NewHub).
 func New(db *sqlx.DB, docs *documents.Service, blobs storage.Blobs, hub *Hub) *Service {
+	docs.AddLink(documentLink)
 	return &Service{db: db, docs: docs, blobs: blobs, hub: hub, now: time.Now, PresignExpiry: time.Minute}
 }
 

@@ -1,4 +1,4 @@
-// Package registers renders the registers of outgoing and incoming
+// Package registers renders the register books of outgoing and incoming
 // documents (sổ đăng ký văn bản đi, đến) in the layout of Decree 30/2020
 // Appendix IV, as CSV for spreadsheets and as PDF for printing. It only
 // renders: the caller reads the rows.

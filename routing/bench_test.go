@@ -650,7 +650,7 @@ func planBuffers(plan string) int {
 // as fast as they can for a fixed wall time, whatever b.N, and fails unless
 // the numbers of the series are exactly 1..n afterwards:
 //
-//   - secret_50_clerks: 50 clerks, RegisterSecret (the numbering path
+//   - secret_50_clerks: 50 clerks, AssignSecretNumber (the numbering path
 //     alone: counter, document row, register row, audit entry), for
 //     VANBAN_BENCH_NUMBERING_SECONDS (default 10), on a pool of 20
 //     connections (DATABASE_MAX_CONNS's default);
@@ -674,7 +674,7 @@ func BenchmarkConcurrentNumbering(b *testing.B) {
 		var seq atomic.Int64
 		register := func(p auth.Principal) error {
 			m := documents.Meta{DocType: "KH", Title: fmt.Sprintf("Kế hoạch mật số %d", seq.Add(1)), Confidentiality: "mat"}
-			_, err := e.docs.RegisterSecret(e.ctx, p, m, documents.RegisterRequest{})
+			_, err := e.docs.AssignSecretNumber(e.ctx, p, m, documents.NumberRequest{})
 			return err
 		}
 		e.race(b, clerks, wall, register, nil, documents.SeriesSecret)
@@ -705,7 +705,7 @@ func BenchmarkConcurrentNumbering(b *testing.B) {
 			return e.docs.SignAsPerson(e.ctx, director, d.ID, documents.SignRequest{VersionSHA256: d.Versions[0].SHA256})
 		}
 		register := func(p auth.Principal, d documents.Document) error {
-			_, err := e.docs.Register(e.ctx, p, d.ID, documents.RegisterRequest{VersionSHA256: d.Versions[0].SHA256})
+			_, err := e.docs.AssignNumber(e.ctx, p, d.ID, documents.NumberRequest{VersionSHA256: d.Versions[0].SHA256})
 			return err
 		}
 		const calibration = 4

@@ -112,7 +112,7 @@ func (s *Service) decorate(cal *workdays.Calendar, ds []Delivery) {
 		if d.TaskDue != nil {
 			d.TaskDueText = d.TaskDue.Format(time.DateOnly)
 		}
-		open := d.Status != Done && d.Status != Refused && (d.Recall == nil || *d.Recall == RecallRefused)
+		open := !isClosed(d.Status) && !recallInForce(d.Recall)
 		due := d.TaskDue
 		if due == nil {
 			due = d.DueDate
@@ -171,7 +171,7 @@ type Page struct {
 func (f InboxFilter) Problems() map[string]string {
 	m := map[string]string{}
 	if f.Status != "" && f.Status != "open" && StatusLabels[f.Status] == "" {
-		m["status"] = "trạng thái phải là 01–06, 13, 15, 16 hoặc open"
+		m["status"] = "trạng thái phải là " + stateChoices + " hoặc open"
 	}
 	if f.Limit < 0 || f.Limit > 200 {
 		m["limit"] = "số dòng mỗi trang từ 1 đến 200"
@@ -208,15 +208,15 @@ func (s *Service) Inbox(ctx context.Context, p auth.Principal, f InboxFilter) (P
 	}
 	switch {
 	case f.Status == "open":
-		where = append(where, `dl.status NOT IN ('02', '06')`)
-	case f.Status == RecallRequested || f.Status == RecallAccepted || f.Status == RecallRefused:
+		where = append(where, `dl.status NOT IN `+closedSQL)
+	case isRecall(f.Status):
 		where = append(where, `dl.recall = `+arg(f.Status))
 	case f.Status != "":
 		where = append(where, `dl.status = `+arg(f.Status))
 	}
 	if f.Overdue {
 		today := dateOf(s.now()).Format(time.DateOnly)
-		where = append(where, `dl.status NOT IN ('02', '06') AND coalesce(dl.task_due, dl.due_date) < `+arg(today)+`::date`)
+		where = append(where, `dl.status NOT IN `+closedSQL+` AND coalesce(dl.task_due, dl.due_date) < `+arg(today)+`::date`)
 	}
 	if f.Cursor != "" {
 		at, id, _ := documents.DecodeCursor(f.Cursor)
@@ -280,7 +280,7 @@ func (s *Service) Deliveries(ctx context.Context, p auth.Principal, documentID i
 		f.Limit = 200
 	}
 	if f.Limit < 0 || f.Limit > 5000 || f.Offset < 0 || (f.Status != "" && f.Status != "open" && StatusLabels[f.Status] == "") {
-		return Board{}, &domain.ValidationError{Fields: map[string]string{"filter": "trạng thái 01–06, 13, 15, 16 hoặc open; limit từ 1 đến 5000; offset không âm"}}
+		return Board{}, &domain.ValidationError{Fields: map[string]string{"filter": "trạng thái " + stateChoices + " hoặc open; limit từ 1 đến 5000; offset không âm"}}
 	}
 	var all []Delivery
 	err := s.db.SelectContext(ctx, &all, `SELECT `+deliveryColumns+deliveryFrom+`
@@ -316,8 +316,8 @@ func (s *Service) Deliveries(ctx context.Context, p auth.Principal, documentID i
 		match := true
 		switch {
 		case f.Status == "open":
-			match = d.Status != Done && d.Status != Refused
-		case f.Status == RecallRequested || f.Status == RecallAccepted || f.Status == RecallRefused:
+			match = !isClosed(d.Status)
+		case isRecall(f.Status):
 			match = d.Recall != nil && *d.Recall == f.Status
 		case f.Status != "":
 			match = d.Status == f.Status
@@ -363,19 +363,19 @@ func thousands(n int) string {
 
 // Transitions.
 
-// move changes a delivery of p's unit from one of the states in from,
-// with set (SQL assignments using $3...) and args, and records the event.
-// It returns StateError when the delivery is elsewhere in its life-cycle.
+// move takes the act on a delivery of p's unit, in a state its rule
+// allows, with set (SQL assignments using $3...) and args, and records the
+// event. It returns StateError when the delivery is elsewhere in its
+// life-cycle.
 type move struct {
-	action   string
-	from     []string
-	recallOK bool // allowed while a recall is pending or accepted
-	set      string
-	args     []any
-	reason   string
-	details  map[string]any
-	notes    func(Delivery) []notify.Notification
-	message  string // Vietnamese, for an illegal move
+	action  string
+	act     act
+	set     string
+	args    []any
+	reason  string
+	details map[string]any
+	notes   func(Delivery) []notify.Notification
+	message string // Vietnamese, for an illegal move
 }
 
 // before, if given, runs in the transaction once the state is checked; the
@@ -399,10 +399,12 @@ func (s *Service) apply(ctx context.Context, p auth.Principal, id int64, m move,
 		return cur, fmt.Errorf("routing: unable to lock delivery: %w", err)
 	}
 	cur.Status, cur.Recall = st.Status, st.Recall
-	recallBlocks := cur.Recall != nil && *cur.Recall != RecallRefused
-	if !contains(m.from, cur.Status) || (recallBlocks && !m.recallOK) {
+	if r := rules[m.act]; !r.legal(cur) {
+		if r.onRecall {
+			return cur, &StateError{Current: cur.state(), Message: m.message}
+		}
 		msg := m.message
-		if recallBlocks {
+		if recallInForce(cur.Recall) {
 			msg = "Văn bản đã bị thu hồi hoặc đang được đề nghị thu hồi; không thực hiện được thao tác này"
 		}
 		return cur, &StateError{Current: cur.state(), Message: msg + " (trạng thái hiện tại: " + cur.StatusLabel() + ")"}
@@ -434,24 +436,15 @@ func (s *Service) apply(ctx context.Context, p auth.Principal, id int64, m move,
 	return s.delivery(ctx, p, id)
 }
 
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
 // Accept registers an arrived document in p's unit: it gets the unit's
 // next incoming number for the year.
 func (s *Service) Accept(ctx context.Context, p auth.Principal, id int64) (Delivery, error) {
-	if err := s.mustRecipient(ctx, p, id, auth.RoleClerk); err != nil {
+	if err := s.mustMay(ctx, p, id, actAccept); err != nil {
 		return Delivery{}, err
 	}
 	year := s.now().In(domain.VietnamTime).Year()
-	m := move{action: "accept", from: []string{Arrived}, message: "Chỉ tiếp nhận được văn bản vừa đến",
-		set: `status = '03', accepted_at = now(), incoming_year = $3, incoming_number = $4`}
+	m := move{action: "accept", act: actAccept, message: "Chỉ tiếp nhận được văn bản vừa đến",
+		set: `status = ` + lit(Accepted) + `, accepted_at = now(), incoming_year = $3, incoming_number = $4`}
 	return s.apply(ctx, p, id, m, func(tx *sqlx.Tx, d Delivery) ([]any, error) {
 		// The incoming number is taken only once the move is legal, in the
 		// same transaction: no gaps.
@@ -466,15 +459,15 @@ func (s *Service) Accept(ctx context.Context, p auth.Principal, id int64) (Deliv
 // Refuse returns an arrived document to its sender with a reason (wrong
 // recipient, invalid signature).
 func (s *Service) Refuse(ctx context.Context, p auth.Principal, id int64, reason string) (Delivery, error) {
-	if err := s.mustRecipient(ctx, p, id, auth.RoleClerk); err != nil {
+	if err := s.mustMay(ctx, p, id, actRefuse); err != nil {
 		return Delivery{}, err
 	}
 	reason = strings.TrimSpace(reason)
 	if len([]rune(reason)) < 3 || len(reason) > 2000 {
 		return Delivery{}, &domain.ValidationError{Fields: map[string]string{"reason": "cần nêu lý do từ chối (3 đến 2000 ký tự)"}}
 	}
-	m := move{action: "refuse", from: []string{Arrived}, message: "Chỉ từ chối được văn bản vừa đến, chưa tiếp nhận",
-		set: `status = '02', reason = $3`, args: []any{reason}, reason: reason,
+	m := move{action: "refuse", act: actRefuse, message: "Chỉ từ chối được văn bản vừa đến, chưa tiếp nhận",
+		set: `status = ` + lit(Refused) + `, reason = $3`, args: []any{reason}, reason: reason,
 		notes: func(d Delivery) []notify.Notification {
 			return s.toSender(ctx, d, "refused", "Văn bản bị từ chối: "+docLabel(d),
 				d.RecipientName+" từ chối nhận văn bản. Lý do: "+reason)
@@ -494,7 +487,7 @@ type AssignRequest struct {
 // Assign gives an accepted document to a person of the unit, with a
 // deadline and coordinators (the leader's routing, Decree 30 art. 24).
 func (s *Service) Assign(ctx context.Context, p auth.Principal, id int64, req AssignRequest) (Delivery, error) {
-	if err := s.mustRecipient(ctx, p, id, auth.RoleSigner); err != nil {
+	if err := s.mustMay(ctx, p, id, actAssign); err != nil {
 		return Delivery{}, err
 	}
 	fields := map[string]string{}
@@ -524,8 +517,8 @@ func (s *Service) Assign(ctx context.Context, p auth.Principal, id int64, req As
 	if len(fields) > 0 {
 		return Delivery{}, &domain.ValidationError{Fields: fields}
 	}
-	m := move{action: "assign", from: []string{Accepted, Assigned, InProgress}, message: "Cần tiếp nhận văn bản trước khi phân công",
-		set: `status = '04', assignee_id = $3, assigned_at = now(), section = $4, coordinators = $5, opinion = $6,
+	m := move{action: "assign", act: actAssign, message: "Cần tiếp nhận văn bản trước khi phân công",
+		set: `status = ` + lit(Assigned) + `, assignee_id = $3, assigned_at = now(), section = $4, coordinators = $5, opinion = $6,
 		      task_due = coalesce($7::date, due_date)`,
 		args:    []any{req.AssigneeID, strings.TrimSpace(req.Section), strings.TrimSpace(req.Coordinators), strings.TrimSpace(req.Opinion), due},
 		reason:  strings.TrimSpace(req.Opinion),
@@ -559,19 +552,19 @@ func (s *Service) UpdateStatus(ctx context.Context, p auth.Principal, id int64, 
 	if err != nil {
 		return cur, err
 	}
-	isAssignee := cur.AssigneeID != nil && *cur.AssigneeID == p.UserID
-	if !isAssignee && !p.HasAny(auth.RoleSigner, auth.RoleClerk) {
+	// Progress and done have the same people: the assignee, a leader or a clerk.
+	if !rules[actProgress].permits(p, cur) {
 		return cur, domain.ErrForbidden
 	}
 	note := strings.TrimSpace(req.Note)
 	fields := map[string]string{}
-	var from []string
+	var a act
 	set := ``
 	switch req.Status {
 	case InProgress:
-		from, set = []string{Assigned}, `status = '05'`
+		a, set = actProgress, `status = `+lit(InProgress)
 	case Done:
-		from, set = []string{Assigned, InProgress}, `status = '06', done_at = now(), response_document_id = nullif($3, 0)::bigint`
+		a, set = actDone, `status = `+lit(Done)+`, done_at = now(), response_document_id = nullif($3, 0)::bigint`
 	default:
 		fields["status"] = "trạng thái mới phải là 05 (đang xử lý) hoặc 06 (hoàn thành)"
 	}
@@ -590,7 +583,7 @@ func (s *Service) UpdateStatus(ctx context.Context, p auth.Principal, id int64, 
 	if len(fields) > 0 {
 		return cur, &domain.ValidationError{Fields: fields}
 	}
-	m := move{action: "status." + req.Status, from: from, set: set, reason: note,
+	m := move{action: "status." + req.Status, act: a, set: set, reason: note,
 		message: "Chỉ chuyển sang đang xử lý khi đã phân công, và hoàn thành khi đã phân công hoặc đang xử lý",
 		details: map[string]any{"status": req.Status}}
 	if req.Status == Done {
@@ -631,8 +624,8 @@ func (s *Service) Recall(ctx context.Context, p auth.Principal, documentID int64
 	var ids []int64
 	// Relayed copies are recalled too: the document itself is withdrawn.
 	err = tx.SelectContext(ctx, &ids, `
-		UPDATE deliveries SET recall = '13', reason = $2, status_at = now(), status_by = $3
-		WHERE document_id = $1 AND status <> '02' AND (recall IS NULL OR recall = '16')
+		UPDATE deliveries SET recall = `+lit(RecallRequested)+`, reason = $2, status_at = now(), status_by = $3
+		WHERE document_id = $1 AND status <> `+lit(Refused)+` AND `+noRecallSQL("recall")+`
 		RETURNING id`, documentID, reason, p.UserID)
 	if err != nil {
 		return 0, fmt.Errorf("routing: unable to recall: %w", err)
@@ -657,7 +650,7 @@ func (s *Service) Recall(ctx context.Context, p auth.Principal, documentID int64
 // AnswerRecall accepts (15: the document leaves the inbox, a trace stays)
 // or refuses (16, with a reason) a recall.
 func (s *Service) AnswerRecall(ctx context.Context, p auth.Principal, id int64, accept bool, reason string) (Delivery, error) {
-	if err := s.mustRecipient(ctx, p, id, auth.RoleClerk); err != nil {
+	if err := s.mustMay(ctx, p, id, actAnswerRecall); err != nil {
 		return Delivery{}, err
 	}
 	reason = strings.TrimSpace(reason)
@@ -668,14 +661,15 @@ func (s *Service) AnswerRecall(ctx context.Context, p auth.Principal, id int64, 
 	if err != nil {
 		return cur, err
 	}
-	if cur.Recall == nil || *cur.Recall != RecallRequested {
-		return cur, &StateError{Current: cur.state(), Message: "Văn bản này không có đề nghị thu hồi đang chờ trả lời"}
+	const noRecall = "Văn bản này không có đề nghị thu hồi đang chờ trả lời"
+	if !rules[actAnswerRecall].legal(cur) {
+		return cur, &StateError{Current: cur.state(), Message: noRecall}
 	}
-	code, set, word := RecallAccepted, `recall = '15', removed = true`, "đồng ý"
+	code, set, word := RecallAccepted, `recall = `+lit(RecallAccepted)+`, removed = true`, "đồng ý"
 	if !accept {
-		code, set, word = RecallRefused, `recall = '16', reason = $3`, "từ chối"
+		code, set, word = RecallRefused, `recall = `+lit(RecallRefused)+`, reason = $3`, "từ chối"
 	}
-	m := move{action: "recall." + code, from: []string{Arrived, Refused, Accepted, Assigned, InProgress, Done}, recallOK: true,
+	m := move{action: "recall." + code, act: actAnswerRecall, message: noRecall,
 		set: set, reason: reason, details: map[string]any{"recall": code},
 		notes: func(d Delivery) []notify.Notification {
 			return s.toSender(ctx, d, "recall_answer", "Trả lời thu hồi: "+docLabel(d), d.RecipientName+" "+word+" thu hồi văn bản. "+reason)
@@ -683,20 +677,17 @@ func (s *Service) AnswerRecall(ctx context.Context, p auth.Principal, id int64, 
 	if !accept {
 		m.args = []any{reason}
 	}
-	return s.apply(ctx, p, id, m, func(tx *sqlx.Tx, d Delivery) ([]any, error) {
-		if d.Recall == nil || *d.Recall != RecallRequested {
-			return nil, &StateError{Current: d.state(), Message: "Văn bản này không có đề nghị thu hồi đang chờ trả lời"}
-		}
-		return nil, nil
-	})
+	return s.apply(ctx, p, id, m, nil)
 }
 
-// mustRecipient checks that the delivery is p's unit's and p holds role.
-func (s *Service) mustRecipient(ctx context.Context, p auth.Principal, id int64, role string) error {
-	if _, err := s.delivery(ctx, p, id); err != nil {
+// mustMay checks that the delivery is p's unit's and that p is among those
+// who may take the act; whether its state allows it is checked later.
+func (s *Service) mustMay(ctx context.Context, p auth.Principal, id int64, a act) error {
+	d, err := s.delivery(ctx, p, id)
+	if err != nil {
 		return err
 	}
-	if !p.Has(role) {
+	if !rules[a].permits(p, d) {
 		return domain.ErrForbidden
 	}
 	return nil

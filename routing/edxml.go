@@ -438,16 +438,16 @@ func (s *Service) ImportStatus(ctx context.Context, p auth.Principal, data []byt
 	}
 	var set string
 	args := []any{dl.ID, st.Description}
-	switch st.StatusCode {
-	case Arrived, Accepted, Assigned, InProgress, Done:
+	switch code := st.StatusCode; {
+	case code == Refused:
+		set = `status = ` + lit(Refused) + `, reason = $2`
+	case code == RecallAccepted:
+		set = `recall = ` + lit(RecallAccepted) + `, removed = true`
+	case code == RecallRefused:
+		set = `recall = ` + lit(RecallRefused) + `, reason = $2`
+	case isHandling(code):
 		set = `status = $3, reason = ''`
-		args = append(args, st.StatusCode)
-	case Refused:
-		set = `status = '02', reason = $2`
-	case RecallAccepted:
-		set = `recall = '15', removed = true`
-	case RecallRefused:
-		set = `recall = '16', reason = $2`
+		args = append(args, code)
 	default:
 		return Delivery{}, &ImportError{"edxml_format", "Mã trạng thái " + st.StatusCode + " không áp dụng cho thông báo từ nơi nhận"}
 	}

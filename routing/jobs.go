@@ -104,7 +104,7 @@ func (s *Service) notifyRecall(ctx context.Context, payload json.RawMessage) err
 		JOIN documents d ON d.id = dl.document_id
 		JOIN units su ON su.id = d.unit_id
 		JOIN users u ON u.unit_id = dl.recipient_unit_id AND NOT u.disabled AND 'clerk' = ANY(u.roles)
-		WHERE dl.document_id = $1 AND dl.recall = '13'`, p.DocumentID)
+		WHERE dl.document_id = $1 AND dl.recall = `+lit(RecallRequested), p.DocumentID)
 	if err != nil {
 		return fmt.Errorf("routing: unable to list recipients: %w", err)
 	}
@@ -157,7 +157,7 @@ func (s *Service) ScanDeadlines(ctx context.Context) error {
 		JOIN units su ON su.id = dl.sender_unit_id
 		JOIN users u ON u.unit_id = dl.recipient_unit_id AND NOT u.disabled
 		     AND (u.id = dl.assignee_id OR (dl.assignee_id IS NULL AND 'clerk' = ANY(u.roles)))
-		WHERE NOT dl.removed AND dl.status NOT IN ('02', '06') AND (dl.recall IS NULL OR dl.recall = '16')
+		WHERE NOT dl.removed AND dl.status NOT IN `+closedSQL+` AND `+noRecallSQL("dl.recall")+`
 		  AND coalesce(dl.task_due, dl.due_date) <= $1::date`, soon.Format(time.DateOnly))
 	if err != nil {
 		return fmt.Errorf("routing: unable to scan deadlines: %w", err)

@@ -13,14 +13,14 @@ import (
 	"github.com/hcm-edu/vanban/registers"
 )
 
-// Register kinds.
+// Register book kinds.
 const (
 	RegisterOutgoing = "outgoing"
 	RegisterSecret   = "secret" // outgoing secret documents: their own series and book
 	RegisterIncoming = "incoming"
 )
 
-// RegisterData is one unit's register for a year.
+// RegisterData is one unit's register book for a year.
 type RegisterData struct {
 	Kind     string
 	Year     int
@@ -30,9 +30,9 @@ type RegisterData struct {
 	Incoming []registers.Incoming
 }
 
-// Register returns p's unit's register of the kind for the year. Clerks,
+// RegisterBook returns p's unit's register book of the kind for the year. Clerks,
 // leaders and admins of the unit may read it.
-func (s *Service) Register(ctx context.Context, p auth.Principal, kind string, year int) (RegisterData, error) {
+func (s *Service) RegisterBook(ctx context.Context, p auth.Principal, kind string, year int) (RegisterData, error) {
 	fields := map[string]string{}
 	if kind != RegisterOutgoing && kind != RegisterSecret && kind != RegisterIncoming {
 		fields["kind"] = "sổ phải là outgoing (văn bản đi), secret (văn bản mật đi) hoặc incoming (văn bản đến)"
@@ -123,7 +123,7 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, kind string, y
 		           SELECT ru.name FROM deliveries dl JOIN units ru ON ru.id = dl.recipient_unit_id
 		           WHERE dl.document_id = d.id AND dl.sender_unit_id = r.unit_id ORDER BY ru.name LIMIT 6) n) AS recipients,
 		       (SELECT count(*) FROM deliveries dl WHERE dl.document_id = d.id AND dl.sender_unit_id = r.unit_id) AS n_recipients,
-		       (SELECT count(*) FROM deliveries dl WHERE dl.document_id = d.id AND dl.sender_unit_id = r.unit_id AND dl.status >= '03') AS n_accepted,
+		       (SELECT count(*) FROM deliveries dl WHERE dl.document_id = d.id AND dl.sender_unit_id = r.unit_id AND dl.status >= `+lit(Accepted)+`) AS n_accepted,
 		       (SELECT min(created_at) FROM dispatches x WHERE x.document_id = d.id AND x.sender_unit_id = r.unit_id) AS sent_at
 		FROM registrations r JOIN documents d ON d.id = r.document_id
 		WHERE r.unit_id = $1 AND r.year = $2 AND r.series = $3
@@ -235,9 +235,9 @@ func (s *Service) Indicators(ctx context.Context, p auth.Principal, from, to str
 		  WHERE x.kind = 'issue' GROUP BY x.sender_unit_id, x.document_id
 		), cases AS (
 		  SELECT recipient_unit_id AS unit_id, date_trunc('month', coalesce(task_due, due_date))::date AS m,
-		         count(*) FILTER (WHERE coalesce(task_due, due_date) < (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date OR status = '06') AS due,
-		         count(*) FILTER (WHERE status = '06' AND (done_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date <= coalesce(task_due, due_date)) AS on_time
-		  FROM deliveries WHERE coalesce(task_due, due_date) IS NOT NULL AND status <> '02' AND NOT removed
+		         count(*) FILTER (WHERE coalesce(task_due, due_date) < (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date OR status = `+lit(Done)+`) AS due,
+		         count(*) FILTER (WHERE status = `+lit(Done)+` AND (done_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date <= coalesce(task_due, due_date)) AS on_time
+		  FROM deliveries WHERE coalesce(task_due, due_date) IS NOT NULL AND status <> `+lit(Refused)+` AND NOT removed
 		  GROUP BY 1, 2
 		), received AS (
 		  SELECT recipient_unit_id AS unit_id, date_trunc('month', arrived_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS m,

@@ -32,27 +32,6 @@ import (
 	"github.com/lib/pq"
 )
 
-// Delivery states (QCVN 102:2016 status codes).
-const (
-	Arrived    = "01"
-	Refused    = "02"
-	Accepted   = "03"
-	Assigned   = "04"
-	InProgress = "05"
-	Done       = "06"
-
-	RecallRequested = "13"
-	RecallAccepted  = "15"
-	RecallRefused   = "16"
-)
-
-// StatusLabels names the states in Vietnamese.
-var StatusLabels = map[string]string{
-	Arrived: "Đã đến", Refused: "Từ chối", Accepted: "Đã tiếp nhận", Assigned: "Đã phân công",
-	InProgress: "Đang xử lý", Done: "Hoàn thành",
-	RecallRequested: "Đề nghị thu hồi", RecallAccepted: "Đồng ý thu hồi", RecallRefused: "Từ chối thu hồi",
-}
-
 // Steering types of a dispatch.
 const (
 	SteeringNone      = 1
@@ -86,9 +65,16 @@ type Service struct {
 }
 
 // New returns a Service that tells people what concerns them through notes.
+// It tells docs that a unit sees what was delivered to it (see documentLink).
 func New(db *sqlx.DB, docs *documents.Service, notes *notify.Store) *Service {
+	docs.AddLink(documentLink)
 	return &Service{db: db, docs: docs, notes: notes, calendar: &calendarCache{db: db}, now: time.Now}
 }
+
+// documentLink widens the documents a unit sees: those delivered to it,
+// issued or relayed, until it accepts their recall.
+var documentLink = documents.Link{Reach: `EXISTS (
+	SELECT 1 FROM deliveries dl WHERE dl.document_id = d.id AND dl.recipient_unit_id = :unit AND NOT dl.removed)`}
 
 // SetClock replaces the clock deadlines are judged by (tests).
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
@@ -162,13 +148,14 @@ func (s *Service) Relay(ctx context.Context, p auth.Principal, deliveryID int64,
 	if err != nil {
 		return IssueResult{}, err
 	}
-	if !p.Has(auth.RoleClerk) {
+	relay := rules[actRelay]
+	if !relay.permits(p, dl) {
 		return IssueResult{}, domain.ErrForbidden
 	}
-	if dl.Recall != nil && *dl.Recall != RecallRefused {
+	if recallInForce(dl.Recall) {
 		return IssueResult{}, &StateError{Current: dl.state(), Message: "Văn bản đã bị đề nghị thu hồi; không chuyển tiếp được"}
 	}
-	if dl.Status == Arrived || dl.Status == Refused {
+	if !relay.legal(dl) {
 		return IssueResult{}, &StateError{Current: dl.state(), Message: "Cần tiếp nhận văn bản trước khi chuyển tiếp"}
 	}
 	d, err := s.docs.Get(ctx, p, dl.DocumentID)

@@ -426,8 +426,8 @@ func TestSecretDocumentsNeverTravel(t *testing.T) {
 	// A file of a secret document is refused at upload (the foundation);
 	// its number comes from the secret series, for the register only.
 	for _, level := range []string{"mat", "toi_mat", "tuyet_mat"} {
-		reg, err := f.docs.RegisterSecret(f.ctx, clerk, documents.Meta{DocType: "CV", Title: "Về công tác bảo vệ bí mật nhà nước",
-			Confidentiality: level}, documents.RegisterRequest{DraftingUnit: "VP"})
+		reg, err := f.docs.AssignSecretNumber(f.ctx, clerk, documents.Meta{DocType: "CV", Title: "Về công tác bảo vệ bí mật nhà nước",
+			Confidentiality: level}, documents.NumberRequest{DraftingUnit: "VP"})
 		if err != nil {
 			t.Fatalf("%s: registering a secret document: %v", level, err)
 		}
@@ -453,12 +453,12 @@ func TestSecretDocumentsNeverTravel(t *testing.T) {
 	}
 	// The secret path is for secret documents only.
 	var ve *domain.ValidationError
-	if _, err := f.docs.RegisterSecret(f.ctx, clerk, documents.Meta{DocType: "KH", Title: "Kế hoạch", Confidentiality: "thuong"},
-		documents.RegisterRequest{}); !errors.As(err, &ve) || ve.Fields["confidentiality"] == "" {
+	if _, err := f.docs.AssignSecretNumber(f.ctx, clerk, documents.Meta{DocType: "KH", Title: "Kế hoạch", Confidentiality: "thuong"},
+		documents.NumberRequest{}); !errors.As(err, &ve) || ve.Fields["confidentiality"] == "" {
 		t.Fatalf("an ordinary document through the secret register: %v", err)
 	}
-	if _, err := f.docs.RegisterSecret(f.ctx, f.who("chuyenvien.sgd"), documents.Meta{DocType: "KH", Title: "Kế hoạch", Confidentiality: "mat"},
-		documents.RegisterRequest{}); !errors.Is(err, domain.ErrForbidden) {
+	if _, err := f.docs.AssignSecretNumber(f.ctx, f.who("chuyenvien.sgd"), documents.Meta{DocType: "KH", Title: "Kế hoạch", Confidentiality: "mat"},
+		documents.NumberRequest{}); !errors.Is(err, domain.ErrForbidden) {
 		t.Fatalf("a staff member registering: %v", err)
 	}
 }
@@ -479,7 +479,7 @@ func TestConcurrentNumbersHaveNoDuplicatesOrGaps(t *testing.T) {
 			if i%5 == 4 {
 				m.DocType = "XX"
 			}
-			_, err := f.docs.RegisterSecret(f.ctx, clerk, m, documents.RegisterRequest{})
+			_, err := f.docs.AssignSecretNumber(f.ctx, clerk, m, documents.NumberRequest{})
 			if i%5 == 4 {
 				if err == nil {
 					err = errors.New("a bad registration succeeded")

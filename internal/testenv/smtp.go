@@ -35,6 +35,7 @@ type Mail struct {
 // VANBAN_TEST_SMTP_API.
 func RequireSMTP(t testing.TB) SMTP {
 	t.Helper()
+	skipShort(t)
 	s := SMTP{Addr: os.Getenv("VANBAN_TEST_SMTP_ADDR"), API: strings.TrimRight(os.Getenv("VANBAN_TEST_SMTP_API"), "/")}
 	switch {
 	case s.Addr == "":

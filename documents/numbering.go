@@ -14,8 +14,9 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// RegisterRequest asks the clerk's unit to give a document its number.
-type RegisterRequest struct {
+// NumberRequest asks the clerk's unit to give a document its number and
+// enter it in the register book.
+type NumberRequest struct {
 	VersionSHA256 string // the version the clerk saw (not needed for secret documents)
 	// DraftingUnit is the abbreviation of the drafting office, needed for a
 	// letter (công văn), whose symbol is <organisation>-<drafting unit>,
@@ -36,13 +37,13 @@ const (
 
 var abbrRE = regexp.MustCompile(`^[\p{L}\p{N}&.]{1,20}$`)
 
-// Register gives the document the next number of its unit's series for
+// AssignNumber gives the document the next number of its unit's series for
 // the year and applies the organisation's signature naming that number.
 // The number is taken under a lock on the series and only kept if
 // everything commits: concurrent registrations never share a number and a
 // failed one leaves no gap. (Secret documents never enter as files; see
-// RegisterSecret.)
-func (s *Service) Register(ctx context.Context, p auth.Principal, id int64, req RegisterRequest) (Document, error) {
+// AssignSecretNumber.)
+func (s *Service) AssignNumber(ctx context.Context, p auth.Principal, id int64, req NumberRequest) (Document, error) {
 	d, err := s.Get(ctx, p, id)
 	if err != nil {
 		return d, err
@@ -96,11 +97,11 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, id int64, req 
 	return s.Get(ctx, p, d.ID)
 }
 
-// RegisterSecret gives a secret document (Mật, Tối mật, Tuyệt mật) its
+// AssignSecretNumber gives a secret document (Mật, Tối mật, Tuyệt mật) its
 // number from the unit's secret series and records it for the register.
 // Its file never enters the system: the record holds the metadata only,
 // and nothing can be signed, issued or relayed from it.
-func (s *Service) RegisterSecret(ctx context.Context, p auth.Principal, m Meta, req RegisterRequest) (Document, error) {
+func (s *Service) AssignSecretNumber(ctx context.Context, p auth.Principal, m Meta, req NumberRequest) (Document, error) {
 	if !p.Has(auth.RoleClerk) {
 		return Document{}, domain.ErrForbidden
 	}
@@ -181,7 +182,7 @@ func symbolFor(docType, orgAbbr, draftingUnit string) (string, error) {
 	return orgAbbr + "-" + du, nil
 }
 
-func (s *Service) recordRegistration(ctx context.Context, tx *sqlx.Tx, p auth.Principal, docID, unitID int64, year int, series string, number int, symbol string, req RegisterRequest) error {
+func (s *Service) recordRegistration(ctx context.Context, tx *sqlx.Tx, p auth.Principal, docID, unitID int64, year int, series string, number int, symbol string, req NumberRequest) error {
 	if req.Copies == 0 {
 		req.Copies = 1
 	}
