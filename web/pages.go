@@ -178,7 +178,8 @@ func (s *Server) render(c *fiber.Ctx, status int, name string, d *pageData) erro
 	return c.Status(status).Send(buf.Bytes())
 }
 
-// RenderError is the error page, for the errors of page requests.
+// RenderError shows the problem of a page request on the error page; a
+// 401 on a GET goes to the login page instead.
 func (s *Server) RenderError(c *fiber.Ctx, p httpx.Problem) error {
 	if p.Status == fiber.StatusUnauthorized && c.Method() == fiber.MethodGet {
 		return c.Redirect("/login", fiber.StatusSeeOther)

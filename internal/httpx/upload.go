@@ -70,7 +70,7 @@ func ReadUpload(c *fiber.Ctx, f UploadForm, file func(*multipart.Part) error) (m
 			if err := file(part); err != nil {
 				return fields, err
 			}
-		case f.MaxFields == 0:
+		case f.MaxFields == 0: // NextPart skips what is not read
 		case len(fields) >= f.MaxFields:
 			return fields, BadRequest(400, "too_many_fields", "Biểu mẫu có quá nhiều trường")
 		default:
