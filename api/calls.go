@@ -2,19 +2,22 @@ package api
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/internal/httpx"
 )
 
 // withID answers a JSON API call on the resource named by the path's :id
 // with fn's result and status.
 func withID[R any](c *fiber.Ctx, status int, fn func(context.Context, auth.Principal, int64) (R, error)) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	r, err := fn(c.UserContext(), principal(c), id)
+	r, err := fn(c.UserContext(), httpx.Principal(c), id)
 	if err != nil {
 		return err
 	}
@@ -23,7 +26,7 @@ func withID[R any](c *fiber.Ctx, status int, fn func(context.Context, auth.Princ
 
 // withIDBody is withID for a call that takes a JSON body.
 func withIDBody[B, R any](c *fiber.Ctx, status int, fn func(context.Context, auth.Principal, int64, B) (R, error)) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -31,7 +34,7 @@ func withIDBody[B, R any](c *fiber.Ctx, status int, fn func(context.Context, aut
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	r, err := fn(c.UserContext(), principal(c), id, b)
+	r, err := fn(c.UserContext(), httpx.Principal(c), id, b)
 	if err != nil {
 		return err
 	}
@@ -52,4 +55,19 @@ func listOf[T any](c *fiber.Ctx, fn func(context.Context, auth.Principal, int64)
 		items, err := fn(ctx, p, id)
 		return list(items), err
 	})
+}
+
+// decodeJSON reads a JSON request body into v.
+func decodeJSON(c *fiber.Ctx, v any) error {
+	if err := json.Unmarshal(c.Body(), v); err != nil {
+		return httpx.BadRequest(400, "bad_json", "Nội dung phải là JSON hợp lệ: "+jsonProblem(err))
+	}
+	return nil
+}
+
+func jsonProblem(err error) string {
+	if te, ok := err.(*json.UnmarshalTypeError); ok {
+		return fmt.Sprintf("trường %s có kiểu sai", te.Field)
+	}
+	return "không đọc được"
 }

@@ -1,14 +1,8 @@
 package api
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"mime"
-	"mime/multipart"
 	"strconv"
 	"strings"
 	"time"
@@ -17,32 +11,9 @@ import (
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/internal/domain"
+	"github.com/hcm-edu/vanban/internal/httpx"
 	"github.com/hcm-edu/vanban/org"
 )
-
-func (s *Server) healthz(c *fiber.Ctx) error {
-	return c.JSON(fiber.Map{"status": "ok"})
-}
-
-// readyz reports whether PostgreSQL and the store answer.
-func (s *Server) readyz(c *fiber.Ctx) error {
-	ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)
-	defer cancel()
-	checks := fiber.Map{"database": "ok", "store": "ok"}
-	ready := true
-	if err := s.db.PingContext(ctx); err != nil {
-		checks["database"], ready = "unavailable", false
-		s.log.Warn("readiness: database unavailable", "error", err)
-	}
-	if err := s.blobs.Ping(ctx); err != nil {
-		checks["store"], ready = "unavailable", false
-		s.log.Warn("readiness: store unavailable", "error", err)
-	}
-	if !ready {
-		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "checks": checks})
-	}
-	return c.JSON(fiber.Map{"status": "ok", "checks": checks})
-}
 
 func (s *Server) openAPI(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
@@ -57,7 +28,7 @@ type loginRequest struct {
 func (s *Server) apiLogin(c *fiber.Ctx) error {
 	var req loginRequest
 	if err := json.Unmarshal(c.Body(), &req); err != nil {
-		return badRequest(400, "bad_json", "Nội dung phải là JSON {\"username\": ..., \"password\": ...}")
+		return httpx.BadRequest(400, "bad_json", "Nội dung phải là JSON {\"username\": ..., \"password\": ...}")
 	}
 	bad := map[string]string{}
 	if strings.TrimSpace(req.Username) == "" {
@@ -84,7 +55,7 @@ func (s *Server) apiLogin(c *fiber.Ctx) error {
 func (s *Server) apiLogout(c *fiber.Ctx) error {
 	_, token, _ := strings.Cut(c.Get(fiber.HeaderAuthorization), " ")
 	if token == "" {
-		token = c.Cookies(sessionCookie)
+		token = c.Cookies(httpx.SessionCookie)
 	}
 	if err := s.auth.Logout(c.UserContext(), strings.TrimSpace(token)); err != nil {
 		return err
@@ -93,7 +64,7 @@ func (s *Server) apiLogout(c *fiber.Ctx) error {
 }
 
 func (s *Server) getMe(c *fiber.Ctx) error {
-	return c.JSON(principal(c))
+	return c.JSON(httpx.Principal(c))
 }
 
 func (s *Server) listUnits(c *fiber.Ctx) error {
@@ -118,7 +89,7 @@ func (s *Server) listUnits(c *fiber.Ctx) error {
 }
 
 func (s *Server) getUnit(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -146,41 +117,12 @@ type documentJSON struct {
 
 func toJSON(d documents.Document) documentJSON { return documentJSON{d, d.Date()} }
 
-func filterFrom(c *fiber.Ctx) (documents.Filter, error) {
-	f := documents.Filter{
-		DocType: c.Query("type"), Status: c.Query("status"),
-		From: c.Query("from"), To: c.Query("to"), Query: c.Query("q"), Cursor: c.Query("cursor"),
-	}
-	bad := map[string]string{}
-	if v := c.Query("unit"); v != "" {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 {
-			bad["unit"] = "mã đơn vị phải là số"
-		}
-		f.UnitID = id
-	}
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			n = -1
-		}
-		f.Limit = n
-	}
-	for k, v := range f.Problems() {
-		bad[k] = v
-	}
-	if len(bad) > 0 {
-		return f, &domain.ValidationError{Fields: bad}
-	}
-	return f, nil
-}
-
 func (s *Server) listDocuments(c *fiber.Ctx) error {
-	f, err := filterFrom(c)
+	f, err := httpx.DocumentFilter(c)
 	if err != nil {
 		return err
 	}
-	page, err := s.docs.List(c.UserContext(), principal(c), f)
+	page, err := s.docs.List(c.UserContext(), httpx.Principal(c), f)
 	if err != nil {
 		return err
 	}
@@ -192,11 +134,11 @@ func (s *Server) listDocuments(c *fiber.Ctx) error {
 }
 
 func (s *Server) getDocument(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	d, err := s.docs.Get(c.UserContext(), principal(c), id)
+	d, err := s.docs.Get(c.UserContext(), httpx.Principal(c), id)
 	if err != nil {
 		return err
 	}
@@ -204,7 +146,7 @@ func (s *Server) getDocument(c *fiber.Ctx) error {
 }
 
 func (s *Server) createDocument(c *fiber.Ctx) error {
-	d, _, err := s.receiveDocument(c, false)
+	d, _, err := httpx.ReceiveDocument(c, s.docs, false)
 	if err != nil {
 		return err
 	}
@@ -212,120 +154,8 @@ func (s *Server) createDocument(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(toJSON(d))
 }
 
-// maxFormOverhead is what a multipart body may hold beyond the file: the
-// metadata fields and the part headers.
-const maxFormOverhead = 64 << 10
-
-// receiveDocument streams a multipart upload: metadata fields and one
-// "file" part, which is spooled and checked before anything is stored.
-// With checkCSRF the first part must be the form's _csrf field, so a forged
-// cross-site upload is refused before its file is read.
-func (s *Server) receiveDocument(c *fiber.Ctx, checkCSRF bool) (doc documents.Document, fields map[string]string, err error) {
-	p := principal(c)
-	if !documents.CanCreate(p) {
-		return doc, fields, domain.ErrForbidden
-	}
-	mr, err := s.multipartReader(c)
-	if err != nil {
-		return doc, fields, err
-	}
-	fields = map[string]string{}
-	var up *documents.Upload
-	defer func() { up.Close() }()
-	ctx := c.UserContext()
-	for i := 0; ; i++ {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return doc, fields, multipartError(err)
-		}
-		name := part.FormName()
-		if checkCSRF && i == 0 {
-			if err := checkCSRFPart(c, part); err != nil {
-				return doc, fields, err
-			}
-			continue
-		}
-		if name == "file" {
-			if up != nil {
-				return doc, fields, &domain.ValidationError{Fields: map[string]string{"file": "chỉ gửi một tệp cho mỗi văn bản"}}
-			}
-			if up, err = s.docs.Spool(ctx, part, part.FileName()); err != nil {
-				return doc, fields, err
-			}
-			continue
-		}
-		if len(fields) >= 32 {
-			return doc, fields, badRequest(400, "too_many_fields", "Biểu mẫu có quá nhiều trường")
-		}
-		v, err := io.ReadAll(io.LimitReader(part, 8<<10+1))
-		if err != nil {
-			return doc, fields, fmt.Errorf("%w: %v", documents.ErrIncomplete, err)
-		}
-		if len(v) > 8<<10 {
-			return doc, fields, &domain.ValidationError{Fields: map[string]string{name: "giá trị quá dài"}}
-		}
-		fields[name] = string(v)
-	}
-	meta := documents.Meta{
-		DocType: fields["doc_type"], Title: fields["title"], DocDate: fields["doc_date"],
-		Urgency: fields["urgency"], Confidentiality: fields["confidentiality"],
-		Number: fields["number"], Symbol: fields["symbol"], SignerName: fields["signer_name"],
-	}
-	if err := documents.CheckMeta(meta); err != nil {
-		return doc, fields, err
-	}
-	if up == nil {
-		return doc, fields, &domain.ValidationError{Fields: map[string]string{"file": "cần tệp PDF của văn bản (trường file)"}}
-	}
-	doc, err = s.docs.Create(ctx, p, meta, up)
-	return doc, fields, err
-}
-
-// multipartReader streams a multipart/form-data body whose size is checked
-// against the upload limit before anything is read.
-func (s *Server) multipartReader(c *fiber.Ctx) (*multipart.Reader, error) {
-	mt, params, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
-	if err != nil || mt != fiber.MIMEMultipartForm || params["boundary"] == "" {
-		return nil, badRequest(fiber.StatusUnsupportedMediaType, "multipart_required",
-			"Gửi biểu mẫu multipart/form-data gồm các trường thông tin và trường file chứa tệp PDF")
-	}
-	if n := int64(c.Request().Header.ContentLength()); n > s.docs.MaxBytes()+maxFormOverhead {
-		return nil, documents.ErrTooLarge
-	}
-	var body io.Reader = c.Context().RequestBodyStream()
-	if body == nil {
-		body = strings.NewReader(string(c.Body()))
-	}
-	// The multipart reader reads 4 KiB at a time: buffer the stream.
-	return multipart.NewReader(bufio.NewReaderSize(body, 256<<10), params["boundary"]), nil
-}
-
-// checkCSRFPart requires the first part of a web form to be its _csrf
-// field, so a forged cross-site upload is refused before its file is read.
-func checkCSRFPart(c *fiber.Ctx, part *multipart.Part) error {
-	v, _ := io.ReadAll(io.LimitReader(part, 256))
-	want, _ := c.Locals(localsCSRF).(string)
-	if part.FormName() != "_csrf" || !auth.TokensEqual(want, string(v)) {
-		return errCSRF
-	}
-	return nil
-}
-
-// multipartError tells a body cut short (the client went away) from a
-// malformed one, which the client can fix.
-func multipartError(err error) error {
-	if errors.Is(err, io.ErrUnexpectedEOF) || isUnavailable(err) {
-		return fmt.Errorf("%w: %v", documents.ErrIncomplete, err)
-	}
-	return badRequest(fiber.StatusBadRequest, "bad_multipart",
-		"Biểu mẫu multipart/form-data không hợp lệ (tiêu đề phần hoặc tên tệp chứa ký tự không cho phép); hãy kiểm tra tên tệp và gửi lại")
-}
-
 func (s *Server) version(c *fiber.Ctx) (documents.Version, error) {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return documents.Version{}, err
 	}
@@ -333,7 +163,7 @@ func (s *Server) version(c *fiber.Ctx) (documents.Version, error) {
 	if err != nil || no <= 0 {
 		return documents.Version{}, fiber.ErrNotFound
 	}
-	return s.docs.Version(c.UserContext(), principal(c), id, no)
+	return s.docs.Version(c.UserContext(), httpx.Principal(c), id, no)
 }
 
 // downloadVersion streams a version's bytes with Range, ETag and a
@@ -361,7 +191,7 @@ func (s *Server) downloadVersion(c *fiber.Ctx) error {
 		off, n, ok, err := parseRange(rh, v.Size)
 		if err != nil {
 			c.Set(fiber.HeaderContentRange, fmt.Sprintf("bytes */%d", v.Size))
-			return badRequest(fiber.StatusRequestedRangeNotSatisfiable, "bad_range", "Khoảng byte yêu cầu nằm ngoài tệp")
+			return httpx.BadRequest(fiber.StatusRequestedRangeNotSatisfiable, "bad_range", "Khoảng byte yêu cầu nằm ngoài tệp")
 		}
 		if ok {
 			offset, length, status = off, n, fiber.StatusPartialContent

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/internal/domain"
+	"github.com/hcm-edu/vanban/internal/httpx"
 	"github.com/hcm-edu/vanban/meetings"
 )
 
@@ -22,7 +22,7 @@ func (s *Server) createMeeting(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	m, err := s.meetings.Create(c.UserContext(), principal(c), in)
+	m, err := s.meetings.Create(c.UserContext(), httpx.Principal(c), in)
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func (s *Server) listMyMeetings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ms, err := s.meetings.ListMine(c.UserContext(), principal(c), from, to)
+	ms, err := s.meetings.ListMine(c.UserContext(), httpx.Principal(c), from, to)
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func (s *Server) addAgendaItem(c *fiber.Ctx) error {
 }
 
 func (s *Server) reorderAgenda(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -91,10 +91,10 @@ func (s *Server) reorderAgenda(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	if err := s.meetings.ReorderAgenda(c.UserContext(), principal(c), id, b.Items); err != nil {
+	if err := s.meetings.ReorderAgenda(c.UserContext(), httpx.Principal(c), id, b.Items); err != nil {
 		return err
 	}
-	m, err := s.meetings.Get(c.UserContext(), principal(c), id)
+	m, err := s.meetings.Get(c.UserContext(), httpx.Principal(c), id)
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func (s *Server) reorderAgenda(c *fiber.Ctx) error {
 }
 
 func (s *Server) attachAgendaDocument(c *fiber.Ctx) error {
-	item, err := pathID(c, "item")
+	item, err := httpx.PathID(c, "item")
 	if err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func (s *Server) attachAgendaDocument(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	d, err := s.meetings.AttachDocument(c.UserContext(), principal(c), item, b.DocumentID, b.Version)
+	d, err := s.meetings.AttachDocument(c.UserContext(), httpx.Principal(c), item, b.DocumentID, b.Version)
 	if err != nil {
 		return err
 	}
@@ -123,11 +123,11 @@ func (s *Server) attachAgendaDocument(c *fiber.Ctx) error {
 // uploadAgendaFile takes a multipart form: title, draft ("true" for a
 // draft), then the PDF in "file".
 func (s *Server) uploadAgendaFile(c *fiber.Ctx) error {
-	item, err := pathID(c, "item")
+	item, err := httpx.PathID(c, "item")
 	if err != nil {
 		return err
 	}
-	d, err := s.receiveAgendaFile(c, item, false)
+	d, err := httpx.ReceiveAgendaFile(c, s.docs, s.meetings, item, false)
 	if err != nil {
 		return err
 	}
@@ -139,77 +139,38 @@ func (s *Server) addParticipant(c *fiber.Ctx) error {
 }
 
 func (s *Server) removeParticipant(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	pid, err := pathID(c, "participant")
+	pid, err := httpx.PathID(c, "participant")
 	if err != nil {
 		return err
 	}
-	if err := s.meetings.RemoveParticipant(c.UserContext(), principal(c), id, pid); err != nil {
+	if err := s.meetings.RemoveParticipant(c.UserContext(), httpx.Principal(c), id, pid); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-// sendFile streams a PDF of known size, as an attachment or inline.
-func sendFile(c *fiber.Ctx, rc io.ReadCloser, size int64, name, disposition string) error {
-	c.Set(fiber.HeaderContentType, "application/pdf")
-	c.Set(fiber.HeaderContentDisposition, documents.ContentDisposition(disposition, name))
-	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	if c.Method() == fiber.MethodHead {
-		rc.Close()
-		c.Response().Header.SetContentLength(int(size))
-		return nil
-	}
-	c.Response().SetBodyStream(rc, int(size))
-	return nil
-}
-
 func (s *Server) getMeetingPacket(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	rc, size, name, err := s.meetings.Packet(c.UserContext(), principal(c), id)
-	if err != nil {
-		return err
-	}
-	return sendFile(c, rc, size, name, "attachment")
+	return httpx.SendPacket(c, s.meetings)
 }
 
 func (s *Server) downloadMeetingDocument(c *fiber.Ctx) error {
-	return s.sendMeetingDocument(c, "attachment")
-}
-
-// sendMeetingDocument sends an agenda document's original bytes.
-func (s *Server) sendMeetingDocument(c *fiber.Ctx, disposition string) error {
-	id, err := pathID(c, "id")
-	if err != nil {
-		return err
-	}
-	doc, err := pathID(c, "doc")
-	if err != nil {
-		return err
-	}
-	rc, size, name, err := s.meetings.OpenDocument(c.UserContext(), principal(c), id, doc)
-	if err != nil {
-		return err
-	}
-	return sendFile(c, rc, size, name, disposition)
+	return httpx.SendMeetingDocument(c, s.meetings, "attachment")
 }
 
 func (s *Server) meetingDocumentLink(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	doc, err := pathID(c, "doc")
+	doc, err := httpx.PathID(c, "doc")
 	if err != nil {
 		return err
 	}
-	u, err := s.meetings.PresignDocument(c.UserContext(), principal(c), id, doc)
+	u, err := s.meetings.PresignDocument(c.UserContext(), httpx.Principal(c), id, doc)
 	if errors.Is(err, documents.ErrNoPresign) {
 		return c.JSON(fiber.Map{"url": fmt.Sprintf("/api/v1/meetings/%d/documents/%d/download", id, doc), "presigned": false})
 	}
@@ -228,7 +189,7 @@ func (s *Server) getAttendance(c *fiber.Ctx) error {
 }
 
 func (s *Server) requestToSpeak(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -240,7 +201,7 @@ func (s *Server) requestToSpeak(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	r, err := s.meetings.RequestToSpeak(c.UserContext(), principal(c), id, b.ItemID)
+	r, err := s.meetings.RequestToSpeak(c.UserContext(), httpx.Principal(c), id, b.ItemID)
 	if err != nil {
 		return err
 	}
@@ -252,7 +213,7 @@ func (s *Server) listSpeakers(c *fiber.Ctx) error {
 }
 
 func (s *Server) updateSpeaker(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -263,12 +224,12 @@ func (s *Server) updateSpeaker(c *fiber.Ctx) error {
 		return err
 	}
 	if b.State == "withdrawn" {
-		if err := s.meetings.WithdrawSpeak(c.UserContext(), principal(c), id); err != nil {
+		if err := s.meetings.WithdrawSpeak(c.UserContext(), httpx.Principal(c), id); err != nil {
 			return err
 		}
 		return c.SendStatus(fiber.StatusNoContent)
 	}
-	r, err := s.meetings.SetSpeakState(c.UserContext(), principal(c), id, b.State)
+	r, err := s.meetings.SetSpeakState(c.UserContext(), httpx.Principal(c), id, b.State)
 	if err != nil {
 		return err
 	}
@@ -276,7 +237,7 @@ func (s *Server) updateSpeaker(c *fiber.Ctx) error {
 }
 
 func (s *Server) addComment(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -288,7 +249,7 @@ func (s *Server) addComment(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	cm, err := s.meetings.AddComment(c.UserContext(), principal(c), id, b.ItemID, b.AgendaDocumentID, b.Body)
+	cm, err := s.meetings.AddComment(c.UserContext(), httpx.Principal(c), id, b.ItemID, b.AgendaDocumentID, b.Body)
 	if err != nil {
 		return err
 	}
@@ -340,15 +301,15 @@ func (s *Server) signMinutes(c *fiber.Ctx) error {
 }
 
 func (s *Server) createInvitation(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	d, err := s.meetings.CreateInvitation(c.UserContext(), principal(c), id)
+	d, err := s.meetings.CreateInvitation(c.UserContext(), httpx.Principal(c), id)
 	if err != nil {
 		return err
 	}
-	units, err := s.meetings.InvitationRecipients(c.UserContext(), principal(c), id)
+	units, err := s.meetings.InvitationRecipients(c.UserContext(), httpx.Principal(c), id)
 	if err != nil {
 		return err
 	}
@@ -356,7 +317,7 @@ func (s *Server) createInvitation(c *fiber.Ctx) error {
 }
 
 func (s *Server) setConclusion(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -366,7 +327,7 @@ func (s *Server) setConclusion(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	if err := s.meetings.SetConclusion(c.UserContext(), principal(c), id, b.DocumentID); err != nil {
+	if err := s.meetings.SetConclusion(c.UserContext(), httpx.Principal(c), id, b.DocumentID); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -377,11 +338,11 @@ func (s *Server) setConclusion(c *fiber.Ctx) error {
 // "removed" event) or the server shuts down. A comment line every 20 s
 // keeps proxies from closing an idle stream.
 func (s *Server) meetingEvents(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	events, cancel, err := s.meetings.Subscribe(c.UserContext(), principal(c), id)
+	events, cancel, err := s.meetings.Subscribe(c.UserContext(), httpx.Principal(c), id)
 	if err != nil {
 		return err
 	}

@@ -1,29 +1,15 @@
 package api
 
-import (
-	"net/http"
+import "github.com/hcm-edu/vanban/internal/httpx"
 
-	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/recover"
-)
+// route is a line of the table: an httpx.Route declared here, so that
+// the lines need no field names.
+type route httpx.Route
 
-// route is one endpoint. Every API route carries the operationId it has in
-// the OpenAPI document; a test checks the two agree.
-type route struct {
-	method, path, operationID string
-	auth                      bool // requires a logged-in user
-	upload                    bool // streams a file body
-	handler                   fiber.Handler
-}
-
-func (s *Server) table() []route {
-	return []route{
-		// Operations.
-		{"GET", "/healthz", "", false, false, s.healthz},
-		{"GET", "/readyz", "", false, false, s.readyz},
-		{"GET", "/metrics", "", false, false, s.metricsHandler},
-
-		// JSON API.
+// Routes is the JSON API's route table. Every route carries the
+// operationId it has in the OpenAPI document; a test checks the two agree.
+func (s *Server) Routes() []httpx.Route {
+	table := []route{
 		{"GET", "/api/v1/openapi.json", "getOpenAPI", false, false, s.openAPI},
 		{"POST", "/api/v1/auth/login", "login", false, false, s.apiLogin},
 		{"POST", "/api/v1/auth/logout", "logout", true, false, s.apiLogout},
@@ -96,90 +82,10 @@ func (s *Server) table() []route {
 		{"POST", "/api/v1/meetings/:id/invitation", "createInvitation", true, false, s.createInvitation},
 		{"POST", "/api/v1/meetings/:id/conclusion", "setConclusion", true, false, s.setConclusion},
 		{"GET", "/api/v1/meetings/:id/events", "meetingEvents", true, false, s.meetingEvents},
-
-		// Web pages.
-		{"GET", "/", "", false, false, s.home},
-		{"GET", "/login", "", false, false, s.loginPage},
-		{"POST", "/login", "", false, false, s.loginSubmit},
-		{"POST", "/logout", "", true, false, s.logoutSubmit},
-		{"GET", "/documents", "", true, false, s.documentsPage},
-		{"GET", "/documents/new", "", true, false, s.newDocumentPage},
-		{"POST", "/documents", "", true, true, s.createDocumentSubmit},
-		{"GET", "/documents/:id", "", true, false, s.documentPage},
-		{"POST", "/documents/:id/sign", "", true, false, s.signSubmit},
-		{"POST", "/documents/:id/seal", "", true, false, s.sealSubmit},
-		{"GET", "/verify", "", true, false, s.verifyPage},
-		{"POST", "/verify", "", true, true, s.verifySubmit},
-		{"GET", "/settings", "", true, false, s.settingsPage},
-		{"POST", "/settings/:kind", "", true, true, s.imageSubmit},
-		{"GET", "/inbox", "", true, false, s.inboxPage},
-		{"GET", "/inbox/:id", "", true, false, s.deliveryPage},
-		{"POST", "/inbox/:id/accept", "", true, false, s.acceptSubmit},
-		{"POST", "/inbox/:id/refuse", "", true, false, s.refuseSubmit},
-		{"POST", "/inbox/:id/assign", "", true, false, s.assignSubmit},
-		{"POST", "/inbox/:id/status", "", true, false, s.statusSubmit},
-		{"POST", "/inbox/:id/relay", "", true, false, s.relaySubmit},
-		{"POST", "/inbox/:id/recall-answer", "", true, false, s.recallAnswerSubmit},
-		{"POST", "/documents/:id/register", "", true, false, s.registerSubmit},
-		{"POST", "/documents/:id/issue", "", true, false, s.issueSubmit},
-		{"POST", "/documents/:id/recall", "", true, false, s.recallSubmit},
-		{"GET", "/documents/:id/deliveries", "", true, false, s.boardPage},
-		{"GET", "/registers", "", true, false, s.registersPage},
-		{"GET", "/indicators", "", true, false, s.indicatorsPage},
-		{"GET", "/notifications", "", true, false, s.notificationsPage},
-		{"POST", "/notifications/read", "", true, false, s.markAllReadSubmit},
-		{"POST", "/notifications/:id/open", "", true, false, s.openNotificationSubmit},
-		{"GET", "/meetings", "", true, false, s.meetingsPage},
-		{"POST", "/meetings", "", true, false, s.createMeetingSubmit},
-		{"GET", "/meetings/:id", "", true, false, s.meetingPage},
-		{"GET", "/meetings/:id/console", "", true, false, s.consolePage},
-		{"GET", "/meetings/:id/packet", "", true, false, s.getMeetingPacket},
-		{"GET", "/meetings/:id/documents/:doc", "", true, false, s.viewMeetingDocument},
-		{"POST", "/meetings/:id/status", "", true, false, s.meetingStatusSubmit},
-		{"POST", "/meetings/:id/items", "", true, false, s.addItemSubmit},
-		{"POST", "/meetings/:id/items/:item/move", "", true, false, s.moveItemSubmit},
-		{"POST", "/meetings/:id/items/:item/documents", "", true, false, s.attachDocumentSubmit},
-		{"POST", "/meetings/:id/items/:item/files", "", true, true, s.uploadFileSubmit},
-		{"POST", "/meetings/:id/participants", "", true, false, s.addParticipantSubmit},
-		{"POST", "/meetings/:id/participants/:participant/remove", "", true, false, s.removeParticipantSubmit},
-		{"POST", "/meetings/:id/check-in", "", true, false, s.checkInSubmit},
-		{"POST", "/meetings/:id/speak", "", true, false, s.speakSubmit},
-		{"POST", "/meetings/:id/speakers/:req", "", true, false, s.speakerSubmit},
-		{"POST", "/meetings/:id/comments", "", true, false, s.commentSubmit},
-		{"POST", "/meetings/:id/ballots", "", true, false, s.openBallotSubmit},
-		{"POST", "/meetings/:id/ballots/:ballot/vote", "", true, false, s.voteSubmit},
-		{"POST", "/meetings/:id/ballots/:ballot/close", "", true, false, s.closeBallotSubmit},
-		{"POST", "/meetings/:id/minutes", "", true, false, s.minutesSubmit},
-		{"POST", "/meetings/:id/minutes/sign", "", true, false, s.signMinutesSubmit},
-		{"POST", "/meetings/:id/invitation", "", true, false, s.invitationSubmit},
-		{"POST", "/meetings/:id/conclusion", "", true, false, s.conclusionSubmit},
 	}
-}
-
-func (s *Server) routes() {
-	s.app.Use(recover.New())
-	s.app.Use(s.begin)
-	s.app.Use(s.identify)
-	s.app.Use("/static", staticHandler())
-	for _, r := range s.table() {
-		h := []fiber.Handler{}
-		if r.upload {
-			h = append(h, markUpload)
-		} else {
-			h = append(h, limitBody)
-		}
-		if r.auth {
-			h = append(h, s.requireUser)
-		}
-		h = append(h, r.handler)
-		s.app.Add(r.method, r.path, h...)
-		if r.method == http.MethodGet {
-			s.app.Add(http.MethodHead, r.path, h...)
-		}
+	routes := make([]httpx.Route, len(table))
+	for i, r := range table {
+		routes[i] = httpx.Route(r)
 	}
-}
-
-func markUpload(c *fiber.Ctx) error {
-	c.Locals(localsUpload, true)
-	return c.Next()
+	return routes
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/internal/domain"
+	"github.com/hcm-edu/vanban/internal/httpx"
 	"github.com/hcm-edu/vanban/registers"
 	"github.com/hcm-edu/vanban/routing"
 )
@@ -27,7 +28,7 @@ type registerBody struct {
 }
 
 func (s *Server) registerDocument(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -35,7 +36,7 @@ func (s *Server) registerDocument(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	d, err := s.docs.AssignNumber(c.UserContext(), principal(c), id, documents.NumberRequest{
+	d, err := s.docs.AssignNumber(c.UserContext(), httpx.Principal(c), id, documents.NumberRequest{
 		VersionSHA256: b.VersionSHA256, DraftingUnit: b.DraftingUnit, Copies: b.Copies, FileUnit: b.FileUnit, Notes: b.Notes})
 	if err != nil {
 		return err
@@ -61,7 +62,7 @@ func (b issueBody) request(c *fiber.Ctx) routing.IssueRequest {
 // dispatchCall issues or relays: the path's id, the body and the
 // Idempotency-Key header make the request.
 func dispatchCall(c *fiber.Ctx, fn func(context.Context, auth.Principal, int64, routing.IssueRequest) (routing.IssueResult, error)) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -69,7 +70,7 @@ func dispatchCall(c *fiber.Ctx, fn func(context.Context, auth.Principal, int64, 
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	r, err := fn(c.UserContext(), principal(c), id, b.request(c))
+	r, err := fn(c.UserContext(), httpx.Principal(c), id, b.request(c))
 	if err != nil {
 		return err
 	}
@@ -91,7 +92,7 @@ func boolQuery(c *fiber.Ctx, name string) (bool, error) {
 	case "1", "true":
 		return true, nil
 	}
-	return false, badRequest(422, "validation_failed", fmt.Sprintf("Tham số %s phải là true hoặc false", name))
+	return false, httpx.BadRequest(422, "validation_failed", fmt.Sprintf("Tham số %s phải là true hoặc false", name))
 }
 
 func intQuery(c *fiber.Ctx, name string) (int, error) {
@@ -126,7 +127,7 @@ func (s *Server) listInbox(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.routing.Inbox(c.UserContext(), principal(c), f)
+	page, err := s.routing.Inbox(c.UserContext(), httpx.Principal(c), f)
 	if err != nil {
 		return err
 	}
@@ -208,7 +209,7 @@ func (s *Server) boardFilter(c *fiber.Ctx) (routing.BoardFilter, error) {
 }
 
 func (s *Server) listDeliveries(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -216,7 +217,7 @@ func (s *Server) listDeliveries(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	b, err := s.routing.Deliveries(c.UserContext(), principal(c), id, f)
+	b, err := s.routing.Deliveries(c.UserContext(), httpx.Principal(c), id, f)
 	if err != nil {
 		return err
 	}
@@ -224,11 +225,11 @@ func (s *Server) listDeliveries(c *fiber.Ctx) error {
 }
 
 func (s *Server) documentHistory(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	entries, err := s.routing.History(c.UserContext(), principal(c), id)
+	entries, err := s.routing.History(c.UserContext(), httpx.Principal(c), id)
 	if err != nil {
 		return err
 	}
@@ -239,7 +240,7 @@ func (s *Server) documentHistory(c *fiber.Ctx) error {
 }
 
 func (s *Server) listUnitGroups(c *fiber.Ctx) error {
-	gs, err := s.routing.Groups(c.UserContext(), principal(c))
+	gs, err := s.routing.Groups(c.UserContext(), httpx.Principal(c))
 	if err != nil {
 		return err
 	}
@@ -254,7 +255,7 @@ func (s *Server) saveUnitGroup(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	g, err := s.routing.SaveGroup(c.UserContext(), principal(c), b.Name, b.Units)
+	g, err := s.routing.SaveGroup(c.UserContext(), httpx.Principal(c), b.Name, b.Units)
 	if err != nil {
 		return err
 	}
@@ -300,7 +301,7 @@ func (s *Server) exportRegister(c *fiber.Ctx) error {
 	if format != "csv" && format != "pdf" {
 		return &domain.ValidationError{Fields: map[string]string{"format": "định dạng phải là csv hoặc pdf"}}
 	}
-	data, err := s.routing.RegisterBook(c.UserContext(), principal(c), c.Params("kind"), year)
+	data, err := s.routing.RegisterBook(c.UserContext(), httpx.Principal(c), c.Params("kind"), year)
 	if err != nil {
 		return err
 	}
@@ -317,7 +318,7 @@ func (s *Server) getIndicators(c *fiber.Ctx) error {
 	now := time.Now().In(domain.VietnamTime)
 	from := c.Query("from", now.AddDate(0, -11, 0).Format("2006-01"))
 	to := c.Query("to", now.Format("2006-01"))
-	rows, err := s.routing.Indicators(c.UserContext(), principal(c), from, to)
+	rows, err := s.routing.Indicators(c.UserContext(), httpx.Principal(c), from, to)
 	if err != nil {
 		return err
 	}
@@ -344,7 +345,7 @@ func (s *Server) getIndicators(c *fiber.Ctx) error {
 }
 
 func (s *Server) listNotifications(c *fiber.Ctx) error {
-	p := principal(c)
+	p := httpx.Principal(c)
 	before, err := intQuery(c, "before")
 	if err != nil {
 		return err
@@ -377,7 +378,7 @@ func (s *Server) markNotificationsRead(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	p := principal(c)
+	p := httpx.Principal(c)
 	if err := s.notes.MarkRead(c.UserContext(), p.UserID, b.IDs); err != nil {
 		return err
 	}
@@ -389,7 +390,7 @@ func (s *Server) markNotificationsRead(c *fiber.Ctx) error {
 }
 
 func (s *Server) exportEdxml(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -397,7 +398,7 @@ func (s *Server) exportEdxml(c *fiber.Ctx) error {
 	if to == "" {
 		return &domain.ValidationError{Fields: map[string]string{"to": "cần mã định danh của đơn vị nhận"}}
 	}
-	out, name, err := s.routing.ExportPackage(c.UserContext(), principal(c), id, to)
+	out, name, err := s.routing.ExportPackage(c.UserContext(), httpx.Principal(c), id, to)
 	if err != nil {
 		return err
 	}
@@ -410,7 +411,7 @@ func (s *Server) exportEdxml(c *fiber.Ctx) error {
 func (s *Server) readXMLBody(c *fiber.Ctx, max int64) ([]byte, error) {
 	mt := strings.TrimSpace(strings.Split(c.Get(fiber.HeaderContentType), ";")[0])
 	if mt != "application/xml" && mt != "text/xml" {
-		return nil, badRequest(fiber.StatusUnsupportedMediaType, "xml_required", "Gửi gói tin edXML với Content-Type: application/xml")
+		return nil, httpx.BadRequest(fiber.StatusUnsupportedMediaType, "xml_required", "Gửi gói tin edXML với Content-Type: application/xml")
 	}
 	if n := int64(c.Request().Header.ContentLength()); n > max {
 		return nil, documents.ErrTooLarge
@@ -430,14 +431,14 @@ func (s *Server) readXMLBody(c *fiber.Ctx, max int64) ([]byte, error) {
 }
 
 func (s *Server) importEdxml(c *fiber.Ctx) error {
-	if !principal(c).Has("clerk") {
+	if !httpx.Principal(c).Has("clerk") {
 		return domain.ErrForbidden
 	}
 	b, err := s.readXMLBody(c, 2*s.docs.MaxBytes())
 	if err != nil {
 		return err
 	}
-	d, err := s.routing.ImportPackage(c.UserContext(), principal(c), b)
+	d, err := s.routing.ImportPackage(c.UserContext(), httpx.Principal(c), b)
 	if err != nil {
 		return err
 	}
@@ -445,11 +446,11 @@ func (s *Server) importEdxml(c *fiber.Ctx) error {
 }
 
 func (s *Server) exportEdxmlStatus(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	out, err := s.routing.ExportStatus(c.UserContext(), principal(c), id)
+	out, err := s.routing.ExportStatus(c.UserContext(), httpx.Principal(c), id)
 	if err != nil {
 		return err
 	}
@@ -459,11 +460,11 @@ func (s *Server) exportEdxmlStatus(c *fiber.Ctx) error {
 }
 
 func (s *Server) importEdxmlStatus(c *fiber.Ctx) error {
-	b, err := s.readXMLBody(c, smallBodyLimit)
+	b, err := s.readXMLBody(c, httpx.SmallBodyLimit)
 	if err != nil {
 		return err
 	}
-	d, err := s.routing.ImportStatus(c.UserContext(), principal(c), b)
+	d, err := s.routing.ImportStatus(c.UserContext(), httpx.Principal(c), b)
 	if err != nil {
 		return err
 	}

@@ -7,9 +7,8 @@ import (
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
-	"github.com/hcm-edu/vanban/internal/domain"
+	"github.com/hcm-edu/vanban/internal/httpx"
 )
 
 type signBody struct {
@@ -22,22 +21,8 @@ type signBody struct {
 	Copy          bool        `json:"copy"`
 }
 
-func decodeJSON(c *fiber.Ctx, v any) error {
-	if err := json.Unmarshal(c.Body(), v); err != nil {
-		return badRequest(400, "bad_json", "Nội dung phải là JSON hợp lệ: "+jsonProblem(err))
-	}
-	return nil
-}
-
-func jsonProblem(err error) string {
-	if te, ok := err.(*json.UnmarshalTypeError); ok {
-		return fmt.Sprintf("trường %s có kiểu sai", te.Field)
-	}
-	return "không đọc được"
-}
-
 func (s *Server) signDocument(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -45,7 +30,7 @@ func (s *Server) signDocument(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	d, err := s.docs.SignAsPerson(c.UserContext(), principal(c), id, documents.SignRequest{
+	d, err := s.docs.SignAsPerson(c.UserContext(), httpx.Principal(c), id, documents.SignRequest{
 		VersionSHA256: b.VersionSHA256, Page: b.Page, Rect: b.Rect, Reason: b.Reason})
 	if err != nil {
 		return err
@@ -54,7 +39,7 @@ func (s *Server) signDocument(c *fiber.Ctx) error {
 }
 
 func (s *Server) sealDocument(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -62,7 +47,7 @@ func (s *Server) sealDocument(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	d, err := s.docs.Seal(c.UserContext(), principal(c), id, documents.SealRequest{
+	d, err := s.docs.Seal(c.UserContext(), httpx.Principal(c), id, documents.SealRequest{
 		VersionSHA256: b.VersionSHA256, Number: b.Number.String(), Symbol: b.Symbol, Copy: b.Copy})
 	if err != nil {
 		return err
@@ -71,7 +56,7 @@ func (s *Server) sealDocument(c *fiber.Ctx) error {
 }
 
 func (s *Server) getVerification(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -79,7 +64,7 @@ func (s *Server) getVerification(c *fiber.Ctx) error {
 	if err != nil || no <= 0 {
 		return fiber.ErrNotFound
 	}
-	v, err := s.docs.Verification(c.UserContext(), principal(c), id, no)
+	v, err := s.docs.Verification(c.UserContext(), httpx.Principal(c), id, no)
 	if err != nil {
 		return err
 	}
@@ -87,11 +72,11 @@ func (s *Server) getVerification(c *fiber.Ctx) error {
 }
 
 func (s *Server) listSignatures(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	sigs, err := s.docs.Signatures(c.UserContext(), principal(c), id)
+	sigs, err := s.docs.Signatures(c.UserContext(), httpx.Principal(c), id)
 	if err != nil {
 		return err
 	}
@@ -101,44 +86,11 @@ func (s *Server) listSignatures(c *fiber.Ctx) error {
 // verifyPDF checks any PDF a user received, from the service or elsewhere,
 // and keeps nothing.
 func (s *Server) verifyPDF(c *fiber.Ctx) error {
-	report, err := s.receiveForVerification(c, false)
+	report, err := httpx.ReceiveForVerification(c, s.docs, false)
 	if err != nil {
 		return err
 	}
 	return c.JSON(report)
-}
-
-func (s *Server) receiveForVerification(c *fiber.Ctx, checkCSRF bool) (any, error) {
-	mr, err := s.multipartReader(c)
-	if err != nil {
-		return nil, err
-	}
-	var up *documents.Upload
-	defer func() { up.Close() }()
-	for i := 0; ; i++ {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, multipartError(err)
-		}
-		if checkCSRF && i == 0 {
-			if err := checkCSRFPart(c, part); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if part.FormName() == "file" && up == nil {
-			if up, err = s.docs.Spool(c.UserContext(), part, part.FileName()); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if up == nil {
-		return nil, &domain.ValidationError{Fields: map[string]string{"file": "cần tệp PDF cần kiểm tra (trường file)"}}
-	}
-	return s.docs.VerifyUpload(c.UserContext(), up)
 }
 
 // readImage reads a PNG body of at most 2 MiB.
@@ -152,7 +104,7 @@ func readImage(c *fiber.Ctx) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %v", documents.ErrIncomplete, err)
 	}
 	if len(b) > 2<<20 {
-		return nil, badRequest(fiber.StatusRequestEntityTooLarge, "too_large", "Ảnh chữ ký hoặc con dấu tối đa 2 MiB")
+		return nil, httpx.BadRequest(fiber.StatusRequestEntityTooLarge, "too_large", "Ảnh chữ ký hoặc con dấu tối đa 2 MiB")
 	}
 	return b, nil
 }
@@ -162,18 +114,18 @@ func (s *Server) setMySignatureImage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.docs.SetSignatureImage(c.UserContext(), principal(c), b); err != nil {
+	if err := s.docs.SetSignatureImage(c.UserContext(), httpx.Principal(c), b); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
 func (s *Server) setUnitSealImage(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	p := principal(c)
+	p := httpx.Principal(c)
 	if id != p.UnitID {
 		return fiber.ErrNotFound
 	}
@@ -185,13 +137,4 @@ func (s *Server) setUnitSealImage(c *fiber.Ctx) error {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
-}
-
-// canSign and canSeal say which buttons the document page shows.
-func canSign(p auth.Principal, d documents.Document) bool {
-	return p.Has(auth.RoleSigner) && d.UnitID == p.UnitID && !documents.IsSecret(d.Confidentiality)
-}
-
-func canSeal(p auth.Principal, d documents.Document) bool {
-	return p.Has(auth.RoleClerk) && d.UnitID == p.UnitID && !documents.IsSecret(d.Confidentiality)
 }

@@ -1,10 +1,25 @@
-// Package web holds the server-rendered pages and static assets, embedded
-// in the binary.
+// Package web is the server-rendered pages and their forms: the route
+// table, the handlers, and the templates and static assets embedded in the
+// binary. What it shares with the JSON API (the middleware, the error
+// mapper, the upload reader) is in internal/httpx.
 package web
 
 import (
 	"embed"
+	"html/template"
 	"io/fs"
+	"log/slog"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/config"
+	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/httpx"
+	"github.com/hcm-edu/vanban/meetings"
+	"github.com/hcm-edu/vanban/notify"
+	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/routing"
 )
 
 //go:embed templates/*.html
@@ -23,4 +38,55 @@ func Static() fs.FS {
 		panic(err)
 	}
 	return sub
+}
+
+// Server holds what the pages need; its methods are the handlers of the
+// pages and forms.
+type Server struct {
+	cfg      *config.Config
+	auth     *auth.Service
+	units    *org.Store
+	docs     *documents.Service
+	routing  *routing.Service
+	notes    *notify.Store
+	meetings *meetings.Service
+	log      *slog.Logger
+	pages    map[string]*template.Template
+}
+
+// New parses the page templates.
+func New(d httpx.Deps) (*Server, error) {
+	s := &Server{cfg: d.Config, auth: d.Auth, units: d.Units, docs: d.Docs, routing: d.Routing, notes: d.Notes,
+		meetings: d.Meetings, log: d.Log}
+	var err error
+	if s.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// toProblem is httpx.ToProblem with the upload limit its message quotes.
+func (s *Server) toProblem(err error) httpx.Problem {
+	return httpx.ToProblem(err, s.cfg.MaxUploadBytes)
+}
+
+const loginCSRFCookie = "vanban_login_csrf"
+
+// cookieSecure says whether cookies get the Secure flag: COOKIE_SECURE,
+// or when it is auto, over https and on localhost.
+func (s *Server) cookieSecure(c *fiber.Ctx) bool {
+	switch s.cfg.CookieSecure {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	if c.Protocol() == "https" {
+		return true
+	}
+	host := c.Hostname()
+	if h, _, ok := strings.Cut(host, ":"); ok && !strings.HasPrefix(host, "[") {
+		host = h
+	}
+	return host == "localhost" || host == "127.0.0.1" || host == "[::1]"
 }

@@ -20,12 +20,13 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/hcm-edu/vanban/api"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/config"
 	"github.com/hcm-edu/vanban/database"
 	"github.com/hcm-edu/vanban/demo"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/httpx"
+	"github.com/hcm-edu/vanban/internal/server"
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
@@ -184,7 +185,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	ms := meetings.New(db, docs, blobs, hub)
 	ms.SpoolDir = spool
 	ms.PresignExpiry = min(cfg.PresignExpiry, time.Minute)
-	srv, err := api.New(api.Deps{Config: cfg, DB: db, Blobs: blobs, Auth: authSvc, Units: org.NewStore(db),
+	srv, err := server.New(httpx.Deps{Config: cfg, DB: db, Blobs: blobs, Auth: authSvc, Units: org.NewStore(db),
 		Docs: docs, Routing: rt, Notes: notes, Meetings: ms, Log: log, Registry: reg})
 	if err != nil {
 		return err

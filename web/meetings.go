@@ -1,10 +1,9 @@
-package api
+package web
 
 import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/internal/domain"
+	"github.com/hcm-edu/vanban/internal/httpx"
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/org"
 )
@@ -170,8 +170,8 @@ func (s *Server) meetingsPage(c *fiber.Ctx) error {
 		}
 		d.Form["create.starts_at"] = start.Format("2006-01-02T15:04")
 		d.Form["create.ends_at"] = start.Add(2 * time.Hour).Format("2006-01-02T15:04")
-		if principal(c).Has(auth.RoleSigner) {
-			d.Form["create.chair"] = principal(c).Username
+		if httpx.Principal(c).Has(auth.RoleSigner) {
+			d.Form["create.chair"] = httpx.Principal(c).Username
 		}
 	}
 	return s.render(c, fiber.StatusOK, "meetings", d)
@@ -180,13 +180,13 @@ func (s *Server) meetingsPage(c *fiber.Ctx) error {
 // fillCalendar lists the caller's meetings of the month in ?month
 // (YYYY-MM, Vietnam time; default this month), grouped by day.
 func (s *Server) fillCalendar(c *fiber.Ctx, d *pageData) error {
-	p := principal(c)
+	p := httpx.Principal(c)
 	now := time.Now().In(domain.VietnamTime)
 	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, domain.VietnamTime)
 	if v := c.Query("month"); v != "" {
 		m, err := time.ParseInLocation("2006-01", v, domain.VietnamTime)
 		if err != nil {
-			return badRequest(fiber.StatusUnprocessableEntity, "validation_failed", "Tháng không hợp lệ: dùng dạng YYYY-MM, ví dụ 2026-05")
+			return httpx.BadRequest(fiber.StatusUnprocessableEntity, "validation_failed", "Tháng không hợp lệ: dùng dạng YYYY-MM, ví dụ 2026-05")
 		}
 		first = m
 	}
@@ -226,7 +226,7 @@ func (s *Server) fillCalendar(c *fiber.Ctx, d *pageData) error {
 // createMeetingSubmit takes the calendar's form; chair and secretary are
 // given by user name.
 func (s *Server) createMeetingSubmit(c *fiber.Ctx) error {
-	ctx, p := c.UserContext(), principal(c)
+	ctx, p := c.UserContext(), httpx.Principal(c)
 	in := meetings.Input{Title: c.FormValue("title"), Place: c.FormValue("place"), OnlineURL: strings.TrimSpace(c.FormValue("online_url"))}
 	bad := map[string]string{}
 	in.StartsAt = parseLocal(c.FormValue("starts_at"), "starts_at", "thời gian bắt đầu", bad)
@@ -350,7 +350,7 @@ func (s *Server) consolePage(c *fiber.Ctx) error {
 }
 
 func (s *Server) showMeeting(c *fiber.Ctx, console bool) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -364,7 +364,7 @@ func (s *Server) showMeeting(c *fiber.Ctx, console bool) error {
 
 // fillMeeting loads what the meeting page, or the console, shows.
 func (s *Server) fillMeeting(c *fiber.Ctx, d *pageData, id int64, console bool) error {
-	ctx, p := c.UserContext(), principal(c)
+	ctx, p := c.UserContext(), httpx.Principal(c)
 	m, err := s.meetings.Get(ctx, p, id)
 	if err != nil {
 		return err
@@ -442,7 +442,7 @@ func (s *Server) fillMeeting(c *fiber.Ctx, d *pageData, id int64, console bool) 
 // fillBallots reads the ballots with, for each, the caller's receipt and,
 // on the console or once closed, the checked record.
 func (s *Server) fillBallots(c *fiber.Ctx, mv *meetingView, id int64) error {
-	ctx, p := c.UserContext(), principal(c)
+	ctx, p := c.UserContext(), httpx.Principal(c)
 	bs, err := s.meetings.Ballots(ctx, p, id)
 	if err != nil {
 		return err
@@ -495,7 +495,7 @@ func (s *Server) fillBallots(c *fiber.Ctx, mv *meetingView, id int64) error {
 // fillMeetingDocuments decides the invitation and minutes buttons, for
 // the organiser unit's people (the documents are that unit's).
 func (s *Server) fillMeetingDocuments(c *fiber.Ctx, mv *meetingView) error {
-	ctx, p, m := c.UserContext(), principal(c), mv.Meeting
+	ctx, p, m := c.UserContext(), httpx.Principal(c), mv.Meeting
 	mv.CanInvite = mv.Manager && mv.Open
 	if mv.CanConclude = mv.Manager && m.Status == meetings.StatusEnded; mv.CanConclude {
 		page, err := s.docs.List(ctx, p, documents.Filter{Status: "issued", Limit: 50})
@@ -551,16 +551,21 @@ func (v *meetingView) ItemTitle(id *int64) string {
 // ?download=1.
 func (s *Server) viewMeetingDocument(c *fiber.Ctx) error {
 	if c.Query("download") == "1" {
-		return s.sendMeetingDocument(c, "attachment")
+		return httpx.SendMeetingDocument(c, s.meetings, "attachment")
 	}
-	return s.sendMeetingDocument(c, "inline")
+	return httpx.SendMeetingDocument(c, s.meetings, "inline")
+}
+
+// meetingPacket sends the caller's copy of the packet, as the API does.
+func (s *Server) meetingPacket(c *fiber.Ctx) error {
+	return httpx.SendPacket(c, s.meetings)
 }
 
 // meetingAction runs one form of the meeting pages: back to the page (the
 // console when the form says back=console) with a message and an anchor,
 // or the page again with the error and what was typed.
 func (s *Server) meetingAction(c *fiber.Ctx, form string, act func(id int64) (done, anchor string, err error)) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -590,7 +595,7 @@ func (s *Server) meetingFormError(c *fiber.Ctx, id int64, form string, console b
 		return ferr
 	}
 	d.Error, d.Fields = pr.Message, meetingFields(pr.Fields)
-	if c.Locals(localsUpload) == nil {
+	if !httpx.IsUpload(c) {
 		keepMeetingForm(c, d, form)
 	} else {
 		d.Form["_form"] = form
@@ -606,14 +611,14 @@ func formID(c *fiber.Ctx, name string) int64 {
 func (s *Server) meetingStatusSubmit(c *fiber.Ctx) error {
 	return s.meetingAction(c, "status", func(id int64) (string, string, error) {
 		st := c.FormValue("status")
-		_, err := s.meetings.Update(c.UserContext(), principal(c), id, meetings.Input{Status: st})
+		_, err := s.meetings.Update(c.UserContext(), httpx.Principal(c), id, meetings.Input{Status: st})
 		return st, "", err
 	})
 }
 
 func (s *Server) addItemSubmit(c *fiber.Ctx) error {
 	return s.meetingAction(c, "item", func(id int64) (string, string, error) {
-		ctx, p := c.UserContext(), principal(c)
+		ctx, p := c.UserContext(), httpx.Principal(c)
 		m, err := s.meetings.Get(ctx, p, id)
 		if err != nil {
 			return "", "", err
@@ -645,8 +650,8 @@ func (s *Server) addItemSubmit(c *fiber.Ctx) error {
 // moveItemSubmit moves an agenda item one place up or down.
 func (s *Server) moveItemSubmit(c *fiber.Ctx) error {
 	return s.meetingAction(c, "move", func(id int64) (string, string, error) {
-		ctx, p := c.UserContext(), principal(c)
-		item, err := pathID(c, "item")
+		ctx, p := c.UserContext(), httpx.Principal(c)
+		item, err := httpx.PathID(c, "item")
 		if err != nil {
 			return "", "", err
 		}
@@ -677,7 +682,7 @@ func (s *Server) moveItemSubmit(c *fiber.Ctx) error {
 }
 
 func (s *Server) attachDocumentSubmit(c *fiber.Ctx) error {
-	item, err := pathID(c, "item")
+	item, err := httpx.PathID(c, "item")
 	if err != nil {
 		return err
 	}
@@ -686,7 +691,7 @@ func (s *Server) attachDocumentSubmit(c *fiber.Ctx) error {
 		if doc <= 0 {
 			return "", "", &domain.ValidationError{Fields: map[string]string{"document_id": "nhập mã số văn bản (số ở cuối địa chỉ trang văn bản) hoặc chọn trong danh sách"}}
 		}
-		_, err := s.meetings.AttachDocument(c.UserContext(), principal(c), item, doc, 0)
+		_, err := s.meetings.AttachDocument(c.UserContext(), httpx.Principal(c), item, doc, 0)
 		return "attached", fmt.Sprintf("item-%d", item), err
 	})
 }
@@ -694,76 +699,20 @@ func (s *Server) attachDocumentSubmit(c *fiber.Ctx) error {
 // uploadFileSubmit takes a PDF for an agenda item: the CSRF token first,
 // then title and draft, then the file.
 func (s *Server) uploadFileSubmit(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	item, err := pathID(c, "item")
+	item, err := httpx.PathID(c, "item")
 	if err != nil {
 		return err
 	}
-	_, err = s.receiveAgendaFile(c, item, true)
+	_, err = httpx.ReceiveAgendaFile(c, s.docs, s.meetings, item, true)
 	if err == nil {
 		return c.Redirect(fmt.Sprintf("/meetings/%d?done=uploaded#item-%d", id, item), fiber.StatusSeeOther)
 	}
-	drainUpload(c) // the page that answers must reach the browser
+	httpx.DrainUpload(c) // the page that answers must reach the browser
 	return s.meetingFormError(c, id, fmt.Sprintf("upload-%d", item), false, err)
-}
-
-// receiveAgendaFile streams a multipart upload of one PDF for an agenda
-// item, with its title and whether it is a draft. A web form (form) sends
-// its CSRF token first, and an empty file part when no file was chosen.
-func (s *Server) receiveAgendaFile(c *fiber.Ctx, item int64, form bool) (meetings.AgendaDoc, error) {
-	mr, err := s.multipartReader(c)
-	if err != nil {
-		return meetings.AgendaDoc{}, err
-	}
-	fields := map[string]string{}
-	var up *documents.Upload
-	defer func() { up.Close() }()
-	for i := 0; ; i++ {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return meetings.AgendaDoc{}, multipartError(err)
-		}
-		if form && i == 0 {
-			if err := checkCSRFPart(c, part); err != nil {
-				return meetings.AgendaDoc{}, err
-			}
-			continue
-		}
-		if part.FormName() == "file" {
-			if form && part.FileName() == "" {
-				continue // no file chosen
-			}
-			if up != nil {
-				return meetings.AgendaDoc{}, &domain.ValidationError{Fields: map[string]string{"file": "mỗi lần chỉ gửi một tệp"}}
-			}
-			if up, err = s.docs.Spool(c.UserContext(), part, part.FileName()); err != nil {
-				return meetings.AgendaDoc{}, err
-			}
-			continue
-		}
-		v, err := io.ReadAll(io.LimitReader(part, 4<<10+1))
-		if err != nil {
-			return meetings.AgendaDoc{}, fmt.Errorf("%w: %v", documents.ErrIncomplete, err)
-		}
-		if len(v) > 4<<10 || len(fields) > 8 {
-			return meetings.AgendaDoc{}, &domain.ValidationError{Fields: map[string]string{part.FormName(): "giá trị quá dài"}}
-		}
-		fields[part.FormName()] = string(v)
-	}
-	if up == nil {
-		msg := "cần tệp PDF (trường file)"
-		if form {
-			msg = "hãy chọn tệp PDF"
-		}
-		return meetings.AgendaDoc{}, &domain.ValidationError{Fields: map[string]string{"file": msg}}
-	}
-	return s.meetings.AttachFile(c.UserContext(), principal(c), item, up, fields["title"], fields["draft"] == "true")
 }
 
 // addParticipantSubmit adds a person (by user name) or a unit (by its
@@ -804,31 +753,31 @@ func (s *Server) addParticipantSubmit(c *fiber.Ctx) error {
 		if len(bad) > 0 {
 			return "", "", &domain.ValidationError{Fields: bad}
 		}
-		_, err := s.meetings.AddParticipant(ctx, principal(c), id, in)
+		_, err := s.meetings.AddParticipant(ctx, httpx.Principal(c), id, in)
 		return "participant", "m-people", err
 	})
 }
 
 func (s *Server) removeParticipantSubmit(c *fiber.Ctx) error {
 	return s.meetingAction(c, "remove", func(id int64) (string, string, error) {
-		pid, err := pathID(c, "participant")
+		pid, err := httpx.PathID(c, "participant")
 		if err != nil {
 			return "", "", err
 		}
-		return "removed", "m-people", s.meetings.RemoveParticipant(c.UserContext(), principal(c), id, pid)
+		return "removed", "m-people", s.meetings.RemoveParticipant(c.UserContext(), httpx.Principal(c), id, pid)
 	})
 }
 
 func (s *Server) checkInSubmit(c *fiber.Ctx) error {
 	return s.meetingAction(c, "check-in", func(id int64) (string, string, error) {
-		_, err := s.meetings.CheckIn(c.UserContext(), principal(c), id)
+		_, err := s.meetings.CheckIn(c.UserContext(), httpx.Principal(c), id)
 		return "checked-in", "m-me", err
 	})
 }
 
 func (s *Server) speakSubmit(c *fiber.Ctx) error {
 	return s.meetingAction(c, "speak", func(id int64) (string, string, error) {
-		_, err := s.meetings.RequestToSpeak(c.UserContext(), principal(c), id, formID(c, "item_id"))
+		_, err := s.meetings.RequestToSpeak(c.UserContext(), httpx.Principal(c), id, formID(c, "item_id"))
 		return "speak", "m-me", err
 	})
 }
@@ -837,11 +786,11 @@ func (s *Server) speakSubmit(c *fiber.Ctx) error {
 // author withdraws it.
 func (s *Server) speakerSubmit(c *fiber.Ctx) error {
 	return s.meetingAction(c, "speaker", func(id int64) (string, string, error) {
-		req, err := pathID(c, "req")
+		req, err := httpx.PathID(c, "req")
 		if err != nil {
 			return "", "", err
 		}
-		ctx, p := c.UserContext(), principal(c)
+		ctx, p := c.UserContext(), httpx.Principal(c)
 		switch st := c.FormValue("state"); st {
 		case meetings.SpeakWithdrawn:
 			return "withdrawn", "m-me", s.meetings.WithdrawSpeak(ctx, p, req)
@@ -858,7 +807,7 @@ func (s *Server) speakerSubmit(c *fiber.Ctx) error {
 func (s *Server) commentSubmit(c *fiber.Ctx) error {
 	item := formID(c, "item_id")
 	return s.meetingAction(c, fmt.Sprintf("comment-%d", item), func(id int64) (string, string, error) {
-		_, err := s.meetings.AddComment(c.UserContext(), principal(c), id, item, 0, c.FormValue("body"))
+		_, err := s.meetings.AddComment(c.UserContext(), httpx.Principal(c), id, item, 0, c.FormValue("body"))
 		anchor := "m-comments"
 		if item != 0 {
 			anchor = fmt.Sprintf("item-%d", item)
@@ -875,7 +824,7 @@ func (s *Server) openBallotSubmit(c *fiber.Ctx) error {
 				options = append(options, l)
 			}
 		}
-		b, err := s.meetings.OpenBallot(c.UserContext(), principal(c), id, meetings.BallotInput{
+		b, err := s.meetings.OpenBallot(c.UserContext(), httpx.Principal(c), id, meetings.BallotInput{
 			ItemID: formID(c, "item_id"), Question: c.FormValue("question"), Options: options, Secret: c.FormValue("secret") == "1"})
 		return "ballot", fmt.Sprintf("ballot-%d", b.ID), err
 	})
@@ -883,36 +832,36 @@ func (s *Server) openBallotSubmit(c *fiber.Ctx) error {
 
 func (s *Server) voteSubmit(c *fiber.Ctx) error {
 	return s.meetingAction(c, "vote", func(id int64) (string, string, error) {
-		ballot, err := pathID(c, "ballot")
+		ballot, err := httpx.PathID(c, "ballot")
 		if err != nil {
 			return "", "", err
 		}
-		_, err = s.meetings.CastVote(c.UserContext(), principal(c), ballot, c.FormValue("choice"))
+		_, err = s.meetings.CastVote(c.UserContext(), httpx.Principal(c), ballot, c.FormValue("choice"))
 		return "voted", fmt.Sprintf("ballot-%d", ballot), err
 	})
 }
 
 func (s *Server) closeBallotSubmit(c *fiber.Ctx) error {
 	return s.meetingAction(c, "close", func(id int64) (string, string, error) {
-		ballot, err := pathID(c, "ballot")
+		ballot, err := httpx.PathID(c, "ballot")
 		if err != nil {
 			return "", "", err
 		}
-		_, err = s.meetings.CloseBallot(c.UserContext(), principal(c), ballot)
+		_, err = s.meetings.CloseBallot(c.UserContext(), httpx.Principal(c), ballot)
 		return "closed", fmt.Sprintf("ballot-%d", ballot), err
 	})
 }
 
 func (s *Server) minutesSubmit(c *fiber.Ctx) error {
 	return s.meetingAction(c, "minutes", func(id int64) (string, string, error) {
-		_, err := s.meetings.DraftMinutes(c.UserContext(), principal(c), id)
+		_, err := s.meetings.DraftMinutes(c.UserContext(), httpx.Principal(c), id)
 		return "minutes", "m-docs", err
 	})
 }
 
 func (s *Server) signMinutesSubmit(c *fiber.Ctx) error {
 	return s.meetingAction(c, "sign", func(id int64) (string, string, error) {
-		_, err := s.meetings.SignMinutes(c.UserContext(), principal(c), id, c.FormValue("version_sha256"))
+		_, err := s.meetings.SignMinutes(c.UserContext(), httpx.Principal(c), id, c.FormValue("version_sha256"))
 		return "signed", "m-docs", err
 	})
 }
@@ -923,13 +872,13 @@ func (s *Server) conclusionSubmit(c *fiber.Ctx) error {
 		if err != nil || doc <= 0 {
 			return "", "", &domain.ValidationError{Fields: map[string]string{"document_id": "chọn thông báo kết luận đã phát hành"}}
 		}
-		return "conclusion", "m-docs", s.meetings.SetConclusion(c.UserContext(), principal(c), id, doc)
+		return "conclusion", "m-docs", s.meetings.SetConclusion(c.UserContext(), httpx.Principal(c), id, doc)
 	})
 }
 
 func (s *Server) invitationSubmit(c *fiber.Ctx) error {
 	return s.meetingAction(c, "invitation", func(id int64) (string, string, error) {
-		_, err := s.meetings.CreateInvitation(c.UserContext(), principal(c), id)
+		_, err := s.meetings.CreateInvitation(c.UserContext(), httpx.Principal(c), id)
 		return "invitation", "m-docs", err
 	})
 }

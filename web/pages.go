@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"bytes"
@@ -8,8 +8,8 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"mime/multipart"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -18,8 +18,8 @@ import (
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/internal/domain"
+	"github.com/hcm-edu/vanban/internal/httpx"
 	"github.com/hcm-edu/vanban/signing"
-	"github.com/hcm-edu/vanban/web"
 )
 
 var fieldLabels = map[string]string{
@@ -50,7 +50,7 @@ func parsePages() (map[string]*template.Template, error) {
 		"statusName":          func(c string) string { return documents.Label(documents.Statuses, c) },
 		"urgencyName":         func(c string) string { return documents.Label(documents.Urgencies, c) },
 		"confidentialityName": func(c string) string { return documents.Label(documents.Confidentialities, c) },
-		"size":                humanBytes,
+		"size":                httpx.HumanBytes,
 		"deref": func(p *int64) int64 {
 			if p == nil {
 				return 0
@@ -79,12 +79,12 @@ func parsePages() (map[string]*template.Template, error) {
 		funcs[k] = f
 	}
 	root := template.New("pages").Funcs(funcs)
-	files, err := fs.Glob(web.Templates(), "templates/*.html")
+	files, err := fs.Glob(Templates(), "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	layout, err := fs.ReadFile(web.Templates(), "templates/layout.html")
+	layout, err := fs.ReadFile(Templates(), "templates/layout.html")
 	if err != nil {
 		return nil, err
 	}
@@ -93,16 +93,16 @@ func parsePages() (map[string]*template.Template, error) {
 		if name == "layout" {
 			continue
 		}
-		body, err := fs.ReadFile(web.Templates(), f)
+		body, err := fs.ReadFile(Templates(), f)
 		if err != nil {
 			return nil, err
 		}
 		t := template.Must(root.Clone()).New(name)
 		if _, err := t.Parse(string(layout)); err != nil {
-			return nil, fmt.Errorf("api: template layout: %w", err)
+			return nil, fmt.Errorf("web: template layout: %w", err)
 		}
 		if _, err := t.Parse(string(body)); err != nil {
-			return nil, fmt.Errorf("api: template %s: %w", name, err)
+			return nil, fmt.Errorf("web: template %s: %w", name, err)
 		}
 		pages[name] = t
 	}
@@ -147,15 +147,15 @@ type pageData struct {
 func (s *Server) page(c *fiber.Ctx, title string) *pageData {
 	d := &pageData{Title: title, Form: map[string]string{}, Types: documents.Types, Urgencies: documents.Urgencies,
 		Confidentialities: documents.Confidentialities, Statuses: documents.Statuses,
-		MaxUpload: humanBytes(s.cfg.MaxUploadBytes), R: &routingView{}}
-	if p, ok := c.Locals(localsPrincipal).(auth.Principal); ok {
+		MaxUpload: httpx.HumanBytes(s.cfg.MaxUploadBytes), R: &routingView{}}
+	if p, ok := httpx.LoggedIn(c); ok {
 		d.User = &p
 		d.CanUpload = documents.CanCreate(p)
-		d.CSRF, _ = c.Locals(localsCSRF).(string)
+		d.CSRF = httpx.CSRFToken(c)
 		if s.notes != nil {
 			n, err := s.notes.Unread(c.UserContext(), p.UserID)
 			if err != nil {
-				s.log.Warn("unable to count unread notifications", "request_id", requestID(c), "error", err)
+				s.log.Warn("unable to count unread notifications", "request_id", httpx.RequestID(c), "error", err)
 			}
 			d.Unread = n
 		}
@@ -166,11 +166,11 @@ func (s *Server) page(c *fiber.Ctx, title string) *pageData {
 func (s *Server) render(c *fiber.Ctx, status int, name string, d *pageData) error {
 	t := s.pages[name]
 	if t == nil {
-		return fmt.Errorf("api: no page %q", name)
+		return fmt.Errorf("web: no page %q", name)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", d); err != nil {
-		return fmt.Errorf("api: render %s: %w", name, err)
+		return fmt.Errorf("web: render %s: %w", name, err)
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
@@ -178,7 +178,9 @@ func (s *Server) render(c *fiber.Ctx, status int, name string, d *pageData) erro
 	return c.Status(status).Send(buf.Bytes())
 }
 
-func (s *Server) renderError(c *fiber.Ctx, p problem) error {
+// RenderError shows the problem of a page request on the error page; a
+// 401 on a GET goes to the login page instead.
+func (s *Server) RenderError(c *fiber.Ctx, p httpx.Problem) error {
 	if p.Status == fiber.StatusUnauthorized && c.Method() == fiber.MethodGet {
 		return c.Redirect("/login", fiber.StatusSeeOther)
 	}
@@ -190,8 +192,9 @@ func (s *Server) renderError(c *fiber.Ctx, p problem) error {
 	return s.render(c, p.Status, "error", d)
 }
 
-func staticHandler() fiber.Handler {
-	return filesystem.New(filesystem.Config{Root: http.FS(web.Static()), MaxAge: 3600})
+// StaticHandler serves the static assets, under /static.
+func StaticHandler() fiber.Handler {
+	return filesystem.New(filesystem.Config{Root: http.FS(Static()), MaxAge: 3600})
 }
 
 func randomToken() string {
@@ -201,7 +204,7 @@ func randomToken() string {
 }
 
 func (s *Server) home(c *fiber.Ctx) error {
-	if _, ok := c.Locals(localsPrincipal).(auth.Principal); ok {
+	if _, ok := httpx.LoggedIn(c); ok {
 		return c.Redirect("/documents", fiber.StatusSeeOther)
 	}
 	return c.Redirect("/login", fiber.StatusSeeOther)
@@ -241,7 +244,7 @@ func (s *Server) loginSubmit(c *fiber.Ctx) error {
 	d.Next = safeNext(c.FormValue("next"))
 	d.Form["username"] = c.FormValue("username")
 	want := c.Cookies(loginCSRFCookie)
-	if !sameOrigin(c) || want == "" || !auth.TokensEqual(want, c.FormValue("_csrf")) {
+	if !httpx.SameOrigin(c) || want == "" || !auth.TokensEqual(want, c.FormValue("_csrf")) {
 		d.CSRF = s.loginCSRF(c)
 		d.Error = "Phiên đăng nhập đã hết hạn; hãy đăng nhập lại"
 		return s.render(c, fiber.StatusForbidden, "login", d)
@@ -252,24 +255,24 @@ func (s *Server) loginSubmit(c *fiber.Ctx) error {
 		if p.Status >= 500 {
 			return err
 		}
-		if p.retryAfter > 0 {
-			c.Set(fiber.HeaderRetryAfter, fmt.Sprint(p.retryAfter))
+		if p.RetryAfter > 0 {
+			c.Set(fiber.HeaderRetryAfter, fmt.Sprint(p.RetryAfter))
 		}
 		d.CSRF = s.loginCSRF(c)
 		d.Error = p.Message
 		return s.render(c, p.Status, "login", d)
 	}
-	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: sess.Token, Path: "/", HTTPOnly: true,
+	c.Cookie(&fiber.Cookie{Name: httpx.SessionCookie, Value: sess.Token, Path: "/", HTTPOnly: true,
 		Secure: s.cookieSecure(c), SameSite: fiber.CookieSameSiteLaxMode, Expires: sess.ExpiresAt})
 	c.ClearCookie(loginCSRFCookie)
 	return c.Redirect(d.Next, fiber.StatusSeeOther)
 }
 
 func (s *Server) logoutSubmit(c *fiber.Ctx) error {
-	if err := s.auth.Logout(c.UserContext(), c.Cookies(sessionCookie)); err != nil {
+	if err := s.auth.Logout(c.UserContext(), c.Cookies(httpx.SessionCookie)); err != nil {
 		return err
 	}
-	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: "", Path: "/", HTTPOnly: true, Expires: time.Unix(0, 0), MaxAge: -1})
+	c.Cookie(&fiber.Cookie{Name: httpx.SessionCookie, Value: "", Path: "/", HTTPOnly: true, Expires: time.Unix(0, 0), MaxAge: -1})
 	return c.Redirect("/login", fiber.StatusSeeOther)
 }
 
@@ -279,10 +282,10 @@ func (s *Server) documentsPage(c *fiber.Ctx) error {
 		d.Form[k] = c.Query(k)
 		d.Filtered = d.Filtered || d.Form[k] != ""
 	}
-	f, err := filterFrom(c)
+	f, err := httpx.DocumentFilter(c)
 	if err == nil {
 		var page documents.Page
-		page, err = s.docs.List(c.UserContext(), principal(c), f)
+		page, err = s.docs.List(c.UserContext(), httpx.Principal(c), f)
 		d.Docs = page.Items
 		if page.NextCursor != "" {
 			q := c.Request().URI().QueryArgs()
@@ -302,7 +305,7 @@ func (s *Server) documentsPage(c *fiber.Ctx) error {
 }
 
 func (s *Server) newDocumentPage(c *fiber.Ctx) error {
-	if !documents.CanCreate(principal(c)) {
+	if !documents.CanCreate(httpx.Principal(c)) {
 		return domain.ErrForbidden
 	}
 	d := s.page(c, "Tải lên văn bản")
@@ -313,7 +316,7 @@ func (s *Server) newDocumentPage(c *fiber.Ctx) error {
 // createDocumentSubmit handles the upload form. On a mistake the form comes
 // back with what was typed and a message per field.
 func (s *Server) createDocumentSubmit(c *fiber.Ctx) error {
-	doc, fields, err := s.receiveDocument(c, true)
+	doc, fields, err := httpx.ReceiveDocument(c, s.docs, true)
 	if err == nil {
 		return c.Redirect(fmt.Sprintf("/documents/%d?created=1", doc.ID), fiber.StatusSeeOther)
 	}
@@ -331,11 +334,11 @@ func (s *Server) createDocumentSubmit(c *fiber.Ctx) error {
 }
 
 func (s *Server) documentPage(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	p := principal(c)
+	p := httpx.Principal(c)
 	doc, err := s.docs.Get(c.UserContext(), p, id)
 	if err != nil {
 		return err
@@ -363,7 +366,7 @@ func (s *Server) documentPage(c *fiber.Ctx) error {
 // fillSigning adds the signatures panel: the latest version's report, the
 // signatures applied here, and the actions the user may take.
 func (s *Server) fillSigning(c *fiber.Ctx, d *pageData, doc documents.Document) error {
-	p := principal(c)
+	p := httpx.Principal(c)
 	d.Signing = s.docs.SigningEnabled()
 	if !d.Signing || len(doc.Versions) == 0 { // a secret document is metadata only
 		return nil
@@ -383,30 +386,30 @@ func (s *Server) fillSigning(c *fiber.Ctx, d *pageData, doc documents.Document) 
 	} else {
 		d.Verification = &v
 	}
-	sealed := false
-	for _, g := range sigs {
-		sealed = sealed || g.Kind != "person"
+	a, err := s.docs.Actions(c.UserContext(), p, doc)
+	if err != nil {
+		return err
 	}
-	d.CanSign, d.CanSeal = canSign(p, doc) && !sealed, canSeal(p, doc) && !sealed
+	d.CanSign, d.CanSeal = a.Sign.Allowed, a.Seal.Allowed
 	return nil
 }
 
 // signSubmit and sealSubmit are the buttons of the document page.
 func (s *Server) signSubmit(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	_, err = s.docs.SignAsPerson(c.UserContext(), principal(c), id, documents.SignRequest{VersionSHA256: c.FormValue("version_sha256")})
+	_, err = s.docs.SignAsPerson(c.UserContext(), httpx.Principal(c), id, documents.SignRequest{VersionSHA256: c.FormValue("version_sha256")})
 	return s.afterAction(c, id, "signed", err)
 }
 
 func (s *Server) sealSubmit(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	_, err = s.docs.Seal(c.UserContext(), principal(c), id, documents.SealRequest{VersionSHA256: c.FormValue("version_sha256"),
+	_, err = s.docs.Seal(c.UserContext(), httpx.Principal(c), id, documents.SealRequest{VersionSHA256: c.FormValue("version_sha256"),
 		Number: c.FormValue("number"), Symbol: c.FormValue("symbol"), Copy: c.FormValue("copy") == "1"})
 	return s.afterAction(c, id, "sealed", err)
 }
@@ -421,7 +424,7 @@ func (s *Server) afterAction(c *fiber.Ctx, id int64, done string, err error) err
 	if pr.Status >= 500 || pr.Status == 404 || pr.Status == 401 {
 		return err
 	}
-	doc, gerr := s.docs.Get(c.UserContext(), principal(c), id)
+	doc, gerr := s.docs.Get(c.UserContext(), httpx.Principal(c), id)
 	if gerr != nil {
 		return gerr
 	}
@@ -446,7 +449,7 @@ func (s *Server) verifyPage(c *fiber.Ctx) error {
 
 func (s *Server) verifySubmit(c *fiber.Ctx) error {
 	d := s.page(c, "Kiểm tra chữ ký số")
-	r, err := s.receiveForVerification(c, true)
+	rep, err := httpx.ReceiveForVerification(c, s.docs, true)
 	if err != nil {
 		pr := s.toProblem(err)
 		if pr.Status >= 500 || pr.Status == 403 {
@@ -455,7 +458,6 @@ func (s *Server) verifySubmit(c *fiber.Ctx) error {
 		d.Error, d.Fields = pr.Message, pr.Fields
 		return s.render(c, pr.Status, "verify", d)
 	}
-	rep := r.(signing.Report)
 	d.Report = &rep
 	return s.render(c, fiber.StatusOK, "verify", d)
 }
@@ -464,14 +466,14 @@ func (s *Server) settingsPage(c *fiber.Ctx) error {
 	return s.renderSettings(c, fiber.StatusOK, "", nil)
 }
 
-func (s *Server) renderSettings(c *fiber.Ctx, status int, flash string, perr *problem) error {
-	p := principal(c)
+func (s *Server) renderSettings(c *fiber.Ctx, status int, flash string, perr *httpx.Problem) error {
+	p := httpx.Principal(c)
 	d := s.page(c, "Chữ ký và con dấu")
 	d.Flash = flash
 	if perr != nil {
 		d.Error, d.Fields = perr.Message, perr.Fields
 	}
-	d.IsSigner, d.IsClerk = p.Has(auth.RoleSigner), p.HasAny(auth.RoleClerk, auth.RoleAdmin)
+	d.IsSigner, d.IsClerk = documents.CanSetSignatureImage(p), documents.CanSetSealImage(p)
 	var err error
 	if d.HasSignatureImage, err = s.docs.HasImage(c.UserContext(), "signature", p.UserID, 0); err != nil {
 		return err
@@ -484,32 +486,18 @@ func (s *Server) renderSettings(c *fiber.Ctx, status int, flash string, perr *pr
 
 // imageSubmit takes the settings page's upload of a signature or seal image.
 func (s *Server) imageSubmit(c *fiber.Ctx) error {
-	mr, err := s.multipartReader(c)
+	var img []byte
+	_, err := httpx.ReadUpload(c, httpx.UploadForm{CSRF: true, File: "image", MaxBytes: s.docs.MaxBytes()},
+		func(part *multipart.Part) (err error) {
+			if img, err = io.ReadAll(io.LimitReader(part, 2<<20+1)); err != nil {
+				return httpx.MultipartError(err)
+			}
+			return nil
+		})
 	if err != nil {
 		return err
 	}
-	var img []byte
-	for i := 0; ; i++ {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return multipartError(err)
-		}
-		if i == 0 {
-			if err := checkCSRFPart(c, part); err != nil {
-				return err
-			}
-			continue
-		}
-		if part.FormName() == "image" {
-			if img, err = io.ReadAll(io.LimitReader(part, 2<<20+1)); err != nil {
-				return multipartError(err)
-			}
-		}
-	}
-	p := principal(c)
+	p := httpx.Principal(c)
 	switch {
 	case len(img) == 0:
 		err = &domain.ValidationError{Fields: map[string]string{"image": "hãy chọn tệp ảnh PNG"}}
@@ -531,5 +519,3 @@ func (s *Server) imageSubmit(c *fiber.Ctx) error {
 	}
 	return s.renderSettings(c, fiber.StatusOK, "Đã lưu ảnh.", nil)
 }
-
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }

@@ -1,4 +1,4 @@
-package api
+package server
 
 import (
 	"bufio"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -408,7 +409,7 @@ func TestMeetingThroughTheAPI(t *testing.T) {
 			var list struct {
 				Items []docJSON `json:"items"`
 			}
-			e.call(t, "GET", "/api/v1/documents?q="+urlQueryEscape(q), tok, nil, 200, &list)
+			e.call(t, "GET", "/api/v1/documents?q="+url.QueryEscape(q), tok, nil, 200, &list)
 			for _, d := range list.Items {
 				if strings.Contains(d.Title, "Quy chế") {
 					t.Errorf("the draft shows in a document search for %q: %+v", q, d)

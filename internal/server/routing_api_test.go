@@ -1,4 +1,4 @@
-package api
+package server
 
 import (
 	"bytes"
@@ -297,7 +297,7 @@ func TestRegisterIssueAndHandleThroughTheAPI(t *testing.T) {
 	}
 
 	// Notifications: the arrival reached the school's clerk once the job ran.
-	w := notify.NewWorker(e.db, "test", e.srv.routing.Handlers(), notify.WorkerOptions{})
+	w := notify.NewWorker(e.db, "test", e.routing.Handlers(), notify.WorkerOptions{})
 	if _, err := w.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +332,7 @@ func trust(t *testing.T, from, to *testEnv) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	to.srv.docs.Roots().AddCert(c)
+	to.docs.Roots().AddCert(c)
 }
 
 func TestEdXMLRoundTripBetweenTwoSystems(t *testing.T) {

@@ -1,21 +1,24 @@
-// Package api is the HTTP layer: the route table, the JSON API, the web
-// pages, authentication middleware and the error mapper. It is the only
-// package that imports Fiber.
-package api
+// Package httpx is what the JSON API (package api) and the pages and forms
+// (package web) share: the dependencies, the Fiber app with the middleware
+// every request goes through, the error mapper, the one reader of
+// multipart uploads and small request and response helpers. With api and
+// web it is the only code that imports Fiber.
+package httpx
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"html/template"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/config"
 	"github.com/hcm-edu/vanban/documents"
@@ -43,48 +46,47 @@ type Deps struct {
 	Registry *prometheus.Registry
 }
 
-// Server holds the Fiber app and its dependencies.
-type Server struct {
-	app      *fiber.App
-	cfg      *config.Config
-	db       *sqlx.DB
-	blobs    storage.Blobs
-	auth     *auth.Service
-	units    *org.Store
-	docs     *documents.Service
-	routing  *routing.Service
-	notes    *notify.Store
-	meetings *meetings.Service
-	shutdown chan struct{}
-	closing  sync.Once
-	log      *slog.Logger
-	pages    map[string]*template.Template
-	metrics  *httpMetrics
-	spec     []byte
+// Route is one endpoint of a route table. Every API route carries the
+// operationId it has in the OpenAPI document; a test checks the two agree.
+type Route struct {
+	Method, Path, OperationID string
+	Auth                      bool // requires a logged-in user
+	Upload                    bool // streams a file body
+	Handler                   fiber.Handler
 }
 
-// smallBodyLimit caps bodies of every request but uploads; larger bodies
-// are streamed by fasthttp and refused by limitBody.
-const smallBodyLimit = 1 << 20
+// Server holds the Fiber app, the middleware and the error handler; the
+// route tables of api and web are mounted on it.
+type Server struct {
+	app       *fiber.App
+	cfg       *config.Config
+	db        *sqlx.DB
+	blobs     storage.Blobs
+	auth      *auth.Service
+	shutdown  chan struct{}
+	closing   sync.Once
+	log       *slog.Logger
+	metrics   *httpMetrics
+	errorPage func(*fiber.Ctx, Problem) error
+}
 
-// New builds the server and its route table.
-func New(d Deps) (*Server, error) {
-	s := &Server{cfg: d.Config, db: d.DB, blobs: d.Blobs, auth: d.Auth, units: d.Units, docs: d.Docs,
-		routing: d.Routing, notes: d.Notes, meetings: d.Meetings, shutdown: make(chan struct{}), log: d.Log}
-	var err error
-	if s.pages, err = parsePages(); err != nil {
-		return nil, err
-	}
-	if s.spec, err = openAPIJSON(); err != nil {
-		return nil, err
-	}
+// SmallBodyLimit caps bodies of every request but uploads; larger bodies
+// are streamed by fasthttp and refused by limitBody.
+const SmallBodyLimit = 1 << 20
+
+// NewServer builds the Fiber app with the middleware and the operations
+// endpoints (/healthz, /readyz, /metrics). errorPage shows an error to a
+// browser; API calls get JSON.
+func NewServer(d Deps, errorPage func(*fiber.Ctx, Problem) error) *Server {
+	s := &Server{cfg: d.Config, db: d.DB, blobs: d.Blobs, auth: d.Auth, shutdown: make(chan struct{}), log: d.Log,
+		errorPage: errorPage}
 	s.metrics = newHTTPMetrics(d.Registry)
 	cfg := fiber.Config{
 		AppName:                      "vanban",
 		ErrorHandler:                 s.handleError,
 		StreamRequestBody:            true,
 		DisablePreParseMultipartForm: true,
-		BodyLimit:                    smallBodyLimit,
+		BodyLimit:                    SmallBodyLimit,
 		Immutable:                    true,
 		ReadTimeout:                  10 * time.Minute,
 		WriteTimeout:                 10 * time.Minute,
@@ -95,19 +97,51 @@ func New(d Deps) (*Server, error) {
 		cfg.ProxyHeader = fiber.HeaderXForwardedFor
 	}
 	s.app = fiber.New(cfg)
-	s.routes()
-	return s, nil
+	s.app.Use(recover.New())
+	s.app.Use(s.begin)
+	s.app.Use(s.identify)
+	s.Mount(s.operations())
+	return s
 }
 
 // App returns the Fiber app (for Listen, Test and Shutdown).
 func (s *Server) App() *fiber.App { return s.app }
 
-// Shutdown stops accepting requests and waits for those under way.
+// Done is closed when the server shuts down: live event streams end then.
+func (s *Server) Done() <-chan struct{} { return s.shutdown }
+
 // Shutdown ends the live event streams, then waits for the requests under
 // way to finish.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing.Do(func() { close(s.shutdown) })
 	return s.app.ShutdownWithContext(ctx)
+}
+
+// Mount adds a route table: each route gets the body limit (or, for an
+// upload, the upload mark) and, when it needs a login, requireUser. A GET
+// route answers HEAD too.
+func (s *Server) Mount(routes []Route) {
+	for _, r := range routes {
+		h := []fiber.Handler{}
+		if r.Upload {
+			h = append(h, markUpload)
+		} else {
+			h = append(h, limitBody)
+		}
+		if r.Auth {
+			h = append(h, s.requireUser)
+		}
+		h = append(h, r.Handler)
+		s.app.Add(r.Method, r.Path, h...)
+		if r.Method == http.MethodGet {
+			s.app.Add(http.MethodHead, r.Path, h...)
+		}
+	}
+}
+
+func markUpload(c *fiber.Ctx) error {
+	c.Locals(localsUpload, true)
+	return c.Next()
 }
 
 const (
@@ -116,9 +150,10 @@ const (
 	localsCSRF      = "csrf"
 	localsKind      = "session_kind"
 	localsUpload    = "upload"
-	sessionCookie   = "vanban_session"
-	loginCSRFCookie = "vanban_login_csrf"
 )
+
+// SessionCookie holds the web session's token.
+const SessionCookie = "vanban_session"
 
 var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
 
@@ -156,7 +191,8 @@ func (s *Server) begin(c *fiber.Ctx) error {
 	return nil
 }
 
-func requestID(c *fiber.Ctx) string {
+// RequestID returns the id begin gave the request.
+func RequestID(c *fiber.Ctx) string {
 	id, _ := c.Locals(localsRequestID).(string)
 	return id
 }
@@ -164,9 +200,9 @@ func requestID(c *fiber.Ctx) string {
 // limitBody refuses large bodies on every route that does not stream an
 // upload, before anything reads them into memory.
 func limitBody(c *fiber.Ctx) error {
-	if n := c.Request().Header.ContentLength(); n > smallBodyLimit || n == -1 {
+	if n := c.Request().Header.ContentLength(); n > SmallBodyLimit || n == -1 {
 		c.Context().SetConnectionClose()
-		return badRequest(fiber.StatusRequestEntityTooLarge, "too_large", "Nội dung yêu cầu quá lớn (tối đa 1 MiB ngoài tải tệp)")
+		return BadRequest(fiber.StatusRequestEntityTooLarge, "too_large", "Nội dung yêu cầu quá lớn (tối đa 1 MiB ngoài tải tệp)")
 	}
 	return c.Next()
 }
@@ -179,10 +215,10 @@ func (s *Server) identify(c *fiber.Ctx) error {
 	if h := c.Get(fiber.HeaderAuthorization); h != "" {
 		scheme, t, _ := strings.Cut(h, " ")
 		if !strings.EqualFold(scheme, "Bearer") {
-			return badRequest(401, "unauthenticated", "Chỉ hỗ trợ Authorization: Bearer <token>")
+			return BadRequest(401, "unauthenticated", "Chỉ hỗ trợ Authorization: Bearer <token>")
 		}
 		token, kind = strings.TrimSpace(t), "bearer"
-	} else if ck := c.Cookies(sessionCookie); ck != "" {
+	} else if ck := c.Cookies(SessionCookie); ck != "" {
 		token, kind = ck, "cookie"
 	}
 	if token == "" {
@@ -200,7 +236,7 @@ func (s *Server) identify(c *fiber.Ctx) error {
 		if kind == "bearer" {
 			return err
 		}
-		c.ClearCookie(sessionCookie)
+		c.ClearCookie(SessionCookie)
 	default:
 		return err
 	}
@@ -214,13 +250,13 @@ func (s *Server) requireUser(c *fiber.Ctx) error {
 	p, ok := c.Locals(localsPrincipal).(auth.Principal)
 	if !ok {
 		if wantsHTML(c) && c.Method() == fiber.MethodGet {
-			return c.Redirect("/login?next="+urlQueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
+			return c.Redirect("/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
 		}
 		return auth.ErrUnauthenticated
 	}
 	_ = p
 	if c.Locals(localsKind) == "cookie" && !safeMethod(c.Method()) {
-		if !sameOrigin(c) {
+		if !SameOrigin(c) {
 			return errCSRF
 		}
 		if c.Locals(localsUpload) == nil {
@@ -237,18 +273,36 @@ func (s *Server) requireUser(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-func principal(c *fiber.Ctx) auth.Principal {
+// Principal returns who is logged in (the zero Principal for nobody; a
+// route that needs a login never sees that).
+func Principal(c *fiber.Ctx) auth.Principal {
 	p, _ := c.Locals(localsPrincipal).(auth.Principal)
 	return p
 }
+
+// LoggedIn returns who is logged in, if anybody is.
+func LoggedIn(c *fiber.Ctx) (auth.Principal, bool) {
+	p, ok := c.Locals(localsPrincipal).(auth.Principal)
+	return p, ok
+}
+
+// CSRFToken returns the web session's CSRF token, which forms send back.
+func CSRFToken(c *fiber.Ctx) string {
+	t, _ := c.Locals(localsCSRF).(string)
+	return t
+}
+
+// IsUpload reports whether the route streams an upload (its form fields
+// are not parsed).
+func IsUpload(c *fiber.Ctx) bool { return c.Locals(localsUpload) != nil }
 
 func safeMethod(m string) bool {
 	return m == fiber.MethodGet || m == fiber.MethodHead || m == fiber.MethodOptions
 }
 
-// sameOrigin rejects cross-site form posts from browsers that say where
+// SameOrigin rejects cross-site form posts from browsers that say where
 // they come from; the CSRF token covers those that do not.
-func sameOrigin(c *fiber.Ctx) bool {
+func SameOrigin(c *fiber.Ctx) bool {
 	origin := c.Get(fiber.HeaderOrigin)
 	if origin == "" || origin == "null" {
 		return origin == ""
@@ -260,29 +314,4 @@ func sameOrigin(c *fiber.Ctx) bool {
 // wantsHTML tells web page requests from API calls.
 func wantsHTML(c *fiber.Ctx) bool {
 	return !strings.HasPrefix(c.Path(), "/api/")
-}
-
-func (s *Server) cookieSecure(c *fiber.Ctx) bool {
-	switch s.cfg.CookieSecure {
-	case "true":
-		return true
-	case "false":
-		return false
-	}
-	if c.Protocol() == "https" {
-		return true
-	}
-	host := c.Hostname()
-	if h, _, ok := strings.Cut(host, ":"); ok && !strings.HasPrefix(host, "[") {
-		host = h
-	}
-	return host == "localhost" || host == "127.0.0.1" || host == "[::1]"
-}
-
-func pathID(c *fiber.Ctx, name string) (int64, error) {
-	id, err := strconv.ParseInt(c.Params(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fiber.ErrNotFound
-	}
-	return id, nil
 }

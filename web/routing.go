@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"errors"
@@ -14,6 +14,7 @@ import (
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/internal/domain"
+	"github.com/hcm-edu/vanban/internal/httpx"
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
 	"github.com/hcm-edu/vanban/routing"
@@ -33,7 +34,7 @@ type routingView struct {
 	// One delivery.
 	Delivery  *routing.Delivery
 	Doc       *documents.Document // nil once the document left the unit
-	Can       deliveryActions
+	Can       routing.Actions     // the forms the delivery page offers: routing's rules
 	People    []auth.Principal
 	Responses []documents.Document
 	History   []audit.Entry
@@ -73,17 +74,6 @@ type routingView struct {
 type inboxTab struct {
 	ID, Label, URL string
 	Active         bool
-}
-
-// deliveryActions are the forms the delivery page offers: those the user's
-// roles allow in the delivery's state.
-type deliveryActions struct {
-	Accept, Refuse, Assign, Progress, Done, Relay, AnswerRecall bool
-}
-
-// Any reports whether there is at least one action.
-func (a deliveryActions) Any() bool {
-	return a.Accept || a.Refuse || a.Assign || a.Progress || a.Done || a.Relay || a.AnswerRecall
 }
 
 // dispatchForm is the recipient picker and the dispatch fields shared by
@@ -146,9 +136,6 @@ var actionLabels = map[string]string{
 	"delivery.assign": "Phân công xử lý", "delivery.status.05": "Bắt đầu xử lý", "delivery.status.06": "Hoàn thành xử lý",
 	"delivery.recall.15": "Đồng ý thu hồi", "delivery.recall.16": "Từ chối thu hồi",
 }
-
-// boardStates are the states in the order a sender reads them.
-var boardStates = routing.States
 
 // routingFuncs are the template functions of the routing pages.
 func routingFuncs() template.FuncMap {
@@ -253,7 +240,7 @@ func keepForm(c *fiber.Ctx, d *pageData, form string) {
 
 // formProblem decides whether a refused form comes back with its message
 // (what the user can fix) or goes to the error page.
-func (s *Server) formProblem(err error) (problem, bool) {
+func (s *Server) formProblem(err error) (httpx.Problem, bool) {
 	pr := s.toProblem(err)
 	if pr.Status >= 500 || pr.Status == fiber.StatusNotFound || pr.Status == fiber.StatusUnauthorized {
 		return pr, false
@@ -276,7 +263,7 @@ func (s *Server) inboxPage(c *fiber.Ctx) error {
 	}
 	f := inboxFilterFor(tab)
 	f.Cursor = c.Query("cursor")
-	page, err := s.routing.Inbox(c.UserContext(), principal(c), f)
+	page, err := s.routing.Inbox(c.UserContext(), httpx.Principal(c), f)
 	if err != nil {
 		pr, ok := s.formProblem(err)
 		if !ok {
@@ -307,7 +294,7 @@ var deliveryFlashes = map[string]string{
 }
 
 func (s *Server) deliveryPage(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -340,7 +327,7 @@ func (s *Server) deliveryPage(c *fiber.Ctx) error {
 // shows: the document, the actions allowed, the people and documents the
 // forms choose from, and the history.
 func (s *Server) fillDelivery(c *fiber.Ctx, d *pageData, id int64) error {
-	ctx, p := c.UserContext(), principal(c)
+	ctx, p := c.UserContext(), httpx.Principal(c)
 	dl, err := s.routing.Delivery(ctx, p, id)
 	if err != nil {
 		return err
@@ -354,7 +341,7 @@ func (s *Server) fillDelivery(c *fiber.Ctx, d *pageData, id int64) error {
 	case !errors.Is(err, domain.ErrNotFound):
 		return err
 	}
-	r.Can = actionsFor(p, dl)
+	r.Can = routing.Allowed(p, dl)
 	if r.Can.Assign {
 		if r.People, err = s.auth.UnitUsers(ctx, p.UnitID); err != nil {
 			return err
@@ -389,7 +376,7 @@ func (s *Server) readNotesAbout(c *fiber.Ctx, d *pageData, deliveryID int64) err
 	if d.Unread == 0 {
 		return nil
 	}
-	ctx, userID := c.UserContext(), principal(c).UserID
+	ctx, userID := c.UserContext(), httpx.Principal(c).UserID
 	items, err := s.notes.List(ctx, userID, 200, 0)
 	if err != nil {
 		return err
@@ -410,16 +397,11 @@ func (s *Server) readNotesAbout(c *fiber.Ctx, d *pageData, deliveryID int64) err
 	return nil
 }
 
-// actionsFor are routing's rules, the ones its operations check.
-func actionsFor(p auth.Principal, dl routing.Delivery) deliveryActions {
-	return deliveryActions(routing.Allowed(p, dl))
-}
-
 // deliveryAction runs one form of the delivery page: back to the page with
 // a message when it worked, or the page again with the error and what was
 // typed.
 func (s *Server) deliveryAction(c *fiber.Ctx, form string, act func(id int64) (string, error)) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -443,14 +425,14 @@ func (s *Server) deliveryAction(c *fiber.Ctx, form string, act func(id int64) (s
 
 func (s *Server) acceptSubmit(c *fiber.Ctx) error {
 	return s.deliveryAction(c, "accept", func(id int64) (string, error) {
-		_, err := s.routing.Accept(c.UserContext(), principal(c), id)
+		_, err := s.routing.Accept(c.UserContext(), httpx.Principal(c), id)
 		return "accepted", err
 	})
 }
 
 func (s *Server) refuseSubmit(c *fiber.Ctx) error {
 	return s.deliveryAction(c, "refuse", func(id int64) (string, error) {
-		_, err := s.routing.Refuse(c.UserContext(), principal(c), id, c.FormValue("reason"))
+		_, err := s.routing.Refuse(c.UserContext(), httpx.Principal(c), id, c.FormValue("reason"))
 		return "refused", err
 	})
 }
@@ -458,7 +440,7 @@ func (s *Server) refuseSubmit(c *fiber.Ctx) error {
 func (s *Server) assignSubmit(c *fiber.Ctx) error {
 	return s.deliveryAction(c, "assign", func(id int64) (string, error) {
 		assignee, _ := strconv.ParseInt(c.FormValue("assignee_id"), 10, 64)
-		_, err := s.routing.Assign(c.UserContext(), principal(c), id, routing.AssignRequest{AssigneeID: assignee,
+		_, err := s.routing.Assign(c.UserContext(), httpx.Principal(c), id, routing.AssignRequest{AssigneeID: assignee,
 			Section: c.FormValue("section"), Coordinators: c.FormValue("coordinators"), Opinion: c.FormValue("opinion"), Due: c.FormValue("due")})
 		return "assigned", err
 	})
@@ -472,7 +454,7 @@ func (s *Server) statusSubmit(c *fiber.Ctx) error {
 	}
 	return s.deliveryAction(c, form, func(id int64) (string, error) {
 		response, _ := strconv.ParseInt(c.FormValue("response_id"), 10, 64)
-		_, err := s.routing.UpdateStatus(c.UserContext(), principal(c), id, routing.StatusRequest{Status: status,
+		_, err := s.routing.UpdateStatus(c.UserContext(), httpx.Principal(c), id, routing.StatusRequest{Status: status,
 			Note: c.FormValue("note"), ResponseID: response})
 		return done, err
 	})
@@ -484,7 +466,7 @@ func (s *Server) relaySubmit(c *fiber.Ctx) error {
 		if err != nil {
 			return "", err
 		}
-		res, err := s.routing.Relay(c.UserContext(), principal(c), id, req)
+		res, err := s.routing.Relay(c.UserContext(), httpx.Principal(c), id, req)
 		return dispatchDone("relayed", res), err
 	})
 }
@@ -492,7 +474,7 @@ func (s *Server) relaySubmit(c *fiber.Ctx) error {
 func (s *Server) recallAnswerSubmit(c *fiber.Ctx) error {
 	return s.deliveryAction(c, "recall", func(id int64) (string, error) {
 		accept := c.FormValue("accept") == "1"
-		_, err := s.routing.AnswerRecall(c.UserContext(), principal(c), id, accept, c.FormValue("reason"))
+		_, err := s.routing.AnswerRecall(c.UserContext(), httpx.Principal(c), id, accept, c.FormValue("reason"))
 		if accept {
 			return "recall-accepted", err
 		}
@@ -536,7 +518,7 @@ func issueRequestFrom(c *fiber.Ctx) (routing.IssueRequest, error) {
 // fillDispatch prepares the recipient picker and the dispatch fields,
 // with what was typed when the form comes back with an error.
 func (s *Server) fillDispatch(c *fiber.Ctx, d *pageData, name, urgency string) error {
-	ctx, p := c.UserContext(), principal(c)
+	ctx, p := c.UserContext(), httpx.Principal(c)
 	groups, err := s.routing.Groups(ctx, p)
 	if err != nil {
 		return err
@@ -580,12 +562,16 @@ func (s *Server) fillDispatch(c *fiber.Ctx, d *pageData, name, urgency string) e
 // fillRouting adds the routing forms to the document page for the clerk of
 // the unit that owns the document.
 func (s *Server) fillRouting(c *fiber.Ctx, d *pageData, doc documents.Document) error {
-	p := principal(c)
+	p := httpx.Principal(c)
 	r := d.R
 	own := doc.UnitID == p.UnitID
 	clerk := own && p.Has(auth.RoleClerk)
 	r.ShowBoard = own && (doc.Status == "issued" || doc.Status == "recalled")
-	r.CanRegister = clerk && doc.Number == nil
+	a, err := s.docs.Actions(c.UserContext(), p, doc)
+	if err != nil {
+		return err
+	}
+	r.CanRegister = a.Register.Allowed
 	r.NeedsDraftingUnit = doc.DocType == "CV"
 	r.CanRecall = clerk && doc.Status == "issued"
 	if clerk && doc.Number != nil && doc.Status != "recalled" {
@@ -617,7 +603,7 @@ func (s *Server) fillRouting(c *fiber.Ctx, d *pageData, doc documents.Document) 
 
 // documentAction runs a routing form of the document page.
 func (s *Server) documentAction(c *fiber.Ctx, form string, act func(id int64) (string, error)) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -629,7 +615,7 @@ func (s *Server) documentAction(c *fiber.Ctx, form string, act func(id int64) (s
 	if !ok {
 		return err
 	}
-	doc, gerr := s.docs.Get(c.UserContext(), principal(c), id)
+	doc, gerr := s.docs.Get(c.UserContext(), httpx.Principal(c), id)
 	if gerr != nil {
 		return gerr
 	}
@@ -657,7 +643,7 @@ func (s *Server) registerSubmit(c *fiber.Ctx) error {
 			}
 			copies = n
 		}
-		_, err := s.docs.AssignNumber(c.UserContext(), principal(c), id, documents.NumberRequest{
+		_, err := s.docs.AssignNumber(c.UserContext(), httpx.Principal(c), id, documents.NumberRequest{
 			VersionSHA256: c.FormValue("version_sha256"), DraftingUnit: c.FormValue("drafting_unit"), Copies: copies,
 			FileUnit: c.FormValue("file_unit"), Notes: c.FormValue("notes")})
 		return "registered", err
@@ -670,14 +656,14 @@ func (s *Server) issueSubmit(c *fiber.Ctx) error {
 		if err != nil {
 			return "", err
 		}
-		res, err := s.routing.Issue(c.UserContext(), principal(c), id, req)
+		res, err := s.routing.Issue(c.UserContext(), httpx.Principal(c), id, req)
 		return dispatchDone("issued", res), err
 	})
 }
 
 func (s *Server) recallSubmit(c *fiber.Ctx) error {
 	return s.documentAction(c, "recall", func(id int64) (string, error) {
-		n, err := s.routing.Recall(c.UserContext(), principal(c), id, c.FormValue("reason"))
+		n, err := s.routing.Recall(c.UserContext(), httpx.Principal(c), id, c.FormValue("reason"))
 		return "recalled&n=" + strconv.Itoa(n), err
 	})
 }
@@ -687,11 +673,11 @@ func (s *Server) recallSubmit(c *fiber.Ctx) error {
 const boardPageSize = 50
 
 func (s *Server) boardPage(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	ctx, p := c.UserContext(), principal(c)
+	ctx, p := c.UserContext(), httpx.Principal(c)
 	doc, err := s.docs.Get(ctx, p, id)
 	if err != nil {
 		return err
@@ -710,7 +696,7 @@ func (s *Server) boardPage(c *fiber.Ctx) error {
 		d.Form["overdue"] = "1"
 	}
 	d.R.States = []documents.Choice{{Code: "open", Label: "Chưa hoàn thành"}}
-	for _, st := range boardStates {
+	for _, st := range routing.States {
 		d.R.States = append(d.R.States, documents.Choice{Code: st, Label: routing.StatusLabels[st]})
 	}
 	b, err := s.routing.Deliveries(ctx, p, id, routing.BoardFilter{Status: status, Overdue: overdue, Offset: offset, Limit: boardPageSize})
@@ -741,7 +727,7 @@ func (s *Server) boardPage(c *fiber.Ctx) error {
 		}
 		return u
 	}
-	for _, st := range boardStates {
+	for _, st := range routing.States {
 		if n := b.Summary.ByStatus[st]; n > 0 {
 			d.R.Counts = append(d.R.Counts, stateCount{Code: st, Label: routing.StatusLabels[st], N: n,
 				URL: link(st, false, 0), Active: st == status})
@@ -777,7 +763,7 @@ func (s *Server) registersPage(c *fiber.Ctx) error {
 	if err != nil {
 		err = &domain.ValidationError{Fields: map[string]string{"year": "năm phải là số, ví dụ 2026"}}
 	} else {
-		data, err = s.routing.RegisterBook(c.UserContext(), principal(c), kind, year)
+		data, err = s.routing.RegisterBook(c.UserContext(), httpx.Principal(c), kind, year)
 	}
 	if err != nil {
 		pr := s.toProblem(err)
@@ -804,7 +790,7 @@ func (s *Server) indicatorsPage(c *fiber.Ctx) error {
 	from := c.Query("from", now.AddDate(0, -11, 0).Format("2006-01"))
 	to := c.Query("to", now.Format("2006-01"))
 	d.Form["from"], d.Form["to"] = from, to
-	rows, err := s.routing.Indicators(c.UserContext(), principal(c), from, to)
+	rows, err := s.routing.Indicators(c.UserContext(), httpx.Principal(c), from, to)
 	if err != nil {
 		pr, ok := s.formProblem(err)
 		if !ok {
@@ -828,7 +814,7 @@ const notesPageSize = 50
 func (s *Server) notificationsPage(c *fiber.Ctx) error {
 	d := s.page(c, "Thông báo")
 	before, _ := strconv.ParseInt(c.Query("before"), 10, 64)
-	items, err := s.notes.List(c.UserContext(), principal(c).UserID, notesPageSize, before)
+	items, err := s.notes.List(c.UserContext(), httpx.Principal(c).UserID, notesPageSize, before)
 	if err != nil {
 		return err
 	}
@@ -843,7 +829,7 @@ func (s *Server) notificationsPage(c *fiber.Ctx) error {
 }
 
 func (s *Server) markAllReadSubmit(c *fiber.Ctx) error {
-	if err := s.notes.MarkRead(c.UserContext(), principal(c).UserID, nil); err != nil {
+	if err := s.notes.MarkRead(c.UserContext(), httpx.Principal(c).UserID, nil); err != nil {
 		return err
 	}
 	return c.Redirect("/notifications?done=read", fiber.StatusSeeOther)
@@ -852,11 +838,11 @@ func (s *Server) markAllReadSubmit(c *fiber.Ctx) error {
 // openNotificationSubmit marks one notification read and goes to its link.
 // The link comes with the form; safeNext keeps it on this site.
 func (s *Server) openNotificationSubmit(c *fiber.Ctx) error {
-	id, err := pathID(c, "id")
+	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	if err := s.notes.MarkRead(c.UserContext(), principal(c).UserID, []int64{id}); err != nil {
+	if err := s.notes.MarkRead(c.UserContext(), httpx.Principal(c).UserID, []int64{id}); err != nil {
 		return err
 	}
 	next := "/notifications"

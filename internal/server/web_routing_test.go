@@ -1,4 +1,4 @@
-package api
+package server
 
 import (
 	"context"
@@ -37,7 +37,7 @@ func webUnitID(e *testEnv, code string) int64 {
 // dispatch) as the worker of a running service would.
 func runWebJobs(e *testEnv) {
 	e.t.Helper()
-	w := notify.NewWorker(e.db, "test", e.srv.routing.Handlers(), notify.WorkerOptions{Logger: e.srv.log})
+	w := notify.NewWorker(e.db, "test", e.routing.Handlers(), notify.WorkerOptions{Logger: e.log})
 	for range 10 {
 		n, err := w.RunOnce(context.Background())
 		if err != nil {
@@ -222,7 +222,7 @@ func TestWebRoutingIssueAcceptRefuse(t *testing.T) {
 
 	// Past the deadline, the accepted delivery is overdue: marked with a
 	// word in the school's inbox, listed under its tab, counted on the board.
-	e.srv.routing.SetClock(func() time.Time { return time.Now().AddDate(0, 0, 30) })
+	e.routing.SetClock(func() time.Time { return time.Now().AddDate(0, 0, 30) })
 	_, page, _ = school.get("/inbox")
 	if !strings.Contains(page, `id="delivery-`+dl+`" class="overdue`) || !strings.Contains(page, "Quá hạn xử lý") {
 		t.Error("an overdue delivery is not marked in the inbox")
@@ -234,7 +234,7 @@ func TestWebRoutingIssueAcceptRefuse(t *testing.T) {
 		strings.Contains(page, `id="board-`+q1dl+`"`) {
 		t.Error("the board does not count or list the overdue delivery")
 	}
-	e.srv.routing.SetClock(time.Now)
+	e.routing.SetClock(time.Now)
 
 	// The sender was told of the refusal: the bell, the list, and opening
 	// one marks it read and goes to its link.
@@ -307,7 +307,7 @@ func TestWebIssueFormErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sd, err := e.srv.docs.AssignSecretNumber(context.Background(), clerk, documents.Meta{DocType: "KH", Title: "Kế hoạch bảo vệ bí mật nhà nước",
+	sd, err := e.docs.AssignSecretNumber(context.Background(), clerk, documents.Meta{DocType: "KH", Title: "Kế hoạch bảo vệ bí mật nhà nước",
 		Confidentiality: "mat"}, documents.NumberRequest{})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package api
+package server
 
 import (
 	"bytes"
@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/hcm-edu/vanban/database"
+	"github.com/hcm-edu/vanban/internal/httpx"
 	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/storage"
 )
@@ -464,7 +465,7 @@ func TestCookieRequestsNeedCSRF(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	tok := e.login("vanthu.sgd") // an API token sent as a cookie has no CSRF token: refused too
 	req, _ := http.NewRequest("POST", e.baseURL+"/api/v1/auth/logout", nil)
-	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: tok})
+	req.AddCookie(&http.Cookie{Name: httpx.SessionCookie, Value: tok})
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -763,7 +764,7 @@ func TestOrphanObjectsAreSwept(t *testing.T) {
 	if err := e.blobs.Put(context.Background(), key, bytes.NewReader(orphan), int64(len(orphan))); err != nil {
 		t.Fatal(err)
 	}
-	n, err := e.srv.docs.SweepOrphans(context.Background(), 0)
+	n, err := e.docs.SweepOrphans(context.Background(), 0)
 	if err != nil || n != 1 {
 		t.Fatalf("swept %d, %v; want the one orphan", n, err)
 	}

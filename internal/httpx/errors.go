@@ -1,4 +1,4 @@
-package api
+package httpx
 
 import (
 	"context"
@@ -23,8 +23,8 @@ import (
 	"github.com/lib/pq"
 )
 
-// problem is what a client is told about a failed request.
-type problem struct {
+// Problem is what a client is told about a failed request.
+type Problem struct {
 	Status     int               `json:"-"`
 	Code       string            `json:"code"`
 	Message    string            `json:"message"`
@@ -32,7 +32,7 @@ type problem struct {
 	RequestID  string            `json:"request_id,omitempty"`
 	Current    string            `json:"current_version_sha256,omitempty"`
 	State      string            `json:"current_state,omitempty"`
-	retryAfter int
+	RetryAfter int               `json:"-"` // seconds, for a Retry-After header
 }
 
 // errBadRequest is a client error whose message is safe to show as is.
@@ -44,15 +44,18 @@ type errBadRequest struct {
 
 func (e *errBadRequest) Error() string { return e.message }
 
-func badRequest(status int, code, message string) error {
+// BadRequest is a client error with its status, code and a message that
+// says what to fix.
+func BadRequest(status int, code, message string) error {
 	return &errBadRequest{status: status, code: code, message: message}
 }
 
-var errCSRF = badRequest(fiber.StatusForbidden, "csrf", "Phiên biểu mẫu đã hết hạn hoặc không hợp lệ; hãy tải lại trang và thử lại")
+var errCSRF = BadRequest(fiber.StatusForbidden, "csrf", "Phiên biểu mẫu đã hết hạn hoặc không hợp lệ; hãy tải lại trang và thử lại")
 
-// toProblem maps an error to a status and a message that says what to fix.
-// Anything unexpected becomes a 500 that reveals nothing internal.
-func (s *Server) toProblem(err error) problem {
+// ToProblem maps an error to a status and a message that says what to fix;
+// maxUpload is the upload limit its message quotes. Anything unexpected
+// becomes a 500 that reveals nothing internal.
+func ToProblem(err error, maxUpload int64) Problem {
 	var ve *domain.ValidationError
 	var br *errBadRequest
 	var rl *auth.RateLimitedError
@@ -66,75 +69,75 @@ func (s *Server) toProblem(err error) problem {
 	var pke *meetings.PacketError
 	switch {
 	case errors.As(err, &pke):
-		return problem{Status: 422, Code: "packet_document", Message: pke.Message}
+		return Problem{Status: 422, Code: "packet_document", Message: pke.Message}
 	case errors.As(err, &ime):
 		status := 422
 		if ime.Code == "edxml_duplicate" {
 			status = 409
 		}
-		return problem{Status: status, Code: ime.Code, Message: ime.Message}
+		return Problem{Status: status, Code: ime.Code, Message: ime.Message}
 	case errors.As(err, &se):
-		return problem{Status: 409, Code: "illegal_transition", State: se.Current, Message: se.Message}
+		return Problem{Status: 409, Code: "illegal_transition", State: se.Current, Message: se.Message}
 	case errors.As(err, &ide):
-		return problem{Status: 422, Code: "idempotency_key_reused",
+		return Problem{Status: 422, Code: "idempotency_key_reused",
 			Message: "Idempotency-Key này đã dùng cho một yêu cầu khác; hãy dùng khóa mới cho yêu cầu mới"}
 	case errors.As(err, &ve):
-		return problem{Status: 422, Code: "validation_failed", Message: "Thông tin chưa hợp lệ; hãy sửa các trường được nêu", Fields: ve.Fields}
+		return Problem{Status: 422, Code: "validation_failed", Message: "Thông tin chưa hợp lệ; hãy sửa các trường được nêu", Fields: ve.Fields}
 	case errors.As(err, &br):
-		return problem{Status: br.status, Code: br.code, Message: br.message}
+		return Problem{Status: br.status, Code: br.code, Message: br.message}
 	case errors.As(err, &ce):
-		return problem{Status: 409, Code: "version_conflict", Current: ce.Current,
+		return Problem{Status: 409, Code: "version_conflict", Current: ce.Current,
 			Message: "Văn bản đã có phiên bản mới hơn phiên bản bạn đã xem; hãy tải lại trang, xem phiên bản mới rồi ký"}
 	case errors.As(err, &pe):
-		return problem{Status: 409, Code: pe.Code, Message: pe.Message}
+		return Problem{Status: 409, Code: pe.Code, Message: pe.Message}
 	case errors.As(err, &ie):
-		return problem{Status: 422, Code: "bad_image", Message: ie.Message, Fields: map[string]string{"image": ie.Message}}
+		return Problem{Status: 422, Code: "bad_image", Message: ie.Message, Fields: map[string]string{"image": ie.Message}}
 	case errors.Is(err, signing.ErrBadImage):
-		return problem{Status: 422, Code: "bad_image", Message: "Ảnh phải là PNG nền trong suốt, tối đa 2 MiB và 3000×3000 điểm ảnh"}
+		return Problem{Status: 422, Code: "bad_image", Message: "Ảnh phải là PNG nền trong suốt, tối đa 2 MiB và 3000×3000 điểm ảnh"}
 	case errors.Is(err, signing.ErrEncrypted):
-		return problem{Status: 422, Code: "encrypted_pdf", Message: "Tệp PDF đang được đặt mật khẩu; hãy gỡ mật khẩu rồi thử lại"}
+		return Problem{Status: 422, Code: "encrypted_pdf", Message: "Tệp PDF đang được đặt mật khẩu; hãy gỡ mật khẩu rồi thử lại"}
 	case errors.Is(err, signing.ErrBadPDF):
-		return problem{Status: 422, Code: "bad_pdf", Message: "Tệp PDF bị hỏng hoặc không đọc được nên không ký được"}
+		return Problem{Status: 422, Code: "bad_pdf", Message: "Tệp PDF bị hỏng hoặc không đọc được nên không ký được"}
 	case errors.Is(err, signing.ErrTSA):
-		return problem{Status: 503, Code: "tsa_unavailable", Message: "Máy chủ cấp dấu thời gian không phản hồi; chưa ký, hãy thử lại sau"}
+		return Problem{Status: 503, Code: "tsa_unavailable", Message: "Máy chủ cấp dấu thời gian không phản hồi; chưa ký, hãy thử lại sau"}
 	case errors.Is(err, signing.ErrCertificateExpired):
-		return problem{Status: 409, Code: "certificate_expired", Message: "Chứng thư số đã hết hạn hoặc chưa có hiệu lực; hãy gia hạn chứng thư số"}
+		return Problem{Status: 409, Code: "certificate_expired", Message: "Chứng thư số đã hết hạn hoặc chưa có hiệu lực; hãy gia hạn chứng thư số"}
 	case errors.Is(err, domain.ErrNotFound), errors.Is(err, org.ErrNotFound):
-		return problem{Status: 404, Code: "not_found", Message: "Không tìm thấy"}
+		return Problem{Status: 404, Code: "not_found", Message: "Không tìm thấy"}
 	case errors.Is(err, domain.ErrForbidden):
-		return problem{Status: 403, Code: "forbidden", Message: "Vai trò của bạn không được phép thực hiện thao tác này"}
+		return Problem{Status: 403, Code: "forbidden", Message: "Vai trò của bạn không được phép thực hiện thao tác này"}
 	case errors.Is(err, documents.ErrTooLarge):
-		return problem{Status: 413, Code: "too_large", Message: fmt.Sprintf("Tệp vượt quá giới hạn %s", humanBytes(s.cfg.MaxUploadBytes))}
+		return Problem{Status: 413, Code: "too_large", Message: fmt.Sprintf("Tệp vượt quá giới hạn %s", HumanBytes(maxUpload))}
 	case errors.Is(err, documents.ErrNotPDF):
-		return problem{Status: 415, Code: "not_pdf", Message: "Chỉ nhận tệp PDF: nội dung tệp này không phải PDF"}
+		return Problem{Status: 415, Code: "not_pdf", Message: "Chỉ nhận tệp PDF: nội dung tệp này không phải PDF"}
 	case errors.Is(err, documents.ErrEncryptedPDF):
-		return problem{Status: 422, Code: "encrypted_pdf", Message: "Tệp PDF đang được đặt mật khẩu; hãy gỡ mật khẩu rồi tải lên lại"}
+		return Problem{Status: 422, Code: "encrypted_pdf", Message: "Tệp PDF đang được đặt mật khẩu; hãy gỡ mật khẩu rồi tải lên lại"}
 	case errors.Is(err, documents.ErrBadPDF):
-		return problem{Status: 422, Code: "bad_pdf", Message: "Tệp PDF bị hỏng hoặc không đầy đủ (có thể tải lên bị ngắt); hãy xuất lại tệp PDF và thử lại"}
+		return Problem{Status: 422, Code: "bad_pdf", Message: "Tệp PDF bị hỏng hoặc không đầy đủ (có thể tải lên bị ngắt); hãy xuất lại tệp PDF và thử lại"}
 	case errors.Is(err, documents.ErrIncomplete):
-		return problem{Status: 400, Code: "incomplete_upload", Message: "Tải lên bị ngắt giữa chừng; hãy thử lại"}
+		return Problem{Status: 400, Code: "incomplete_upload", Message: "Tải lên bị ngắt giữa chừng; hãy thử lại"}
 	case errors.Is(err, auth.ErrBadCredentials):
-		return problem{Status: 401, Code: "bad_credentials", Message: "Sai tên đăng nhập hoặc mật khẩu"}
+		return Problem{Status: 401, Code: "bad_credentials", Message: "Sai tên đăng nhập hoặc mật khẩu"}
 	case errors.Is(err, auth.ErrUnauthenticated):
-		return problem{Status: 401, Code: "unauthenticated", Message: "Cần đăng nhập"}
+		return Problem{Status: 401, Code: "unauthenticated", Message: "Cần đăng nhập"}
 	case errors.As(err, &rl):
 		secs := int(rl.RetryAfter.Seconds()) + 1
-		return problem{Status: 429, Code: "too_many_attempts", retryAfter: secs,
+		return Problem{Status: 429, Code: "too_many_attempts", RetryAfter: secs,
 			Message: fmt.Sprintf("Đăng nhập sai quá nhiều lần; hãy thử lại sau %d phút", (secs+59)/60)}
 	case errors.As(err, &fe):
 		if fe.Code == fiber.StatusNotFound {
-			return problem{Status: 404, Code: "not_found", Message: "Không tìm thấy"}
+			return Problem{Status: 404, Code: "not_found", Message: "Không tìm thấy"}
 		}
 		if fe.Code == fiber.StatusRequestEntityTooLarge {
-			return problem{Status: 413, Code: "too_large", Message: "Nội dung yêu cầu quá lớn"}
+			return Problem{Status: 413, Code: "too_large", Message: "Nội dung yêu cầu quá lớn"}
 		}
 		if fe.Code < 500 {
-			return problem{Status: fe.Code, Code: "bad_request", Message: fe.Message}
+			return Problem{Status: fe.Code, Code: "bad_request", Message: fe.Message}
 		}
 	case isUnavailable(err):
-		return problem{Status: 503, Code: "unavailable", Message: "Hệ thống tạm thời không kết nối được cơ sở dữ liệu hoặc kho lưu trữ; vui lòng thử lại sau ít phút"}
+		return Problem{Status: 503, Code: "unavailable", Message: "Hệ thống tạm thời không kết nối được cơ sở dữ liệu hoặc kho lưu trữ; vui lòng thử lại sau ít phút"}
 	}
-	return problem{Status: 500, Code: "internal", Message: "Lỗi hệ thống; hãy báo quản trị viên kèm mã yêu cầu"}
+	return Problem{Status: 500, Code: "internal", Message: "Lỗi hệ thống; hãy báo quản trị viên kèm mã yêu cầu"}
 }
 
 // isUnavailable reports whether err means PostgreSQL or the store could not
@@ -164,27 +167,28 @@ func isUnavailable(err error) bool {
 
 // handleError is Fiber's ErrorHandler: every handler returns its error here.
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
-	p := s.toProblem(err)
-	p.RequestID = requestID(c)
+	p := ToProblem(err, s.cfg.MaxUploadBytes)
+	p.RequestID = RequestID(c)
 	if p.Status >= 500 {
 		s.log.Error("request failed", "request_id", p.RequestID, "method", c.Method(), "path", c.Path(),
 			"status", p.Status, "error", err)
 	} else if errors.Is(err, context.Canceled) {
 		s.log.Info("request cancelled", "request_id", p.RequestID, "path", c.Path())
 	}
-	if p.retryAfter > 0 {
-		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(p.retryAfter))
+	if p.RetryAfter > 0 {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(p.RetryAfter))
 	}
-	if c.Locals(localsUpload) != nil {
-		drainUpload(c)
+	if IsUpload(c) {
+		DrainUpload(c)
 	}
 	if wantsHTML(c) {
-		return s.renderError(c, p)
+		return s.errorPage(c, p)
 	}
 	return c.Status(p.Status).JSON(fiber.Map{"error": p})
 }
 
-func humanBytes(n int64) string {
+// HumanBytes writes a size the way people read it: "32.0 MiB".
+func HumanBytes(n int64) string {
 	switch {
 	case n >= 1<<30:
 		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
@@ -196,12 +200,12 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// drainUpload reads and discards what is left of a refused upload, for a
+// DrainUpload reads and discards what is left of a refused upload, for a
 // bounded time, before the connection is closed. Closing a socket with
 // unread data makes the kernel reset it, and the client (browsers
 // included) would then see "connection reset" instead of the 4xx message
 // (the "lingering close" of nginx and Apache).
-func drainUpload(c *fiber.Ctx) {
+func DrainUpload(c *fiber.Ctx) {
 	c.Context().SetConnectionClose()
 	body := c.Context().RequestBodyStream()
 	if body == nil {

@@ -1,4 +1,4 @@
-package api
+package server
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"github.com/hcm-edu/vanban/config"
 	"github.com/hcm-edu/vanban/demo"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/httpx"
 	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/notify"
@@ -36,7 +37,9 @@ type testEnv struct {
 	db      *sqlx.DB
 	blobs   storage.Blobs
 	cfg     *config.Config
-	srv     *Server
+	docs    *documents.Service
+	routing *routing.Service
+	log     *slog.Logger
 	baseURL string
 	spool   string
 }
@@ -95,8 +98,9 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	notes := notify.NewStore(db, false)
-	srv, err := New(Deps{Config: cfg, DB: db, Blobs: blobs, Auth: auth.NewService(db, time.Hour),
-		Units: org.NewStore(db), Docs: docs, Routing: routing.New(db, docs, notes), Notes: notes,
+	rt := routing.New(db, docs, notes)
+	srv, err := New(httpx.Deps{Config: cfg, DB: db, Blobs: blobs, Auth: auth.NewService(db, time.Hour),
+		Units: org.NewStore(db), Docs: docs, Routing: rt, Notes: notes,
 		Meetings: meetings.New(db, docs, blobs, meetings.NewHub(db, "", log)), Log: log})
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +115,8 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		defer cancel()
 		srv.Shutdown(ctx)
 	})
-	return &testEnv{t: t, db: db, blobs: blobs, cfg: cfg, srv: srv, baseURL: "http://" + ln.Addr().String(), spool: spool}
+	return &testEnv{t: t, db: db, blobs: blobs, cfg: cfg, docs: docs, routing: rt, log: log,
+		baseURL: "http://" + ln.Addr().String(), spool: spool}
 }
 
 // login returns a bearer token for a demo user.
@@ -184,7 +189,7 @@ func validFields() map[string]string {
 
 func fixturePDF(t testing.TB) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../testdata/206-KH-SGDDT.pdf")
+	b, err := os.ReadFile("../../testdata/206-KH-SGDDT.pdf")
 	if err != nil {
 		t.Fatal(err)
 	}

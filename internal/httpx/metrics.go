@@ -1,4 +1,4 @@
-package api
+package httpx
 
 import (
 	"strconv"
@@ -41,11 +41,12 @@ func (m *httpMetrics) observe(method, route string, status int, d time.Duration)
 	m.duration.WithLabelValues(method, route).Observe(d.Seconds())
 }
 
+// metricsHandler serves /metrics, behind METRICS_TOKEN when it is set.
 func (s *Server) metricsHandler(c *fiber.Ctx) error {
 	if tok := s.cfg.MetricsToken; tok != "" {
 		got, _ := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
 		if !auth.TokensEqual(tok, got) {
-			return badRequest(401, "unauthenticated", "GET /metrics cần Authorization: Bearer <METRICS_TOKEN>")
+			return BadRequest(401, "unauthenticated", "GET /metrics cần Authorization: Bearer <METRICS_TOKEN>")
 		}
 	}
 	return adaptor.HTTPHandler(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))(c)
