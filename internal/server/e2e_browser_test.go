@@ -1,13 +1,11 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,48 +26,13 @@ type e2eBrowser struct {
 // of hanging it: the timeout ends the browser and every action with it.
 func newE2EBrowser(t *testing.T, base string, timeout time.Duration) *e2eBrowser {
 	t.Helper()
-	chromium := os.Getenv("VANBAN_CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if st, err := os.Stat(chromium); err != nil || st.IsDir() {
-		testenv.Missing(t, "chromium (VANBAN_CHROMIUM)")
-	}
 	shots := os.Getenv("VANBAN_SCREENSHOTS")
 	if shots == "" {
 		shots = t.TempDir()
 	} else if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	root, cancelRoot := context.WithTimeout(context.Background(), timeout)
-	var out e2eOutput
-	actx, cancelAlloc := chromedp.NewExecAllocator(root,
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox, // tests run as root in CI
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("password-store", "basic"),
-		chromedp.Flag("use-mock-keychain", true),
-		chromedp.WindowSize(1280, 900),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.CombinedOutput(&out),
-	)
-	ctx, cancelTab := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cancelTab()
-		cancelAlloc()
-		cancelRoot()
-		if s := out.String(); t.Failed() && s != "" {
-			t.Logf("chromium output:\n%s", s)
-		}
-	})
+	ctx := testenv.Browser(t, timeout)
 	return &e2eBrowser{t: t, ctx: ctx, base: base, shots: shots}
 }
 
@@ -119,22 +82,4 @@ func (b *e2eBrowser) submit(step string, actions ...chromedp.Action[chromedp.Voi
 	resp, err := chromedp.RunResponse(b.ctx, actions...)
 	b.must(step, err)
 	return resp.Status
-}
-
-// e2eOutput collects Chromium's output, written from its own goroutines.
-type e2eOutput struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *e2eOutput) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *e2eOutput) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
