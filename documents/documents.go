@@ -511,6 +511,11 @@ func (s *Service) sweepOne(ctx context.Context, key string) (bool, error) {
 const visible = `(d.unit_id = :unit OR EXISTS (
 	SELECT 1 FROM deliveries dl WHERE dl.document_id = d.id AND dl.recipient_unit_id = :unit AND NOT dl.removed))`
 
+// SeenBy is visible for the unit whose id is the SQL expression unit, on a
+// documents row d, for the queries of other packages (meetings: what a
+// meeting may show its people).
+func SeenBy(unit string) string { return strings.ReplaceAll(visible, ":unit", unit) }
+
 // owned narrows lists to the unit's own documents; what reaches the unit
 // is listed by its inbox.
 const owned = `d.unit_id = :unit`
