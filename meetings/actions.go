@@ -290,8 +290,8 @@ const (
 // stand reads p's standing in the meeting found via (see viaMeeting),
 // which must be meetingID when that is not 0, in
 // one statement, so that a child id that does not exist and one in a
-// meeting p has no part in take the same path and the same time, and both
-// answer domain.ErrNotFound.
+// meeting p has no part in take the same path and the same time (both
+// find no row), and both answer domain.ErrNotFound.
 func (s *Service) stand(ctx context.Context, q sqlx.QueryerContext, p auth.Principal, via string, id, meetingID int64) (*standing, error) {
 	st := &standing{Unit: p.UnitID, Now: s.now()}
 	err := sqlx.GetContext(ctx, q, st, `
@@ -300,7 +300,10 @@ func (s *Service) stand(ctx context.Context, q sqlx.QueryerContext, p auth.Princ
 		       EXISTS (SELECT 1 FROM meeting_participants mp
 		               WHERE mp.meeting_id = m.id AND (mp.user_id = $2 OR mp.unit_id = $3)) AS member,
 		       EXISTS (SELECT 1 FROM meeting_attendance a WHERE a.meeting_id = m.id AND a.user_id = $2) AS checked_in
-		FROM meetings m WHERE m.id = `+via+` AND $4::bigint IN (0, m.id)`, id, p.UserID, p.UnitID, meetingID)
+		FROM meetings m WHERE m.id = `+via+` AND $4::bigint IN (0, m.id)
+		  AND ($2 IN (m.chair_id, m.secretary_id, m.created_by)
+		       OR EXISTS (SELECT 1 FROM meeting_participants mp
+		                  WHERE mp.meeting_id = m.id AND (mp.user_id = $2 OR mp.unit_id = $3)))`, id, p.UserID, p.UnitID, meetingID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, domain.ErrNotFound
 	}
