@@ -117,12 +117,18 @@ var (
 // to an agenda item, by the sharing rule (see the package's doc). Secret
 // documents are refused.
 func (s *Service) AttachDocument(ctx context.Context, p auth.Principal, itemID, documentID int64, versionNo int) (AgendaDoc, error) {
+	return s.AttachDocumentTo(ctx, p, 0, itemID, documentID, versionNo)
+}
+
+// AttachDocumentTo is AttachDocument checking that the item is one of
+// meeting meetingID's (0: any meeting), as a path naming both must.
+func (s *Service) AttachDocumentTo(ctx context.Context, p auth.Principal, meetingID, itemID, documentID int64, versionNo int) (AgendaDoc, error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return AgendaDoc{}, fmt.Errorf("meetings: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
-	st, err := s.lockToChange(ctx, tx, p, viaItem, itemID, 0, actManageAgenda)
+	st, err := s.lockToChange(ctx, tx, p, viaItem, itemID, meetingID, actManageAgenda)
 	if err != nil {
 		return AgendaDoc{}, err
 	}
@@ -201,6 +207,12 @@ func (s *Service) finishAttach(ctx context.Context, tx *sqlx.Tx, meetingID, agen
 // (default: the file's name). A file, draft or not, is never a document:
 // it is listed and searched nowhere outside the meeting.
 func (s *Service) AttachFile(ctx context.Context, p auth.Principal, itemID int64, up *documents.Upload, title string, draft bool) (AgendaDoc, error) {
+	return s.AttachFileTo(ctx, p, 0, itemID, up, title, draft)
+}
+
+// AttachFileTo is AttachFile checking that the item is one of meeting
+// meetingID's (0: any meeting), as a path naming both must.
+func (s *Service) AttachFileTo(ctx context.Context, p auth.Principal, meetingID, itemID int64, up *documents.Upload, title string, draft bool) (AgendaDoc, error) {
 	title, key, err := checkFile(up, title)
 	if err != nil {
 		return AgendaDoc{}, err
@@ -210,7 +222,7 @@ func (s *Service) AttachFile(ctx context.Context, p auth.Principal, itemID int64
 		return AgendaDoc{}, fmt.Errorf("meetings: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
-	st, err := s.lockToChange(ctx, tx, p, viaItem, itemID, 0, actManageAgenda)
+	st, err := s.lockToChange(ctx, tx, p, viaItem, itemID, meetingID, actManageAgenda)
 	if err != nil {
 		return AgendaDoc{}, err
 	}

@@ -1,6 +1,7 @@
 package meetings_test
 
 import (
+	"errors"
 	"io"
 	"testing"
 
@@ -229,4 +230,88 @@ func TestRemoveNeedsAManager(t *testing.T) {
 	wantIs(t, f.svc.RemoveAgendaDocument(f.ctx, f.who("daibieu.gdtrh"), sc.m.ID, sc.doc.ID), domain.ErrForbidden)
 	_, err := f.svc.ReplaceAgendaDocument(f.ctx, f.who("vanthu.q1"), sc.m.ID, sc.doc.ID, meetings.Replacement{Upload: f.spool(f.pdf(), "x.pdf")})
 	wantIs(t, err, domain.ErrForbidden)
+	// A path naming a meeting and an item of another meeting finds nothing.
+	org := f.who("vanthu.sgd")
+	other, err := f.svc.Create(f.ctx, org, f.input())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.AttachFileTo(f.ctx, org, other.ID, sc.item.ID, f.spool(f.pdf(), "x.pdf"), "", false)
+	wantIs(t, err, domain.ErrNotFound)
+	_, err = f.svc.AttachDocumentTo(f.ctx, org, other.ID, sc.item.ID, f.document(org, "Báo cáo").ID, 0)
+	wantIs(t, err, domain.ErrNotFound)
+	if _, err := f.svc.AttachFileTo(f.ctx, org, sc.m.ID, sc.item.ID, f.spool(f.pdf(), "x.pdf"), "", false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestActionsMatchOperations asks Get what each person may do, then does
+// it: every operation succeeds exactly where Actions says it may, since
+// both come from the same rules.
+func TestActionsMatchOperations(t *testing.T) {
+	f := newMeetingWorld(t).fixture(t, 0)
+	sc := f.scene()
+	mid := sc.m.ID
+	org := f.who("vanthu.sgd")
+	people := []string{"vanthu.sgd", "giamdoc.sgd", "thuky.vp", "daibieu.gdtrh", "vanthu.q1"}
+	check := func(who, what string, may bool, err error) {
+		t.Helper()
+		if may != (err == nil) {
+			t.Errorf("%s %s: Actions says %v, the operation says %v", who, what, may, err)
+		}
+	}
+	actions := func(p auth.Principal) meetings.Actions {
+		t.Helper()
+		m, err := f.svc.Get(f.ctx, p, mid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Actions
+	}
+	for _, u := range people {
+		p := f.who(u)
+		a := actions(p)
+		_, err := f.svc.AddItem(f.ctx, p, mid, meetings.ItemInput{Title: "Mục của " + u})
+		check(u, "manage agenda", a.ManageAgenda, err)
+		pt, err := f.svc.AddParticipant(f.ctx, p, mid, meetings.ParticipantInput{UnitID: f.unit("000.92.24.H29").ID, Role: "guest"})
+		check(u, "manage participants", a.ManageParticipants, err)
+		if err == nil {
+			if err := f.svc.RemoveParticipant(f.ctx, org, mid, pt.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, err = f.svc.AddComment(f.ctx, p, mid, 0, 0, "Góp ý của "+u)
+		check(u, "comment", a.Comment, err)
+		_, err = f.svc.RequestToSpeak(f.ctx, p, mid, 0)
+		check(u, "request to speak", a.RequestToSpeak, err)
+		if a.Console != (u == "giamdoc.sgd") || a.OrganiserUnit != (p.UnitID == org.UnitID) {
+			t.Errorf("%s: %+v", u, a)
+		}
+	}
+	if _, err := f.svc.Get(f.ctx, f.who("nhanvien.sgd"), mid); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("an outsider gets the meeting: %v", err)
+	}
+	f.setClock(f.start)
+	if a := actions(org); !a.Start || a.End {
+		t.Fatalf("a scheduled meeting: %+v", a)
+	}
+	if _, err := f.svc.Update(f.ctx, org, mid, meetings.Input{Status: meetings.StatusInProgress}); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range people {
+		p := f.who(u)
+		a := actions(p)
+		_, err := f.svc.RequestToSpeak(f.ctx, p, mid, 0)
+		check(u, "request to speak before checking in", a.RequestToSpeak, err)
+		_, err = f.svc.CheckIn(f.ctx, p, mid)
+		check(u, "check in", a.CheckIn, err)
+		a = actions(p)
+		if a.CheckIn {
+			t.Errorf("%s may check in twice", u)
+		}
+		_, err = f.svc.RequestToSpeak(f.ctx, p, mid, 0)
+		check(u, "request to speak", a.RequestToSpeak, err)
+		_, err = f.svc.OpenBallot(f.ctx, p, mid, meetings.BallotInput{Question: "Biểu quyết của " + u})
+		check(u, "open a ballot", a.OpenBallot, err)
+	}
 }
