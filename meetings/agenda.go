@@ -235,7 +235,7 @@ func (s *Service) AttachFileTo(ctx context.Context, p auth.Principal, meetingID,
 
 // checkFile checks an uploaded file and its title, and names its object.
 func checkFile(up *documents.Upload, title string) (string, string, error) {
-	if up == nil || up.Size <= 0 {
+	if up == nil || up.Size <= 0 || up.Pages <= 0 { // Pages: counted by the check
 		return "", "", &domain.ValidationError{Fields: map[string]string{"file": "cần tệp PDF"}}
 	}
 	title = oneLine(title)
@@ -380,6 +380,17 @@ func (s *Service) ReplaceAgendaDocument(ctx context.Context, p auth.Principal, m
 		return AgendaDoc{}, err
 	}
 	return s.finishAttach(ctx, tx, meetingID, id)
+}
+
+// sharedOnly leaves out of items the documents the meeting no longer
+// shares, for what is written for all its people (the minutes).
+func sharedOnly(items []Item) []Item {
+	out := make([]Item, len(items))
+	for i, it := range items {
+		out[i] = it
+		out[i].Documents = slices.DeleteFunc(slices.Clone(it.Documents), func(d AgendaDoc) bool { return d.Withheld })
+	}
+	return out
 }
 
 // agendaDoc returns an agenda document of the meeting p may read: one

@@ -128,6 +128,7 @@ func (s *Service) DraftMinutes(ctx context.Context, p auth.Principal, meetingID 
 	if err != nil {
 		return documents.Document{}, err
 	}
+	m.Items = sharedOnly(m.Items)
 	md := minutesData{meeting: m, at: s.now()}
 	if md.org, err = loadOrg(ctx, s.db, m.OrganiserUnitID); err != nil {
 		return documents.Document{}, err
