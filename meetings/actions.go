@@ -326,6 +326,11 @@ func (s *Service) standLocked(ctx context.Context, tx *sqlx.Tx, p auth.Principal
 	if err != nil {
 		return nil, err
 	}
+	return s.relock(ctx, tx, p, st, exclusive)
+}
+
+// relock locks the meeting of st and reads p's standing again.
+func (s *Service) relock(ctx context.Context, tx *sqlx.Tx, p auth.Principal, st *standing, exclusive bool) (*standing, error) {
 	lock := `FOR SHARE`
 	if exclusive {
 		lock = `FOR UPDATE`

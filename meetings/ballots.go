@@ -174,7 +174,7 @@ func (s *Service) OpenBallot(ctx context.Context, p auth.Principal, meetingID in
 	if err != nil {
 		return Ballot{}, err
 	}
-	if st, err = s.standLocked(ctx, tx, p, viaMeeting, meetingID, 0, true); err != nil {
+	if st, err = s.relock(ctx, tx, p, st, true); err != nil {
 		return Ballot{}, err
 	}
 	if err := st.need(actOpenBallot); err != nil {

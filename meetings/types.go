@@ -5,7 +5,10 @@
 // who is not the organiser, the chair, the secretary or a participant
 // gets domain.ErrNotFound, exactly as if the meeting did not exist, and
 // what each of them may do is one value, Actions, computed by the rules
-// of actions.go that every operation checks.
+// of actions.go that every operation checks. The id of a ballot, request
+// to speak, agenda item or document is resolved together with the
+// caller's place in its meeting in one statement, so one of a meeting the
+// caller has no part in and one that does not exist cost the same.
 //
 // Sharing rule. A meeting shows its people only what may be shared with
 // them. An agenda document is shared when it is a file uploaded for the
