@@ -534,4 +534,16 @@ CREATE TABLE ballot_tallies (
 CREATE INDEX deliveries_open_due ON deliveries (recipient_unit_id, arrived_at DESC, id DESC)
   WHERE NOT removed AND status NOT IN ('02', '06') AND coalesce(task_due, due_date) IS NOT NULL;
 `,
+	// 6: meetings share only what may be shared: who attached an agenda
+	// document, for which unit, and when; a packet is built for a revision
+	// and the documents withheld from it (no longer shared), so that a
+	// recall rebuilds it without them.
+	`
+ALTER TABLE agenda_documents
+  ADD COLUMN attached_by bigint REFERENCES users (id),
+  ADD COLUMN attached_unit_id bigint REFERENCES units (id),
+  ADD COLUMN attached_at timestamptz NOT NULL DEFAULT now();
+ALTER TABLE meeting_packets ADD COLUMN withheld text NOT NULL DEFAULT '';
+ALTER TABLE meeting_packets DROP CONSTRAINT meeting_packets_pkey, ADD PRIMARY KEY (meeting_id, revision, withheld);
+`,
 }

@@ -44,6 +44,11 @@ func (s *Service) visible() string {
 	return `(` + strings.Join(conds, ` OR `) + `)`
 }
 
+// SeenBy is the visible condition for the unit whose id is the SQL
+// expression unit, on a documents row d, for the queries of other packages
+// (meetings: what a meeting may show its people).
+func (s *Service) SeenBy(unit string) string { return strings.ReplaceAll(s.visible(), ":unit", unit) }
+
 // objectRefs lists every row that names a stored object: document
 // versions, signature and seal images, and what the links list (the files
 // uploaded for a meeting, drafts that are not documents). An object none

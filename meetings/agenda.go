@@ -44,7 +44,7 @@ func (s *Service) AddItem(ctx context.Context, p auth.Principal, meetingID int64
 		return Item{}, fmt.Errorf("meetings: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := s.lockToChange(ctx, tx, p, meetingID); err != nil {
+	if _, err := s.lockToChange(ctx, tx, p, viaMeeting, meetingID, 0, actManageAgenda); err != nil {
 		return Item{}, err
 	}
 	err = tx.GetContext(ctx, &it, `
@@ -78,7 +78,7 @@ func (s *Service) ReorderAgenda(ctx context.Context, p auth.Principal, meetingID
 		return fmt.Errorf("meetings: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := s.lockToChange(ctx, tx, p, meetingID); err != nil {
+	if _, err := s.lockToChange(ctx, tx, p, viaMeeting, meetingID, 0, actManageAgenda); err != nil {
 		return err
 	}
 	var current []int64
@@ -106,30 +106,47 @@ func (s *Service) ReorderAgenda(ctx context.Context, p auth.Principal, meetingID
 	return s.commit(tx)
 }
 
-var errSecretDocument = &domain.PreconditionError{Code: "secret",
-	Message: "Văn bản mật (Mật, Tối mật, Tuyệt mật) không được đưa vào tài liệu cuộc họp điện tử; hãy chuyển theo quy định về văn bản mật"}
+var (
+	errSecretDocument = &domain.PreconditionError{Code: "secret",
+		Message: "Văn bản mật (Mật, Tối mật, Tuyệt mật) không được đưa vào tài liệu cuộc họp điện tử; hãy chuyển theo quy định về văn bản mật"}
+	errNotShared = &domain.PreconditionError{Code: "not_shared",
+		Message: "Văn bản này là văn bản đến của đơn vị, chưa được gửi tới mọi đơn vị dự họp; chỉ đưa vào tài liệu họp văn bản của chính đơn vị, hoặc văn bản mà mọi đơn vị dự họp đều đã nhận (hãy chuyển văn bản cho các đơn vị dự họp trước)"}
+)
 
 // AttachDocument adds a version of a document p can see (0: its latest)
-// to an agenda item. Secret documents are refused.
+// to an agenda item, by the sharing rule (see the package's doc). Secret
+// documents are refused.
 func (s *Service) AttachDocument(ctx context.Context, p auth.Principal, itemID, documentID int64, versionNo int) (AgendaDoc, error) {
-	meetingID, err := itemMeeting(ctx, s.db, itemID)
-	if err != nil {
-		return AgendaDoc{}, err
-	}
+	return s.AttachDocumentTo(ctx, p, 0, itemID, documentID, versionNo)
+}
+
+// AttachDocumentTo is AttachDocument checking that the item is one of
+// meeting meetingID's (0: any meeting), as a path naming both must.
+func (s *Service) AttachDocumentTo(ctx context.Context, p auth.Principal, meetingID, itemID, documentID int64, versionNo int) (AgendaDoc, error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return AgendaDoc{}, fmt.Errorf("meetings: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := s.lockToChange(ctx, tx, p, meetingID); err != nil {
-		return AgendaDoc{}, err
-	}
-	d, err := s.docs.Get(ctx, p, documentID)
+	st, err := s.lockToChange(ctx, tx, p, viaItem, itemID, meetingID, actManageAgenda)
 	if err != nil {
 		return AgendaDoc{}, err
 	}
+	id, err := s.attachDocument(ctx, tx, p, itemID, documentID, versionNo, 0)
+	if err != nil {
+		return AgendaDoc{}, err
+	}
+	return s.finishAttach(ctx, tx, st.MeetingID, id)
+}
+
+// attachDocument inserts the agenda document at position (0: last).
+func (s *Service) attachDocument(ctx context.Context, tx *sqlx.Tx, p auth.Principal, itemID, documentID int64, versionNo, position int) (int64, error) {
+	d, err := s.docs.Get(ctx, p, documentID)
+	if err != nil {
+		return 0, err
+	}
 	if documents.IsSecret(d.Confidentiality) {
-		return AgendaDoc{}, errSecretDocument
+		return 0, errSecretDocument
 	}
 	var v *documents.Version
 	for i := range d.Versions {
@@ -139,7 +156,7 @@ func (s *Service) AttachDocument(ctx context.Context, p auth.Principal, itemID, 
 		}
 	}
 	if v == nil {
-		return AgendaDoc{}, &domain.ValidationError{Fields: map[string]string{"version": "văn bản không có phiên bản này"}}
+		return 0, &domain.ValidationError{Fields: map[string]string{"version": "văn bản không có phiên bản này"}}
 	}
 	title := d.Title
 	if d.NumberSymbol != nil {
@@ -149,26 +166,34 @@ func (s *Service) AttachDocument(ctx context.Context, p auth.Principal, itemID, 
 	err = tx.GetContext(ctx, &dup, `SELECT EXISTS (SELECT 1 FROM agenda_documents WHERE item_id = $1 AND document_id = $2 AND version_no = $3)`,
 		itemID, d.ID, v.No)
 	if err != nil {
-		return AgendaDoc{}, fmt.Errorf("meetings: unable to check agenda documents: %w", err)
+		return 0, fmt.Errorf("meetings: unable to check agenda documents: %w", err)
 	}
 	if dup {
-		return AgendaDoc{}, &domain.PreconditionError{Code: "already_attached", Message: "Văn bản này đã có trong mục chương trình"}
+		return 0, &domain.PreconditionError{Code: "already_attached", Message: "Văn bản này đã có trong mục chương trình"}
 	}
 	var id int64
 	err = tx.GetContext(ctx, &id, `
-		INSERT INTO agenda_documents (item_id, position, title, draft, document_id, version_no)
-		VALUES ($1, (SELECT COALESCE(max(position), 0) + 1 FROM agenda_documents WHERE item_id = $1), $2, $3, $4, $5)
-		RETURNING id`, itemID, title, d.Status == "draft", d.ID, v.No)
+		INSERT INTO agenda_documents (item_id, position, title, draft, document_id, version_no, attached_by, attached_unit_id)
+		VALUES ($1, `+positionOr+`, $2, $3, $4, $5, $7, $8)
+		RETURNING id`, itemID, title, d.Status == "draft", d.ID, v.No, position, p.UserID, p.UnitID)
 	if err != nil {
-		return AgendaDoc{}, fmt.Errorf("meetings: unable to attach document: %w", err)
+		return 0, fmt.Errorf("meetings: unable to attach document: %w", err)
 	}
-	return s.finishAttach(ctx, tx, meetingID, id)
+	return id, nil
 }
 
+// positionOr is $6 when it is not 0, else the item's next position ($1).
+const positionOr = `CASE WHEN $6::int > 0 THEN $6::int ELSE (SELECT COALESCE(max(position), 0) + 1 FROM agenda_documents WHERE item_id = $1) END`
+
+// finishAttach refuses a document the meeting may not share, and marks the
+// change.
 func (s *Service) finishAttach(ctx context.Context, tx *sqlx.Tx, meetingID, agendaDocID int64) (AgendaDoc, error) {
 	var ad AgendaDoc
-	if err := tx.GetContext(ctx, &ad, agendaDocSelect+` WHERE ad.id = $1`, agendaDocID); err != nil {
+	if err := tx.GetContext(ctx, &ad, s.agendaDocSelect()+` WHERE ad.id = $1`, agendaDocID); err != nil {
 		return AgendaDoc{}, fmt.Errorf("meetings: unable to read agenda document: %w", err)
+	}
+	if ad.Withheld {
+		return AgendaDoc{}, errNotShared
 	}
 	if err := s.agendaChanged(ctx, tx, meetingID); err != nil {
 		return AgendaDoc{}, err
@@ -176,13 +201,42 @@ func (s *Service) finishAttach(ctx context.Context, tx *sqlx.Tx, meetingID, agen
 	return ad, s.commit(tx)
 }
 
-// AttachFile stores a PDF spooled by documents.Service.Spool as a file of
-// the meeting and adds it to an agenda item, titled title (default: the
-// file's name). A file, draft or not, is never a document: it is listed
-// and searched nowhere outside the meeting.
+// AttachFile stores a PDF spooled by documents.Service.Spool (which has
+// checked it, so a file that fails the check never gets this far) as a
+// file of the meeting and adds it to an agenda item, titled title
+// (default: the file's name). A file, draft or not, is never a document:
+// it is listed and searched nowhere outside the meeting.
 func (s *Service) AttachFile(ctx context.Context, p auth.Principal, itemID int64, up *documents.Upload, title string, draft bool) (AgendaDoc, error) {
-	if up == nil || up.Size <= 0 {
-		return AgendaDoc{}, &domain.ValidationError{Fields: map[string]string{"file": "cần tệp PDF"}}
+	return s.AttachFileTo(ctx, p, 0, itemID, up, title, draft)
+}
+
+// AttachFileTo is AttachFile checking that the item is one of meeting
+// meetingID's (0: any meeting), as a path naming both must.
+func (s *Service) AttachFileTo(ctx context.Context, p auth.Principal, meetingID, itemID int64, up *documents.Upload, title string, draft bool) (AgendaDoc, error) {
+	title, key, err := checkFile(up, title)
+	if err != nil {
+		return AgendaDoc{}, err
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return AgendaDoc{}, fmt.Errorf("meetings: unable to begin: %w", err)
+	}
+	defer tx.Rollback()
+	st, err := s.lockToChange(ctx, tx, p, viaItem, itemID, meetingID, actManageAgenda)
+	if err != nil {
+		return AgendaDoc{}, err
+	}
+	id, err := s.attachFile(ctx, tx, p, st.MeetingID, itemID, up, key, title, draft, 0)
+	if err != nil {
+		return AgendaDoc{}, err
+	}
+	return s.finishAttach(ctx, tx, st.MeetingID, id)
+}
+
+// checkFile checks an uploaded file and its title, and names its object.
+func checkFile(up *documents.Upload, title string) (string, string, error) {
+	if up == nil || up.Size <= 0 || up.Pages <= 0 { // Pages: counted by the check
+		return "", "", &domain.ValidationError{Fields: map[string]string{"file": "cần tệp PDF"}}
 	}
 	title = oneLine(title)
 	if title == "" {
@@ -192,60 +246,167 @@ func (s *Service) AttachFile(ctx context.Context, p auth.Principal, itemID int64
 		title = "Tài liệu"
 	}
 	if utf8.RuneCountInString(title) > 500 {
-		return AgendaDoc{}, &domain.ValidationError{Fields: map[string]string{"title": "tên tài liệu dài tối đa 500 ký tự"}}
+		return "", "", &domain.ValidationError{Fields: map[string]string{"title": "tên tài liệu dài tối đa 500 ký tự"}}
 	}
 	key, err := storage.KeyFor(up.SHA256)
-	if err != nil {
-		return AgendaDoc{}, err
+	return title, key, err
+}
+
+// attachFile stores the file and inserts it at position (0: last).
+func (s *Service) attachFile(ctx context.Context, tx *sqlx.Tx, p auth.Principal, meetingID, itemID int64, up *documents.Upload, key, title string, draft bool, position int) (int64, error) {
+	// The same lock as documents takes around storing an object and
+	// committing the row naming it: documents.SweepOrphans takes it too,
+	// and counts meeting_files rows as naming their objects.
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(72150, hashtext($1))`, key); err != nil {
+		return 0, fmt.Errorf("meetings: unable to lock object: %w", err)
 	}
-	meetingID, err := itemMeeting(ctx, s.db, itemID)
+	if err := s.blobs.Put(ctx, key, up.Content(), up.Size); err != nil {
+		return 0, fmt.Errorf("meetings: unable to store file: %w", err)
+	}
+	var fileID int64
+	err := tx.GetContext(ctx, &fileID, `
+		INSERT INTO meeting_files (meeting_id, object_key, sha256, size_bytes, file_name, uploaded_by)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, meetingID, key, up.SHA256, up.Size, up.FileName, p.UserID)
 	if err != nil {
-		return AgendaDoc{}, err
+		return 0, fmt.Errorf("meetings: unable to record file: %w", err)
+	}
+	var id int64
+	err = tx.GetContext(ctx, &id, `
+		INSERT INTO agenda_documents (item_id, position, title, draft, file_id, attached_by, attached_unit_id)
+		VALUES ($1, `+positionOr+`, $2, $3, $4, $5, $7)
+		RETURNING id`, itemID, title, draft, fileID, p.UserID, position, p.UnitID)
+	if err != nil {
+		return 0, fmt.Errorf("meetings: unable to attach file: %w", err)
+	}
+	return id, nil
+}
+
+// Replacement is what ReplaceAgendaDocument puts in place of an agenda
+// document: a version of a document (DocumentID, VersionNo 0 for its
+// latest) or a file spooled by documents.Service.Spool (Upload, with Title
+// and Draft as for AttachFile).
+type Replacement struct {
+	DocumentID int64
+	VersionNo  int
+	Upload     *documents.Upload
+	Title      string
+	Draft      bool
+}
+
+// RemoveAgendaDocument takes a document or a file off the agenda; a file
+// goes with it (its bytes are swept once no row names them). Comments on
+// it stay on its item. Managers may, while the meeting is open.
+func (s *Service) RemoveAgendaDocument(ctx context.Context, p auth.Principal, meetingID, agendaDocID int64) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("meetings: unable to begin: %w", err)
+	}
+	defer tx.Rollback()
+	if meetingID <= 0 {
+		return domain.ErrNotFound
+	}
+	if _, err := s.lockToChange(ctx, tx, p, viaDoc, agendaDocID, meetingID, actManageAgenda); err != nil {
+		return err
+	}
+	if _, err := removeAgendaDocument(ctx, tx, agendaDocID); err != nil {
+		return err
+	}
+	if err := s.agendaChanged(ctx, tx, meetingID); err != nil {
+		return err
+	}
+	return s.commit(tx)
+}
+
+type removed struct {
+	ItemID   int64  `db:"item_id"`
+	Position int    `db:"position"`
+	FileID   *int64 `db:"file_id"`
+}
+
+func removeAgendaDocument(ctx context.Context, tx *sqlx.Tx, agendaDocID int64) (removed, error) {
+	var r removed
+	err := tx.GetContext(ctx, &r, `DELETE FROM agenda_documents WHERE id = $1 RETURNING item_id, position, file_id`, agendaDocID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, domain.ErrNotFound
+	}
+	if err != nil {
+		return r, fmt.Errorf("meetings: unable to remove agenda document: %w", err)
+	}
+	if r.FileID != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM meeting_files WHERE id = $1`, *r.FileID); err != nil {
+			return r, fmt.Errorf("meetings: unable to remove file: %w", err)
+		}
+	}
+	return r, nil
+}
+
+// ReplaceAgendaDocument puts r in the place of one of the agenda's
+// documents (a new version of a draft, say), in one change: the old one
+// goes as by RemoveAgendaDocument, the new one comes as by AttachDocument
+// or AttachFile, at the same place on the same item.
+func (s *Service) ReplaceAgendaDocument(ctx context.Context, p auth.Principal, meetingID, agendaDocID int64, r Replacement) (AgendaDoc, error) {
+	var title, key string
+	if (r.DocumentID > 0) == (r.Upload != nil) {
+		return AgendaDoc{}, &domain.ValidationError{Fields: map[string]string{"file": "chọn đúng một văn bản hoặc một tệp PDF để thay thế"}}
+	}
+	if r.Upload != nil {
+		var err error
+		if title, key, err = checkFile(r.Upload, r.Title); err != nil {
+			return AgendaDoc{}, err
+		}
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return AgendaDoc{}, fmt.Errorf("meetings: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := s.lockToChange(ctx, tx, p, meetingID); err != nil {
+	if meetingID <= 0 {
+		return AgendaDoc{}, domain.ErrNotFound
+	}
+	if _, err := s.lockToChange(ctx, tx, p, viaDoc, agendaDocID, meetingID, actManageAgenda); err != nil {
 		return AgendaDoc{}, err
 	}
-	// The same lock as documents takes around storing an object and
-	// committing the row naming it: documents.SweepOrphans takes it too,
-	// and counts meeting_files rows as naming their objects.
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(72150, hashtext($1))`, key); err != nil {
-		return AgendaDoc{}, fmt.Errorf("meetings: unable to lock object: %w", err)
-	}
-	if err := s.blobs.Put(ctx, key, up.Content(), up.Size); err != nil {
-		return AgendaDoc{}, fmt.Errorf("meetings: unable to store file: %w", err)
-	}
-	var fileID int64
-	err = tx.GetContext(ctx, &fileID, `
-		INSERT INTO meeting_files (meeting_id, object_key, sha256, size_bytes, file_name, uploaded_by)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, meetingID, key, up.SHA256, up.Size, up.FileName, p.UserID)
+	old, err := removeAgendaDocument(ctx, tx, agendaDocID)
 	if err != nil {
-		return AgendaDoc{}, fmt.Errorf("meetings: unable to record file: %w", err)
+		return AgendaDoc{}, err
 	}
 	var id int64
-	err = tx.GetContext(ctx, &id, `
-		INSERT INTO agenda_documents (item_id, position, title, draft, file_id)
-		VALUES ($1, (SELECT COALESCE(max(position), 0) + 1 FROM agenda_documents WHERE item_id = $1), $2, $3, $4)
-		RETURNING id`, itemID, title, draft, fileID)
+	if r.Upload != nil {
+		id, err = s.attachFile(ctx, tx, p, meetingID, old.ItemID, r.Upload, key, title, r.Draft, old.Position)
+	} else {
+		id, err = s.attachDocument(ctx, tx, p, old.ItemID, r.DocumentID, r.VersionNo, old.Position)
+	}
 	if err != nil {
-		return AgendaDoc{}, fmt.Errorf("meetings: unable to attach file: %w", err)
+		return AgendaDoc{}, err
 	}
 	return s.finishAttach(ctx, tx, meetingID, id)
 }
 
-// agendaDoc returns an agenda document of the meeting p may read.
+// sharedOnly leaves out of items the documents the meeting no longer
+// shares, for what is written for all its people (the minutes).
+func sharedOnly(items []Item) []Item {
+	out := make([]Item, len(items))
+	for i, it := range items {
+		out[i] = it
+		out[i].Documents = slices.DeleteFunc(slices.Clone(it.Documents), func(d AgendaDoc) bool { return d.Withheld })
+	}
+	return out
+}
+
+// agendaDoc returns an agenda document of the meeting p may read: one
+// statement decides, so a missing id and one of another meeting cost the
+// same. A document the meeting no longer shares is not found.
 func (s *Service) agendaDoc(ctx context.Context, p auth.Principal, meetingID, agendaDocID int64) (AgendaDoc, error) {
-	if _, err := s.access(ctx, s.db, p, meetingID); err != nil {
+	if meetingID <= 0 {
+		return AgendaDoc{}, domain.ErrNotFound
+	}
+	if _, err := s.stand(ctx, s.db, p, viaDoc, agendaDocID, meetingID); err != nil {
 		return AgendaDoc{}, err
 	}
 	var ad AgendaDoc
-	err := s.db.GetContext(ctx, &ad, agendaDocSelect+` WHERE ad.id = $1 AND i.meeting_id = $2`, agendaDocID, meetingID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return ad, domain.ErrNotFound
+	err := s.db.GetContext(ctx, &ad, s.agendaDocSelect()+` WHERE ad.id = $1`, agendaDocID)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && ad.Withheld {
+		return AgendaDoc{}, domain.ErrNotFound
 	}
 	if err != nil {
 		return ad, fmt.Errorf("meetings: unable to fetch agenda document: %w", err)

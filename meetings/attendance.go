@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/hcm-edu/vanban/auth"
-	"github.com/hcm-edu/vanban/internal/domain"
 )
 
 // Check-in and the attendance list.
@@ -27,23 +26,14 @@ func (s *Service) CheckIn(ctx context.Context, p auth.Principal, meetingID int64
 		return Attendee{}, fmt.Errorf("meetings: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
-	status, _, err := s.lockMeeting(ctx, tx, p, meetingID, false)
+	st, err := s.standLocked(ctx, tx, p, viaMeeting, meetingID, 0, false)
 	if err != nil {
 		return Attendee{}, err
 	}
-	var startsAt time.Time
-	if err := tx.GetContext(ctx, &startsAt, `SELECT starts_at FROM meetings WHERE id = $1`, meetingID); err != nil {
-		return Attendee{}, fmt.Errorf("meetings: unable to read meeting: %w", err)
+	if err := st.need(actCheckIn); err != nil {
+		return Attendee{}, err
 	}
-	now := s.now()
-	switch {
-	case status == StatusEnded || status == StatusCancelled:
-		return Attendee{}, errMeetingClosed
-	case status == StatusScheduled && now.Before(startsAt.Add(-CheckInOpensBefore)):
-		return Attendee{}, &domain.PreconditionError{Code: "check_in_not_open",
-			Message: fmt.Sprintf("Chưa đến giờ điểm danh: điểm danh mở %d phút trước giờ họp (%s)",
-				int(CheckInOpensBefore.Minutes()), startsAt.In(domain.VietnamTime).Format("15:04 02/01/2006"))}
-	}
+	now, startsAt := st.Now, st.StartsAt
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO meeting_attendance (meeting_id, user_id, checked_in_at, late)
 		VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, meetingID, p.UserID, now, now.After(startsAt.Add(LateAfter)))

@@ -163,23 +163,22 @@ func (s *Service) OpenBallot(ctx context.Context, p auth.Principal, meetingID in
 		return Ballot{}, fmt.Errorf("meetings: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
-	role, err := s.access(ctx, tx, p, meetingID)
+	st, err := s.stand(ctx, tx, p, viaMeeting, meetingID, 0)
 	if err != nil {
 		return Ballot{}, err
 	}
-	if role != RoleChair {
-		return Ballot{}, domain.ErrForbidden
+	if err := st.allowed(actOpenBallot); err != nil {
+		return Ballot{}, err
 	}
 	in, err = cleanBallotInput(in)
 	if err != nil {
 		return Ballot{}, err
 	}
-	var status string
-	if err := tx.GetContext(ctx, &status, `SELECT status FROM meetings WHERE id = $1 FOR UPDATE`, meetingID); err != nil {
-		return Ballot{}, fmt.Errorf("meetings: unable to fetch meeting: %w", err)
+	if st, err = s.relock(ctx, tx, p, st, true); err != nil {
+		return Ballot{}, err
 	}
-	if status != StatusInProgress {
-		return Ballot{}, errNotInProgress
+	if err := st.need(actOpenBallot); err != nil {
+		return Ballot{}, err
 	}
 	var itemID *int64
 	if in.ItemID != 0 {
@@ -226,24 +225,19 @@ func (s *Service) CastVote(ctx context.Context, p auth.Principal, ballotID int64
 		return Receipt{}, fmt.Errorf("meetings: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
-	b, err := s.loadBallot(ctx, tx, ballotID)
+	st, err := s.stand(ctx, tx, p, viaBallot, ballotID, 0)
 	if err != nil {
 		return Receipt{}, err
 	}
-	if _, err := s.access(ctx, tx, p, b.MeetingID); err != nil {
+	b, err := s.loadBallot(ctx, tx, ballotID)
+	if err != nil {
 		return Receipt{}, err
 	}
 	if b.State != BallotOpen {
 		return Receipt{}, errBallotNotOpen
 	}
-	var present bool
-	if err := tx.GetContext(ctx, &present, `
-		SELECT EXISTS (SELECT 1 FROM meeting_attendance WHERE meeting_id = $1 AND user_id = $2)`, b.MeetingID, p.UserID); err != nil {
-		return Receipt{}, fmt.Errorf("meetings: unable to check attendance: %w", err)
-	}
-	if !present {
-		return Receipt{}, &domain.PreconditionError{Code: "not_checked_in",
-			Message: "Bạn cần điểm danh tại cuộc họp trước khi biểu quyết"}
+	if err := st.need(actVote); err != nil {
+		return Receipt{}, err
 	}
 	if !slices.Contains(b.Options, choice) {
 		return Receipt{}, &domain.ValidationError{Fields: map[string]string{"choice": "hãy chọn một trong các phương án: " + strings.Join(b.Options, "; ")}}
@@ -333,17 +327,14 @@ func (s *Service) CloseBallot(ctx context.Context, p auth.Principal, ballotID in
 		return Ballot{}, fmt.Errorf("meetings: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
-	b, err := s.loadBallot(ctx, tx, ballotID)
+	st, err := s.stand(ctx, tx, p, viaBallot, ballotID, 0)
 	if err != nil {
 		return Ballot{}, err
 	}
-	role, err := s.access(ctx, tx, p, b.MeetingID)
-	if err != nil {
+	if err := st.need(actCloseBallot); err != nil {
 		return Ballot{}, err
 	}
-	if role != RoleChair {
-		return Ballot{}, domain.ErrForbidden
-	}
+	var b Ballot
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, ($2::bigint % 2147483647)::int)`, ballotLockClass, ballotID); err != nil {
 		return Ballot{}, fmt.Errorf("meetings: unable to lock ballot: %w", err)
 	}
@@ -521,16 +512,16 @@ func (s *Service) VerifyBallot(ctx context.Context, ballotID int64) error {
 
 // ballotFor returns one ballot as p sees it.
 func (s *Service) ballotFor(ctx context.Context, p auth.Principal, ballotID int64) (Ballot, error) {
+	st, err := s.stand(ctx, s.db, p, viaBallot, ballotID, 0)
+	if err != nil {
+		return Ballot{}, err
+	}
 	b, err := s.loadBallot(ctx, s.db, ballotID)
 	if err != nil {
 		return Ballot{}, err
 	}
-	role, err := s.access(ctx, s.db, p, b.MeetingID)
-	if err != nil {
-		return Ballot{}, err
-	}
 	out := []Ballot{b}
-	if err := s.fillBallots(ctx, p, role, out); err != nil {
+	if err := s.fillBallots(ctx, p, st.Role, out); err != nil {
 		return Ballot{}, err
 	}
 	return out[0], nil

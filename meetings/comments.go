@@ -31,12 +31,12 @@ func (s *Service) AddComment(ctx context.Context, p auth.Principal, meetingID, i
 		return Comment{}, fmt.Errorf("meetings: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
-	status, _, err := s.lockMeeting(ctx, tx, p, meetingID, false)
+	st, err := s.standLocked(ctx, tx, p, viaMeeting, meetingID, 0, false)
 	if err != nil {
 		return Comment{}, err
 	}
-	if status == StatusEnded || status == StatusCancelled {
-		return Comment{}, errMeetingClosed
+	if err := st.need(actComment); err != nil {
+		return Comment{}, err
 	}
 	var docID *int64
 	if agendaDocID != 0 {

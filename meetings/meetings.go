@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -50,40 +49,15 @@ const (
 	JOIN users su ON su.id = m.secretary_id`
 )
 
-// lockToChange locks the meeting row for the rest of tx and checks that p
-// may change it (a manager: organiser, chair, secretary) and that it is
-// still open to changes. Non-members get domain.ErrNotFound.
-func (s *Service) lockToChange(ctx context.Context, tx *sqlx.Tx, p auth.Principal, meetingID int64) (string, error) {
-	status, role, err := s.lockMeeting(ctx, tx, p, meetingID, true)
+// lockToChange locks the meeting (found via, see stand) for the rest of
+// tx and checks rule a of the changes: a manager's, on a meeting still
+// open to changes. Non-members get domain.ErrNotFound.
+func (s *Service) lockToChange(ctx context.Context, tx *sqlx.Tx, p auth.Principal, via string, id, meetingID int64, a action) (*standing, error) {
+	st, err := s.standLocked(ctx, tx, p, via, id, meetingID, true)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	if !manages(role) {
-		return "", domain.ErrForbidden
-	}
-	if status == StatusEnded || status == StatusCancelled {
-		return "", errMeetingClosed
-	}
-	return status, nil
-}
-
-// lockMeeting locks the meeting row (exclusive, or shared so that many
-// people may check in or comment at once while its status holds still)
-// and returns its status and p's role.
-func (s *Service) lockMeeting(ctx context.Context, tx *sqlx.Tx, p auth.Principal, meetingID int64, exclusive bool) (status, role string, err error) {
-	lock := `FOR SHARE`
-	if exclusive {
-		lock = `FOR UPDATE`
-	}
-	err = tx.GetContext(ctx, &status, `SELECT status FROM meetings WHERE id = $1 `+lock, meetingID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", "", domain.ErrNotFound
-	}
-	if err != nil {
-		return "", "", fmt.Errorf("meetings: unable to lock meeting: %w", err)
-	}
-	role, err = s.access(ctx, tx, p, meetingID)
-	return status, role, err
+	return st, st.need(a)
 }
 
 // bumpRevision marks a change of what the packet holds.
@@ -102,19 +76,6 @@ func currentRevision(ctx context.Context, q sqlx.QueryerContext, meetingID int64
 		return 0, fmt.Errorf("meetings: unable to read revision: %w", err)
 	}
 	return rev, nil
-}
-
-// itemMeeting returns the meeting of an agenda item, or ErrNotFound.
-func itemMeeting(ctx context.Context, q sqlx.QueryerContext, itemID int64) (int64, error) {
-	var id int64
-	err := sqlx.GetContext(ctx, q, &id, `SELECT meeting_id FROM agenda_items WHERE id = $1`, itemID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, domain.ErrNotFound
-	}
-	if err != nil {
-		return 0, fmt.Errorf("meetings: unable to find agenda item: %w", err)
-	}
-	return id, nil
 }
 
 // checked is a validated Input.
@@ -252,16 +213,15 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id int64, in Inp
 		return Meeting{}, fmt.Errorf("meetings: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
-	status, err := s.lockToChange(ctx, tx, p, id)
+	st, err := s.lockToChange(ctx, tx, p, viaMeeting, id, 0, actEdit)
 	if err != nil {
 		return Meeting{}, err
 	}
-	if next != "" && next != status && !slices.Contains(transitions[status], next) {
-		return Meeting{}, &domain.PreconditionError{Code: "illegal_transition",
-			Message: fmt.Sprintf("Không chuyển được cuộc họp từ trạng thái %s sang %s", statusNames[status], statusNames[next])}
-	}
 	if next == "" {
-		next = status
+		next = st.Status
+	}
+	if err := moveTo(next)(st); err != nil {
+		return Meeting{}, err
 	}
 	var old struct {
 		ChairID     int64 `db:"chair_id"`
@@ -338,7 +298,7 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Meeting,
 }
 
 func (s *Service) get(ctx context.Context, q sqlx.QueryerContext, p auth.Principal, id int64) (Meeting, error) {
-	role, err := s.access(ctx, q, p, id)
+	st, err := s.stand(ctx, q, p, viaMeeting, id, 0)
 	if err != nil {
 		return Meeting{}, err
 	}
@@ -346,8 +306,8 @@ func (s *Service) get(ctx context.Context, q sqlx.QueryerContext, p auth.Princip
 	if err != nil {
 		return Meeting{}, err
 	}
-	m.MyRole = role
-	if m.Items, err = s.items(ctx, q, id); err != nil {
+	m.MyRole, m.Actions = st.Role, st.actions()
+	if m.Items, err = s.items(ctx, q, id, manages(st.Role)); err != nil {
 		return Meeting{}, err
 	}
 	m.Participants = []Participant{}
@@ -382,8 +342,9 @@ func (s *Service) meetingRow(ctx context.Context, q sqlx.QueryerContext, id int6
 	return m, nil
 }
 
-// items returns the agenda in order, each item with its documents.
-func (s *Service) items(ctx context.Context, q sqlx.QueryerContext, meetingID int64) ([]Item, error) {
+// items returns the agenda in order, each item with its documents; those
+// the meeting no longer shares (Withheld) only when withheld is true.
+func (s *Service) items(ctx context.Context, q sqlx.QueryerContext, meetingID int64, withheld bool) ([]Item, error) {
 	items := []Item{}
 	err := sqlx.SelectContext(ctx, q, &items, `
 		SELECT id, position, title, presenter, starts_at, ends_at
@@ -392,14 +353,16 @@ func (s *Service) items(ctx context.Context, q sqlx.QueryerContext, meetingID in
 		return nil, fmt.Errorf("meetings: unable to list agenda: %w", err)
 	}
 	var docs []AgendaDoc
-	err = sqlx.SelectContext(ctx, q, &docs, agendaDocSelect+`
+	err = sqlx.SelectContext(ctx, q, &docs, s.agendaDocSelect()+`
 		WHERE i.meeting_id = $1 ORDER BY i.position, ad.position`, meetingID)
 	if err != nil {
 		return nil, fmt.Errorf("meetings: unable to list agenda documents: %w", err)
 	}
 	byItem := map[int64][]AgendaDoc{}
 	for _, d := range docs {
-		byItem[d.ItemID] = append(byItem[d.ItemID], d)
+		if !d.Withheld || withheld {
+			byItem[d.ItemID] = append(byItem[d.ItemID], d)
+		}
 	}
 	for i := range items {
 		items[i].Documents = byItem[items[i].ID]
@@ -410,16 +373,40 @@ func (s *Service) items(ctx context.Context, q sqlx.QueryerContext, meetingID in
 	return items, nil
 }
 
+// shared is the SQL condition that the meeting m may show its people the
+// agenda document ad (the sharing rule of the package's doc): a file
+// uploaded for the meeting; a document of the organiser unit, or of the
+// unit that attached it; or a document every unit of the meeting sees
+// (the organiser's, the chair's, the secretary's, each participating
+// unit and each participant's). It is checked at every read, so a recall
+// or any other loss of sight takes the document out at once.
+func (s *Service) shared() string {
+	return `(ad.document_id IS NULL OR EXISTS (
+	SELECT 1 FROM documents d WHERE d.id = ad.document_id AND (
+	  d.unit_id IN (m.organiser_unit_id, ad.attached_unit_id) OR NOT EXISTS (
+	    SELECT 1 FROM (
+	      SELECT m.organiser_unit_id AS unit_id
+	      UNION SELECT u.unit_id FROM users u WHERE u.id IN (m.chair_id, m.secretary_id)
+	      UNION SELECT mp.unit_id FROM meeting_participants mp WHERE mp.meeting_id = m.id AND mp.unit_id IS NOT NULL
+	      UNION SELECT u.unit_id FROM meeting_participants mp JOIN users u ON u.id = mp.user_id WHERE mp.meeting_id = m.id
+	    ) x WHERE NOT ` + s.docs.SeenBy("x.unit_id") + `))))`
+}
+
 // agendaDocSelect reads agenda documents with their file, from the
-// document's version or from the meeting's files.
-const agendaDocSelect = `
+// document's version or from the meeting's files, and whether the meeting
+// still shares them.
+func (s *Service) agendaDocSelect() string {
+	return `
 	SELECT ad.id, ad.item_id, ad.position, ad.title, ad.draft, ad.document_id, ad.version_no, ad.file_id,
 	       COALESCE(v.object_key, f.object_key) AS object_key, COALESCE(v.sha256, f.sha256) AS sha256,
-	       COALESCE(v.size_bytes, f.size_bytes) AS size_bytes, COALESCE(v.file_name, f.file_name) AS file_name
+	       COALESCE(v.size_bytes, f.size_bytes) AS size_bytes, COALESCE(v.file_name, f.file_name) AS file_name,
+	       NOT ` + s.shared() + ` AS withheld
 	FROM agenda_documents ad
 	JOIN agenda_items i ON i.id = ad.item_id
+	JOIN meetings m ON m.id = i.meeting_id
 	LEFT JOIN document_versions v ON v.document_id = ad.document_id AND v.version_no = ad.version_no
 	LEFT JOIN meeting_files f ON f.id = ad.file_id`
+}
 
 // ListMine returns the meetings p is one of the people of (organiser,
 // chair, secretary, participant in person or through their unit) that

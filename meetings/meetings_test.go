@@ -46,7 +46,7 @@ type meetingWorld struct {
 // meetings start (08:00 to 10:00, Vietnam time).
 type meetingFixture struct {
 	*meetingWorld
-	t     *testing.T
+	t     testing.TB
 	start time.Time
 }
 
@@ -64,7 +64,7 @@ func (presigningBlobs) PresignGet(_ context.Context, key string, expiry time.Dur
 // of the Văn phòng Sở, the usual secretary), daibieu.gdtrh (staff of the
 // Phòng Giáo dục Trung học, a participant in person) and nhanvien.sgd
 // (staff of the department, in no meeting). Its hub is in-process.
-func newMeetingWorld(t *testing.T) *meetingWorld {
+func newMeetingWorld(t testing.TB) *meetingWorld {
 	t.Helper()
 	ctx := context.Background()
 	db, dbURL := testenv.NewDB(t)
@@ -108,7 +108,7 @@ func newMeetingWorld(t *testing.T) *meetingWorld {
 
 // fixture returns the world for test t, whose meetings start day days
 // after 1 December 2026; the clock is five minutes before that start.
-func (w *meetingWorld) fixture(t *testing.T, day int) *meetingFixture {
+func (w *meetingWorld) fixture(t testing.TB, day int) *meetingFixture {
 	f := &meetingFixture{meetingWorld: w, t: t, start: time.Date(2026, 12, 1+day, 8, 0, 0, 0, domain.VietnamTime)}
 	f.setClock(f.start.Add(-5 * time.Minute))
 	return f

@@ -117,20 +117,18 @@ func (s *Service) storeDraft(ctx context.Context, p auth.Principal, meetingID in
 // of the draft while nobody has signed it. The secretary or the chair may,
 // once the meeting has started, if they belong to the organiser unit.
 func (s *Service) DraftMinutes(ctx context.Context, p auth.Principal, meetingID int64) (documents.Document, error) {
+	st, err := s.stand(ctx, s.db, p, viaMeeting, meetingID, 0)
+	if err != nil {
+		return documents.Document{}, err
+	}
+	if err := st.need(actDraftMinutes); err != nil {
+		return documents.Document{}, err
+	}
 	m, err := s.Get(ctx, p, meetingID)
 	if err != nil {
 		return documents.Document{}, err
 	}
-	if m.MyRole != RoleSecretary && m.MyRole != RoleChair {
-		return documents.Document{}, domain.ErrForbidden
-	}
-	if m.Status != StatusInProgress && m.Status != StatusEnded {
-		return documents.Document{}, &domain.PreconditionError{Code: "meeting_not_started",
-			Message: "Chỉ lập biên bản khi cuộc họp đang diễn ra hoặc đã kết thúc"}
-	}
-	if p.UnitID != m.OrganiserUnitID {
-		return documents.Document{}, errNotOrganiserUnit
-	}
+	m.Items = sharedOnly(m.Items)
 	md := minutesData{meeting: m, at: s.now()}
 	if md.org, err = loadOrg(ctx, s.db, m.OrganiserUnitID); err != nil {
 		return documents.Document{}, err
@@ -164,32 +162,26 @@ func (s *Service) DraftMinutes(ctx context.Context, p auth.Principal, meetingID 
 // the secretary's on the left, the chair's on the right. versionSHA256 is
 // the version p read, as for any signature. Each signs once.
 func (s *Service) SignMinutes(ctx context.Context, p auth.Principal, meetingID int64, versionSHA256 string) (documents.Document, error) {
-	role, err := s.access(ctx, s.db, p, meetingID)
+	st, err := s.stand(ctx, s.db, p, viaMeeting, meetingID, 0)
 	if err != nil {
 		return documents.Document{}, err
 	}
-	if role != RoleChair && role != RoleSecretary {
-		return documents.Document{}, domain.ErrForbidden
+	if err := st.need(actSignMinutes); err != nil {
+		return documents.Document{}, err
 	}
+	role := st.Role
 	m, err := s.meetingRow(ctx, s.db, meetingID)
 	if err != nil {
 		return documents.Document{}, err
 	}
-	if m.MinutesDocumentID == nil {
-		return documents.Document{}, &domain.PreconditionError{Code: "no_minutes",
-			Message: "Cuộc họp chưa có biên bản; thư ký cần lập biên bản trước"}
-	}
-	if p.UnitID != m.OrganiserUnitID {
-		return documents.Document{}, errNotOrganiserUnit
-	}
-	sigs, err := s.docs.Signatures(ctx, p, *m.MinutesDocumentID)
+	sigs, err := s.docs.Signatures(ctx, p, *st.MinutesDocumentID)
 	if err != nil {
 		return documents.Document{}, err
 	}
 	if slices.ContainsFunc(sigs, func(g documents.Signature) bool { return g.SignedBy == p.UserID && g.Kind == "person" }) {
 		return documents.Document{}, &domain.PreconditionError{Code: "already_signed", Message: "Bạn đã ký biên bản này"}
 	}
-	_, file, err := s.latestFile(ctx, p, *m.MinutesDocumentID)
+	_, file, err := s.latestFile(ctx, p, *st.MinutesDocumentID)
 	if err != nil {
 		return documents.Document{}, err
 	}
@@ -203,7 +195,7 @@ func (s *Service) SignMinutes(ctx context.Context, p auth.Principal, meetingID i
 		reason, office = "Ký biên bản họp (chủ trì)", documents.AsChair
 	}
 	rect := l.rect(role)
-	d, err := s.docs.SignAsMeetingOfficer(ctx, p, office, *m.MinutesDocumentID,
+	d, err := s.docs.SignAsMeetingOfficer(ctx, p, office, *st.MinutesDocumentID,
 		documents.SignRequest{VersionSHA256: versionSHA256, Page: l.Page, Rect: &rect, Reason: reason})
 	if err != nil {
 		return d, err
@@ -243,18 +235,16 @@ func (s *Service) latestFile(ctx context.Context, p auth.Principal, id int64) (d
 // again replaces it while it is unsigned. The organiser, the chair or the
 // secretary may, if they belong to the organiser unit.
 func (s *Service) CreateInvitation(ctx context.Context, p auth.Principal, meetingID int64) (documents.Document, error) {
-	m, err := s.Get(ctx, p, meetingID)
+	st, err := s.stand(ctx, s.db, p, viaMeeting, meetingID, 0)
 	if err != nil {
 		return documents.Document{}, err
 	}
-	if !manages(m.MyRole) {
-		return documents.Document{}, domain.ErrForbidden
+	if err := st.need(actCreateInvitation); err != nil {
+		return documents.Document{}, err
 	}
-	if m.Status == StatusEnded || m.Status == StatusCancelled {
-		return documents.Document{}, errMeetingClosed
-	}
-	if p.UnitID != m.OrganiserUnitID {
-		return documents.Document{}, errNotOrganiserUnit
+	m, err := s.Get(ctx, p, meetingID)
+	if err != nil {
+		return documents.Document{}, err
 	}
 	v := invitationData{meeting: m, at: s.now()}
 	if v.org, err = loadOrg(ctx, s.db, m.OrganiserUnitID); err != nil {
@@ -342,15 +332,12 @@ func (s *Service) SetConclusion(ctx context.Context, p auth.Principal, meetingID
 		return fmt.Errorf("meetings: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
-	status, role, err := s.lockMeeting(ctx, tx, p, meetingID, true)
+	st, err := s.standLocked(ctx, tx, p, viaMeeting, meetingID, 0, true)
 	if err != nil {
 		return err
 	}
-	if !manages(role) {
-		return domain.ErrForbidden
-	}
-	if status == StatusCancelled {
-		return errMeetingClosed
+	if err := st.need(actSetConclusion); err != nil {
+		return err
 	}
 	d, err := s.docs.Get(ctx, p, documentID)
 	if errors.Is(err, domain.ErrNotFound) {
@@ -359,11 +346,7 @@ func (s *Service) SetConclusion(ctx context.Context, p auth.Principal, meetingID
 	if err != nil {
 		return err
 	}
-	var organiser int64
-	if err := tx.GetContext(ctx, &organiser, `SELECT organiser_unit_id FROM meetings WHERE id = $1`, meetingID); err != nil {
-		return fmt.Errorf("meetings: unable to read meeting: %w", err)
-	}
-	if d.UnitID != organiser {
+	if d.UnitID != st.OrganiserUnitID {
 		return &domain.ValidationError{Fields: map[string]string{"document_id": "thông báo kết luận phải là văn bản của đơn vị tổ chức cuộc họp"}}
 	}
 	if d.Status != "issued" {

@@ -66,6 +66,7 @@ type readCloser struct {
 // once across instances: builders of one meeting take turns on a lock.
 func (s *Service) basePacket(ctx context.Context, src PacketSources) (string, packet.Base, error) {
 	m := src.Meeting
+	withheld := strings.Trim(fmt.Sprint(src.Withheld), "[]")
 	var row struct {
 		Key  string `db:"object_key"`
 		Base []byte `db:"base"`
@@ -74,7 +75,8 @@ func (s *Service) basePacket(ctx context.Context, src PacketSources) (string, pa
 	load := func(q interface {
 		GetContext(context.Context, any, string, ...any) error
 	}) (bool, error) {
-		err := q.GetContext(ctx, &row, `SELECT object_key, base FROM meeting_packets WHERE meeting_id = $1 AND revision = $2`, m.ID, m.Revision)
+		err := q.GetContext(ctx, &row, `SELECT object_key, base FROM meeting_packets WHERE meeting_id = $1 AND revision = $2 AND withheld = $3`,
+			m.ID, m.Revision, withheld)
 		if errors.Is(err, sql.ErrNoRows) {
 			return false, nil
 		}
@@ -134,8 +136,8 @@ func (s *Service) basePacket(ctx context.Context, src PacketSources) (string, pa
 	if err != nil {
 		return "", base, err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO meeting_packets (meeting_id, revision, object_key, base) VALUES ($1, $2, $3, $4)`,
-		m.ID, m.Revision, key, js); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO meeting_packets (meeting_id, revision, withheld, object_key, base) VALUES ($1, $2, $3, $4, $5)`,
+		m.ID, m.Revision, withheld, key, js); err != nil {
 		return "", base, fmt.Errorf("meetings: unable to record the packet: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -183,6 +185,10 @@ type PacketSources struct {
 	// unit and Revision; not its items, which are below.
 	Meeting Meeting
 	Items   []PacketItem
+	// Withheld lists the agenda documents left out because the meeting
+	// no longer shares them; the stored packet is one per revision and
+	// this list, so a recall rebuilds it.
+	Withheld []int64
 }
 
 // PacketItem is an agenda item of the packet.
@@ -221,20 +227,29 @@ func (s *Service) Sources(ctx context.Context, p auth.Principal, meetingID int64
 	if err != nil {
 		return PacketSources{}, err
 	}
-	src := PacketSources{Meeting: m, Items: make([]PacketItem, len(m.Items))}
+	src := PacketSources{Meeting: m, Items: make([]PacketItem, len(m.Items)), Withheld: []int64{}}
+	err = tx.SelectContext(ctx, &src.Withheld, `
+		SELECT ad.id FROM agenda_documents ad JOIN agenda_items i ON i.id = ad.item_id JOIN meetings m ON m.id = i.meeting_id
+		WHERE i.meeting_id = $1 AND NOT `+s.shared()+` ORDER BY ad.id`, meetingID)
+	if err != nil {
+		return PacketSources{}, fmt.Errorf("meetings: unable to list withheld documents: %w", err)
+	}
 	for i, it := range m.Items {
 		pi := PacketItem{ID: it.ID, Position: it.Position, Title: it.Title, Presenter: it.Presenter,
-			StartsAt: it.StartsAt, EndsAt: it.EndsAt, Documents: make([]PacketDocument, len(it.Documents))}
-		for j, d := range it.Documents {
+			StartsAt: it.StartsAt, EndsAt: it.EndsAt, Documents: []PacketDocument{}}
+		for _, d := range it.Documents {
+			if d.Withheld {
+				continue
+			}
 			key, size := d.ObjectKey, d.Size
-			pi.Documents[j] = PacketDocument{ID: d.ID, Title: d.Title, FileName: d.FileName, SHA256: d.SHA256, Size: d.Size, Draft: d.Draft,
+			pi.Documents = append(pi.Documents, PacketDocument{ID: d.ID, Title: d.Title, FileName: d.FileName, SHA256: d.SHA256, Size: d.Size, Draft: d.Draft,
 				Open: func(ctx context.Context) (io.ReadCloser, int64, error) {
 					rc, err := s.blobs.Open(ctx, key, 0, -1)
 					if err != nil {
 						return nil, 0, fmt.Errorf("meetings: unable to open %s: %w", key, err)
 					}
 					return rc, size, nil
-				}}
+				}})
 		}
 		src.Items[i] = pi
 	}

@@ -52,7 +52,7 @@ func (s *Service) AddParticipant(ctx context.Context, p auth.Principal, meetingI
 		return Participant{}, fmt.Errorf("meetings: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := s.lockToChange(ctx, tx, p, meetingID); err != nil {
+	if _, err := s.lockToChange(ctx, tx, p, viaMeeting, meetingID, 0, actManageParticipants); err != nil {
 		return Participant{}, err
 	}
 	var userID, unitID *int64
@@ -103,7 +103,7 @@ func (s *Service) RemoveParticipant(ctx context.Context, p auth.Principal, meeti
 		return fmt.Errorf("meetings: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := s.lockToChange(ctx, tx, p, meetingID); err != nil {
+	if _, err := s.lockToChange(ctx, tx, p, viaMeeting, meetingID, 0, actManageParticipants); err != nil {
 		return err
 	}
 	var gone struct {

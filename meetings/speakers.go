@@ -35,20 +35,12 @@ func (s *Service) RequestToSpeak(ctx context.Context, p auth.Principal, meetingI
 		return SpeakRequest{}, fmt.Errorf("meetings: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
-	status, _, err := s.lockMeeting(ctx, tx, p, meetingID, false)
+	st, err := s.standLocked(ctx, tx, p, viaMeeting, meetingID, 0, false)
 	if err != nil {
 		return SpeakRequest{}, err
 	}
-	if status != StatusInProgress {
-		return SpeakRequest{}, errNotInProgress
-	}
-	var here bool
-	if err := tx.GetContext(ctx, &here, `SELECT EXISTS (SELECT 1 FROM meeting_attendance WHERE meeting_id = $1 AND user_id = $2)`,
-		meetingID, p.UserID); err != nil {
-		return SpeakRequest{}, fmt.Errorf("meetings: unable to check attendance: %w", err)
-	}
-	if !here {
-		return SpeakRequest{}, &domain.PreconditionError{Code: "not_checked_in", Message: "Cần điểm danh trước khi đăng ký phát biểu"}
+	if err := st.need(actRequestToSpeak); err != nil {
+		return SpeakRequest{}, err
 	}
 	item, err := s.itemOf(ctx, tx, meetingID, itemID)
 	if err != nil {
@@ -91,25 +83,18 @@ func (s *Service) itemOf(ctx context.Context, q sqlx.QueryerContext, meetingID, 
 	return &itemID, nil
 }
 
-// speakRequest locks a request and its meeting, checking p's access.
-func (s *Service) speakRequest(ctx context.Context, tx *sqlx.Tx, p auth.Principal, requestID int64) (SpeakRequest, int64, string, string, error) {
-	var meetingID int64
-	err := tx.GetContext(ctx, &meetingID, `SELECT meeting_id FROM speak_requests WHERE id = $1`, requestID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return SpeakRequest{}, 0, "", "", domain.ErrNotFound
-	}
+// speakRequest locks a request's meeting, checking p's access, and reads
+// the request.
+func (s *Service) speakRequest(ctx context.Context, tx *sqlx.Tx, p auth.Principal, requestID int64) (SpeakRequest, *standing, error) {
+	st, err := s.standLocked(ctx, tx, p, viaSpeak, requestID, 0, true)
 	if err != nil {
-		return SpeakRequest{}, 0, "", "", fmt.Errorf("meetings: unable to find request: %w", err)
-	}
-	status, role, err := s.lockMeeting(ctx, tx, p, meetingID, true)
-	if err != nil {
-		return SpeakRequest{}, 0, "", "", err
+		return SpeakRequest{}, nil, err
 	}
 	var r SpeakRequest
 	if err := tx.GetContext(ctx, &r, speakSelect+` WHERE r.id = $1`, requestID); err != nil {
-		return SpeakRequest{}, 0, "", "", fmt.Errorf("meetings: unable to read request: %w", err)
+		return SpeakRequest{}, nil, fmt.Errorf("meetings: unable to read request: %w", err)
 	}
-	return r, meetingID, status, role, nil
+	return r, st, nil
 }
 
 // WithdrawSpeak withdraws p's own request while it still waits.
@@ -119,10 +104,11 @@ func (s *Service) WithdrawSpeak(ctx context.Context, p auth.Principal, requestID
 		return fmt.Errorf("meetings: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
-	r, meetingID, _, _, err := s.speakRequest(ctx, tx, p, requestID)
+	r, st, err := s.speakRequest(ctx, tx, p, requestID)
 	if err != nil {
 		return err
 	}
+	meetingID := st.MeetingID
 	if r.UserID != p.UserID {
 		return domain.ErrForbidden
 	}
@@ -149,16 +135,14 @@ func (s *Service) SetSpeakState(ctx context.Context, p auth.Principal, requestID
 		return SpeakRequest{}, fmt.Errorf("meetings: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
-	r, meetingID, status, role, err := s.speakRequest(ctx, tx, p, requestID)
+	r, st, err := s.speakRequest(ctx, tx, p, requestID)
 	if err != nil {
 		return SpeakRequest{}, err
 	}
-	if role != RoleChair {
-		return SpeakRequest{}, domain.ErrForbidden
+	if err := st.need(actMoveSpeakers); err != nil {
+		return SpeakRequest{}, err
 	}
-	if status != StatusInProgress {
-		return SpeakRequest{}, errNotInProgress
-	}
+	meetingID := st.MeetingID
 	from := map[string]string{SpeakSpeaking: SpeakWaiting, SpeakDone: SpeakSpeaking}[state]
 	if r.State != from {
 		return SpeakRequest{}, &domain.PreconditionError{Code: "illegal_transition",

@@ -3,7 +3,28 @@
 // requests to speak, comments, ballots bound to each voter by a hash
 // chain, and the minutes. Who may see and do what is decided here: anyone
 // who is not the organiser, the chair, the secretary or a participant
-// gets domain.ErrNotFound, exactly as if the meeting did not exist.
+// gets domain.ErrNotFound, exactly as if the meeting did not exist, and
+// what each of them may do is one value, Actions, computed by the rules
+// of actions.go that every operation checks. The id of a ballot, request
+// to speak, agenda item or document is resolved together with the
+// caller's place in its meeting in one statement, so one of a meeting the
+// caller has no part in and one that does not exist cost the same.
+//
+// Sharing rule. A meeting shows its people only what may be shared with
+// them. An agenda document is shared when it is a file uploaded for the
+// meeting, a document of the organiser unit, a document of the unit that
+// attached it (a unit shares its own documents), or a document that every
+// unit of the meeting already sees (the organiser's, the chair's, the
+// secretary's, each participating unit and each participant's): a
+// document received from elsewhere goes into a meeting only once it has
+// reached everyone in it, and the way to make it reach them is to relay
+// it through routing, which records who sent it to whom and when. Who
+// attached each document, for which unit, and when is recorded. The rule
+// is checked when a document is attached and again at every read: a
+// document that stops being shared (the sender recalls it and the
+// recall is accepted, or a participant is added whose unit never received
+// it) is served to nobody, by download or presigned link, and the packet
+// is rebuilt without it.
 package meetings
 
 import (
@@ -50,6 +71,8 @@ type Meeting struct {
 	Items                []Item        `db:"-" json:"items"`
 	Participants         []Participant `db:"-" json:"participants"`
 	MyRole               string        `db:"-" json:"my_role"`
+	// Actions is what the caller may do with the meeting (Get only).
+	Actions Actions `db:"-" json:"actions"`
 }
 
 // Input creates or changes a meeting. Times are in any zone; they are shown
@@ -99,6 +122,11 @@ type AgendaDoc struct {
 	SHA256     string `db:"sha256" json:"sha256"`
 	Size       int64  `db:"size_bytes" json:"size"`
 	FileName   string `db:"file_name" json:"file_name"`
+	// Withheld: the meeting no longer shares this document (recalled from
+	// the organiser unit, say). It is served to nobody and left out of the
+	// packet; only the meeting's managers see it listed, to remove or
+	// replace it.
+	Withheld bool `db:"withheld" json:"withheld,omitempty"`
 }
 
 // Participant is a person, or a unit whose people may attend.
