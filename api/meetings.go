@@ -102,7 +102,7 @@ func (s *Server) reorderAgenda(c *fiber.Ctx) error {
 }
 
 func (s *Server) attachAgendaDocument(c *fiber.Ctx) error {
-	item, err := httpx.PathID(c, "item")
+	id, item, err := meetingAndChild(c, "item")
 	if err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func (s *Server) attachAgendaDocument(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	d, err := s.meetings.AttachDocument(c.UserContext(), httpx.Principal(c), item, b.DocumentID, b.Version)
+	d, err := s.meetings.AttachDocumentTo(c.UserContext(), httpx.Principal(c), id, item, b.DocumentID, b.Version)
 	if err != nil {
 		return err
 	}
@@ -123,11 +123,11 @@ func (s *Server) attachAgendaDocument(c *fiber.Ctx) error {
 // uploadAgendaFile takes a multipart form: title, draft ("true" for a
 // draft), then the PDF in "file".
 func (s *Server) uploadAgendaFile(c *fiber.Ctx) error {
-	item, err := httpx.PathID(c, "item")
+	id, item, err := meetingAndChild(c, "item")
 	if err != nil {
 		return err
 	}
-	d, err := httpx.ReceiveAgendaFile(c, s.docs, s.meetings, item, false)
+	d, err := httpx.ReceiveAgendaFile(c, s.docs, s.meetings, id, item, false)
 	if err != nil {
 		return err
 	}
@@ -377,4 +377,49 @@ func (s *Server) meetingEvents(c *fiber.Ctx) error {
 		}
 	})
 	return nil
+}
+
+// removeAgendaDocument takes a document or file out of the agenda.
+func (s *Server) removeAgendaDocument(c *fiber.Ctx) error {
+	id, doc, err := meetingAndChild(c, "doc")
+	if err != nil {
+		return err
+	}
+	if err := s.meetings.RemoveAgendaDocument(c.UserContext(), httpx.Principal(c), id, doc); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// replaceAgendaDocument puts another document (a version of it) in the
+// place of an agenda document; a new file is a removal and an upload.
+func (s *Server) replaceAgendaDocument(c *fiber.Ctx) error {
+	id, doc, err := meetingAndChild(c, "doc")
+	if err != nil {
+		return err
+	}
+	var b struct {
+		DocumentID int64  `json:"document_id"`
+		Version    int    `json:"version"`
+		Title      string `json:"title"`
+	}
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	d, err := s.meetings.ReplaceAgendaDocument(c.UserContext(), httpx.Principal(c), id, doc,
+		meetings.Replacement{DocumentID: b.DocumentID, VersionNo: b.Version, Title: b.Title})
+	if err != nil {
+		return err
+	}
+	return c.JSON(d)
+}
+
+// meetingAndChild reads the meeting id and a child's id from the path.
+func meetingAndChild(c *fiber.Ctx, child string) (int64, int64, error) {
+	id, err := httpx.PathID(c, "id")
+	if err != nil {
+		return 0, 0, err
+	}
+	ch, err := httpx.PathID(c, child)
+	return id, ch, err
 }

@@ -60,6 +60,8 @@ func (s *Server) Routes() []httpx.Route {
 		{"PUT", "/api/v1/meetings/:id/items/order", "reorderAgenda", true, false, s.reorderAgenda},
 		{"POST", "/api/v1/meetings/:id/items/:item/documents", "attachAgendaDocument", true, false, s.attachAgendaDocument},
 		{"POST", "/api/v1/meetings/:id/items/:item/files", "uploadAgendaFile", true, true, s.uploadAgendaFile},
+		{"PUT", "/api/v1/meetings/:id/agenda-documents/:doc", "replaceAgendaDocument", true, false, s.replaceAgendaDocument},
+		{"DELETE", "/api/v1/meetings/:id/agenda-documents/:doc", "removeAgendaDocument", true, false, s.removeAgendaDocument},
 		{"POST", "/api/v1/meetings/:id/participants", "addParticipant", true, false, s.addParticipant},
 		{"DELETE", "/api/v1/meetings/:id/participants/:participant", "removeParticipant", true, false, s.removeParticipant},
 		{"GET", "/api/v1/meetings/:id/packet", "getMeetingPacket", true, false, s.getMeetingPacket},

@@ -42,8 +42,8 @@ type meetingView struct {
 	Meeting        *meetings.Meeting
 	URL            string // the page to reload: the meeting's or its console
 	Console        bool
-	Manager, Chair bool
-	Open           bool // neither ended nor cancelled
+	A              meetings.Actions // what the caller may do: the domain's rules
+	Open           bool             // neither ended nor cancelled
 	InProgress     bool
 	Date           string // the meeting's day, for the time fields
 	Me             *meetings.Attendee
@@ -57,9 +57,6 @@ type meetingView struct {
 	Ballots        []ballotView
 	OpenBallots    int
 	Docs           []documents.Document // documents the caller may attach
-	OrganiserUnit  bool                 // the caller's unit organises: sees its documents
-	CanInvite      bool
-	CanConclude    bool                 // a manager of an ended meeting may link the conclusion notice
 	Issued         []documents.Document // the unit's issued documents, to choose the conclusion from
 	CanDraft       bool
 	CanSign        bool
@@ -322,6 +319,8 @@ var meetingFlashes = map[string]string{
 	"item":        "Đã thêm mục chương trình.",
 	"moved":       "Đã đổi thứ tự chương trình.",
 	"attached":    "Đã đưa văn bản vào mục chương trình.",
+	"doc-removed": "Đã gỡ tài liệu khỏi chương trình.",
+	"replaced":    "Đã thay tài liệu.",
 	"uploaded":    "Đã tải lên tài liệu họp.",
 	"participant": "Đã thêm thành phần dự họp.",
 	"removed":     "Đã bỏ thành phần dự họp; người đó không còn xem được cuộc họp.",
@@ -369,16 +368,16 @@ func (s *Server) fillMeeting(c *fiber.Ctx, d *pageData, id int64, console bool) 
 	if err != nil {
 		return err
 	}
-	if console && m.MyRole != meetings.RoleChair {
+	if console && !m.Actions.Console {
 		return domain.ErrForbidden
 	}
 	d.Title = m.Title
 	d.Wide = true
 	mv := &meetingView{Meeting: &m, Console: console, URL: fmt.Sprintf("/meetings/%d", id),
-		Manager: m.MyRole != meetings.RoleParticipant, Chair: m.MyRole == meetings.RoleChair,
+		A:          m.Actions,
 		Open:       m.Status == meetings.StatusScheduled || m.Status == meetings.StatusInProgress,
-		InProgress: m.Status == meetings.StatusInProgress, OrganiserUnit: p.UnitID == m.OrganiserUnitID,
-		Date: m.StartsAt.In(domain.VietnamTime).Format(time.DateOnly)}
+		InProgress: m.Status == meetings.StatusInProgress,
+		Date:       m.StartsAt.In(domain.VietnamTime).Format(time.DateOnly)}
 	if console {
 		mv.URL += "/console"
 	}
@@ -420,7 +419,7 @@ func (s *Server) fillMeeting(c *fiber.Ctx, d *pageData, id int64, console bool) 
 	if err := s.fillBallots(c, mv, id); err != nil {
 		return err
 	}
-	if mv.Manager && mv.Open && !console {
+	if (mv.A.ManageAgenda || mv.A.ManageParticipants) && !console {
 		page, err := s.docs.List(ctx, p, documents.Filter{Limit: 50})
 		if err != nil {
 			return err
@@ -433,7 +432,7 @@ func (s *Server) fillMeeting(c *fiber.Ctx, d *pageData, id int64, console bool) 
 			return err
 		}
 	}
-	if !console && mv.OrganiserUnit {
+	if !console && mv.A.OrganiserUnit {
 		return s.fillMeetingDocuments(c, mv)
 	}
 	return nil
@@ -496,17 +495,15 @@ func (s *Server) fillBallots(c *fiber.Ctx, mv *meetingView, id int64) error {
 // the organiser unit's people (the documents are that unit's).
 func (s *Server) fillMeetingDocuments(c *fiber.Ctx, mv *meetingView) error {
 	ctx, p, m := c.UserContext(), httpx.Principal(c), mv.Meeting
-	mv.CanInvite = mv.Manager && mv.Open
-	if mv.CanConclude = mv.Manager && m.Status == meetings.StatusEnded; mv.CanConclude {
+	if mv.A.SetConclusion {
 		page, err := s.docs.List(ctx, p, documents.Filter{Status: "issued", Limit: 50})
 		if err != nil {
 			return err
 		}
 		mv.Issued = page.Items
 	}
-	officer := m.MyRole == meetings.RoleChair || m.MyRole == meetings.RoleSecretary
-	mv.CanDraft = officer && (m.Status == meetings.StatusInProgress || m.Status == meetings.StatusEnded)
-	if m.MinutesDocumentID == nil || !officer || !s.docs.SigningEnabled() {
+	mv.CanDraft = mv.A.DraftMinutes
+	if m.MinutesDocumentID == nil || mv.A.SignMinutesAs == "" || !s.docs.SigningEnabled() {
 		return nil
 	}
 	doc, err := s.docs.Get(ctx, p, *m.MinutesDocumentID)
@@ -691,8 +688,35 @@ func (s *Server) attachDocumentSubmit(c *fiber.Ctx) error {
 		if doc <= 0 {
 			return "", "", &domain.ValidationError{Fields: map[string]string{"document_id": "nhập mã số văn bản (số ở cuối địa chỉ trang văn bản) hoặc chọn trong danh sách"}}
 		}
-		_, err := s.meetings.AttachDocument(c.UserContext(), httpx.Principal(c), item, doc, 0)
+		_, err := s.meetings.AttachDocumentTo(c.UserContext(), httpx.Principal(c), id, item, doc, 0)
 		return "attached", fmt.Sprintf("item-%d", item), err
+	})
+}
+
+// removeAgendaDocSubmit and replaceAgendaDocSubmit take an agenda
+// document out, or put another document of the system in its place.
+func (s *Server) removeAgendaDocSubmit(c *fiber.Ctx) error {
+	doc, err := httpx.PathID(c, "doc")
+	if err != nil {
+		return err
+	}
+	return s.meetingAction(c, fmt.Sprintf("adoc-%d", doc), func(id int64) (string, string, error) {
+		return "doc-removed", "agenda", s.meetings.RemoveAgendaDocument(c.UserContext(), httpx.Principal(c), id, doc)
+	})
+}
+
+func (s *Server) replaceAgendaDocSubmit(c *fiber.Ctx) error {
+	doc, err := httpx.PathID(c, "doc")
+	if err != nil {
+		return err
+	}
+	return s.meetingAction(c, fmt.Sprintf("replace-%d", doc), func(id int64) (string, string, error) {
+		with := formID(c, "document_id")
+		if with <= 0 {
+			return "", "", &domain.ValidationError{Fields: map[string]string{"document_id": "nhập mã số văn bản thay thế (số ở cuối địa chỉ trang văn bản) hoặc chọn trong danh sách"}}
+		}
+		ad, err := s.meetings.ReplaceAgendaDocument(c.UserContext(), httpx.Principal(c), id, doc, meetings.Replacement{DocumentID: with})
+		return "replaced", fmt.Sprintf("adoc-%d", ad.ID), err
 	})
 }
 
@@ -707,7 +731,7 @@ func (s *Server) uploadFileSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	_, err = httpx.ReceiveAgendaFile(c, s.docs, s.meetings, item, true)
+	_, err = httpx.ReceiveAgendaFile(c, s.docs, s.meetings, id, item, true)
 	if err == nil {
 		return c.Redirect(fmt.Sprintf("/meetings/%d?done=uploaded#item-%d", id, item), fiber.StatusSeeOther)
 	}

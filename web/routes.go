@@ -51,6 +51,8 @@ func (s *Server) Routes() []httpx.Route {
 		{"POST", "/meetings/:id/items/:item/move", "", true, false, s.moveItemSubmit},
 		{"POST", "/meetings/:id/items/:item/documents", "", true, false, s.attachDocumentSubmit},
 		{"POST", "/meetings/:id/items/:item/files", "", true, true, s.uploadFileSubmit},
+		{"POST", "/meetings/:id/agenda-documents/:doc/remove", "", true, false, s.removeAgendaDocSubmit},
+		{"POST", "/meetings/:id/agenda-documents/:doc/replace", "", true, false, s.replaceAgendaDocSubmit},
 		{"POST", "/meetings/:id/participants", "", true, false, s.addParticipantSubmit},
 		{"POST", "/meetings/:id/participants/:participant/remove", "", true, false, s.removeParticipantSubmit},
 		{"POST", "/meetings/:id/check-in", "", true, false, s.checkInSubmit},

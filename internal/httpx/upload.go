@@ -168,7 +168,7 @@ func ReceiveForVerification(c *fiber.Ctx, docs *documents.Service, form bool) (s
 // ReceiveAgendaFile takes the upload of one PDF for an agenda item, with
 // its title and whether it is a draft ("true"). A web form (form) sends
 // its CSRF token first, and an empty file part when no file was chosen.
-func ReceiveAgendaFile(c *fiber.Ctx, docs *documents.Service, ms *meetings.Service, item int64, form bool) (meetings.AgendaDoc, error) {
+func ReceiveAgendaFile(c *fiber.Ctx, docs *documents.Service, ms *meetings.Service, meetingID, item int64, form bool) (meetings.AgendaDoc, error) {
 	var up *documents.Upload
 	defer func() { up.Close() }()
 	fields, err := ReadUpload(c, UploadForm{CSRF: form, File: "file", MaxBytes: docs.MaxBytes(), MaxFields: 9, MaxFieldBytes: 4 << 10},
@@ -192,5 +192,5 @@ func ReceiveAgendaFile(c *fiber.Ctx, docs *documents.Service, ms *meetings.Servi
 		}
 		return meetings.AgendaDoc{}, &domain.ValidationError{Fields: map[string]string{"file": msg}}
 	}
-	return ms.AttachFile(c.UserContext(), Principal(c), item, up, fields["title"], fields["draft"] == "true")
+	return ms.AttachFileTo(c.UserContext(), Principal(c), meetingID, item, up, fields["title"], fields["draft"] == "true")
 }

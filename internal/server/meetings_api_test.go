@@ -230,6 +230,46 @@ func TestMeetingThroughTheAPI(t *testing.T) {
 	if status != 201 || json.Unmarshal(b, &draftDoc) != nil || !draftDoc.Draft {
 		t.Fatalf("upload the draft: %d %s", status, b)
 	}
+	// A document put on the agenda by mistake is replaced, then removed;
+	// a path naming another meeting finds nothing.
+	other := e.create(t, organiser, validFields(), "Kế hoạch khác.pdf", testenv.PDF(3000, 78))
+	again := e.create(t, organiser, validFields(), "Kế hoạch thay thế.pdf", testenv.PDF(3000, 79))
+	var wrong struct {
+		ID int64 `json:"id"`
+	}
+	e.call(t, "POST", fmt.Sprintf("%s/items/%d/documents", base, items[0].ID), organiser, map[string]any{"document_id": other.ID}, 201, &wrong)
+	for _, path := range []string{
+		fmt.Sprintf("/api/v1/meetings/%d/items/%d/documents", m.ID+1000, items[0].ID),
+		fmt.Sprintf("/api/v1/meetings/%d/agenda-documents/%d", m.ID+1000, wrong.ID),
+	} {
+		method := "POST"
+		if strings.Contains(path, "agenda-documents") {
+			method = "DELETE"
+		}
+		if status, b, _ := e.request(method, path, organiser, jsonBody(map[string]any{"document_id": again.ID}), "application/json"); status != 404 {
+			t.Errorf("%s %s naming another meeting: %d %s, want 404", method, path, status, b)
+		}
+	}
+	if status, b, _ := e.request("DELETE", fmt.Sprintf("%s/agenda-documents/%d", base, wrong.ID), outsider, nil, ""); status != 404 {
+		t.Errorf("an outsider removes an agenda document: %d %s", status, b)
+	}
+	var replaced struct {
+		ID         int64  `json:"id"`
+		DocumentID *int64 `json:"document_id"`
+	}
+	e.call(t, "PUT", fmt.Sprintf("%s/agenda-documents/%d", base, wrong.ID), organiser, map[string]any{"document_id": again.ID}, 200, &replaced)
+	if replaced.DocumentID == nil || *replaced.DocumentID != again.ID {
+		t.Fatalf("replaced agenda document = %+v, want document %d", replaced, again.ID)
+	}
+	e.call(t, "DELETE", fmt.Sprintf("%s/agenda-documents/%d", base, replaced.ID), organiser, nil, 204, nil)
+	var after meetingJSON
+	e.call(t, "GET", base, organiser, nil, 200, &after)
+	for _, it := range after.Items {
+		if it.ID == items[0].ID && len(it.Documents) != 0 {
+			t.Fatalf("item 1 still lists %+v after the removal", it.Documents)
+		}
+	}
+
 	body, ct = multipartBody(t, map[string]string{"title": "Không phải PDF"}, "ghi-chu.txt", []byte("chỉ là văn bản thuần"))
 	status, b, _ = e.request("POST", fmt.Sprintf("%s/items/%d/files", base, items[2].ID), organiser, body, ct)
 	e.refused(t, "a text file in the packet", status, b, 415, "")
