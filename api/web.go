@@ -209,10 +209,7 @@ func (s *Server) home(c *fiber.Ctx) error {
 
 // safeNext keeps a post-login redirect on this site.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/documents"
-	}
-	return next
+	return auth.SafeRedirect(next, "/documents")
 }
 
 func (s *Server) loginPage(c *fiber.Ctx) error {
