@@ -243,7 +243,7 @@ func (s *Server) loginSubmit(c *fiber.Ctx) error {
 		d.Error = "Phiên đăng nhập đã hết hạn; hãy đăng nhập lại"
 		return s.render(c, fiber.StatusForbidden, "login", d)
 	}
-	sess, err := s.auth.Login(c.UserContext(), c.FormValue("username"), c.FormValue("password"), c.IP(), auth.KindWeb)
+	sess, err := s.auth.LoginFrom(c.UserContext(), c.FormValue("username"), c.FormValue("password"), auth.Client{IP: c.IP(), Device: c.Cookies(auth.DeviceCookie)}, auth.KindWeb)
 	if err != nil {
 		p := s.toProblem(err)
 		if p.Status >= 500 {
@@ -258,6 +258,8 @@ func (s *Server) loginSubmit(c *fiber.Ctx) error {
 	}
 	c.Cookie(&fiber.Cookie{Name: sessionCookie, Value: sess.Token, Path: "/", HTTPOnly: true,
 		Secure: s.cookieSecure(c), SameSite: fiber.CookieSameSiteLaxMode, Expires: sess.ExpiresAt})
+	c.Cookie(&fiber.Cookie{Name: auth.DeviceCookie, Value: sess.Device, Path: "/login", HTTPOnly: true,
+		Secure: s.cookieSecure(c), SameSite: fiber.CookieSameSiteStrictMode, MaxAge: int(auth.KnownFor.Seconds())})
 	c.ClearCookie(loginCSRFCookie)
 	return c.Redirect(d.Next, fiber.StatusSeeOther)
 }

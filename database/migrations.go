@@ -534,4 +534,38 @@ CREATE TABLE ballot_tallies (
 CREATE INDEX deliveries_open_due ON deliveries (recipient_unit_id, arrived_at DESC, id DESC)
   WHERE NOT removed AND status NOT IN ('02', '06') AND coalesce(task_due, due_date) IS NOT NULL;
 `,
+	// 6: login limits (see auth.Window): fixed-window counters per account
+	// and per address, back-off per (account, client) pair, and the clients
+	// that logged in to an account before. Rows are locked by each attempt,
+	// so a count and its check are one step.
+	`
+CREATE TABLE login_windows (
+  scope        text NOT NULL CHECK (scope IN ('account', 'address')),
+  key          text NOT NULL,
+  window_start timestamptz NOT NULL DEFAULT now(),
+  failures     integer NOT NULL DEFAULT 0,
+  refused      integer NOT NULL DEFAULT 0,
+  alerted      boolean NOT NULL DEFAULT false,
+  PRIMARY KEY (scope, key)
+);
+CREATE INDEX login_windows_start ON login_windows (window_start);
+
+CREATE TABLE login_pairs (
+  username      text NOT NULL,
+  client        text NOT NULL,
+  failures      integer NOT NULL DEFAULT 0,
+  last_failure  timestamptz NOT NULL DEFAULT now(),
+  blocked_until timestamptz NOT NULL DEFAULT 'epoch',
+  PRIMARY KEY (username, client)
+);
+CREATE INDEX login_pairs_last_failure ON login_pairs (last_failure);
+
+CREATE TABLE login_clients (
+  user_id    bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  client     text NOT NULL,
+  last_login timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (user_id, client)
+);
+CREATE INDEX login_clients_client ON login_clients (client);
+`,
 }

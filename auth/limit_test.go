@@ -1,0 +1,293 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/internal/testenv"
+	"github.com/hcm-edu/vanban/notify"
+	"github.com/hcm-edu/vanban/org"
+)
+
+const realPassword = "mat-khau-that-123"
+
+// limitSetup returns a service that reports attacks, its database, and
+// the id of the unit its users belong to.
+func limitSetup(t *testing.T) (*auth.Service, *sqlx.DB, int64) {
+	t.Helper()
+	db, _ := testenv.NewDB(t)
+	u, err := org.NewStore(db).Create(context.Background(), org.Unit{Code: "000.00.24.H29", Name: "Sở Giáo dục và Đào tạo", Abbreviation: "SGDĐT", Kind: org.KindDepartment})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := auth.NewService(db, time.Hour)
+	a.NotifyAttacks(notify.NewStore(db, true))
+	return a, db, u.ID
+}
+
+func addUser(t *testing.T, a *auth.Service, unit int64, name string) {
+	t.Helper()
+	_, err := a.CreateUser(context.Background(), auth.NewUser{Username: name, FullName: "Người " + name, UnitID: unit,
+		Email: name + "@hcm.edu.vn", Roles: []string{auth.RoleStaff}, Password: realPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// outcome tallies the results of parallel logins.
+type outcome struct {
+	mu                      sync.Mutex
+	checked, limited, other int
+	firstOther              error
+}
+
+func (o *outcome) add(err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var rl *auth.RateLimitedError
+	switch {
+	case errors.Is(err, auth.ErrBadCredentials):
+		o.checked++
+	case errors.As(err, &rl):
+		o.limited++
+	default:
+		o.other++
+		if o.firstOther == nil {
+			o.firstOther = fmt.Errorf("%v", err)
+		}
+	}
+}
+
+func count(t *testing.T, db *sqlx.DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.Get(&n, query, args...); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Issue 10: 100 concurrent wrong passwords from one client had 94 checked.
+// Now at most PairFailures are, and the real user, from another client,
+// logs in during the attack.
+func TestParallelGuessesFromOneClient(t *testing.T) {
+	ctx := context.Background()
+	a, db, unit := limitSetup(t)
+	addUser(t, a, unit, "hieutruong")
+
+	var o outcome
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, err := a.Login(ctx, "hieutruong", fmt.Sprintf("doan-sai-%03d", i), "203.0.113.7", auth.KindWeb)
+			o.add(err)
+		}()
+	}
+	var realErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		<-start
+		time.Sleep(20 * time.Millisecond)
+		_, realErr = a.Login(ctx, "HieuTruong", realPassword, "198.51.100.20", auth.KindWeb)
+	}()
+	close(start)
+	wg.Wait()
+	if o.other != 0 {
+		t.Fatalf("%d unexpected results, first: %v", o.other, o.firstOther)
+	}
+	if o.checked > auth.PairFailures || o.checked+o.limited != 100 {
+		t.Errorf("%d of 100 parallel guesses were checked (limit %d), %d refused", o.checked, auth.PairFailures, o.limited)
+	}
+	if n := count(t, db, `SELECT count(*) FROM login_failures WHERE username = 'hieutruong'`); n != o.checked {
+		t.Errorf("%d failures recorded, %d checked", n, o.checked)
+	}
+	if realErr != nil {
+		t.Errorf("the real user, from another client, cannot log in during the attack: %v", realErr)
+	}
+	// The guesser waits, the real user does not.
+	_, err := a.Login(ctx, "hieutruong", realPassword, "203.0.113.7", auth.KindWeb)
+	var rl *auth.RateLimitedError
+	if !errors.As(err, &rl) || rl.RetryAfter > auth.Backoff {
+		t.Errorf("the guessing client, even with the right password: %v", err)
+	}
+	if _, err := a.Login(ctx, "hieutruong", realPassword, "198.51.100.20", auth.KindWeb); err != nil {
+		t.Errorf("the real user again: %v", err)
+	}
+}
+
+// A guessing pair waits longer after each failure past the free ones.
+func TestBackoffDoubles(t *testing.T) {
+	ctx := context.Background()
+	a, db, unit := limitSetup(t)
+	addUser(t, a, unit, "vanthu")
+	for i := range auth.PairFailures {
+		if _, err := a.Login(ctx, "vanthu", "sai-mat-khau", "10.0.0.9", auth.KindAPI); !errors.Is(err, auth.ErrBadCredentials) {
+			t.Fatalf("failure %d: %v", i+1, err)
+		}
+	}
+	for _, want := range []time.Duration{auth.Backoff, 2 * auth.Backoff, 4 * auth.Backoff} {
+		_, err := a.Login(ctx, "vanthu", realPassword, "10.0.0.9", auth.KindAPI)
+		var rl *auth.RateLimitedError
+		if !errors.As(err, &rl) || rl.RetryAfter > want || rl.RetryAfter < want-5*time.Second {
+			t.Fatalf("want a wait of %v: %v", want, err)
+		}
+		// Wait it out, then fail once more.
+		if _, err := db.Exec(`UPDATE login_pairs SET blocked_until = now() - interval '1 second'`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Login(ctx, "vanthu", "sai-mat-khau", "10.0.0.9", auth.KindAPI); !errors.Is(err, auth.ErrBadCredentials) {
+			t.Fatalf("after the wait: %v", err)
+		}
+	}
+}
+
+// A distributed attack (every guess from another address) stops at the
+// account's ceiling; clients the account knows still get in, new ones wait;
+// the owner is told once.
+func TestDistributedAttack(t *testing.T) {
+	ctx := context.Background()
+	a, db, unit := limitSetup(t)
+	cost := auth.PasswordCost
+	auth.PasswordCost = bcrypt.MinCost // fifty checks at the default cost take long
+	t.Cleanup(func() { auth.PasswordCost = cost })
+	addUser(t, a, unit, "ketoan")
+	// The real user logged in before from a browser (device token) and
+	// from the school's address.
+	s, err := a.LoginFrom(ctx, "ketoan", realPassword, auth.Client{IP: "192.0.2.50"}, auth.KindWeb)
+	if err != nil || s.Device == "" {
+		t.Fatalf("first login: %v, device %q", err, s.Device)
+	}
+	device := s.Device
+
+	var o outcome
+	var wg sync.WaitGroup
+	for i := range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := a.Login(ctx, "ketoan", "doan-sai", fmt.Sprintf("10.%d.%d.1", i/250, i%250), auth.KindWeb)
+			o.add(err)
+		}()
+	}
+	wg.Wait()
+	if o.other != 0 {
+		t.Fatalf("%d unexpected results, first: %v", o.other, o.firstOther)
+	}
+	if o.checked > auth.MaxAccountFailures {
+		t.Errorf("%d of 100 guesses from 100 addresses were checked (ceiling %d)", o.checked, auth.MaxAccountFailures)
+	}
+	// A client the account does not know waits, even with the password.
+	var rl *auth.RateLimitedError
+	if _, err := a.LoginFrom(ctx, "ketoan", realPassword, auth.Client{IP: "203.0.113.99"}, auth.KindWeb); !errors.As(err, &rl) {
+		t.Errorf("an unknown client during the attack: %v", err)
+	}
+	// The real user's browser gets in, from anywhere, and keeps its token.
+	s, err = a.LoginFrom(ctx, "ketoan", realPassword, auth.Client{IP: "203.0.113.100", Device: device}, auth.KindWeb)
+	if err != nil || s.Device != device {
+		t.Errorf("the real user's browser during the attack: %v (device %q)", err, s.Device)
+	}
+	// So does the school's address, which logged in before.
+	if _, err := a.Login(ctx, "ketoan", realPassword, "192.0.2.50", auth.KindAPI); err != nil {
+		t.Errorf("the school's address during the attack: %v", err)
+	}
+	// A known client is slowed: over the ceiling, one failure makes it wait.
+	if _, err := a.LoginFrom(ctx, "ketoan", "go-nham", auth.Client{IP: "203.0.113.100", Device: device}, auth.KindWeb); !errors.Is(err, auth.ErrBadCredentials) {
+		t.Fatalf("typo: %v", err)
+	}
+	if _, err := a.LoginFrom(ctx, "ketoan", realPassword, auth.Client{IP: "203.0.113.100", Device: device}, auth.KindWeb); !errors.As(err, &rl) {
+		t.Errorf("a known client over the ceiling is not slowed: %v", err)
+	}
+	// A forged device token is just an unknown client.
+	if _, err := a.LoginFrom(ctx, "ketoan", realPassword, auth.Client{IP: "203.0.113.101", Device: "vbd_forgedforgedforgedforgedforged"}, auth.KindWeb); !errors.As(err, &rl) {
+		t.Errorf("a forged device token: %v", err)
+	}
+
+	// More guesses in the same attack: still one notice, with its e-mail.
+	for i := range 30 {
+		a.Login(ctx, "ketoan", "doan-sai", fmt.Sprintf("10.9.%d.1", i), auth.KindWeb) //nolint:errcheck
+	}
+	if n := count(t, db, `SELECT count(*) FROM notifications WHERE kind = 'login.attack'`); n != 1 {
+		t.Errorf("%d attack notices, want 1", n)
+	}
+	if n := count(t, db, `SELECT count(*) FROM jobs WHERE kind = $1`, notify.KindEmail); n != 1 {
+		t.Errorf("%d e-mails queued, want 1", n)
+	}
+}
+
+// Issue 10: 40 parallel guesses passed the 30-per-address limit, and 30
+// failures from one address blocked every user behind it.
+func TestParallelGuessesFromOneAddress(t *testing.T) {
+	ctx := context.Background()
+	a, _, unit := limitSetup(t)
+	addUser(t, a, unit, "giaovien1")
+	addUser(t, a, unit, "giaovien2")
+	const school = "192.0.2.10"
+	if _, err := a.Login(ctx, "giaovien1", realPassword, school, auth.KindWeb); err != nil {
+		t.Fatal(err)
+	}
+
+	var o outcome
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := a.Login(ctx, fmt.Sprintf("nguoidung%02d", i), "doan-sai", school, auth.KindAPI)
+			o.add(err)
+		}()
+	}
+	wg.Wait()
+	if o.other != 0 {
+		t.Fatalf("%d unexpected results, first: %v", o.other, o.firstOther)
+	}
+	if o.checked > auth.MaxIPFailures || o.checked+o.limited != 40 {
+		t.Errorf("%d of 40 parallel guesses from one address were checked (limit %d)", o.checked, auth.MaxIPFailures)
+	}
+	// The colleague who logged in from the school before still can.
+	if _, err := a.Login(ctx, "giaovien1", realPassword, school, auth.KindWeb); err != nil {
+		t.Errorf("a known user behind the blocked address: %v", err)
+	}
+	// An account never used from there waits; from elsewhere it is fine.
+	var rl *auth.RateLimitedError
+	if _, err := a.Login(ctx, "giaovien2", realPassword, school, auth.KindWeb); !errors.As(err, &rl) || rl.RetryAfter > auth.Window {
+		t.Errorf("an account new to the blocked address: %v", err)
+	}
+	if _, err := a.Login(ctx, "giaovien2", realPassword, "198.51.100.1", auth.KindWeb); err != nil {
+		t.Errorf("the same account from another address: %v", err)
+	}
+}
+
+func TestUnlock(t *testing.T) {
+	ctx := context.Background()
+	a, _, unit := limitSetup(t)
+	addUser(t, a, unit, "lanhdao")
+	for range auth.PairFailures {
+		a.Login(ctx, "lanhdao", "quen-mat-khau", "10.0.0.5", auth.KindWeb) //nolint:errcheck
+	}
+	var rl *auth.RateLimitedError
+	if _, err := a.Login(ctx, "lanhdao", realPassword, "10.0.0.5", auth.KindWeb); !errors.As(err, &rl) {
+		t.Fatalf("after %d failures: %v", auth.PairFailures, err)
+	}
+	if err := a.Unlock(ctx, "LanhDao"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Login(ctx, "lanhdao", realPassword, "10.0.0.5", auth.KindWeb); err != nil {
+		t.Errorf("after unlock: %v", err)
+	}
+	if err := a.Unlock(ctx, "nobody"); !errors.Is(err, auth.ErrUserNotFound) {
+		t.Errorf("unlock of an unknown user: %v", err)
+	}
+}
