@@ -123,8 +123,9 @@ func (s *Service) Login(ctx context.Context, username, password, remoteIP, kind 
 }
 
 // LoginFrom checks a username and password under the login policy (see
-// Window) and opens a session of kind. The session's Device is the token
-// the client should keep (DeviceCookie) and present at its next login.
+// Window) and opens a session of kind. For a web session, the session's
+// Device is the token the browser should keep (DeviceCookie) and present
+// at its next login.
 func (s *Service) LoginFrom(ctx context.Context, username, password string, c Client, kind string) (Session, error) {
 	username = strings.ToLower(strings.TrimSpace(username))
 	a, err := s.reserve(ctx, username, c)
@@ -137,12 +138,12 @@ func (s *Service) LoginFrom(ctx context.Context, username, password string, c Cl
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || a.userID == 0 || a.disabled {
 		// The failure was counted by reserve; this row is the record of it.
-		if _, err := s.db.ExecContext(ctx, `INSERT INTO login_failures (username, remote_ip) VALUES ($1, $2)`, username, c.IP); err != nil {
+		if _, err := s.db.ExecContext(ctx, `INSERT INTO login_failures (username, remote_ip) VALUES ($1, $2)`, a.username, a.ip); err != nil {
 			return Session{}, fmt.Errorf("auth: unable to record failed login: %w", err)
 		}
 		return Session{}, ErrBadCredentials
 	}
-	device, err := s.release(ctx, a)
+	device, err := s.release(ctx, a, kind)
 	if err != nil {
 		return Session{}, err
 	}

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/notify"
@@ -94,6 +96,17 @@ func validDevice(token string) bool {
 	return strings.HasPrefix(token, "vbd_") && len(token) > 20 && len(token) <= 100
 }
 
+// safeKey returns v as a key for the limits' tables, or a digest of it when
+// it cannot be stored as text or is absurdly long (an attacker's username
+// or proxy header); ok is false then, and v names no account.
+func safeKey(v string) (key string, ok bool) {
+	if len(v) <= 100 && utf8.ValidString(v) && !strings.ContainsRune(v, 0) {
+		return v, true
+	}
+	sum := sha256.Sum256([]byte(v))
+	return "sha256:" + hex.EncodeToString(sum[:]), false
+}
+
 func seconds(d time.Duration) string { return fmt.Sprintf("%d seconds", int(d.Seconds())) }
 
 // window is a fixed-window counter row of login_windows.
@@ -129,6 +142,8 @@ RETURNING window_start, failures, refused, alerted`, scope, key, seconds(Window)
 // Rows are locked in one order (account, address, pair) so that
 // concurrent attempts cannot deadlock.
 func (s *Service) reserve(ctx context.Context, username string, c Client) (attempt, error) {
+	username, plausible := safeKey(username)
+	c.IP, _ = safeKey(c.IP)
 	a := attempt{username: username, ip: c.IP, pair: "ip:" + c.IP}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -150,7 +165,9 @@ func (s *Service) reserve(ctx context.Context, username string, c Client) (attem
 		Hash     string `db:"password_hash"`
 		Disabled bool   `db:"disabled"`
 	}
-	err = tx.GetContext(ctx, &u, `SELECT id, password_hash, disabled FROM users WHERE username = $1`, username)
+	if plausible {
+		err = tx.GetContext(ctx, &u, `SELECT id, password_hash, disabled FROM users WHERE username = $1`, username)
+	}
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("auth: unable to fetch user: %w", err)
 	}
@@ -296,10 +313,16 @@ func (s *Service) alert(ctx context.Context, tx *sqlx.Tx, a attempt, acc window)
 // release gives back the slot of an attempt whose password was right:
 // the pair starts afresh, the address and account windows forget the
 // attempt, and the client becomes known to the account.
-func (s *Service) release(ctx context.Context, a attempt) (string, error) {
+func (s *Service) release(ctx context.Context, a attempt, kind string) (string, error) {
+	// Only browsers keep a device cookie; an API client is known by its
+	// address, and one row per API login would pile up.
 	device := a.device
-	if device == "" {
+	if device == "" && kind == KindWeb {
 		device = "vbd_" + randomString(32)
+	}
+	clients := pq.StringArray{"ip:" + a.ip}
+	if device != "" {
+		clients = append(clients, deviceKey(device))
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -321,8 +344,8 @@ WHERE scope = 'address' AND key = $1 AND window_start = $2`, a.ip, a.addrWindow)
 		return "", fmt.Errorf("auth: unable to clear failed logins: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `
-INSERT INTO login_clients (user_id, client) VALUES ($1, $2), ($1, $3)
-ON CONFLICT (user_id, client) DO UPDATE SET last_login = now()`, a.userID, "ip:"+a.ip, deviceKey(device)); err != nil {
+INSERT INTO login_clients (user_id, client) SELECT $1, unnest($2::text[])
+ON CONFLICT (user_id, client) DO UPDATE SET last_login = now()`, a.userID, clients); err != nil {
 		return "", fmt.Errorf("auth: unable to remember the client: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

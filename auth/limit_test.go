@@ -108,6 +108,7 @@ func TestParallelGuessesFromOneClient(t *testing.T) {
 	if o.other != 0 {
 		t.Fatalf("%d unexpected results, first: %v", o.other, o.firstOther)
 	}
+	t.Logf("100 parallel wrong passwords from one client: %d checked, %d refused", o.checked, o.limited)
 	if o.checked > auth.PairFailures || o.checked+o.limited != 100 {
 		t.Errorf("%d of 100 parallel guesses were checked (limit %d), %d refused", o.checked, auth.PairFailures, o.limited)
 	}
@@ -186,6 +187,7 @@ func TestDistributedAttack(t *testing.T) {
 	if o.other != 0 {
 		t.Fatalf("%d unexpected results, first: %v", o.other, o.firstOther)
 	}
+	t.Logf("100 parallel wrong passwords from 100 addresses: %d checked, %d refused", o.checked, o.limited)
 	if o.checked > auth.MaxAccountFailures {
 		t.Errorf("%d of 100 guesses from 100 addresses were checked (ceiling %d)", o.checked, auth.MaxAccountFailures)
 	}
@@ -253,6 +255,7 @@ func TestParallelGuessesFromOneAddress(t *testing.T) {
 	if o.other != 0 {
 		t.Fatalf("%d unexpected results, first: %v", o.other, o.firstOther)
 	}
+	t.Logf("40 parallel guesses from one address: %d checked, %d refused", o.checked, o.limited)
 	if o.checked > auth.MaxIPFailures || o.checked+o.limited != 40 {
 		t.Errorf("%d of 40 parallel guesses from one address were checked (limit %d)", o.checked, auth.MaxIPFailures)
 	}
@@ -289,5 +292,44 @@ func TestUnlock(t *testing.T) {
 	}
 	if err := a.Unlock(ctx, "nobody"); !errors.Is(err, auth.ErrUserNotFound) {
 		t.Errorf("unlock of an unknown user: %v", err)
+	}
+}
+
+// Usernames that cannot name an account (NUL, invalid UTF-8, megabytes)
+// are wrong credentials, never a database error, and still count.
+func TestImpossibleUsernames(t *testing.T) {
+	ctx := context.Background()
+	a, db, _ := limitSetup(t)
+	long := string(make([]byte, 1<<20))
+	for _, name := range []string{"a\x00b", "\xff\xfe", long} {
+		if _, err := a.Login(ctx, name, "mat-khau", "10.0.0.7", auth.KindAPI); !errors.Is(err, auth.ErrBadCredentials) {
+			t.Errorf("username of %d bytes: %v", len(name), err)
+		}
+	}
+	if _, err := a.Login(ctx, "someone", "mat-khau", "10.0.0.7\x00", auth.KindAPI); !errors.Is(err, auth.ErrBadCredentials) {
+		t.Errorf("address with NUL: %v", err)
+	}
+	if n := count(t, db, `SELECT failures FROM login_windows WHERE scope = 'address' AND key = '10.0.0.7'`); n != 3 {
+		t.Errorf("address counted %d failures, want 3", n)
+	}
+}
+
+// Only browsers get a device token; API logins are known by address.
+func TestDeviceOnlyForWebLogins(t *testing.T) {
+	ctx := context.Background()
+	a, db, unit := limitSetup(t)
+	addUser(t, a, unit, "tichhop")
+	for range 3 {
+		s, err := a.Login(ctx, "tichhop", realPassword, "10.0.0.8", auth.KindAPI)
+		if err != nil || s.Device != "" {
+			t.Fatalf("API login: %v, device %q", err, s.Device)
+		}
+	}
+	s, err := a.LoginFrom(ctx, "tichhop", realPassword, auth.Client{IP: "10.0.0.8"}, auth.KindWeb)
+	if err != nil || s.Device == "" {
+		t.Fatalf("web login: %v, device %q", err, s.Device)
+	}
+	if n := count(t, db, `SELECT count(*) FROM login_clients`); n != 2 {
+		t.Errorf("%d known clients, want the address and the browser", n)
 	}
 }
