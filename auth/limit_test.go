@@ -2,8 +2,13 @@ package auth_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -331,5 +336,41 @@ func TestDeviceOnlyForWebLogins(t *testing.T) {
 	}
 	if n := count(t, db, `SELECT count(*) FROM login_clients`); n != 2 {
 		t.Errorf("%d known clients, want the address and the browser", n)
+	}
+}
+
+// The owner of an account under attack gets one e-mail, however long the
+// attack goes on.
+func TestAttackEmail(t *testing.T) {
+	smtp := testenv.RequireSMTP(t)
+	ctx := context.Background()
+	a, db, unit := limitSetup(t)
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "bi-do-" + hex.EncodeToString(b)
+	addUser(t, a, unit, name)
+	m, err := notify.NewMailer(notify.SMTPConfig{Addr: smtp.Addr, From: "vanban@hcm.edu.vn", TLS: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := notify.NewWorker(db, "test", map[string]notify.Handler{notify.KindEmail: notify.EmailHandler(db, m, "https://vanban.example")},
+		notify.WorkerOptions{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	for range 2 * auth.AlertAttempts {
+		a.Login(ctx, name, "doan-sai", "203.0.113.9", auth.KindWeb) //nolint:errcheck
+	}
+	if _, err := w.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range auth.AlertAttempts {
+		a.Login(ctx, name, "doan-sai", "203.0.113.10", auth.KindWeb) //nolint:errcheck
+	}
+	if _, err := w.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	to := name + "@hcm.edu.vn"
+	mails := smtp.WaitMessages(t, to, 1, 10*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	if mails = smtp.Messages(t, to); len(mails) != 1 || !strings.Contains(mails[0].Subject, "dò mật khẩu") || !strings.Contains(mails[0].Text, name) {
+		t.Fatalf("want one e-mail about the attack, got %+v", mails)
 	}
 }
