@@ -241,6 +241,29 @@ func TestDistributedAttack(t *testing.T) {
 	if n := count(t, db, `SELECT count(*) FROM jobs WHERE kind = $1`, notify.KindEmail); n != 1 {
 		t.Errorf("%d e-mails queued, want 1", n)
 	}
+
+	// The attack goes on into the next window: no new notice.
+	shift := func(by string) {
+		if _, err := db.Exec(`UPDATE login_windows SET window_start = window_start - $1::interval WHERE scope = 'account'`, by); err != nil {
+			t.Fatal(err)
+		}
+	}
+	guess := func(net int) {
+		for i := range auth.AlertAttempts {
+			a.Login(ctx, "ketoan", "doan-sai", fmt.Sprintf("10.%d.%d.2", net, i), auth.KindWeb) //nolint:errcheck
+		}
+	}
+	shift("16 minutes")
+	guess(20)
+	if n := count(t, db, `SELECT count(*) FROM notifications WHERE kind = 'login.attack'`); n != 1 {
+		t.Errorf("an attack that goes on gives %d notices, want 1", n)
+	}
+	// After a quiet while, a new attack is a new notice.
+	shift("1 hour")
+	guess(21)
+	if n := count(t, db, `SELECT count(*) FROM notifications WHERE kind = 'login.attack'`); n != 2 {
+		t.Errorf("a new attack after a quiet hour gives %d notices in all, want 2", n)
+	}
 }
 
 // Issue 10: 40 parallel guesses passed the 30-per-address limit, and 30
