@@ -158,7 +158,8 @@ func TestBackoffDoubles(t *testing.T) {
 	for _, want := range []time.Duration{auth.Backoff, 2 * auth.Backoff, 4 * auth.Backoff} {
 		_, err := a.Login(ctx, "vanthu", realPassword, "10.0.0.9", auth.KindAPI)
 		var rl *auth.RateLimitedError
-		if !errors.As(err, &rl) || rl.RetryAfter > want || rl.RetryAfter < want-5*time.Second {
+		// Within half of it: a loaded machine may take seconds between the two.
+		if !errors.As(err, &rl) || rl.RetryAfter > want || rl.RetryAfter <= want/2 {
 			t.Fatalf("want a wait of %v: %v", want, err)
 		}
 		// Wait it out, then fail once more.
