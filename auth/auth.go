@@ -19,6 +19,8 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/hcm-edu/vanban/notify"
 )
 
 // Roles a user may hold.
@@ -81,19 +83,15 @@ func (p Principal) HasAny(roles ...string) bool {
 	return false
 }
 
-// Limits on failed logins within Window.
-const (
-	Window          = 15 * time.Minute
-	MaxUserFailures = 5
-	MaxIPFailures   = 30
-	MinPasswordLen  = 10
-)
+// MinPasswordLen is the shortest password accepted.
+const MinPasswordLen = 10
 
 // Service authenticates users.
 type Service struct {
-	db  *sqlx.DB
-	ttl time.Duration
-	now func() time.Time
+	db    *sqlx.DB
+	ttl   time.Duration
+	now   func() time.Time
+	notes *notify.Store // nil: attacks are not reported
 }
 
 // NewService returns a Service whose sessions last ttl.
@@ -107,6 +105,7 @@ type Session struct {
 	CSRF      string
 	ExpiresAt time.Time
 	Principal Principal
+	Device    string // the client's device token, for the DeviceCookie
 }
 
 // dummyHash is compared against when the user does not exist so that a
@@ -117,64 +116,40 @@ var PasswordCost = bcrypt.DefaultCost
 
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("vanban-dummy-password"), bcrypt.DefaultCost)
 
-// Login checks a username and password and opens a session of kind.
+// Login checks a username and password from the client at remoteIP and
+// opens a session of kind. It is LoginFrom without a device token.
 func (s *Service) Login(ctx context.Context, username, password, remoteIP, kind string) (Session, error) {
+	return s.LoginFrom(ctx, username, password, Client{IP: remoteIP}, kind)
+}
+
+// LoginFrom checks a username and password under the login policy (see
+// Window) and opens a session of kind. For a web session, the session's
+// Device is the token the browser should keep (DeviceCookie) and present
+// at its next login.
+func (s *Service) LoginFrom(ctx context.Context, username, password string, c Client, kind string) (Session, error) {
 	username = strings.ToLower(strings.TrimSpace(username))
-	if err := s.checkRate(ctx, username, remoteIP); err != nil {
+	a, err := s.reserve(ctx, username, c)
+	if err != nil {
 		return Session{}, err
 	}
-	var row struct {
-		ID       int64  `db:"id"`
-		Hash     string `db:"password_hash"`
-		Disabled bool   `db:"disabled"`
-	}
-	err := s.db.GetContext(ctx, &row, `SELECT id, password_hash, disabled FROM users WHERE username = $1`, username)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return Session{}, fmt.Errorf("auth: unable to fetch user: %w", err)
-	}
 	hash := dummyHash
-	if err == nil {
-		hash = []byte(row.Hash)
+	if a.userID != 0 {
+		hash = []byte(a.hash)
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || err != nil || row.Disabled {
-		if _, err := s.db.ExecContext(ctx, `INSERT INTO login_failures (username, remote_ip) VALUES ($1, $2)`, username, remoteIP); err != nil {
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || a.userID == 0 || a.disabled {
+		// The failure was counted by reserve; this row is the record of it.
+		if _, err := s.db.ExecContext(ctx, `INSERT INTO login_failures (username, remote_ip) VALUES ($1, $2)`, a.username, a.ip); err != nil {
 			return Session{}, fmt.Errorf("auth: unable to record failed login: %w", err)
 		}
 		return Session{}, ErrBadCredentials
 	}
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM login_failures WHERE username = $1`, username); err != nil {
-		return Session{}, fmt.Errorf("auth: unable to clear failed logins: %w", err)
-	}
-	return s.open(ctx, row.ID, kind)
-}
-
-func (s *Service) checkRate(ctx context.Context, username, ip string) error {
-	var c struct {
-		User   int        `db:"user_failures"`
-		IP     int        `db:"ip_failures"`
-		Oldest *time.Time `db:"oldest"`
-	}
-	err := s.db.GetContext(ctx, &c, `
-		SELECT count(*) FILTER (WHERE username = $1) AS user_failures,
-		       count(*) FILTER (WHERE remote_ip = $2) AS ip_failures,
-		       min(failed_at) AS oldest
-		FROM login_failures
-		WHERE failed_at > now() - $3::interval AND (username = $1 OR remote_ip = $2)`,
-		username, ip, fmt.Sprintf("%d seconds", int(Window.Seconds())))
+	device, err := s.release(ctx, a, kind)
 	if err != nil {
-		return fmt.Errorf("auth: unable to count failed logins: %w", err)
+		return Session{}, err
 	}
-	if c.User >= MaxUserFailures || c.IP >= MaxIPFailures {
-		retry := Window
-		if c.Oldest != nil {
-			retry = time.Until(c.Oldest.Add(Window))
-		}
-		if retry < time.Second {
-			retry = time.Second
-		}
-		return &RateLimitedError{RetryAfter: retry}
-	}
-	return nil
+	sess, err := s.open(ctx, a.userID, kind)
+	sess.Device = device
+	return sess, err
 }
 
 func (s *Service) open(ctx context.Context, userID int64, kind string) (Session, error) {
@@ -255,13 +230,25 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	return nil
 }
 
-// SweepExpired deletes expired sessions and old failed-login records.
+// SweepExpired deletes expired sessions, old failed-login records and
+// login limits that have run out.
 func (s *Service) SweepExpired(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < now()`); err != nil {
 		return fmt.Errorf("auth: unable to sweep sessions: %w", err)
 	}
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM login_failures WHERE failed_at < now() - interval '1 day'`); err != nil {
 		return fmt.Errorf("auth: unable to sweep failed logins: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `
+DELETE FROM login_pairs WHERE last_failure < now() - $1::interval AND blocked_until < now()`, seconds(pairMemory)); err != nil {
+		return fmt.Errorf("auth: unable to sweep login limits: %w", err)
+	}
+	// Two windows: an attack that went on into the last one keeps its alert.
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM login_windows WHERE window_start < now() - 2 * $1::interval`, seconds(Window)); err != nil {
+		return fmt.Errorf("auth: unable to sweep login limits: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM login_clients WHERE last_login < now() - $1::interval`, seconds(KnownFor)); err != nil {
+		return fmt.Errorf("auth: unable to sweep known clients: %w", err)
 	}
 	return nil
 }

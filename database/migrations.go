@@ -546,4 +546,38 @@ ALTER TABLE agenda_documents
 ALTER TABLE meeting_packets ADD COLUMN withheld text NOT NULL DEFAULT '';
 ALTER TABLE meeting_packets DROP CONSTRAINT meeting_packets_pkey, ADD PRIMARY KEY (meeting_id, revision, withheld);
 `,
+	// 7: login limits (see auth.Window): fixed-window counters per account
+	// and per address, back-off per (account, client) pair, and the clients
+	// that logged in to an account before. Rows are locked by each attempt,
+	// so a count and its check are one step.
+	`
+CREATE TABLE login_windows (
+  scope        text NOT NULL CHECK (scope IN ('account', 'address')),
+  key          text NOT NULL,
+  window_start timestamptz NOT NULL DEFAULT now(),
+  failures     integer NOT NULL DEFAULT 0,
+  refused      integer NOT NULL DEFAULT 0,
+  alerted      boolean NOT NULL DEFAULT false,
+  PRIMARY KEY (scope, key)
+);
+CREATE INDEX login_windows_start ON login_windows (window_start);
+
+CREATE TABLE login_pairs (
+  username      text NOT NULL,
+  client        text NOT NULL,
+  failures      integer NOT NULL DEFAULT 0,
+  last_failure  timestamptz NOT NULL DEFAULT now(),
+  blocked_until timestamptz NOT NULL DEFAULT 'epoch',
+  PRIMARY KEY (username, client)
+);
+CREATE INDEX login_pairs_last_failure ON login_pairs (last_failure);
+
+CREATE TABLE login_clients (
+  user_id    bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  client     text NOT NULL,
+  last_login timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (user_id, client)
+);
+CREATE INDEX login_clients_client ON login_clients (client);
+`,
 }

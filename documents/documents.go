@@ -93,10 +93,12 @@ type Service struct {
 
 // NewService returns a Service. Uploads are spooled in spoolDir (to hash
 // and check them before they reach the store) and limited to maxBytes.
+// The spool files of uploads a crash cut short are removed at once.
 func NewService(db *sqlx.DB, blobs storage.Blobs, spoolDir string, maxBytes int64) (*Service, error) {
 	if err := os.MkdirAll(spoolDir, 0o700); err != nil {
 		return nil, fmt.Errorf("documents: unable to create spool folder: %w", err)
 	}
+	sweepSpool(spoolDir) //nolint:errcheck // what is left is tried again by SweepOrphans
 	return &Service{db: db, blobs: blobs, spoolDir: spoolDir, maxBytes: maxBytes}, nil
 }
 
@@ -315,7 +317,14 @@ func lockObject(ctx context.Context, tx *sqlx.Tx, key string) error {
 // SweepOrphans deletes stored objects older than minAge that no row names
 // (see objectRefs, and AddLink for other packages' rows): the bytes of uploads whose row could not be committed
 // (the database went away between the two). It returns how many it deleted.
+// It first clears what crashes leave behind (SweepDebris).
 func (s *Service) SweepOrphans(ctx context.Context, minAge time.Duration) (int, error) {
+	_, _, derr := s.SweepDebris(ctx)
+	n, err := s.sweepObjects(ctx, minAge)
+	return n, errors.Join(derr, err)
+}
+
+func (s *Service) sweepObjects(ctx context.Context, minAge time.Duration) (int, error) {
 	var old []string
 	err := s.blobs.List(ctx, "sha256/", func(i storage.Info) error {
 		if time.Since(i.ModTime) >= minAge {

@@ -47,10 +47,11 @@ func (s *Service) Spool(ctx context.Context, r io.Reader, fileName string) (*Upl
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(s.spoolDir, "upload-*")
+	f, err := os.CreateTemp(s.spoolDir, spoolPrefix+"*")
 	if err != nil {
 		return nil, fmt.Errorf("documents: unable to create spool file: %w", err)
 	}
+	lockSpool(f)
 	up := &Upload{FileName: name, f: f}
 	ok := false
 	defer func() {

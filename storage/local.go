@@ -68,7 +68,7 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64) (e
 		return fmt.Errorf("storage: unable to store %s: %w", key, err)
 	}
 
-	f, err := os.CreateTemp(l.tmp, "put-*")
+	f, err := os.CreateTemp(l.tmp, tempPattern(key))
 	if err != nil {
 		return fmt.Errorf("storage: unable to store %s: %w", key, err)
 	}

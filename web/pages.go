@@ -212,10 +212,7 @@ func (s *Server) home(c *fiber.Ctx) error {
 
 // safeNext keeps a post-login redirect on this site.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/documents"
-	}
-	return next
+	return auth.SafeRedirect(next, "/documents")
 }
 
 func (s *Server) loginPage(c *fiber.Ctx) error {
@@ -249,7 +246,7 @@ func (s *Server) loginSubmit(c *fiber.Ctx) error {
 		d.Error = "Phiên đăng nhập đã hết hạn; hãy đăng nhập lại"
 		return s.render(c, fiber.StatusForbidden, "login", d)
 	}
-	sess, err := s.auth.Login(c.UserContext(), c.FormValue("username"), c.FormValue("password"), c.IP(), auth.KindWeb)
+	sess, err := s.auth.LoginFrom(c.UserContext(), c.FormValue("username"), c.FormValue("password"), auth.Client{IP: c.IP(), Device: c.Cookies(auth.DeviceCookie)}, auth.KindWeb)
 	if err != nil {
 		p := s.toProblem(err)
 		if p.Status >= 500 {
@@ -264,6 +261,8 @@ func (s *Server) loginSubmit(c *fiber.Ctx) error {
 	}
 	c.Cookie(&fiber.Cookie{Name: httpx.SessionCookie, Value: sess.Token, Path: "/", HTTPOnly: true,
 		Secure: s.cookieSecure(c), SameSite: fiber.CookieSameSiteLaxMode, Expires: sess.ExpiresAt})
+	c.Cookie(&fiber.Cookie{Name: auth.DeviceCookie, Value: sess.Device, Path: "/login", HTTPOnly: true,
+		Secure: s.cookieSecure(c), SameSite: fiber.CookieSameSiteStrictMode, MaxAge: int(auth.KnownFor.Seconds())})
 	c.ClearCookie(loginCSRFCookie)
 	return c.Redirect(d.Next, fiber.StatusSeeOther)
 }

@@ -167,6 +167,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	}
 	docs.EnableSigning(sd)
 	notes := notify.NewStore(db, cfg.EmailEnabled())
+	authSvc.NotifyAttacks(notes)
 	rt := routing.New(db, docs, notes)
 	handlers := rt.Handlers()
 	maps.Copy(handlers, docs.Handlers())
@@ -358,6 +359,7 @@ func userCmd(ctx context.Context, cfg *config.Config, args []string) error {
   vanban user add --username U --name "Họ tên" --unit CODE --roles clerk[,signer,...] [--position P] [--email E]
                   (the password is read from standard input, or generated and printed)
   vanban user disable USERNAME | enable USERNAME
+  vanban user unlock USERNAME      (clear the login limits of the account)
   vanban user passwd USERNAME      (new password from standard input, or generated and printed)
   vanban user list`
 	if len(args) == 0 {
@@ -411,6 +413,15 @@ func userCmd(ctx context.Context, cfg *config.Config, args []string) error {
 		if generated {
 			fmt.Printf("password: %s\n", pw)
 		}
+		return nil
+	case "unlock":
+		if len(args) != 2 {
+			return errors.New(help)
+		}
+		if err := a.Unlock(ctx, args[1]); err != nil {
+			return err
+		}
+		fmt.Printf("user %s unlocked\n", args[1])
 		return nil
 	case "disable", "enable":
 		if len(args) != 2 {

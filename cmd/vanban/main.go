@@ -13,7 +13,7 @@ Usage:
   vanban serve [--migrate]        run the HTTP server
   vanban migrate                  apply pending database migrations
   vanban seed-demo [--schools N]  create the demo organisation and users (idempotent)
-  vanban user add|disable|enable|passwd|list ...   manage accounts
+  vanban user add|disable|enable|unlock|passwd|list ...   manage accounts
   vanban audit verify             check the audit log's hash chain; names the first broken entry
   vanban holiday list|add|remove  public holidays that deadlines skip
   vanban config                   print the effective configuration, secrets masked

@@ -106,6 +106,12 @@ func TestServeRefusesAnOldSchema(t *testing.T) {
 	if err != nil || !strings.Contains(out, "chuyenvien.q1") || !strings.Contains(out, "disabled") {
 		t.Errorf("user list: %v\n%s", err, out)
 	}
+	if out, err := capture(t, "user", "unlock", "chuyenvien.q1"); err != nil || !strings.Contains(out, "unlocked") {
+		t.Errorf("user unlock: %v\n%s", err, out)
+	}
+	if _, err := capture(t, "user", "unlock", "nobody"); err == nil {
+		t.Error("unlock of an unknown user succeeds")
+	}
 }
 
 func TestConfigPrintsMasked(t *testing.T) {
