@@ -27,7 +27,7 @@ import (
 type Limits struct {
 	Wall   time.Duration `json:"wall,omitempty"`   // wall time of one request; the worker is killed after it
 	CPU    time.Duration `json:"cpu,omitempty"`    // CPU time of one request
-	Memory int64         `json:"memory,omitempty"` // address space a worker may add to what it had at start
+	Memory int64         `json:"memory,omitempty"` // address space a worker may add to what it had at start; a request may lower it, not raise it
 
 	MaxPages         int   `json:"max_pages,omitempty"`
 	MaxDepth         int   `json:"max_depth,omitempty"`          // nesting of arrays and dictionaries

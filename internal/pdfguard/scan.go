@@ -622,7 +622,8 @@ func (s *scanner) streamData(d value, data []byte) *Error {
 	if objStm {
 		limit = min(limit, maxObjStm)
 	}
-	var r io.Reader = bytes.NewReader(data)
+	raw := &countingReader{r: bytes.NewReader(data)}
+	var r io.Reader = raw
 	decoded := len(filters) == 0
 filters:
 	for _, f := range filters {
@@ -642,11 +643,23 @@ filters:
 		return nil
 	}
 	var out bytes.Buffer
-	var w io.Writer = io.Discard
-	if objStm {
-		w = &out
+	buf := make([]byte, 32<<10)
+	var n int64
+	for n <= limit {
+		k, err := r.Read(buf)
+		n += int64(k)
+		if objStm {
+			out.Write(buf[:k])
+		}
+		if n > bombFloor && n > bombRatio*raw.n {
+			s.decoded += n
+			return refuse(CodeDecoded, fmt.Sprintf("object %d inflates more than %d times (%d bytes from %d)", s.obj, bombRatio, n, raw.n),
+				"Tệp PDF chứa dữ liệu nén với tỉ lệ nén bất thường (bom nén); tệp hỏng hoặc được tạo để gây quá tải")
+		}
+		if err != nil {
+			break // a damaged stream is the parsers' business
+		}
 	}
-	n, _ := io.Copy(w, io.LimitReader(r, limit+1)) // a damaged stream is the parsers' business
 	s.decoded += n
 	if n > limit {
 		max := s.lim.MaxStreamDecoded
@@ -664,6 +677,26 @@ filters:
 		return s.objectStream(d, out.Bytes())
 	}
 	return nil
+}
+
+// A stream that inflates past bombFloor bytes at more than bombRatio
+// times its size is a bomb: real content streams and fonts inflate a few
+// times, deflate at most 1032 times, and stopping at the ratio keeps a
+// bomb's cost to milliseconds.
+const (
+	bombFloor = 16 << 20
+	bombRatio = 256
+)
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // inflater reads zlib data, or raw deflate data as some writers make.
@@ -766,7 +799,7 @@ func (s *scanner) objectStream(d value, data []byte) *Error {
 	b, pos, obj := s.b, s.pos, s.obj
 	defer func() { s.b, s.pos, s.obj = b, pos, obj }()
 	s.b, s.pos = data, 0
-	nums := make([]int64, 0, n.n)
+	nums := make([]int64, 0, min(n.n, 1024))
 	for range n.n {
 		s.skipWS()
 		num, ok := s.uint()

@@ -68,7 +68,8 @@ func serveWorker() int {
 	}()
 	signal.Ignore(syscall.SIGINT, syscall.SIGHUP, syscall.SIGPIPE)
 	enc := json.NewEncoder(out)
-	if err := enc.Encode(ready{VM: vmSize(), CPU: cpuUsed()}); err != nil {
+	vm := vmSize()
+	if err := enc.Encode(ready{VM: vm, CPU: cpuUsed()}); err != nil {
 		return 1
 	}
 	for {
@@ -83,6 +84,7 @@ func serveWorker() int {
 		}
 		lim := req.Limits.over(DefaultLimits)
 		limitCPU(lim.CPU)
+		limitMemory(vm + lim.Memory)
 		debug.SetMemoryLimit(lim.Memory / 2)
 		res, gerr, err := handle(req.Kind, req.Path, lim)
 		resp := response{Error: gerr, CPU: cpuUsed()}
@@ -109,6 +111,18 @@ func limitCPU(d time.Duration) {
 	soft := uint64((time.Duration(cpuUsed()) + d + time.Second - 1) / time.Second)
 	rl.Cur = min(soft, rl.Max)
 	unix.Setrlimit(unix.RLIMIT_CPU, &rl)
+}
+
+// limitMemory sets the soft address-space limit to n bytes, or the hard
+// limit the parent set if that is lower: a request may ask for less
+// memory than the worker was started with, not more.
+func limitMemory(n int64) {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_AS, &rl); err != nil {
+		return
+	}
+	rl.Cur = min(uint64(n), rl.Max)
+	unix.Setrlimit(unix.RLIMIT_AS, &rl)
 }
 
 func cpuUsed() int64 {
@@ -279,7 +293,7 @@ func (w *worker) died(lim Limits) error {
 	out := w.stderr.String()
 	state := w.cmd.ProcessState
 	switch {
-	case strings.Contains(out, "out of memory") || strings.Contains(out, "cannot allocate memory") ||
+	case strings.Contains(out, "out of memory") || strings.Contains(out, "cannot allocate memory") || strings.Contains(out, "failed to allocate") ||
 		strings.Contains(out, "stack exceeds") || strings.Contains(out, "stack overflow"):
 		return refuse(CodeMemory, firstLine(out),
 			"Đọc tệp PDF cần quá %d MiB bộ nhớ: tệp quá phức tạp hoặc được tạo để gây quá tải; hãy xuất lại tệp PDF từ phần mềm soạn thảo", lim.Memory>>20)

@@ -7,6 +7,7 @@ package hostile
 import (
 	"bytes"
 	"compress/zlib"
+	"encoding/hex"
 	"fmt"
 	"strings"
 )
@@ -89,6 +90,9 @@ func Cases() []Case {
 		}},
 		{"flate-bomb-double-4gib", "decompression_bomb", func() []byte {
 			return build(basicObjects("", stream("/Filter [/FlateDecode /FlateDecode]", deflate(zeros(4<<10)))), "")
+		}},
+		{"flate-bomb-hex-wrapped", "decompression_bomb", func() []byte {
+			return build(basicObjects("", stream("/Filter [/ASCIIHexDecode /FlateDecode]", []byte(hex.EncodeToString(zeros(64))+">"))), "")
 		}},
 		{"flate-bomb-font", "decompression_bomb", func() []byte {
 			font := "<< /Type /Font /Subtype /TrueType /BaseFont /X /FirstChar 32 /LastChar 32 /Widths [500] /FontDescriptor 6 0 R >>"
