@@ -16,6 +16,7 @@ package pdfguard
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -96,11 +97,13 @@ const (
 	KindCheck = "check"
 )
 
-// Request is one piece of work for a worker: a kind, the file and limits.
+// Request is one piece of work for a worker: a kind, the file, limits,
+// and what else the kind needs (for a verification, say, the trust roots).
 type Request struct {
-	Kind   string `json:"kind"`
-	Path   string `json:"path"`
-	Limits Limits `json:"limits"`
+	Kind   string          `json:"kind"`
+	Path   string          `json:"path"`
+	Limits Limits          `json:"limits"`
+	Args   json.RawMessage `json:"args,omitempty"`
 }
 
 // Info is what a check learns of a file that passed it.
@@ -163,10 +166,13 @@ var ErrClosed = errors.New("pdfguard: the guard is closed")
 
 // Options configure a Guard.
 type Options struct {
-	Workers    int    // workers at most, 2 if zero
-	Limits     Limits // per request; zero fields take DefaultLimits
-	MaxUses    int    // requests before a worker is replaced, 1000 if zero
-	Executable string // the worker binary; os.Executable() if empty
+	Workers int    // workers at most, 2 if zero
+	Limits  Limits // per request; zero fields take DefaultLimits
+	MaxUses int    // requests before a worker is replaced, 1000 if zero
+	// Executable is the worker binary. If empty, the running binary
+	// itself: /proc/self/exe, which stays this program even when a
+	// deployment replaces or removes the file it was started from.
+	Executable string
 }
 
 // Guard runs requests in a pool of worker processes.
@@ -254,9 +260,11 @@ func (g *Guard) take() (*worker, error) {
 	g.mu.Unlock()
 	exe := g.opt.Executable
 	if exe == "" {
-		var err error
-		if exe, err = os.Executable(); err != nil {
-			return nil, fmt.Errorf("pdfguard: unable to find the executable: %v", err)
+		exe = "/proc/self/exe"
+		if _, err := os.Stat(exe); err != nil {
+			if exe, err = os.Executable(); err != nil {
+				return nil, fmt.Errorf("pdfguard: unable to find the executable: %v", err)
+			}
 		}
 	}
 	return startWorker(exe, g.opt.Limits)

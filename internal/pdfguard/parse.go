@@ -16,11 +16,12 @@ import (
 )
 
 // handle does one request in the worker. A refused file gives an *Error;
-// a failure of the worker itself (the file cannot be read) an error.
-func handle(kind, path string, lim Limits) (any, *Error, error) {
-	switch kind {
+// a failure of the worker itself (the file cannot be read) an error. New
+// kinds (verify, signer-block detection) go in its switch.
+func handle(req Request, lim Limits) (any, *Error, error) {
+	switch req.Kind {
 	case KindCheck:
-		b, done, err := mapFile(path)
+		b, done, err := mapFile(req.Path)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -29,9 +30,9 @@ func handle(kind, path string, lim Limits) (any, *Error, error) {
 		return info, gerr, nil
 	}
 	if testKind != nil {
-		return testKind(kind, path, lim)
+		return testKind(req.Kind, req.Path, lim)
 	}
-	return nil, nil, fmt.Errorf("unknown kind of request %q", kind)
+	return nil, nil, fmt.Errorf("unknown kind of request %q", req.Kind)
 }
 
 // testKind, set by this package's tests (whose binary is its own worker),

@@ -86,7 +86,7 @@ func serveWorker() int {
 		limitCPU(lim.CPU)
 		limitMemory(vm + lim.Memory)
 		debug.SetMemoryLimit(lim.Memory / 2)
-		res, gerr, err := handle(req.Kind, req.Path, lim)
+		res, gerr, err := handle(req, lim)
 		resp := response{Error: gerr, CPU: cpuUsed()}
 		if err != nil {
 			resp.Fail = err.Error()
