@@ -642,6 +642,10 @@ filters:
 	if !decoded {
 		return nil
 	}
+	floor := int64(bombFloor)
+	if objStm {
+		floor = 1 << 20 // objects as text: they inflate a few times
+	}
 	var out bytes.Buffer
 	buf := make([]byte, 32<<10)
 	var n int64
@@ -651,7 +655,7 @@ filters:
 		if objStm {
 			out.Write(buf[:k])
 		}
-		if n > bombFloor && n > bombRatio*raw.n {
+		if n > floor && n > bombRatio*raw.n {
 			s.decoded += n
 			return refuse(CodeDecoded, fmt.Sprintf("object %d inflates more than %d times (%d bytes from %d)", s.obj, bombRatio, n, raw.n),
 				"Tệp PDF chứa dữ liệu nén với tỉ lệ nén bất thường (bom nén); tệp hỏng hoặc được tạo để gây quá tải")
