@@ -251,9 +251,14 @@ func (g *Guard) take() (*worker, error) {
 		g.mu.Unlock()
 		return nil, ErrClosed
 	}
-	if n := len(g.idle); n > 0 {
-		w := g.idle[n-1]
-		g.idle = g.idle[:n-1]
+	for len(g.idle) > 0 {
+		w := g.idle[len(g.idle)-1]
+		g.idle = g.idle[:len(g.idle)-1]
+		select {
+		case <-w.exited: // died while idle: not the next file's fault
+			continue
+		default:
+		}
 		g.mu.Unlock()
 		return w, nil
 	}
