@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hcm-edu/vanban/internal/domain"
+	"github.com/hcm-edu/vanban/internal/pdfguard"
+	"github.com/hcm-edu/vanban/internal/pdfguard/hostile"
 )
 
 func TestCleanFileName(t *testing.T) {
@@ -131,7 +133,7 @@ func TestCheckPDF(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pages, err := checkPDF(strings.NewReader(string(tt.b)), int64(len(tt.b)))
+			pages, err := checkBytes(t, tt.b)
 			if tt.want == nil {
 				if err != nil || pages != 12 {
 					t.Errorf("pages %d, err %v", pages, err)
@@ -150,6 +152,38 @@ func FuzzCheckPDF(f *testing.F) {
 	f.Add(pdf[:2000])
 	f.Add([]byte("%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<</Root 1 0 R>>\nstartxref\n9\n%%EOF"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		checkPDF(strings.NewReader(string(b)), int64(len(b))) // must not panic or hang
+		checkBytes(t, b) // must not panic or hang
 	})
+}
+
+// checkBytes runs checkPDF on b, spooled to a file as uploads are.
+func checkBytes(t *testing.T, b []byte) (int, error) {
+	f, err := os.CreateTemp(t.TempDir(), "upload-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	return checkPDF(t.Context(), f)
+}
+
+// TestCheckPDFRefusesHostileFiles: the attacks of issue 10 (a page tree
+// that lists itself, a million declared objects, a /Length beyond the
+// file, ...) are bad PDFs that say why, within seconds.
+func TestCheckPDFRefusesHostileFiles(t *testing.T) {
+	for _, c := range hostile.Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			start := time.Now()
+			_, err := checkBytes(t, c.Make())
+			var ge *pdfguard.Error
+			if !errors.Is(err, ErrBadPDF) || !errors.As(err, &ge) || ge.Code != c.Code {
+				t.Errorf("err = %v, want ErrBadPDF from a pdfguard refusal %s", err, c.Code)
+			}
+			if took := time.Since(start); took > 10*time.Second {
+				t.Errorf("took %v", took)
+			}
+		})
+	}
 }

@@ -2,47 +2,40 @@ package documents
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
-	"io"
+	"os"
 
-	"github.com/digitorus/pdf"
+	"github.com/hcm-edu/vanban/internal/pdfguard"
 )
 
-// checkPDF reports whether the bytes are a whole PDF that parses: the header,
-// the trailer and cross-reference table, and every page of the page tree.
-// It reads through ReaderAt and never loads stream contents, so memory stays
-// bounded whatever the size.
-func checkPDF(r io.ReaderAt, size int64) (pages int, err error) {
+// checkPDF reports whether the spooled file f is a whole PDF that parses:
+// the header, the trailer and cross-reference table, and every page of the
+// page tree, read both by the reader that signs and by the one that builds
+// meeting packets. The parse runs in a pdfguard worker, under limits on
+// time and memory, after structural checks that refuse hostile files
+// (page-tree cycles, decompression bombs, absurd declared sizes).
+func checkPDF(ctx context.Context, f *os.File) (pages int, err error) {
 	head := make([]byte, 1024)
-	n, _ := r.ReadAt(head, 0)
+	n, _ := f.ReadAt(head, 0)
 	if !bytes.Contains(head[:n], []byte("%PDF-")) {
 		return 0, ErrNotPDF
 	}
-	defer func() {
-		// The parser panics on some malformed input.
-		if p := recover(); p != nil {
-			pages, err = 0, fmt.Errorf("%w: %v", ErrBadPDF, p)
-		}
-	}()
-	rd, err := pdf.NewReader(r, size)
-	if err != nil {
-		if errors.Is(err, pdf.ErrInvalidPassword) {
-			return 0, ErrEncryptedPDF
-		}
-		return 0, fmt.Errorf("%w: %v", ErrBadPDF, err)
-	}
-	if !rd.Trailer().Key("Encrypt").IsNull() {
+	info, err := pdfguard.Default().Check(ctx, f.Name())
+	var ge *pdfguard.Error
+	switch {
+	case err == nil:
+		return info.Pages, nil
+	case !errors.As(err, &ge):
+		return 0, err
+	case ge.Code == pdfguard.CodeNotPDF:
+		return 0, ErrNotPDF
+	case ge.Code == pdfguard.CodeEncrypted:
 		return 0, ErrEncryptedPDF
+	case ge.Code == pdfguard.CodeBroken:
+		return 0, fmt.Errorf("%w: %s", ErrBadPDF, ge.Detail)
 	}
-	pages = rd.NumPage()
-	if pages <= 0 {
-		return 0, fmt.Errorf("%w: no pages", ErrBadPDF)
-	}
-	for i := 1; i <= pages; i++ {
-		if rd.Page(i).V.Kind() != pdf.Dict {
-			return 0, fmt.Errorf("%w: page %d is missing", ErrBadPDF, i)
-		}
-	}
-	return pages, nil
+	// A limit: still a bad PDF, and the *pdfguard.Error says which.
+	return 0, fmt.Errorf("%w: %w", ErrBadPDF, ge)
 }

@@ -80,7 +80,7 @@ func (s *Service) Spool(ctx context.Context, r io.Reader, fileName string) (*Upl
 	}
 	up.Size = n
 	up.SHA256 = hex.EncodeToString(h.Sum(nil))
-	if up.Pages, err = checkPDF(f, n); err != nil {
+	if up.Pages, err = checkPDF(ctx, f); err != nil {
 		return nil, err
 	}
 	ok = true

@@ -35,6 +35,7 @@ import (
 	"strconv"
 	"unicode/utf16"
 
+	"github.com/hcm-edu/vanban/internal/pdfguard"
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
@@ -140,7 +141,9 @@ func configuration() *model.Configuration {
 // Build writes the base packet to w and returns its Base. The documents
 // are copied to files in a directory of their own under tmpDir (the
 // system's default if empty), removed on return. Every document is read
-// and checked before the first byte is written: a document that is not a
+// and checked (first in a pdfguard worker, under limits on time and
+// memory, then by pdfcpu) before the first byte is written: a document
+// that is not a
 // valid PDF, is encrypted or cannot be read gives a *DocumentError and
 // nothing is written. An error while writing can leave part of a packet
 // in w, which the caller discards (as with any failed upload).
@@ -177,6 +180,9 @@ func Build(ctx context.Context, w io.Writer, tmpDir string, c Cover, items []Ite
 			if err != nil {
 				if ctx.Err() != nil {
 					return Base{}, ctx.Err()
+				}
+				if ce := (*checkError)(nil); errors.As(err, &ce) {
+					return Base{}, ce
 				}
 				return Base{}, &DocumentError{Item: i + 1, Title: d.Title, Err: err}
 			}
@@ -260,6 +266,12 @@ func readDocument(ctx context.Context, dir, name string, d Document, conf *model
 	if size >= 0 && n != size {
 		return nil, f, fmt.Errorf("%w: %d bytes of %d", ErrShort, n, size)
 	}
+	if err := f.Sync(); err != nil {
+		return nil, f, err
+	}
+	if err := guard(ctx, f.Name()); err != nil {
+		return nil, f, err
+	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, f, err
 	}
@@ -272,6 +284,31 @@ func readDocument(ctx context.Context, dir, name string, d Document, conf *model
 	}
 	return src, f, nil
 }
+
+// guard checks the document at path in a pdfguard worker before pdfcpu
+// reads it in this process: a hostile file stored before uploads were
+// checked (a page-tree loop, a million declared objects, a /Length beyond
+// the file) fails its packet at once instead of taking minutes and
+// gigabytes.
+func guard(ctx context.Context, path string) error {
+	_, err := pdfguard.Default().Check(ctx, path)
+	var ge *pdfguard.Error
+	switch {
+	case err == nil:
+		return nil
+	case !errors.As(err, &ge):
+		return &checkError{err}
+	case ge.Code == pdfguard.CodeEncrypted:
+		return ErrEncrypted
+	}
+	return fmt.Errorf("%w: %w", ErrNotPDF, ge)
+}
+
+// checkError is the guard failing, not the document.
+type checkError struct{ err error }
+
+func (e *checkError) Error() string { return "packet: unable to check a document: " + e.err.Error() }
+func (e *checkError) Unwrap() error { return e.err }
 
 // readContext reads and validates a PDF. pdfcpu may panic on a damaged
 // file: that is an invalid PDF too.

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hcm-edu/vanban/internal/pdfguard/hostile"
 	"github.com/hcm-edu/vanban/internal/testenv"
 )
 
@@ -445,6 +446,9 @@ func TestBadDocuments(t *testing.T) {
 		{"cut short", memDoc("Báo cáo bị cắt", plan[:len(plan)/3]), ErrNotPDF},
 		{"encrypted, no password", fileDoc("Báo cáo có bảo vệ", open), ErrEncrypted},
 		{"encrypted, password", fileDoc("Báo cáo có mật khẩu", locked), ErrEncrypted},
+		{"page tree lists itself", memDoc("Báo cáo lặp trang", hostileCase(t, "self-kid-page-tree")), ErrNotPDF},
+		{"a million objects declared", memDoc("Báo cáo một triệu đối tượng", hostileCase(t, "objects-1m-xref-table")), ErrNotPDF},
+		{"length beyond the file", memDoc("Báo cáo độ dài sai", hostileCase(t, "huge-length")), ErrNotPDF},
 		{"store fails", Document{Title: "Báo cáo không tải được", Open: func(context.Context) (io.ReadCloser, int64, error) {
 			return nil, 0, failing
 		}}, failing},
@@ -475,6 +479,18 @@ func TestBadDocuments(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hostileCase is a file of pdfguard's hostile corpus, which pdfcpu alone
+// would take minutes and gigabytes over, or loop on.
+func hostileCase(t *testing.T, name string) []byte {
+	for _, c := range hostile.Cases() {
+		if c.Name == name {
+			return c.Make()
+		}
+	}
+	t.Fatalf("no hostile case %s", name)
+	return nil
 }
 
 func TestCancelled(t *testing.T) {

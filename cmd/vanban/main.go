@@ -5,6 +5,10 @@ package main
 import (
 	"fmt"
 	"os"
+
+	// The hidden sub-command "vanban pdf-worker": pdfguard's init serves
+	// it, before anything else runs, when the service starts its workers.
+	_ "github.com/hcm-edu/vanban/internal/pdfguard"
 )
 
 const usage = `vanban: official documents of the HCMC Department of Education and Training
