@@ -137,8 +137,9 @@ func Seed(ctx context.Context, units *org.Store, users *auth.Service, password s
 
 // SeedSigning makes what the signing flow needs out of the box: labelled
 // development certificates (a development root, the department's and Quận
-// 1 office's organisation certificates, one per person who signs, the
-// specialist who signs minutes as a meeting's secretary among them) in
+// 1 office's and two schools' organisation certificates, one per person
+// who signs, every clerk and the specialist who signs minutes as a
+// meeting's secretary among them) in
 // keysDir, and demo signature and seal images. Existing keys and images
 // are kept.
 func SeedSigning(ctx context.Context, keysDir string, users *auth.Service, docs *documents.Service) error {
@@ -148,9 +149,17 @@ func SeedSigning(ctx context.Context, keysDir string, users *auth.Service, docs 
 	}{
 		{"000.00.24.H29", "Sở Giáo dục và Đào tạo Thành phố Hồ Chí Minh", "vanthu.sgd",
 			[]signing.DevPerson{{Username: "giamdoc.sgd", FullName: "Lê Hoài Nam", Title: "Giám đốc"},
-				{Username: "chuyenvien.sgd", FullName: "Trần Văn Lĩnh", Title: "Chuyên viên"}}},
+				{Username: "chuyenvien.sgd", FullName: "Trần Văn Lĩnh", Title: "Chuyên viên"},
+				{Username: "vanthu.sgd", FullName: "Nguyễn Thị Thu Hà", Title: "Văn thư"}}},
 		{"000.01.24.H29", "Phòng Giáo dục và Đào tạo Quận 1", "vanthu.q1",
-			[]signing.DevPerson{{Username: "truongphong.q1", FullName: "Võ Minh Quân", Title: "Trưởng phòng"}}},
+			[]signing.DevPerson{{Username: "truongphong.q1", FullName: "Võ Minh Quân", Title: "Trưởng phòng"},
+				{Username: "vanthu.q1", FullName: "Phạm Thị Ngọc Ánh", Title: "Văn thư"}}},
+		// The schools' clerks keep their own records and may be a meeting's
+		// secretary: every demo clerk and signer has a key and an image.
+		{"001.00.24.H29", "Trường THPT Bùi Thị Xuân", "vanthu.thpt1",
+			[]signing.DevPerson{{Username: "vanthu.thpt1", FullName: "Đặng Thị Kim Oanh", Title: "Văn thư"}}},
+		{"001.01.24.H29", "Trường THCS Văn Lang", "vanthu.thcs1",
+			[]signing.DevPerson{{Username: "vanthu.thcs1", FullName: "Huỳnh Văn Đức", Title: "Văn thư"}}},
 	}
 	for _, o := range orgs {
 		if err := signing.GenerateDevPKI(keysDir, signing.DevOrg{Code: o.code, Name: o.name}, o.signers); err != nil {

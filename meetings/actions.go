@@ -157,6 +157,17 @@ func checkInOpen(st *standing) error {
 	return nil
 }
 
+// startWindow: a meeting starts within its check-in window, not days
+// early (nor is a scheduled meeting started by mistake from the calendar).
+func startWindow(st *standing) error {
+	if st.Status == StatusScheduled && st.Now.Before(st.StartsAt.Add(-CheckInOpensBefore)) {
+		return &domain.PreconditionError{Code: "too_early_to_start",
+			Message: fmt.Sprintf("Chưa đến giờ họp: chỉ bắt đầu được từ %d phút trước giờ họp (%s)",
+				int(CheckInOpensBefore.Minutes()), st.StartsAt.In(domain.VietnamTime).Format("15:04 02/01/2006"))}
+	}
+	return nil
+}
+
 func checkedIn(msg string) func(st *standing) error {
 	return func(st *standing) error {
 		if !st.CheckedIn {
@@ -198,12 +209,17 @@ func ofOrganiserUnit(st *standing) error {
 
 type stateCheck = func(st *standing) error
 
+// statusActions is the action each status change is.
+var statusActions = map[string]action{
+	StatusInProgress: actStart, StatusEnded: actEnd, StatusCancelled: actCancel,
+}
+
 // rules is the one definition of each rule.
 var rules = map[action]rule{
 	actEdit:               {manages, []stateCheck{open}},
 	actManageAgenda:       {manages, []stateCheck{open}},
 	actManageParticipants: {manages, []stateCheck{open}},
-	actStart:              {manages, []stateCheck{open, moveTo(StatusInProgress)}},
+	actStart:              {manages, []stateCheck{open, moveTo(StatusInProgress), startWindow}},
 	actEnd:                {manages, []stateCheck{open, moveTo(StatusEnded)}},
 	actCancel:             {manages, []stateCheck{open, moveTo(StatusCancelled)}},
 	actCheckIn:            {anyone, []stateCheck{open, checkInOpen}},

@@ -220,7 +220,11 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id int64, in Inp
 	if next == "" {
 		next = st.Status
 	}
-	if err := moveTo(next)(st); err != nil {
+	if act, ok := statusActions[next]; ok && next != st.Status {
+		if err := st.need(act); err != nil {
+			return Meeting{}, err
+		}
+	} else if err := moveTo(next)(st); err != nil {
 		return Meeting{}, err
 	}
 	var old struct {
@@ -229,6 +233,17 @@ func (s *Service) Update(ctx context.Context, p auth.Principal, id int64, in Inp
 	}
 	if err := tx.GetContext(ctx, &old, `SELECT chair_id, secretary_id FROM meetings WHERE id = $1`, id); err != nil {
 		return Meeting{}, fmt.Errorf("meetings: unable to read meeting: %w", err)
+	}
+	if next == StatusInProgress && st.Status == StatusScheduled {
+		// The chair and the secretary conduct the meeting: they are present
+		// by their roles from its start, checked in or not.
+		_, err = tx.ExecContext(ctx, `
+			INSERT INTO meeting_attendance (meeting_id, user_id, checked_in_at, late)
+			SELECT id, u, $2, false FROM meetings, unnest(ARRAY[chair_id, secretary_id]) u WHERE id = $1
+			ON CONFLICT DO NOTHING`, id, st.Now)
+		if err != nil {
+			return Meeting{}, fmt.Errorf("meetings: unable to record the officers' presence: %w", err)
+		}
 	}
 	if statusOnly {
 		_, err = tx.ExecContext(ctx, `UPDATE meetings SET status = $2, updated_at = now() WHERE id = $1`, id, next)

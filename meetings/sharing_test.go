@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
@@ -291,6 +292,15 @@ func TestActionsMatchOperations(t *testing.T) {
 	if _, err := f.svc.Get(f.ctx, f.who("nhanvien.sgd"), mid); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("an outsider gets the meeting: %v", err)
 	}
+	// Not days early: a meeting starts within its check-in window.
+	f.setClock(f.start.Add(-2 * time.Hour))
+	if a := actions(org); a.Start {
+		t.Errorf("a meeting two hours away may be started: %+v", a)
+	}
+	var pe *domain.PreconditionError
+	if _, err := f.svc.Update(f.ctx, org, mid, meetings.Input{Status: meetings.StatusInProgress}); !errors.As(err, &pe) || pe.Code != "too_early_to_start" {
+		t.Fatalf("start two hours early: %v, want too_early_to_start", err)
+	}
 	f.setClock(f.start)
 	if a := actions(org); !a.Start || a.End {
 		t.Fatalf("a scheduled meeting: %+v", a)
@@ -298,16 +308,39 @@ func TestActionsMatchOperations(t *testing.T) {
 	if _, err := f.svc.Update(f.ctx, org, mid, meetings.Input{Status: meetings.StatusInProgress}); err != nil {
 		t.Fatal(err)
 	}
+	// The chair and the secretary are present by their roles from the start.
+	att, err := f.svc.Attendance(f.ctx, org, mid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	present := map[int64]bool{}
+	for _, a := range att.Present {
+		present[a.UserID] = true
+	}
+	for _, a := range att.Absent {
+		if a.UserID == f.who("giamdoc.sgd").UserID || a.UserID == f.who("thuky.vp").UserID {
+			t.Errorf("%s is listed as absent from the meeting they conduct", a.Name)
+		}
+	}
+	if !present[f.who("giamdoc.sgd").UserID] || !present[f.who("thuky.vp").UserID] {
+		t.Errorf("the chair and the secretary are not present by their roles: %+v", att.Present)
+	}
 	for _, u := range people {
 		p := f.who(u)
 		a := actions(p)
-		_, err := f.svc.RequestToSpeak(f.ctx, p, mid, 0)
-		check(u, "request to speak before checking in", a.RequestToSpeak, err)
-		_, err = f.svc.CheckIn(f.ctx, p, mid)
-		check(u, "check in", a.CheckIn, err)
-		a = actions(p)
-		if a.CheckIn {
-			t.Errorf("%s may check in twice", u)
+		if present[p.UserID] {
+			if a.CheckIn {
+				t.Errorf("%s is present by role, yet is offered check-in", u)
+			}
+		} else {
+			_, err := f.svc.RequestToSpeak(f.ctx, p, mid, 0)
+			check(u, "request to speak before checking in", a.RequestToSpeak, err)
+			_, err = f.svc.CheckIn(f.ctx, p, mid)
+			check(u, "check in", a.CheckIn, err)
+			a = actions(p)
+			if a.CheckIn {
+				t.Errorf("%s may check in twice", u)
+			}
 		}
 		_, err = f.svc.RequestToSpeak(f.ctx, p, mid, 0)
 		check(u, "request to speak", a.RequestToSpeak, err)

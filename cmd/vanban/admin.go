@@ -111,7 +111,8 @@ func holidayCmd(ctx context.Context, cfg *config.Config, args []string) error {
 	return errors.New(help)
 }
 
-// seedMeeting schedules a demo meeting for the next morning, once: the
+// seedMeeting schedules a demo meeting about 20 minutes ahead, within its
+// check-in window so that it can be started at once, once: the
 // department's weekly briefing, chaired by the director, with the Quận 1
 // office and the THPT school as participants and a two-item agenda. It
 // does nothing when the demo organiser already has a meeting.
@@ -131,8 +132,7 @@ func seedMeeting(ctx context.Context, db *sqlx.DB, users *auth.Service, units *o
 	if err != nil {
 		return err
 	}
-	now := time.Now().In(domain.VietnamTime)
-	start := time.Date(now.Year(), now.Month(), now.Day()+1, 8, 0, 0, 0, domain.VietnamTime)
+	start := time.Now().In(domain.VietnamTime).Add(20 * time.Minute).Truncate(5 * time.Minute)
 	m, err := ms.Create(ctx, organiser, meetings.Input{Title: "Họp giao ban công tác văn thư, lưu trữ", StartsAt: start,
 		EndsAt: start.Add(2 * time.Hour), Place: "Phòng họp số 1, 66-68 Lê Thánh Tôn, Quận 1",
 		ChairID: chair.UserID, SecretaryID: organiser.UserID})

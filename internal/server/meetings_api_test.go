@@ -370,6 +370,12 @@ func TestMeetingThroughTheAPI(t *testing.T) {
 	if status != 403 {
 		t.Errorf("a participant starts the meeting: %d %s", status, b)
 	}
+	status, b, _ = e.request("PATCH", base, chair, jsonBody(map[string]any{"status": "in_progress"}), "application/json")
+	e.refused(t, "start two hours early", status, b, 409, "")
+	// Time passes: the meeting is about to begin.
+	if _, err := e.db.Exec(`UPDATE meetings SET starts_at = now() + interval '5 minutes', ends_at = now() + interval '2 hours' WHERE id = $1`, m.ID); err != nil {
+		t.Fatal(err)
+	}
 	e.call(t, "PATCH", base, chair, map[string]any{"status": "in_progress"}, 200, &m)
 	if m.Status != "in_progress" {
 		t.Fatalf("started: %+v", m)
