@@ -61,8 +61,14 @@ func (b *e2eBrowser) find(css string) (bool, string) {
 		OK   bool   `json:"ok"`
 		Text string `json:"text"`
 	}
-	f, err := chromedp.Run(b.ctx, chromedp.Evaluate[found](fmt.Sprintf(
-		`(() => { const e = document.querySelector(%q); return e ? {ok: true, text: e.innerText} : {ok: false, text: ""}; })()`, css)))
+	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return e ? {ok: true, text: e.innerText} : {ok: false, text: ""}; })()`, css)
+	f, err := chromedp.Run(b.ctx, chromedp.Evaluate[found](js))
+	// A page still replacing its document (a redirect, a live refresh)
+	// has no JavaScript context for a moment: read the new one.
+	for i := 0; i < 50 && err != nil && strings.Contains(err.Error(), "Cannot find context with specified id"); i++ {
+		time.Sleep(100 * time.Millisecond)
+		f, err = chromedp.Run(b.ctx, chromedp.Evaluate[found](js))
+	}
 	b.must("find "+css, err)
 	return f.OK, strings.TrimSpace(f.Text)
 }
