@@ -20,26 +20,32 @@ type Outgoing struct {
 	Date         time.Time
 	Type, Title  string // tên loại (Kế hoạch) and trích yếu
 	Signer       string
-	Recipients   string // nơi nhận; may hold many lines
-	FileUnit     string // unit or person keeping the file copy
-	Copies       int
-	SentAt       *time.Time // nil while not sent
-	Receipt      string     // ký nhận
-	Notes        string
+	Recipients   string // nơi nhận; may hold many lines, and may be shortened for print
+	// AllRecipients is every unit the document went to, for the CSV, which
+	// is never shortened; empty: Recipients is the whole list.
+	AllRecipients []string
+	FileUnit      string // unit or person keeping the file copy
+	Copies        int
+	SentAt        *time.Time // nil while not sent
+	Receipt       string     // ký nhận
+	Notes         string
 }
 
 // Incoming is one line of the register of incoming documents.
 type Incoming struct {
 	ReceivedAt     time.Time
-	IncomingNumber int // số đến, per year; 0 while not given
-	Author         string
-	NumberSymbol   string
-	Date           time.Time
-	Type, Title    string
-	Recipient      string     // unit or person it went to
-	ForwardedAt    *time.Time // nil while not forwarded
-	Receipt        string
-	Notes          string
+	IncomingNumber int    // số đến, per year; 0 while not given
+	Author         string // the body that issued it
+	// RelayedBy is the unit that relayed it to this one, when it did not
+	// come straight from its author; the register notes it.
+	RelayedBy    string
+	NumberSymbol string
+	Date         time.Time
+	Type, Title  string
+	Recipient    string     // unit or person it went to
+	ForwardedAt  *time.Time // nil while not forwarded
+	Receipt      string
+	Notes        string
 }
 
 // Header is printed at the head of a PDF register.
@@ -85,6 +91,15 @@ var incomingColumns = []column{
 	{"Ghi chú", 17, 'L'},
 }
 
+// csvCells are the cells of the CSV, whose recipients are never shortened.
+func (r Outgoing) csvCells() []string {
+	c := r.cells()
+	if len(r.AllRecipients) > 0 {
+		c[4] = strings.Join(r.AllRecipients, "; ")
+	}
+	return c
+}
+
 func (r Outgoing) cells() []string {
 	return []string{
 		r.NumberSymbol,
@@ -115,8 +130,15 @@ func (r Incoming) cells() []string {
 		r.Recipient,
 		datePtr(r.ForwardedAt),
 		r.Receipt,
-		r.Notes,
+		r.notes(),
 	}
+}
+
+func (r Incoming) notes() string {
+	if r.RelayedBy == "" {
+		return r.Notes
+	}
+	return strings.TrimSpace("Chuyển tiếp qua " + r.RelayedBy + ". " + r.Notes)
 }
 
 // incomingNumber pads numbers below 10 with a zero, as Decree 30 writes
