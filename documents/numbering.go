@@ -59,9 +59,25 @@ func (s *Service) AssignNumber(ctx context.Context, p auth.Principal, id int64, 
 	}
 	deps, d, in, err := s.latestForSigning(ctx, p, auth.RoleClerk, id, req.VersionSHA256)
 	if err != nil {
-		return d, err
+		return d, s.raced(ctx, p, id, err)
 	}
-	return s.register(ctx, p, deps, d, in, symbol, 0, req, false)
+	d, err = s.register(ctx, p, deps, d, in, symbol, 0, req, false)
+	return d, s.raced(ctx, p, id, err)
+}
+
+// raced replaces the error of a registration that lost a race with
+// another clerk's registration of the same document (a newer version, the
+// organisation's signature already there) by the message that says so.
+func (s *Service) raced(ctx context.Context, p auth.Principal, id int64, err error) error {
+	var ce *ConflictError
+	if err == nil || !(errors.As(err, &ce) || errors.Is(err, errSealed)) {
+		return err
+	}
+	d, gerr := s.Get(ctx, p, id)
+	if gerr != nil || d.NumberSymbol == nil {
+		return err
+	}
+	return errJustNumbered(*d.NumberSymbol)
 }
 
 // registerSymbol checks the request and returns the symbol the document
@@ -179,10 +195,14 @@ func lockUnnumbered(ctx context.Context, tx *sqlx.Tx, id int64) error {
 		return ErrRecalled
 	}
 	if row.NumberSymbol != nil {
-		return &domain.PreconditionError{Code: "already_numbered", Message: "Văn bản vừa được cấp số " + *row.NumberSymbol +
-			" (có thể văn thư khác đã đăng ký cùng lúc); không cấp số lại được. Hãy tải lại trang"}
+		return errJustNumbered(*row.NumberSymbol)
 	}
 	return nil
+}
+
+func errJustNumbered(ns string) error {
+	return &domain.PreconditionError{Code: "already_numbered", Message: "Văn bản vừa được cấp số " + ns +
+		" (có thể văn thư khác đã đăng ký cùng lúc); không cấp số lại được. Hãy tải lại trang"}
 }
 
 // AssignSecretNumber gives a secret document (Mật, Tối mật, Tuyệt mật) its

@@ -111,7 +111,8 @@ func (e *benchEnv) who(username string) auth.Principal {
 }
 
 // document uploads a document of p's unit of about size bytes; with
-// numbered set it carries a number, ready to issue.
+// numbered set the department's director signs it and p registers it
+// (enableSigning first), ready to issue.
 func (e *benchEnv) document(p auth.Principal, size int, numbered bool) (documents.Document, error) {
 	seq := e.seq.Add(1)
 	up, err := e.docs.Spool(e.ctx, bytes.NewReader(testenv.PDF(size, seq)), "Kế hoạch.pdf")
@@ -120,10 +121,28 @@ func (e *benchEnv) document(p auth.Principal, size int, numbered bool) (document
 	}
 	defer up.Close()
 	m := documents.Meta{DocType: "KH", Title: fmt.Sprintf("Kế hoạch đo hiệu năng %d", seq), DocDate: "2026-11-20", Confidentiality: "thuong"}
-	if numbered {
-		m.Number, m.Symbol = strconv.FormatUint(seq, 10), "KH-SGDĐT"
+	d, err := e.docs.Create(e.ctx, p, m, up)
+	if err != nil || !numbered {
+		return d, err
 	}
-	return e.docs.Create(e.ctx, p, m, up)
+	if d, err = e.docs.SignAsPerson(e.ctx, e.who("giamdoc.sgd"), d.ID, documents.SignRequest{VersionSHA256: d.Versions[0].SHA256}); err != nil {
+		return d, err
+	}
+	return e.docs.AssignNumber(e.ctx, p, d.ID, documents.NumberRequest{VersionSHA256: d.Versions[0].SHA256})
+}
+
+// enableSigning gives the demo's signers and clerks development keys.
+func (e *benchEnv) enableSigning() {
+	e.tb.Helper()
+	keys := e.tb.TempDir()
+	if err := demo.SeedSigning(e.ctx, keys, e.users, e.docs); err != nil {
+		e.tb.Fatal(err)
+	}
+	roots, err := signing.LoadDevRoots(keys)
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	e.docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, MaxBytes: 64 << 20})
 }
 
 // newUsers creates n users of unit with role, named prefix01, prefix02...,
@@ -168,6 +187,7 @@ func (e *benchEnv) newUsers(n int, prefix string, unitID int64, role string) []a
 func BenchmarkIssueToAll(b *testing.B) {
 	const minRounds = 30
 	e := newBenchEnv(b, 3000, 0)
+	e.enableSigning()
 	clerk := e.who("vanthu.sgd")
 	var recipients []int64
 	err := e.db.SelectContext(e.ctx, &recipients, `
@@ -682,15 +702,7 @@ func BenchmarkConcurrentNumbering(b *testing.B) {
 
 	b.Run("signed_8_clerks", func(b *testing.B) {
 		e := newBenchEnv(b, 0, 20)
-		keys := b.TempDir()
-		if err := demo.SeedSigning(e.ctx, keys, e.users, e.docs); err != nil {
-			b.Fatal(err)
-		}
-		roots, err := signing.LoadDevRoots(keys)
-		if err != nil {
-			b.Fatal(err)
-		}
-		e.docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, MaxBytes: 64 << 20})
+		e.enableSigning()
 		owner, director := e.who("vanthu.sgd"), e.who("giamdoc.sgd")
 		clerks := e.newUsers(8, "bench.vanthu", owner.UnitID, auth.RoleClerk)
 
