@@ -56,19 +56,20 @@ type Document struct {
 	Urgency         string    `db:"urgency" json:"urgency"`
 	Confidentiality string    `db:"confidentiality" json:"confidentiality"`
 	Status          string    `db:"status" json:"status"`
+	SignerName      string    `db:"signer_name" json:"signer_name"`
+	CreatedBy       int64     `db:"created_by" json:"created_by"`
+	CreatorName     string    `db:"creator_name" json:"creator_name"`
+	CreatedAt       time.Time `db:"created_at" json:"created_at"`
+	Versions        []Version `db:"-" json:"versions,omitempty"`
+
 	// Origin says where the number comes from: OriginOutgoing, OriginReceived
 	// or OriginPaperCopy.
 	Origin string `db:"origin" json:"origin"`
 	// PersonSigned: the competent person's signature is on it; SealKind is
 	// the organisation's signature applied ("organisation", "copy" for a
 	// copy mark, "" none).
-	PersonSigned bool      `db:"person_signed" json:"person_signed"`
-	SealKind     string    `db:"seal_kind" json:"seal_kind,omitempty"`
-	SignerName   string    `db:"signer_name" json:"signer_name"`
-	CreatedBy    int64     `db:"created_by" json:"created_by"`
-	CreatorName  string    `db:"creator_name" json:"creator_name"`
-	CreatedAt    time.Time `db:"created_at" json:"created_at"`
-	Versions     []Version `db:"-" json:"versions,omitempty"`
+	PersonSigned bool   `db:"person_signed" json:"person_signed"`
+	SealKind     string `db:"seal_kind" json:"seal_kind,omitempty"`
 }
 
 // Origins of a document's number (Decree 30/2020): the unit's register
@@ -128,11 +129,9 @@ type Meta struct {
 	DocDate         string // YYYY-MM-DD
 	Urgency         string
 	Confidentiality string
-	// Number and Symbol are those of a paper original (CreatePaperCopy) or
-	// of a received document; an outgoing document's come from the register.
-	Number     string
-	Symbol     string
-	SignerName string
+	Number          string // with Symbol: a paper original's or a received document's; an outgoing one's is the register's
+	Symbol          string
+	SignerName      string
 }
 
 type parsedMeta struct {
