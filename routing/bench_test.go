@@ -873,3 +873,66 @@ func quantile(sorted []float64, q float64) float64 {
 	i := int(math.Ceil(q*float64(len(sorted)))) - 1
 	return sorted[min(max(i, 0), len(sorted)-1)]
 }
+
+// ---------------------------------------------------------------------------
+// The relay's reach on a 3,000-school tree.
+
+// BenchmarkRelayScope times the check that a relay's recipients are within
+// the relaying unit's reach (the units under it, or granted), on the demo
+// organisation with 3,000 more schools spread over the district offices:
+// a district office to its own schools (allowed), to every school
+// (refused), the department to every unit, a school to one unit; and the
+// list the relay form offers a district office.
+func BenchmarkRelayScope(b *testing.B) {
+	e := newBenchEnv(b, 3000, 0)
+	// A database in service has its statistics; a fresh one has them once
+	// autovacuum comes by, which a benchmark does not wait for.
+	if _, err := e.db.ExecContext(e.ctx, `ANALYZE units`); err != nil {
+		b.Fatal(err)
+	}
+	q1, dept, school := e.who("vanthu.q1"), e.who("vanthu.sgd"), e.who("vanthu.thcs1")
+	ids := func(q string, args ...any) []int64 {
+		var out []int64
+		if err := e.db.SelectContext(e.ctx, &out, q, args...); err != nil {
+			b.Fatal(err)
+		}
+		return out
+	}
+	own := ids(`SELECT id FROM units WHERE parent_id = $1`, q1.UnitID)
+	schools := ids(`SELECT id FROM units WHERE kind = 'school'`)
+	all := ids(`SELECT id FROM units WHERE id <> $1`, dept.UnitID)
+	for _, c := range []struct {
+		name    string
+		unit    int64
+		ids     []int64
+		outside int
+	}{
+		{fmt.Sprintf("district_to_own_%d_schools", len(own)), q1.UnitID, own, 0},
+		{fmt.Sprintf("district_to_all_%d_schools", len(schools)), q1.UnitID, schools, len(schools) - len(own)},
+		{fmt.Sprintf("department_to_all_%d_units", len(all)), dept.UnitID, all, 0},
+		{"school_to_one_unit", school.UnitID, own[:1], 1},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				out, err := routing.OutsideReach(e.rt, e.ctx, c.unit, c.ids)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(out) != c.outside {
+					b.Fatalf("%d outside, want %d", len(out), c.outside)
+				}
+			}
+		})
+	}
+	b.Run("relay_targets_district", func(b *testing.B) {
+		for b.Loop() {
+			ts, err := e.rt.RelayTargets(e.ctx, q1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(ts) != len(own) {
+				b.Fatalf("%d targets, want %d", len(ts), len(own))
+			}
+		}
+	})
+}

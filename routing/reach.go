@@ -17,19 +17,30 @@ import (
 // widen a unit's reach with a row of relay_grants (migration 6): the unit
 // then also relays to the granted unit and every unit under it.
 
-// reachSQL selects the ids of the units unit $1 may relay to.
-const reachSQL = `
-	WITH RECURSIVE roots(id) AS (
-		SELECT $1::bigint
-		UNION SELECT reaches_unit_id FROM relay_grants WHERE unit_id = $1
-	), reach(id) AS (
-		SELECT reaches_unit_id FROM relay_grants WHERE unit_id = $1
-		UNION SELECT u.id FROM units u JOIN roots r ON u.parent_id = r.id
-		UNION SELECT u.id FROM units u JOIN reach r ON u.parent_id = r.id
-	)
-	SELECT u.id FROM units u
-	WHERE u.id <> $1 AND (EXISTS (SELECT 1 FROM units me WHERE me.id = $1 AND me.kind = 'department')
-	                      OR u.id IN (SELECT id FROM reach))`
+// reach returns the units unit may relay to: all of them (the
+// department), or those in ids. Walking down the tree from the unit and its
+// grants reads the units under it only, by parent (index units_parent), so
+// the cost follows the size of its subtree, not of the organisation.
+func (s *Service) reach(ctx context.Context, unit int64) (all bool, ids []int64, err error) {
+	var kind string
+	if err := s.db.GetContext(ctx, &kind, `SELECT kind FROM units WHERE id = $1`, unit); err != nil {
+		return false, nil, fmt.Errorf("routing: unable to read the unit: %w", err)
+	}
+	if kind == "department" {
+		return true, nil, nil
+	}
+	err = s.db.SelectContext(ctx, &ids, `
+		WITH RECURSIVE reach(id) AS (
+			SELECT id FROM units WHERE parent_id = $1
+			UNION SELECT reaches_unit_id FROM relay_grants WHERE unit_id = $1
+			UNION SELECT u.id FROM reach r JOIN units u ON u.parent_id = r.id
+		)
+		SELECT id FROM reach WHERE id <> $1 ORDER BY id`, unit)
+	if err != nil {
+		return false, nil, fmt.Errorf("routing: unable to read the relay's reach: %w", err)
+	}
+	return false, ids, nil
+}
 
 // unitName is a unit as messages name it.
 type unitName struct {
@@ -42,13 +53,22 @@ func (s *Service) outsideReach(ctx context.Context, unit int64, ids []int64) ([]
 	if len(ids) == 0 {
 		return nil, nil
 	}
+	all, in, err := s.reach(ctx, unit)
+	if err != nil || all {
+		return nil, err
+	}
+	var outside []int64
+	for _, id := range ids {
+		if _, ok := slices.BinarySearch(in, id); !ok {
+			outside = append(outside, id)
+		}
+	}
+	if len(outside) == 0 {
+		return nil, nil
+	}
 	var out []unitName
-	err := s.db.SelectContext(ctx, &out, `
-		SELECT u.id, u.name FROM units u
-		WHERE u.id = ANY($2) AND u.id NOT IN (`+reachSQL+`)
-		ORDER BY u.name, u.id`, unit, pq.Array(ids))
-	if err != nil {
-		return nil, fmt.Errorf("routing: unable to check the relay's reach: %w", err)
+	if err := s.db.SelectContext(ctx, &out, `SELECT id, name FROM units WHERE id = ANY($1) ORDER BY name, id`, pq.Array(outside)); err != nil {
+		return nil, fmt.Errorf("routing: unable to name units: %w", err)
 	}
 	return out, nil
 }
@@ -80,12 +100,16 @@ type RelayTarget struct {
 // RelayTargets lists the units p's unit may relay to, by kind and name:
 // what the relay form offers.
 func (s *Service) RelayTargets(ctx context.Context, p auth.Principal) ([]RelayTarget, error) {
+	all, ids, err := s.reach(ctx, p.UnitID)
+	if err != nil {
+		return nil, err
+	}
 	out := []RelayTarget{}
-	err := s.db.SelectContext(ctx, &out, `
+	err = s.db.SelectContext(ctx, &out, `
 		SELECT u.id, u.code, u.name, u.abbreviation, u.kind, u.school_level, u.parent_id FROM units u
-		WHERE u.id IN (`+reachSQL+`)
+		WHERE u.id <> $1 AND ($2 OR u.id = ANY($3))
 		ORDER BY CASE u.kind WHEN 'department' THEN 0 WHEN 'office' THEN 1 WHEN 'district_office' THEN 2 WHEN 'school' THEN 3 ELSE 4 END, u.name, u.id`,
-		p.UnitID)
+		p.UnitID, all, pq.Array(ids))
 	if err != nil {
 		return nil, fmt.Errorf("routing: unable to list the relay's reach: %w", err)
 	}
