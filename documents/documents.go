@@ -292,14 +292,15 @@ func (s *Service) CreatePaperCopy(ctx context.Context, p auth.Principal, m Meta,
 	var taken bool
 	err = s.db.GetContext(ctx, &taken, `
 		SELECT EXISTS (SELECT 1 FROM documents WHERE unit_id = $1 AND number = $2 AND symbol = $3
-		               AND extract(year FROM doc_date) = $4 AND origin <> 'received')`,
+		               AND extract(year FROM doc_date) = $4 AND origin <> 'received')
+		    OR EXISTS (SELECT 1 FROM registrations WHERE unit_id = $1 AND year = $4 AND series = 'outgoing' AND number = $2)`,
 		p.UnitID, *pm.number, *pm.symbol, pm.date.Year())
 	if err != nil {
 		return Document{}, fmt.Errorf("documents: unable to check the number: %w", err)
 	}
 	if taken {
 		return Document{}, &domain.ValidationError{Fields: map[string]string{"number": fmt.Sprintf(
-			"đơn vị đã có văn bản số %s năm %d trên hệ thống; không số hóa lại được", formatNumber(*pm.number, *pm.symbol), pm.date.Year())}}
+			"số %s năm %d đã có trên hệ thống (số văn bản là duy nhất trong năm, thống nhất giữa văn bản giấy và điện tử, Nghị định 30, Điều 15.1); không số hóa lại được", formatNumber(*pm.number, *pm.symbol), pm.date.Year())}}
 	}
 	return s.create(ctx, p, pm, up)
 }

@@ -129,6 +129,20 @@ func TestNoUploadRegisters(t *testing.T) {
 	if n != 0 {
 		t.Fatalf("%d registrations for a paper copy", n)
 	}
+	var last int
+	f.db.Get(&last, `SELECT coalesce(sum(last_number), 0) FROM number_counters`)
+	if last != 0 {
+		t.Fatalf("the paper copy moved the series to %d", last)
+	}
+	// A number is unique in its year across paper and electronic
+	// documents (art. 15.1): a paper original cannot bring one the
+	// register gave.
+	f.register(clerk, f.sign(clerk, f.draft(clerk, "thuong")))
+	today := time.Now().In(domain.VietnamTime).Format(time.DateOnly)
+	before = f.snapshot()
+	_, err = f.upload(clerk, documents.Meta{DocType: "TB", Title: "Thông báo (bản giấy)", DocDate: today, Number: "1", Symbol: "TB-SGDĐT"}, true)
+	wantField(t, "a paper original with the register's number", err, "number")
+	f.unchanged(before, "a paper original with a number taken")
 	// The database refuses an outgoing document numbered outside the register.
 	_, err = f.db.Exec(`UPDATE documents SET number = 7, symbol = 'KH-SGDĐT' WHERE id = $1`, f.draft(clerk, "thuong").ID)
 	if err == nil || !strings.Contains(err.Error(), "without its registration") {
