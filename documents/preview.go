@@ -72,6 +72,9 @@ func (s *Service) PreviewSeal(ctx context.Context, p auth.Principal, id int64, r
 		pv.Action = "seal"
 		return pv, nil
 	}
+	if !req.Copy && !d.PersonSigned {
+		return Preview{}, ErrNotSigned
+	}
 	unit, err := s.unitCode(ctx, d.UnitID)
 	if err != nil {
 		return Preview{}, err
