@@ -100,7 +100,7 @@ type SignRequest struct {
 // SealRequest asks for the organisation's signature, applied by the clerk.
 type SealRequest struct {
 	VersionSHA256 string
-	Number        string // needed when the document has no number yet
+	Number        string // for a document without one: only the next of the register (AssignNumber)
 	Symbol        string
 	// Copy marks an attachment or an electronic copy: the organisation's
 	// signature without image, as text at the top right of page 1.
