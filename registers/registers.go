@@ -20,15 +20,17 @@ type Outgoing struct {
 	Date         time.Time
 	Type, Title  string // tên loại (Kế hoạch) and trích yếu
 	Signer       string
-	Recipients   string // nơi nhận; may hold many lines, and may be shortened for print
+	Recipients   string // nơi nhận; may hold many lines
+	FileUnit     string // unit or person keeping the file copy
+	Copies       int
+	SentAt       *time.Time // nil while not sent
+	Receipt      string     // ký nhận
+	Notes        string
+
 	// AllRecipients is every unit the document went to, for the CSV, which
-	// is never shortened; empty: Recipients is the whole list.
+	// is never shortened (Recipients may be, for print); empty: Recipients
+	// is the whole list.
 	AllRecipients []string
-	FileUnit      string // unit or person keeping the file copy
-	Copies        int
-	SentAt        *time.Time // nil while not sent
-	Receipt       string     // ký nhận
-	Notes         string
 }
 
 // Incoming is one line of the register of incoming documents.
@@ -36,16 +38,17 @@ type Incoming struct {
 	ReceivedAt     time.Time
 	IncomingNumber int    // số đến, per year; 0 while not given
 	Author         string // the body that issued it
+	NumberSymbol   string
+	Date           time.Time
+	Type, Title    string
+	Recipient      string     // unit or person it went to
+	ForwardedAt    *time.Time // nil while not forwarded
+	Receipt        string
+	Notes          string
+
 	// RelayedBy is the unit that relayed it to this one, when it did not
 	// come straight from its author; the register notes it.
-	RelayedBy    string
-	NumberSymbol string
-	Date         time.Time
-	Type, Title  string
-	Recipient    string     // unit or person it went to
-	ForwardedAt  *time.Time // nil while not forwarded
-	Receipt      string
-	Notes        string
+	RelayedBy string
 }
 
 // Header is printed at the head of a PDF register.
