@@ -580,4 +580,100 @@ CREATE TABLE login_clients (
 );
 CREATE INDEX login_clients_client ON login_clients (client);
 `,
+	// 8: the record (Decree 30/2020). A document's origin says where its
+	// number comes from: the unit's register (outgoing, art. 15 and 16), the
+	// sender (received), or a paper original digitised as a copy (paper_copy,
+	// art. 25.1.c). An outgoing document carries a number only with its
+	// registration, whose key is unique per unit, year and series; only a
+	// document signed by the competent person and then by the organisation
+	// (art. 32.2.d) is issued; a recalled document is frozen (Appendix VI
+	// III.8.a); relaying reaches beyond a unit's subtree only by grant.
+	`
+ALTER TABLE documents ADD COLUMN origin text NOT NULL DEFAULT 'outgoing'
+  CHECK (origin IN ('outgoing', 'received', 'paper_copy'));
+UPDATE documents SET origin = 'received'
+  WHERE unit_id IN (SELECT id FROM units WHERE kind = 'external')
+     OR id IN (SELECT document_id FROM dispatches WHERE kind = 'import');
+-- Numbers typed at upload before this migration never entered the
+-- register: they were copied from elsewhere (a paper register), which is
+-- what paper_copy names. Their rows stay as they are.
+UPDATE documents d SET origin = 'paper_copy'
+  WHERE origin = 'outgoing' AND number IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM registrations r WHERE r.document_id = d.id);
+
+CREATE FUNCTION documents_number_registered() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.origin = 'outgoing' AND NEW.number IS NOT NULL AND NOT EXISTS (
+      SELECT 1 FROM registrations r WHERE r.document_id = NEW.id AND r.number = NEW.number) THEN
+    RAISE EXCEPTION 'document % carries number % without its registration', NEW.id, NEW.number
+      USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER documents_number_registered AFTER INSERT OR UPDATE OF number, origin ON documents
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION documents_number_registered();
+
+CREATE FUNCTION documents_recalled_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.status <> 'recalled' OR NEW.number IS DISTINCT FROM OLD.number OR NEW.symbol IS DISTINCT FROM OLD.symbol
+     OR NEW.title <> OLD.title OR NEW.doc_date <> OLD.doc_date OR NEW.urgency <> OLD.urgency
+     OR NEW.signer_name <> OLD.signer_name OR NEW.origin <> OLD.origin THEN
+    RAISE EXCEPTION 'document % is recalled: it is frozen', OLD.id USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER documents_recalled_frozen BEFORE UPDATE ON documents
+  FOR EACH ROW WHEN (OLD.status = 'recalled') EXECUTE FUNCTION documents_recalled_frozen();
+
+CREATE FUNCTION versions_of_recalled() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM documents WHERE id = NEW.document_id AND status = 'recalled') THEN
+    RAISE EXCEPTION 'document % is recalled: it is frozen', NEW.document_id USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER document_versions_of_recalled BEFORE INSERT ON document_versions
+  FOR EACH ROW EXECUTE FUNCTION versions_of_recalled();
+
+-- What may go out: an issue needs the register's number and the
+-- signatures, a relay an issued document, neither a secret or recalled one.
+CREATE FUNCTION dispatch_of_the_record() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  d documents%ROWTYPE;
+BEGIN
+  SELECT * INTO d FROM documents WHERE id = NEW.document_id;
+  IF d.confidentiality <> 'thuong' THEN
+    RAISE EXCEPTION 'document % is secret', d.id USING ERRCODE = 'check_violation';
+  END IF;
+  IF d.status = 'recalled' THEN
+    RAISE EXCEPTION 'document % is recalled', d.id USING ERRCODE = 'check_violation';
+  END IF;
+  IF NEW.kind = 'issue' THEN
+    IF d.number IS NULL OR d.origin = 'received' OR (d.origin = 'outgoing' AND NOT EXISTS (
+         SELECT 1 FROM document_signatures o JOIN document_signatures pe
+           ON pe.document_id = o.document_id AND pe.kind = 'person' AND pe.version_no < o.version_no
+         WHERE o.document_id = d.id AND o.kind = 'organisation'))
+       OR (d.origin = 'paper_copy' AND NOT EXISTS (
+         SELECT 1 FROM document_signatures c WHERE c.document_id = d.id AND c.kind = 'copy')) THEN
+      RAISE EXCEPTION 'document % lacks the number or the signatures to be issued', d.id USING ERRCODE = 'check_violation';
+    END IF;
+  ELSIF NEW.kind = 'relay' AND d.status <> 'issued' THEN
+    RAISE EXCEPTION 'document % was not issued', d.id USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER dispatches_of_the_record BEFORE INSERT ON dispatches
+  FOR EACH ROW EXECUTE FUNCTION dispatch_of_the_record();
+
+-- Relaying reaches the units under the relaying unit (the department:
+-- every unit). A grant lets unit_id relay also to reaches_unit_id and the
+-- units under it; administrators add grants in SQL (see README).
+CREATE TABLE relay_grants (
+  unit_id         bigint NOT NULL REFERENCES units (id),
+  reaches_unit_id bigint NOT NULL REFERENCES units (id),
+  note            text NOT NULL DEFAULT '',
+  granted_at      timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (unit_id, reaches_unit_id)
+);
+`,
 }

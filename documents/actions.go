@@ -42,6 +42,19 @@ func precondition(e *domain.PreconditionError) Permission {
 var (
 	errSecret          = &domain.PreconditionError{Code: "secret", Message: "Văn bản mật không được ký số hay gửi qua hệ thống này"}
 	errSigningDisabled = &domain.PreconditionError{Code: "signing_disabled", Message: "Chức năng ký số chưa được cấu hình trên máy chủ này"}
+	// ErrRecalled: a recalled document is frozen (Decree 30/2020 Appendix
+	// VI III.8.a): nothing is signed, numbered, issued or relayed from it.
+	ErrRecalled = &domain.PreconditionError{Code: "recalled", Message: "Văn bản đã bị thu hồi nên được giữ nguyên (Nghị định 30, Phụ lục VI, mục III.8.a); không ký, cấp số, phát hành hay chuyển tiếp được. Hãy ban hành văn bản thay thế"}
+	errIssued   = &domain.PreconditionError{Code: "issued", Message: "Văn bản đã phát hành; không ký hay cấp số thêm được. Nếu cần sửa, hãy ban hành văn bản thay thế hoặc đính chính"}
+	// ErrNotRegistered: issuing needs the register's number.
+	ErrNotRegistered = &domain.PreconditionError{Code: "not_registered", Message: "Văn bản chưa được cấp số; hãy đăng ký (cấp số, ký số của cơ quan) trước khi phát hành"}
+	// ErrNotSigned: nothing goes out without the competent person's
+	// signature (art. 32.2.d).
+	ErrNotSigned = &domain.PreconditionError{Code: "no_person_signature", Message: "Văn bản chưa có chữ ký số của người có thẩm quyền; người ký phải ký trước, rồi văn thư mới cấp số, ký số của cơ quan và phát hành (Nghị định 30, Điều 32.2.d)"}
+	// ErrNotSealed: signed by the person, not yet by the organisation.
+	ErrNotSealed = &domain.PreconditionError{Code: "not_sealed", Message: "Văn bản mới có chữ ký của người có thẩm quyền, chưa có chữ ký số của cơ quan; văn thư cần đăng ký, cấp số (kèm ký số của cơ quan) trước khi phát hành"}
+	// ErrNoCopyMark: a digitised paper original goes out as a copy.
+	ErrNoCopyMark = &domain.PreconditionError{Code: "no_copy_mark", Message: "Bản số hóa từ bản gốc giấy cần chữ ký số của cơ quan dạng bản sao trước khi phát hành (Nghị định 30, Điều 25.1.c)"}
 )
 
 // DocumentActions says what a principal may do with a document.
@@ -49,6 +62,9 @@ type DocumentActions struct {
 	Sign     Permission // the competent person's signature (SignAsPerson)
 	Seal     Permission // the organisation's signature, by the clerk (Seal)
 	Register Permission // the next number of the outgoing series, sealed (Register)
+	// Issue: sending it from its unit, and exporting it as edXML
+	// (routing.Issue, routing.ExportPackage); the recipients are checked there.
+	Issue Permission
 }
 
 // ActionsFor is the rule for a document p may see: sealed tells whether the
@@ -58,13 +74,27 @@ func ActionsFor(p auth.Principal, d Document, sealed bool) DocumentActions {
 	a := DocumentActions{
 		Sign:     signatureRule(p, d, auth.RoleSigner, sealed),
 		Seal:     signatureRule(p, d, auth.RoleClerk, sealed),
-		Register: registerRule(p, d),
-	}
-	if a.Register.Allowed {
-		// Registering applies the organisation's signature.
-		a.Register = a.Seal
+		Register: registerPermission(p, d, sealed, false),
+		Issue:    IssueRule(p, d),
 	}
 	return a
+}
+
+// registerPermission is the rule for numbering d: registerRule, then,
+// since registering applies the organisation's signature, the clerk's
+// signatureRule, which only follows the competent person's (art. 32.2.d;
+// copyMark, a copy or attachment mark, does not need it).
+func registerPermission(p auth.Principal, d Document, sealed, copyMark bool) Permission {
+	if r := registerRule(p, d); !r.Allowed {
+		return r
+	}
+	if r := signatureRule(p, d, auth.RoleClerk, sealed); !r.Allowed {
+		return r
+	}
+	if !copyMark && !d.PersonSigned {
+		return precondition(ErrNotSigned)
+	}
+	return allowed
 }
 
 // Actions returns what p may do with d, a document as Get returned it to p.
@@ -101,8 +131,12 @@ func signatureRule(p auth.Principal, d Document, role string, sealed bool) Permi
 			return forbidden("Chỉ văn thư của đơn vị ban hành văn bản mới ký số của cơ quan được")
 		}
 		return forbidden("Chỉ người có thẩm quyền ký của đơn vị ban hành văn bản mới ký số được văn bản này")
+	case d.Status == "recalled":
+		return precondition(ErrRecalled)
 	case sealed:
 		return precondition(errSealed)
+	case d.Status == "issued":
+		return precondition(errIssued)
 	case IsSecret(d.Confidentiality):
 		return precondition(errSecret)
 	}
@@ -114,12 +148,43 @@ func registerRule(p auth.Principal, d Document) Permission {
 	if d.UnitID != p.UnitID || !p.Has(auth.RoleClerk) {
 		return forbidden("Chỉ văn thư của đơn vị ban hành văn bản mới đăng ký, cấp số được")
 	}
+	if d.Status == "recalled" {
+		return precondition(ErrRecalled)
+	}
 	if d.Number != nil {
 		ns := strconv.Itoa(*d.Number)
 		if d.NumberSymbol != nil {
 			ns = *d.NumberSymbol
 		}
 		return precondition(&domain.PreconditionError{Code: "already_numbered", Message: "Văn bản đã có số " + ns + "; không cấp số lại được"})
+	}
+	return allowed
+}
+
+// IssueRule says whether p may send d from d's unit (issue it, or export
+// it as edXML): its clerk, once the document carries the register's number,
+// the competent person's signature and then the organisation's (Decree
+// 30/2020 art. 15.3, 32.2.d), or, for a digitised paper original, the
+// organisation's copy mark (art. 25.1.c); never a secret or recalled one.
+// The database refuses any other issue too (migration 6).
+func IssueRule(p auth.Principal, d Document) Permission {
+	switch {
+	case d.UnitID != p.UnitID || !p.Has(auth.RoleClerk) || d.Origin == OriginReceived:
+		return forbidden("Chỉ văn thư của đơn vị ban hành văn bản mới phát hành được")
+	case IsSecret(d.Confidentiality):
+		return precondition(errSecret)
+	case d.Status == "recalled":
+		return precondition(ErrRecalled)
+	case d.Number == nil:
+		return precondition(ErrNotRegistered)
+	case d.Origin == OriginPaperCopy:
+		if d.SealKind != "copy" {
+			return precondition(ErrNoCopyMark)
+		}
+	case !d.PersonSigned:
+		return precondition(ErrNotSigned)
+	case d.SealKind != "organisation":
+		return precondition(ErrNotSealed)
 	}
 	return allowed
 }

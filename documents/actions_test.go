@@ -17,8 +17,13 @@ func TestActionsFor(t *testing.T) {
 	both := auth.Principal{UserID: 4, UnitID: own, Roles: []string{auth.RoleSigner, auth.RoleClerk}}
 	outsider := auth.Principal{UserID: 5, UnitID: other, Roles: []string{auth.RoleSigner, auth.RoleClerk}}
 	n, ns := 12, "12/KH-SGDĐT"
-	draft := Document{UnitID: own, Confidentiality: "thuong"}
+	// draft is signed by the competent person: the clerk may register it.
+	draft := Document{UnitID: own, Confidentiality: "thuong", PersonSigned: true}
+	unsigned := Document{UnitID: own, Confidentiality: "thuong"}
 	numbered := Document{UnitID: own, Confidentiality: "thuong", Number: &n, NumberSymbol: &ns}
+	recalled := Document{UnitID: own, Confidentiality: "thuong", Number: &n, NumberSymbol: &ns, Status: "recalled", PersonSigned: true}
+	recalledDraft := Document{UnitID: own, Confidentiality: "thuong", Status: "recalled", PersonSigned: true}
+	issued := Document{UnitID: own, Confidentiality: "thuong", Number: &n, NumberSymbol: &ns, Status: "issued", PersonSigned: true}
 	secret := Document{UnitID: own, Confidentiality: "mat", Number: &n, NumberSymbol: &ns}
 	secretDraft := Document{UnitID: own, Confidentiality: "toi_mat"}
 
@@ -41,6 +46,11 @@ func TestActionsFor(t *testing.T) {
 		{"another unit", outsider, draft, false, "forbidden", "forbidden", "forbidden"},
 		{"secret, numbered", both, secret, false, "secret", "secret", "already_numbered"},
 		{"secret, no number", both, secretDraft, false, "secret", "secret", "secret"},
+		{"clerk, unsigned", clerk, unsigned, false, "forbidden", "", "no_person_signature"},
+		{"recalled", both, recalled, false, "recalled", "recalled", "recalled"},
+		{"recalled and sealed", both, recalled, true, "recalled", "recalled", "recalled"},
+		{"recalled, no number", both, recalledDraft, false, "recalled", "recalled", "recalled"},
+		{"issued without seal", both, issued, false, "issued", "issued", "already_numbered"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,6 +58,48 @@ func TestActionsFor(t *testing.T) {
 			check(t, "sign", a.Sign, tt.sign)
 			check(t, "seal", a.Seal, tt.seal)
 			check(t, "register", a.Register, tt.register)
+		})
+	}
+}
+
+// Only the clerk of the owner sends a document, once it carries the
+// register's number, the person's and then the organisation's signature
+// (or, for a paper original, the copy mark); never a secret or recalled one.
+func TestIssueRule(t *testing.T) {
+	const own = 10
+	clerk := auth.Principal{UserID: 2, UnitID: own, Roles: []string{auth.RoleClerk}}
+	signer := auth.Principal{UserID: 1, UnitID: own, Roles: []string{auth.RoleSigner}}
+	outsider := auth.Principal{UserID: 5, UnitID: 20, Roles: []string{auth.RoleClerk}}
+	n, ns := 1, "01/KH-SGDĐT"
+	doc := func(edit func(*Document)) Document {
+		d := Document{UnitID: own, Confidentiality: "thuong", Origin: OriginOutgoing, Status: "registered",
+			Number: &n, NumberSymbol: &ns, PersonSigned: true, SealKind: "organisation"}
+		edit(&d)
+		return d
+	}
+	for _, tt := range []struct {
+		name string
+		p    auth.Principal
+		d    Document
+		want string
+	}{
+		{"signed, numbered, sealed", clerk, doc(func(*Document) {}), ""},
+		{"issued again", clerk, doc(func(d *Document) { d.Status = "issued" }), ""},
+		{"unsigned, unnumbered", clerk, doc(func(d *Document) { d.Number, d.PersonSigned, d.SealKind = nil, false, "" }), "not_registered"},
+		{"numbered, no signature", clerk, doc(func(d *Document) { d.PersonSigned, d.SealKind = false, "" }), "no_person_signature"},
+		{"copy mark only", clerk, doc(func(d *Document) { d.PersonSigned, d.SealKind = false, "copy" }), "no_person_signature"},
+		{"person only", clerk, doc(func(d *Document) { d.SealKind = "" }), "not_sealed"},
+		{"recalled", clerk, doc(func(d *Document) { d.Status = "recalled" }), "recalled"},
+		{"secret", clerk, doc(func(d *Document) { d.Confidentiality = "mat" }), "secret"},
+		{"paper copy with its mark", clerk, doc(func(d *Document) { d.Origin, d.PersonSigned, d.SealKind = OriginPaperCopy, false, "copy" }), ""},
+		{"paper copy without mark", clerk, doc(func(d *Document) { d.Origin, d.PersonSigned, d.SealKind = OriginPaperCopy, false, "" }), "no_copy_mark"},
+		{"received", clerk, doc(func(d *Document) { d.Origin = OriginReceived }), "forbidden"},
+		{"signer", signer, doc(func(*Document) {}), "forbidden"},
+		{"another unit", outsider, doc(func(*Document) {}), "forbidden"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			check(t, "issue", IssueRule(tt.p, tt.d), tt.want)
+			check(t, "actions", ActionsFor(tt.p, tt.d, tt.d.SealKind != "").Issue, tt.want)
 		})
 	}
 }

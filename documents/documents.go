@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -60,7 +61,25 @@ type Document struct {
 	CreatorName     string    `db:"creator_name" json:"creator_name"`
 	CreatedAt       time.Time `db:"created_at" json:"created_at"`
 	Versions        []Version `db:"-" json:"versions,omitempty"`
+
+	// Origin says where the number comes from: OriginOutgoing, OriginReceived
+	// or OriginPaperCopy.
+	Origin string `db:"origin" json:"origin"`
+	// PersonSigned: the competent person's signature is on it; SealKind is
+	// the organisation's signature applied ("organisation", "copy" for a
+	// copy mark, "" none).
+	PersonSigned bool   `db:"person_signed" json:"person_signed"`
+	SealKind     string `db:"seal_kind" json:"seal_kind,omitempty"`
 }
+
+// Origins of a document's number (Decree 30/2020): the unit's register
+// (art. 15, 16), the body that sent it, or the paper original it was
+// digitised from as a copy (art. 25.1.c).
+const (
+	OriginOutgoing  = "outgoing"
+	OriginReceived  = "received"
+	OriginPaperCopy = "paper_copy"
+)
 
 // Date returns the document's date as YYYY-MM-DD.
 func (d Document) Date() string { return d.DocDate.Format(time.DateOnly) }
@@ -112,7 +131,7 @@ type Meta struct {
 	DocDate         string // YYYY-MM-DD
 	Urgency         string
 	Confidentiality string
-	Number          string // optional, with Symbol, for a registered document
+	Number          string // with Symbol: a paper original's or a received document's; an outgoing one's is the register's
 	Symbol          string
 	SignerName      string
 }
@@ -123,13 +142,14 @@ type parsedMeta struct {
 	number *int
 	symbol *string
 	status string
+	origin string
 }
 
 var symbolRE = regexp.MustCompile(`^[\p{L}\p{N}&.]+(-[\p{L}\p{N}&.]+)+$`)
 
 // Validate checks m and returns a *domain.ValidationError naming each bad field.
 func (m Meta) validate(now time.Time) (parsedMeta, error) {
-	p := parsedMeta{Meta: m, status: "draft"}
+	p := parsedMeta{Meta: m, status: "draft", origin: OriginOutgoing}
 	bad := map[string]string{}
 	p.DocType = strings.TrimSpace(m.DocType)
 	if _, ok := TypeName(p.DocType); !ok {
@@ -179,7 +199,6 @@ func (m Meta) validate(now time.Time) (parsedMeta, error) {
 		} else {
 			p.symbol = &sym
 		}
-		p.status = "registered"
 	}
 	p.SignerName = strings.TrimSpace(norm.NFC.String(m.SignerName))
 	if utf8.RuneCountInString(p.SignerName) > 200 {
@@ -191,10 +210,49 @@ func (m Meta) validate(now time.Time) (parsedMeta, error) {
 	return p, nil
 }
 
-// CheckMeta validates metadata alone, so a form can be refused before its
-// file is read.
+// errTypedNumber: an outgoing document's number is the register's.
+const errTypedNumber = "số, ký hiệu văn bản đi do hệ thống cấp khi văn thư đăng ký, cấp số (Nghị định 30, Điều 15); hãy để trống. Bản gốc giấy đã có số thì dùng chức năng số hóa bản gốc giấy (bản sao, Điều 25)"
+
+// validateOutgoing is validate for a new outgoing draft: no number.
+func (m Meta) validateOutgoing(now time.Time) (parsedMeta, error) {
+	pm, err := m.validate(now)
+	if strings.TrimSpace(m.Number) == "" && strings.TrimSpace(m.Symbol) == "" {
+		return pm, err
+	}
+	bad := map[string]string{}
+	var ve *domain.ValidationError
+	if errors.As(err, &ve) {
+		maps.Copy(bad, ve.Fields)
+	}
+	delete(bad, "symbol")
+	bad["number"] = errTypedNumber
+	return pm, &domain.ValidationError{Fields: bad}
+}
+
+// validatePaperCopy is validate for a digitised paper original: its
+// number, symbol and date are those printed on the paper.
+func (m Meta) validatePaperCopy(now time.Time) (parsedMeta, error) {
+	pm, err := m.validate(now)
+	if err != nil {
+		return pm, err
+	}
+	if pm.number == nil {
+		return pm, &domain.ValidationError{Fields: map[string]string{"number": "bản gốc giấy cần số và ký hiệu in trên văn bản (ví dụ 206 và KH-SGDĐT)"}}
+	}
+	pm.origin = OriginPaperCopy
+	return pm, nil
+}
+
+// CheckMeta validates the metadata of a new outgoing draft alone, so a
+// form can be refused before its file is read.
 func CheckMeta(m Meta) error {
-	_, err := m.validate(time.Now())
+	_, err := m.validateOutgoing(time.Now())
+	return err
+}
+
+// CheckPaperCopyMeta is CheckMeta for CreatePaperCopy.
+func CheckPaperCopyMeta(m Meta) error {
+	_, err := m.validatePaperCopy(time.Now())
 	return err
 }
 
@@ -205,16 +263,51 @@ func orDefault(v, def string) string {
 	return v
 }
 
-// Create stores the spooled file and records the document and its first
-// version. The row is committed only after the bytes are stored.
+// Create stores the spooled file of an outgoing draft and records the
+// document and its first version. The row is committed only after the
+// bytes are stored. The draft has no number: the register gives it
+// (AssignNumber), after the competent person's signature.
 func (s *Service) Create(ctx context.Context, p auth.Principal, m Meta, up *Upload) (Document, error) {
 	if !CanCreate(p) {
 		return Document{}, domain.ErrForbidden
 	}
-	pm, err := m.validate(time.Now())
+	pm, err := m.validateOutgoing(time.Now())
 	if err != nil {
 		return Document{}, err
 	}
+	return s.create(ctx, p, pm, up)
+}
+
+// CreatePaperCopy records the digitised copy of a paper original the unit
+// issued on paper, with the number, symbol and date printed on it (Decree
+// 30/2020 art. 18.6 and 25.1.c). It stays out of the outgoing register (the
+// paper register has it) and goes out only with the clerk's copy mark
+// (Seal with Copy). Only clerks make copies (art. 32.2.c).
+func (s *Service) CreatePaperCopy(ctx context.Context, p auth.Principal, m Meta, up *Upload) (Document, error) {
+	if !p.Has(auth.RoleClerk) {
+		return Document{}, domain.ErrForbidden
+	}
+	pm, err := m.validatePaperCopy(time.Now())
+	if err != nil {
+		return Document{}, err
+	}
+	var taken bool
+	err = s.db.GetContext(ctx, &taken, `
+		SELECT EXISTS (SELECT 1 FROM documents WHERE unit_id = $1 AND number = $2 AND symbol = $3
+		               AND extract(year FROM doc_date) = $4 AND origin <> 'received')
+		    OR EXISTS (SELECT 1 FROM registrations WHERE unit_id = $1 AND year = $4 AND series = 'outgoing' AND number = $2)`,
+		p.UnitID, *pm.number, *pm.symbol, pm.date.Year())
+	if err != nil {
+		return Document{}, fmt.Errorf("documents: unable to check the number: %w", err)
+	}
+	if taken {
+		return Document{}, &domain.ValidationError{Fields: map[string]string{"number": fmt.Sprintf(
+			"số %s năm %d đã có trên hệ thống (số văn bản là duy nhất trong năm, thống nhất giữa văn bản giấy và điện tử, Nghị định 30, Điều 15.1); không số hóa lại được", formatNumber(*pm.number, *pm.symbol), pm.date.Year())}}
+	}
+	return s.create(ctx, p, pm, up)
+}
+
+func (s *Service) create(ctx context.Context, p auth.Principal, pm parsedMeta, up *Upload) (Document, error) {
 	if up == nil || up.f == nil {
 		return Document{}, &domain.ValidationError{Fields: map[string]string{"file": "cần tệp PDF của văn bản"}}
 	}
@@ -248,7 +341,7 @@ func (s *Service) ImportTx(ctx context.Context, tx *sqlx.Tx, p auth.Principal, o
 	if up == nil || up.f == nil {
 		return 0, &domain.ValidationError{Fields: map[string]string{"file": "gói tin thiếu tệp PDF của văn bản"}}
 	}
-	pm.status = "issued"
+	pm.status, pm.origin = "issued", OriginReceived
 	return s.insertTx(ctx, tx, owner, p.UserID, pm, up)
 }
 
@@ -286,11 +379,11 @@ func (s *Service) insertTx(ctx context.Context, tx *sqlx.Tx, owner, createdBy in
 	var id int64
 	err = tx.GetContext(ctx, &id, `
 		INSERT INTO documents (unit_id, doc_type, number, symbol, title, doc_date, urgency,
-		                       confidentiality, status, signer_name, created_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		                       confidentiality, status, signer_name, created_by, origin)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		RETURNING id`,
 		owner, pm.DocType, pm.number, pm.symbol, pm.Title, pm.date.Format(time.DateOnly), pm.Urgency,
-		pm.Confidentiality, pm.status, pm.SignerName, createdBy)
+		pm.Confidentiality, pm.status, pm.SignerName, createdBy, pm.origin)
 	if err != nil {
 		return 0, fmt.Errorf("documents: unable to insert document: %w", err)
 	}
@@ -387,8 +480,11 @@ const owned = `d.unit_id = :unit`
 
 const documentColumns = `
 	d.id, d.unit_id, n.name AS unit_name, d.doc_type, d.number, d.symbol, d.number_symbol,
-	d.title, d.doc_date, d.urgency, d.confidentiality, d.status, d.signer_name,
-	d.created_by, u.full_name AS creator_name, d.created_at`
+	d.title, d.doc_date, d.urgency, d.confidentiality, d.status, d.origin, d.signer_name,
+	d.created_by, u.full_name AS creator_name, d.created_at,
+	EXISTS (SELECT 1 FROM document_signatures g WHERE g.document_id = d.id AND g.kind = 'person') AS person_signed,
+	coalesce((SELECT g.kind FROM document_signatures g WHERE g.document_id = d.id AND g.kind <> 'person'
+	          ORDER BY g.id DESC LIMIT 1), '') AS seal_kind`
 
 const documentFrom = `
 	FROM documents d JOIN units n ON n.id = d.unit_id JOIN users u ON u.id = d.created_by`

@@ -78,7 +78,9 @@ func TestMetaValidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Title != "Kế hoạch năm 2021" || *p.number != 5 || p.status != "registered" || p.Urgency != "thuong" {
+	// A number read here never makes a registered document: only the
+	// register does (AssignNumber), or it names a paper original.
+	if p.Title != "Kế hoạch năm 2021" || *p.number != 5 || p.status != "draft" || p.origin != OriginOutgoing || p.Urgency != "thuong" {
 		t.Errorf("parsed = %+v", p)
 	}
 	tests := []struct {
@@ -110,6 +112,38 @@ func TestMetaValidation(t *testing.T) {
 				t.Errorf("err = %v, want a message for %s", err, tt.field)
 			}
 		})
+	}
+}
+
+// An outgoing draft carries no number: the register gives it. A paper
+// original's number is required, and names it as a copy.
+func TestOutgoingNumberIsTheRegisters(t *testing.T) {
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, domain.VietnamTime)
+	numbered := Meta{DocType: "KH", Title: "Kế hoạch", DocDate: "2021-01-22", Number: "15", Symbol: "KH-SGDĐT"}
+	for name, m := range map[string]Meta{
+		"number and symbol": numbered,
+		"number alone":      {DocType: "KH", Title: "Kế hoạch", DocDate: "2021-01-22", Number: "15"},
+		"symbol alone":      {DocType: "KH", Title: "Kế hoạch", DocDate: "2021-01-22", Symbol: "KH-SGDĐT"},
+	} {
+		_, err := m.validateOutgoing(now)
+		var ve *domain.ValidationError
+		if !errors.As(err, &ve) || ve.Fields["number"] != errTypedNumber {
+			t.Errorf("%s: err = %v, want the number refused as the register's", name, err)
+		}
+		if err := CheckMeta(m); err == nil {
+			t.Errorf("%s: CheckMeta accepted a typed number", name)
+		}
+	}
+	if _, err := (Meta{DocType: "KH", Title: "Kế hoạch", DocDate: "2021-01-22"}).validateOutgoing(now); err != nil {
+		t.Errorf("a draft without number: %v", err)
+	}
+	p, err := numbered.validatePaperCopy(now)
+	if err != nil || p.origin != OriginPaperCopy || p.status != "draft" || *p.number != 15 {
+		t.Errorf("paper copy: %+v, %v", p, err)
+	}
+	var ve *domain.ValidationError
+	if _, err := (Meta{DocType: "KH", Title: "Kế hoạch", DocDate: "2021-01-22"}).validatePaperCopy(now); !errors.As(err, &ve) || ve.Fields["number"] == "" {
+		t.Errorf("paper copy without number: err = %v", err)
 	}
 }
 

@@ -41,46 +41,129 @@ var abbrRE = regexp.MustCompile(`^[\p{L}\p{N}&.]{1,20}$`)
 // the year and applies the organisation's signature naming that number.
 // The number is taken under a lock on the series and only kept if
 // everything commits: concurrent registrations never share a number and a
-// failed one leaves no gap. (Secret documents never enter as files; see
-// AssignSecretNumber.)
+// failed one leaves no gap (Decree 30/2020 art. 15.1, 15.3). The document's
+// row is locked first, so that of two clerks registering it at once the
+// second is told it has its number. (Secret documents never enter as
+// files; see AssignSecretNumber.)
 func (s *Service) AssignNumber(ctx context.Context, p auth.Principal, id int64, req NumberRequest) (Document, error) {
 	d, err := s.Get(ctx, p, id)
 	if err != nil {
 		return d, err
 	}
-	if err := registerRule(p, d).Err(); err != nil {
+	if err := registerPermission(p, d, d.SealKind != "", false).Err(); err != nil {
 		return d, err
 	}
-	if req.Copies < 0 || req.Copies > 1000 {
-		return d, &domain.ValidationError{Fields: map[string]string{"copies": "số bản phải từ 0 đến 1000"}}
-	}
-	unit, err := s.unitCode(ctx, d.UnitID)
-	if err != nil {
-		return d, err
-	}
-	symbol, err := symbolFor(d.DocType, unit.Abbreviation, req.DraftingUnit)
+	symbol, err := s.registerSymbol(ctx, d, req)
 	if err != nil {
 		return d, err
 	}
 	deps, d, in, err := s.latestForSigning(ctx, p, auth.RoleClerk, id, req.VersionSHA256)
 	if err != nil {
+		return d, s.raced(ctx, p, id, err)
+	}
+	d, err = s.register(ctx, p, deps, d, in, symbol, 0, req, false)
+	return d, s.raced(ctx, p, id, err)
+}
+
+// raced replaces the error of a registration that lost a race with
+// another clerk's registration of the same document (a newer version, the
+// organisation's signature already there) by the message that says so.
+func (s *Service) raced(ctx context.Context, p auth.Principal, id int64, err error) error {
+	var ce *ConflictError
+	if err == nil || !(errors.As(err, &ce) || errors.Is(err, errSealed)) {
+		return err
+	}
+	d, gerr := s.Get(ctx, p, id)
+	if gerr != nil || d.NumberSymbol == nil {
+		return err
+	}
+	return errJustNumbered(*d.NumberSymbol)
+}
+
+// registerSymbol checks the request and returns the symbol the document
+// will carry.
+func (s *Service) registerSymbol(ctx context.Context, d Document, req NumberRequest) (string, error) {
+	if req.Copies < 0 || req.Copies > 1000 {
+		return "", &domain.ValidationError{Fields: map[string]string{"copies": "số bản phải từ 0 đến 1000"}}
+	}
+	unit, err := s.unitCode(ctx, d.UnitID)
+	if err != nil {
+		return "", err
+	}
+	return symbolFor(d.DocType, unit.Abbreviation, req.DraftingUnit)
+}
+
+// registerTyped numbers d, whose latest version in is already read and
+// checked for p, with the number the clerk typed when sealing: accepted
+// only when it is the next of the series, and then the same as taking the
+// next (numbers are never skipped nor reused, art. 15.1).
+func (s *Service) registerTyped(ctx context.Context, p auth.Principal, deps *SigningDeps, d Document, in []byte, req SealRequest) (Document, error) {
+	if err := registerPermission(p, d, d.SealKind != "", req.Copy).Err(); err != nil {
 		return d, err
 	}
+	want, symbol, err := typedNumber(d, req)
+	if err != nil {
+		return d, err
+	}
+	nr := NumberRequest{DraftingUnit: draftingUnitOf(d, symbol)}
+	own, err := s.registerSymbol(ctx, d, nr)
+	if err != nil || own != symbol {
+		return d, &domain.ValidationError{Fields: map[string]string{"symbol": "ký hiệu của văn bản đi do hệ thống ghép theo loại văn bản và cơ quan (" + symbolHint(d.DocType, own) + "); hãy dùng Đăng ký, cấp số"}}
+	}
+	return s.register(ctx, p, deps, d, in, symbol, want, nr, req.Copy)
+}
+
+func symbolHint(docType, own string) string {
+	if own != "" {
+		return own
+	}
+	if docType == "CV" {
+		return "<cơ quan>-<đơn vị soạn thảo>"
+	}
+	return docType + "-<cơ quan>"
+}
+
+// typedNumber reads the number and symbol a clerk typed when sealing.
+func typedNumber(d Document, req SealRequest) (int, string, error) {
+	m := Meta{DocType: d.DocType, Title: d.Title, DocDate: d.Date(), Number: req.Number, Symbol: req.Symbol}
+	pm, err := m.validate(time.Now())
+	if err != nil {
+		return 0, "", err
+	}
+	if pm.number == nil {
+		return 0, "", &domain.ValidationError{Fields: map[string]string{"number": "văn bản chưa có số: hãy dùng Đăng ký, cấp số để hệ thống cấp số tiếp theo của sổ"}}
+	}
+	return *pm.number, *pm.symbol, nil
+}
+
+// register takes the next number of d's unit for the year (want, when not
+// 0, must be that number), dates d, applies the organisation's signature
+// naming the number and records the registration, in one transaction.
+func (s *Service) register(ctx context.Context, p auth.Principal, deps *SigningDeps, d Document, in []byte, symbol string, want int, req NumberRequest, copyMark bool) (Document, error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return d, fmt.Errorf("documents: unable to begin: %w", err)
 	}
 	defer tx.Rollback()
+	if err := lockUnnumbered(ctx, tx, d.ID); err != nil {
+		return d, err
+	}
 	today := time.Now().In(domain.VietnamTime)
 	number, err := NextNumber(ctx, tx, d.UnitID, today.Year(), SeriesOutgoing)
 	if err != nil {
 		return d, err
 	}
+	if want != 0 && want != number {
+		// Rolling back leaves the series as it was.
+		return d, &domain.ValidationError{Fields: map[string]string{"number": fmt.Sprintf(
+			"số tiếp theo của sổ văn bản đi năm %d là %s; số văn bản được cấp liên tiếp, không bỏ qua, không dùng lại (Nghị định 30, Điều 15.1). Hãy dùng Đăng ký, cấp số",
+			today.Year(), formatNumber(number, symbol))}}
+	}
 	// The document's date is the day it is registered and signed.
 	if _, err := tx.ExecContext(ctx, `UPDATE documents SET doc_date = $2 WHERE id = $1`, d.ID, today.Format(time.DateOnly)); err != nil {
 		return d, fmt.Errorf("documents: unable to date the document: %w", err)
 	}
-	out, sig, key, release, err := s.sealBytes(ctx, deps, d, in, number, symbol, false)
+	out, sig, key, release, err := s.sealBytes(ctx, deps, d, in, number, symbol, copyMark)
 	if err != nil {
 		return d, err
 	}
@@ -95,6 +178,31 @@ func (s *Service) AssignNumber(ctx context.Context, p auth.Principal, id int64, 
 		return d, fmt.Errorf("documents: unable to commit: %w", err)
 	}
 	return s.Get(ctx, p, d.ID)
+}
+
+// lockUnnumbered locks the document's row until tx ends and refuses it if
+// it has its number by now (another clerk registered it meanwhile) or was
+// recalled.
+func lockUnnumbered(ctx context.Context, tx *sqlx.Tx, id int64) error {
+	var row struct {
+		NumberSymbol *string `db:"number_symbol"`
+		Status       string  `db:"status"`
+	}
+	if err := tx.GetContext(ctx, &row, `SELECT number_symbol, status FROM documents WHERE id = $1 FOR UPDATE`, id); err != nil {
+		return fmt.Errorf("documents: unable to lock the document: %w", err)
+	}
+	if row.Status == "recalled" {
+		return ErrRecalled
+	}
+	if row.NumberSymbol != nil {
+		return errJustNumbered(*row.NumberSymbol)
+	}
+	return nil
+}
+
+func errJustNumbered(ns string) error {
+	return &domain.PreconditionError{Code: "already_numbered", Message: "Văn bản vừa được cấp số " + ns +
+		" (có thể văn thư khác đã đăng ký cùng lúc); không cấp số lại được. Hãy tải lại trang"}
 }
 
 // AssignSecretNumber gives a secret document (Mật, Tối mật, Tuyệt mật) its

@@ -100,7 +100,7 @@ type SignRequest struct {
 // SealRequest asks for the organisation's signature, applied by the clerk.
 type SealRequest struct {
 	VersionSHA256 string
-	Number        string // needed when the document has no number yet
+	Number        string // for a document without one: only the next of the register (AssignNumber)
 	Symbol        string
 	// Copy marks an attachment or an electronic copy: the organisation's
 	// signature without image, as text at the top right of page 1.
@@ -251,52 +251,17 @@ func (s *Service) Seal(ctx context.Context, p auth.Principal, id int64, req Seal
 	if err != nil {
 		return d, err
 	}
-	number, symbol, err := numberFor(d, req)
-	if err != nil {
-		return d, err
+	if d.Number == nil {
+		// Only the register numbers an outgoing document: a number typed
+		// here must be the next of the series (numbering.go).
+		return s.registerTyped(ctx, p, deps, d, in, req)
 	}
-	out, sig, key, release, err := s.sealBytes(ctx, deps, d, in, number, symbol, req.Copy)
+	out, sig, key, release, err := s.sealBytes(ctx, deps, d, in, *d.Number, *d.Symbol, req.Copy)
 	if err != nil {
 		return d, err
 	}
 	defer release()
-	if d.Number != nil {
-		return s.addSignedVersion(ctx, p, d, out, sig, key, "registered", &number, &symbol)
-	}
-	// A number typed by the clerk (continuing a paper register, say) goes
-	// into the register like any other: it must be free, and the series
-	// carries on after it.
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return d, fmt.Errorf("documents: unable to begin: %w", err)
-	}
-	defer tx.Rollback()
-	year := d.DocDate.Year()
-	// Moving the series on first locks it, as AssignNumber does, until commit.
-	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO number_counters AS c (unit_id, year, series, last_number) VALUES ($1, $2, 'outgoing', $3)
-		ON CONFLICT (unit_id, year, series) DO UPDATE SET last_number = greatest(c.last_number, excluded.last_number)`,
-		d.UnitID, year, number); err != nil {
-		return d, fmt.Errorf("documents: unable to move the series on: %w", err)
-	}
-	var taken bool
-	if err := tx.GetContext(ctx, &taken, `SELECT EXISTS (SELECT 1 FROM registrations WHERE unit_id = $1 AND year = $2 AND series = 'outgoing' AND number = $3)`,
-		d.UnitID, year, number); err != nil {
-		return d, fmt.Errorf("documents: unable to check the number: %w", err)
-	}
-	if taken {
-		return d, &domain.ValidationError{Fields: map[string]string{"number": fmt.Sprintf("số %d của năm %d đã cấp cho văn bản khác; dùng Đăng ký, cấp số để lấy số tiếp theo", number, year)}}
-	}
-	if err := s.addSignedVersionTx(ctx, tx, p, d, out, sig, key, "registered", &number, &symbol); err != nil {
-		return d, err
-	}
-	if err := s.recordRegistration(ctx, tx, p, d.ID, d.UnitID, year, SeriesOutgoing, number, symbol, NumberRequest{}); err != nil {
-		return d, err
-	}
-	if err := tx.Commit(); err != nil {
-		return d, fmt.Errorf("documents: unable to commit: %w", err)
-	}
-	return s.Get(ctx, p, d.ID)
+	return s.addSignedVersion(ctx, p, d, out, sig, key, "registered", d.Number, d.Symbol)
 }
 
 // sealBytes applies the organisation's signature to in, the bytes of d's
@@ -368,23 +333,6 @@ func (s *Service) sealBytes(ctx context.Context, deps *SigningDeps, d Document, 
 }
 
 func formatNumber(n int, symbol string) string { return fmt.Sprintf("%02d/%s", n, symbol) }
-
-// numberFor returns the document's number and symbol, or those of the
-// request when the document has none yet.
-func numberFor(d Document, req SealRequest) (int, string, error) {
-	if d.Number != nil && d.Symbol != nil {
-		return *d.Number, *d.Symbol, nil
-	}
-	m := Meta{DocType: d.DocType, Title: d.Title, DocDate: d.Date(), Number: req.Number, Symbol: req.Symbol}
-	pm, err := m.validate(time.Now())
-	if err != nil {
-		return 0, "", err
-	}
-	if pm.number == nil {
-		return 0, "", &domain.ValidationError{Fields: map[string]string{"number": "cần số và ký hiệu văn bản để văn thư ký số của cơ quan"}}
-	}
-	return *pm.number, *pm.symbol, nil
-}
 
 type unitInfo struct {
 	Code         string `db:"code"`

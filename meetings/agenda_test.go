@@ -94,7 +94,9 @@ func testSecretDocumentRefused(t *testing.T, f *meetingFixture) {
 	own := f.document(org, "Kế hoạch công khai")
 	_, err = f.svc.AttachDocument(f.ctx, org, it.ID, own.ID, 7)
 	wantInvalid(t, err, "version")
-	if _, err := f.svc.AttachDocument(f.ctx, org, it.ID, own.ID, 1); err != nil {
+	// Its latest version (the registered one), named by number; then 0,
+	// "the latest", is the same attachment.
+	if _, err := f.svc.AttachDocument(f.ctx, org, it.ID, own.ID, own.Versions[0].No); err != nil {
 		t.Fatal(err)
 	}
 	_, err = f.svc.AttachDocument(f.ctx, org, it.ID, own.ID, 0)

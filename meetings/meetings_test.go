@@ -18,6 +18,7 @@ import (
 	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
 )
@@ -82,6 +83,17 @@ func newMeetingWorld(t testing.TB) *meetingWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Documents are registered the real way: signed, then numbered and
+	// signed by the organisation (development keys of the demo).
+	keys := t.TempDir()
+	if err := demo.SeedSigning(ctx, keys, users, docs); err != nil {
+		t.Fatal(err)
+	}
+	roots, err := signing.LoadDevRoots(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, MaxBytes: 64 << 20})
 	w := &meetingWorld{ctx: ctx, db: db, dbURL: dbURL, blobs: blobs, docs: docs, users: users, units: units}
 	w.hub = meetings.NewHub(db, "", nil)
 	runCtx, stop := context.WithCancel(ctx)
@@ -169,13 +181,27 @@ func (f *meetingFixture) spool(b []byte, name string) *documents.Upload {
 	return up
 }
 
-// document uploads a registered (numbered) document of p's unit.
+// documentSigners are who signs for the demo clerks' units (demo.SeedSigning).
+var documentSigners = map[string]string{"vanthu.sgd": "giamdoc.sgd", "vanthu.q1": "truongphong.q1"}
+
+// document uploads a document of p's unit: registered (signed, numbered by
+// the register, signed by the organisation) when p is a clerk of a unit
+// with signers, else a draft.
 func (f *meetingFixture) document(p auth.Principal, title string) documents.Document {
 	f.t.Helper()
-	w := f.meetingWorld
-	m := documents.Meta{DocType: "KH", Title: title, DocDate: "2026-11-20", Number: fmt.Sprint(w.next()), Symbol: "KH-" + strings.ReplaceAll(p.Username, ".", "")}
+	m := documents.Meta{DocType: "KH", Title: title, DocDate: "2026-11-20"}
 	d, err := f.docs.Create(f.ctx, p, m, f.spool(f.pdf(), "Kế hoạch.pdf"))
 	if err != nil {
+		f.t.Fatal(err)
+	}
+	signer, ok := documentSigners[p.Username]
+	if !ok {
+		return d
+	}
+	if d, err = f.docs.SignAsPerson(f.ctx, f.who(signer), d.ID, documents.SignRequest{VersionSHA256: d.Versions[0].SHA256}); err != nil {
+		f.t.Fatal(err)
+	}
+	if d, err = f.docs.AssignNumber(f.ctx, p, d.ID, documents.NumberRequest{VersionSHA256: d.Versions[0].SHA256}); err != nil {
 		f.t.Fatal(err)
 	}
 	return d

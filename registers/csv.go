@@ -17,7 +17,7 @@ const bom = "\uFEFF"
 // with a byte order mark, CRLF line ends, a row of the Appendix IV
 // headings, then one row per document, dates as dd/mm/yyyy in Vietnam time.
 func WriteOutgoingCSV(w io.Writer, rows []Outgoing) error {
-	return writeCSV(w, outgoingColumns, len(rows), func(i int) []string { return rows[i].cells() })
+	return writeCSV(w, outgoingColumns, len(rows), func(i int) []string { return rows[i].csvCells() })
 }
 
 // WriteIncomingCSV writes the register of incoming documents as CSV, like

@@ -157,3 +157,35 @@ func TestWriteCSVEmpty(t *testing.T) {
 		t.Errorf("header %q", recs[0])
 	}
 }
+
+// The printed book may shorten "Nơi nhận"; the CSV lists every unit. A
+// relayed document's author is its issuing body, the relay a note.
+func TestCSVKeepsEveryRecipientAndNamesTheRelay(t *testing.T) {
+	var all []string
+	for i := range 30 {
+		all = append(all, "Trường thử nghiệm "+strings.Repeat("I", i%3+1)+" số "+string(rune('A'+i%26)))
+	}
+	var buf bytes.Buffer
+	out := Outgoing{NumberSymbol: "01/KH-SGDĐT", Date: vnTime("2026-12-06 08:00"), Type: "Kế hoạch", Title: "Kế hoạch",
+		Recipients: "30 đơn vị: " + strings.Join(all[:6], "; ") + "; …", AllRecipients: all, Copies: 1}
+	if err := WriteOutgoingCSV(&buf, []Outgoing{out}); err != nil {
+		t.Fatal(err)
+	}
+	recs := parseCSV(t, buf.Bytes())
+	if got := recs[1][4]; got != strings.Join(all, "; ") {
+		t.Errorf("Nơi nhận = %q, want all 30", got)
+	}
+	if cells := out.cells(); cells[4] != out.Recipients {
+		t.Errorf("the printed book's Nơi nhận = %q", cells[4])
+	}
+	buf.Reset()
+	in := Incoming{ReceivedAt: vnTime("2026-12-06 09:00"), IncomingNumber: 3, Author: "Sở Giáo dục và Đào tạo Thành phố Hồ Chí Minh",
+		RelayedBy: "Phòng Giáo dục và Đào tạo Quận 1", NumberSymbol: "01/KH-SGDĐT", Date: vnTime("2026-12-06 08:00"), Title: "Kế hoạch", Notes: "Đã thu hồi"}
+	if err := WriteIncomingCSV(&buf, []Incoming{in}); err != nil {
+		t.Fatal(err)
+	}
+	recs = parseCSV(t, buf.Bytes())
+	if recs[1][2] != in.Author || recs[1][9] != "Chuyển tiếp qua Phòng Giáo dục và Đào tạo Quận 1. Đã thu hồi" {
+		t.Errorf("author %q, notes %q", recs[1][2], recs[1][9])
+	}
+}

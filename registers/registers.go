@@ -26,13 +26,18 @@ type Outgoing struct {
 	SentAt       *time.Time // nil while not sent
 	Receipt      string     // ký nhận
 	Notes        string
+
+	// AllRecipients is every unit the document went to, for the CSV, which
+	// is never shortened (Recipients may be, for print); empty: Recipients
+	// is the whole list.
+	AllRecipients []string
 }
 
 // Incoming is one line of the register of incoming documents.
 type Incoming struct {
 	ReceivedAt     time.Time
-	IncomingNumber int // số đến, per year; 0 while not given
-	Author         string
+	IncomingNumber int    // số đến, per year; 0 while not given
+	Author         string // the body that issued it
 	NumberSymbol   string
 	Date           time.Time
 	Type, Title    string
@@ -40,6 +45,10 @@ type Incoming struct {
 	ForwardedAt    *time.Time // nil while not forwarded
 	Receipt        string
 	Notes          string
+
+	// RelayedBy is the unit that relayed it to this one, when it did not
+	// come straight from its author; the register notes it.
+	RelayedBy string
 }
 
 // Header is printed at the head of a PDF register.
@@ -85,6 +94,15 @@ var incomingColumns = []column{
 	{"Ghi chú", 17, 'L'},
 }
 
+// csvCells are the cells of the CSV, whose recipients are never shortened.
+func (r Outgoing) csvCells() []string {
+	c := r.cells()
+	if len(r.AllRecipients) > 0 {
+		c[4] = strings.Join(r.AllRecipients, "; ")
+	}
+	return c
+}
+
 func (r Outgoing) cells() []string {
 	return []string{
 		r.NumberSymbol,
@@ -115,8 +133,15 @@ func (r Incoming) cells() []string {
 		r.Recipient,
 		datePtr(r.ForwardedAt),
 		r.Receipt,
-		r.Notes,
+		r.notes(),
 	}
+}
+
+func (r Incoming) notes() string {
+	if r.RelayedBy == "" {
+		return r.Notes
+	}
+	return strings.TrimSpace("Chuyển tiếp qua " + r.RelayedBy + ". " + r.Notes)
 }
 
 // incomingNumber pads numbers below 10 with a zero, as Decree 30 writes

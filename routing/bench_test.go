@@ -111,7 +111,8 @@ func (e *benchEnv) who(username string) auth.Principal {
 }
 
 // document uploads a document of p's unit of about size bytes; with
-// numbered set it carries a number, ready to issue.
+// numbered set the department's director signs it and p registers it
+// (enableSigning first), ready to issue.
 func (e *benchEnv) document(p auth.Principal, size int, numbered bool) (documents.Document, error) {
 	seq := e.seq.Add(1)
 	up, err := e.docs.Spool(e.ctx, bytes.NewReader(testenv.PDF(size, seq)), "Kế hoạch.pdf")
@@ -120,10 +121,28 @@ func (e *benchEnv) document(p auth.Principal, size int, numbered bool) (document
 	}
 	defer up.Close()
 	m := documents.Meta{DocType: "KH", Title: fmt.Sprintf("Kế hoạch đo hiệu năng %d", seq), DocDate: "2026-11-20", Confidentiality: "thuong"}
-	if numbered {
-		m.Number, m.Symbol = strconv.FormatUint(seq, 10), "KH-SGDĐT"
+	d, err := e.docs.Create(e.ctx, p, m, up)
+	if err != nil || !numbered {
+		return d, err
 	}
-	return e.docs.Create(e.ctx, p, m, up)
+	if d, err = e.docs.SignAsPerson(e.ctx, e.who("giamdoc.sgd"), d.ID, documents.SignRequest{VersionSHA256: d.Versions[0].SHA256}); err != nil {
+		return d, err
+	}
+	return e.docs.AssignNumber(e.ctx, p, d.ID, documents.NumberRequest{VersionSHA256: d.Versions[0].SHA256})
+}
+
+// enableSigning gives the demo's signers and clerks development keys.
+func (e *benchEnv) enableSigning() {
+	e.tb.Helper()
+	keys := e.tb.TempDir()
+	if err := demo.SeedSigning(e.ctx, keys, e.users, e.docs); err != nil {
+		e.tb.Fatal(err)
+	}
+	roots, err := signing.LoadDevRoots(keys)
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	e.docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, MaxBytes: 64 << 20})
 }
 
 // newUsers creates n users of unit with role, named prefix01, prefix02...,
@@ -168,6 +187,7 @@ func (e *benchEnv) newUsers(n int, prefix string, unitID int64, role string) []a
 func BenchmarkIssueToAll(b *testing.B) {
 	const minRounds = 30
 	e := newBenchEnv(b, 3000, 0)
+	e.enableSigning()
 	clerk := e.who("vanthu.sgd")
 	var recipients []int64
 	err := e.db.SelectContext(e.ctx, &recipients, `
@@ -682,15 +702,7 @@ func BenchmarkConcurrentNumbering(b *testing.B) {
 
 	b.Run("signed_8_clerks", func(b *testing.B) {
 		e := newBenchEnv(b, 0, 20)
-		keys := b.TempDir()
-		if err := demo.SeedSigning(e.ctx, keys, e.users, e.docs); err != nil {
-			b.Fatal(err)
-		}
-		roots, err := signing.LoadDevRoots(keys)
-		if err != nil {
-			b.Fatal(err)
-		}
-		e.docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, MaxBytes: 64 << 20})
+		e.enableSigning()
 		owner, director := e.who("vanthu.sgd"), e.who("giamdoc.sgd")
 		clerks := e.newUsers(8, "bench.vanthu", owner.UnitID, auth.RoleClerk)
 
@@ -860,4 +872,67 @@ func quantile(sorted []float64, q float64) float64 {
 	}
 	i := int(math.Ceil(q*float64(len(sorted)))) - 1
 	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+// ---------------------------------------------------------------------------
+// The relay's reach on a 3,000-school tree.
+
+// BenchmarkRelayScope times the check that a relay's recipients are within
+// the relaying unit's reach (the units under it, or granted), on the demo
+// organisation with 3,000 more schools spread over the district offices:
+// a district office to its own schools (allowed), to every school
+// (refused), the department to every unit, a school to one unit; and the
+// list the relay form offers a district office.
+func BenchmarkRelayScope(b *testing.B) {
+	e := newBenchEnv(b, 3000, 0)
+	// A database in service has its statistics; a fresh one has them once
+	// autovacuum comes by, which a benchmark does not wait for.
+	if _, err := e.db.ExecContext(e.ctx, `ANALYZE units`); err != nil {
+		b.Fatal(err)
+	}
+	q1, dept, school := e.who("vanthu.q1"), e.who("vanthu.sgd"), e.who("vanthu.thcs1")
+	ids := func(q string, args ...any) []int64 {
+		var out []int64
+		if err := e.db.SelectContext(e.ctx, &out, q, args...); err != nil {
+			b.Fatal(err)
+		}
+		return out
+	}
+	own := ids(`SELECT id FROM units WHERE parent_id = $1`, q1.UnitID)
+	schools := ids(`SELECT id FROM units WHERE kind = 'school'`)
+	all := ids(`SELECT id FROM units WHERE id <> $1`, dept.UnitID)
+	for _, c := range []struct {
+		name    string
+		unit    int64
+		ids     []int64
+		outside int
+	}{
+		{fmt.Sprintf("district_to_own_%d_schools", len(own)), q1.UnitID, own, 0},
+		{fmt.Sprintf("district_to_all_%d_schools", len(schools)), q1.UnitID, schools, len(schools) - len(own)},
+		{fmt.Sprintf("department_to_all_%d_units", len(all)), dept.UnitID, all, 0},
+		{"school_to_one_unit", school.UnitID, own[:1], 1},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				out, err := routing.OutsideReach(e.rt, e.ctx, c.unit, c.ids)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(out) != c.outside {
+					b.Fatalf("%d outside, want %d", len(out), c.outside)
+				}
+			}
+		})
+	}
+	b.Run("relay_targets_district", func(b *testing.B) {
+		for b.Loop() {
+			ts, err := e.rt.RelayTargets(e.ctx, q1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(ts) != len(own) {
+				b.Fatalf("%d targets, want %d", len(ts), len(own))
+			}
+		}
+	})
 }

@@ -88,7 +88,7 @@ const deliveryColumns = `
 	dl.id, dl.dispatch_id, dl.document_id, dl.sender_unit_id,
 	(SELECT name FROM units WHERE id = dl.sender_unit_id) AS sender_name,
 	dl.recipient_unit_id, (SELECT name FROM units WHERE id = dl.recipient_unit_id) AS recipient_name,
-	dl.urgency, dl.due_date, dl.status, dl.recall,
+	d.urgency, dl.due_date, dl.status, dl.recall,
 	dl.arrived_at, dl.status_at, coalesce((SELECT full_name FROM users WHERE id = dl.status_by), '') AS status_by_name, dl.reason,
 	dl.incoming_year, dl.incoming_number, dl.accepted_at, dl.assignee_id,
 	coalesce((SELECT full_name FROM users WHERE id = dl.assignee_id), '') AS assignee_name, dl.assigned_at, dl.section, dl.coordinators, dl.opinion,

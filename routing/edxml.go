@@ -68,11 +68,10 @@ func (s *Service) ExportPackage(ctx context.Context, p auth.Principal, documentI
 	if err != nil {
 		return nil, "", err
 	}
-	if d.UnitID != p.UnitID || !p.Has(auth.RoleClerk) {
-		return nil, "", domain.ErrForbidden
-	}
-	if documents.IsSecret(d.Confidentiality) {
-		return nil, "", errSecret
+	// Only what may be issued is exported: signed by the competent person,
+	// then by the organisation (Decree 30/2020 art. 32.2.d).
+	if err := documents.IssueRule(p, d).Err(); err != nil {
+		return nil, "", err
 	}
 	var x struct {
 		Steering    int        `db:"steering"`

@@ -48,7 +48,7 @@ func (s *Service) notifyDispatch(ctx context.Context, payload json.RawMessage) e
 	var rows []recipientRow
 	err := s.db.SelectContext(ctx, &rows, `
 		SELECT u.id AS user_id, dl.id AS delivery_id, dl.document_id,
-		       coalesce(d.number_symbol || ' ', '') || d.title AS label, su.name AS sender, dl.urgency,
+		       coalesce(d.number_symbol || ' ', '') || d.title AS label, su.name AS sender, d.urgency,
 		       to_char(dl.due_date, 'DD/MM/YYYY') AS due
 		FROM deliveries dl
 		JOIN documents d ON d.id = dl.document_id
@@ -99,7 +99,7 @@ func (s *Service) notifyRecall(ctx context.Context, payload json.RawMessage) err
 	var rows []recipientRow
 	err := s.db.SelectContext(ctx, &rows, `
 		SELECT u.id AS user_id, dl.id AS delivery_id, dl.document_id,
-		       coalesce(d.number_symbol || ' ', '') || d.title AS label, su.name AS sender, dl.urgency, NULL AS due
+		       coalesce(d.number_symbol || ' ', '') || d.title AS label, su.name AS sender, d.urgency, NULL AS due
 		FROM deliveries dl
 		JOIN documents d ON d.id = dl.document_id
 		JOIN units su ON su.id = d.unit_id
@@ -149,7 +149,7 @@ func (s *Service) ScanDeadlines(ctx context.Context) error {
 	}
 	err = s.db.SelectContext(ctx, &rows, `
 		SELECT u.id AS user_id, dl.id AS delivery_id, dl.document_id,
-		       coalesce(d.number_symbol || ' ', '') || d.title AS label, su.name AS sender, dl.urgency,
+		       coalesce(d.number_symbol || ' ', '') || d.title AS label, su.name AS sender, d.urgency,
 		       to_char(coalesce(dl.task_due, dl.due_date), 'DD/MM/YYYY') AS due,
 		       coalesce(dl.task_due, dl.due_date) AS due_date
 		FROM deliveries dl

@@ -11,6 +11,7 @@ import (
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/registers"
+	"github.com/lib/pq"
 )
 
 // Register book kinds.
@@ -58,6 +59,7 @@ func (s *Service) RegisterBook(ctx context.Context, p auth.Principal, kind strin
 			ArrivedAt   time.Time  `db:"arrived_at"`
 			Number      int        `db:"incoming_number"`
 			Author      string     `db:"author"`
+			RelayedBy   string     `db:"relayed_by"`
 			NumberSym   *string    `db:"number_symbol"`
 			Date        time.Time  `db:"doc_date"`
 			Type        string     `db:"doc_type"`
@@ -71,7 +73,8 @@ func (s *Service) RegisterBook(ctx context.Context, p auth.Principal, kind strin
 			ResponseFor *string    `db:"response_for"`
 		}
 		err := s.db.SelectContext(ctx, &rows, `
-			SELECT dl.arrived_at, dl.incoming_number, su.name AS author, d.number_symbol, d.doc_date, d.doc_type, d.title,
+			SELECT dl.arrived_at, dl.incoming_number, au_.name AS author,
+			       CASE WHEN dl.sender_unit_id <> d.unit_id THEN su.name ELSE '' END AS relayed_by, d.number_symbol, d.doc_date, d.doc_type, d.title,
 			       coalesce(au.full_name, '') AS assignee, dl.assigned_at, dl.status, dl.recall, dl.section,
 			       coalesce((SELECT u.full_name FROM audit_log a JOIN users u ON u.id = a.actor_id
 			                 WHERE a.delivery_id = dl.id AND a.action = 'delivery.accept' LIMIT 1), '') AS accepted_by,
@@ -79,6 +82,7 @@ func (s *Service) RegisterBook(ctx context.Context, p auth.Principal, kind strin
 			FROM deliveries dl
 			JOIN documents d ON d.id = dl.document_id
 			JOIN units su ON su.id = dl.sender_unit_id
+			JOIN units au_ ON au_.id = d.unit_id
 			LEFT JOIN users au ON au.id = dl.assignee_id
 			WHERE dl.recipient_unit_id = $1 AND dl.incoming_year = $2
 			ORDER BY dl.incoming_number`, p.UnitID, year)
@@ -92,7 +96,7 @@ func (s *Service) RegisterBook(ctx context.Context, p auth.Principal, kind strin
 			if r.Recall != nil && *r.Recall == RecallAccepted {
 				notes = "Đã thu hồi"
 			}
-			out.Incoming[i] = registers.Incoming{ReceivedAt: r.ArrivedAt, IncomingNumber: r.Number, Author: r.Author,
+			out.Incoming[i] = registers.Incoming{ReceivedAt: r.ArrivedAt, IncomingNumber: r.Number, Author: r.Author, RelayedBy: r.RelayedBy,
 				NumberSymbol: deref(r.NumberSym), Date: r.Date, Type: typeName(r.Type), Title: r.Title,
 				Recipient: recipient, ForwardedAt: r.AssignedAt, Receipt: r.AcceptedBy, Notes: notes}
 		}
@@ -103,25 +107,24 @@ func (s *Service) RegisterBook(ctx context.Context, p auth.Principal, kind strin
 		series = documents.SeriesSecret
 	}
 	var rows []struct {
-		NumberSym  string     `db:"number_symbol"`
-		Date       time.Time  `db:"doc_date"`
-		Type       string     `db:"doc_type"`
-		Title      string     `db:"title"`
-		Signer     string     `db:"signer_name"`
-		Recipients *string    `db:"recipients"`
-		NRecip     int        `db:"n_recipients"`
-		NAccepted  int        `db:"n_accepted"`
-		FileUnit   string     `db:"file_unit"`
-		Copies     int        `db:"copies"`
-		SentAt     *time.Time `db:"sent_at"`
-		Notes      string     `db:"notes"`
-		Status     string     `db:"status"`
+		NumberSym  string         `db:"number_symbol"`
+		Date       time.Time      `db:"doc_date"`
+		Type       string         `db:"doc_type"`
+		Title      string         `db:"title"`
+		Signer     string         `db:"signer_name"`
+		Recipients pq.StringArray `db:"recipients"`
+		NRecip     int            `db:"n_recipients"`
+		NAccepted  int            `db:"n_accepted"`
+		FileUnit   string         `db:"file_unit"`
+		Copies     int            `db:"copies"`
+		SentAt     *time.Time     `db:"sent_at"`
+		Notes      string         `db:"notes"`
+		Status     string         `db:"status"`
 	}
 	err = s.db.SelectContext(ctx, &rows, `
 		SELECT d.number_symbol, d.doc_date, d.doc_type, d.title, d.signer_name, r.file_unit, r.copies, r.notes, d.status,
-		       (SELECT string_agg(name, '; ' ORDER BY name) FROM (
-		           SELECT ru.name FROM deliveries dl JOIN units ru ON ru.id = dl.recipient_unit_id
-		           WHERE dl.document_id = d.id AND dl.sender_unit_id = r.unit_id ORDER BY ru.name LIMIT 6) n) AS recipients,
+		       coalesce((SELECT array_agg(ru.name ORDER BY ru.name) FROM deliveries dl JOIN units ru ON ru.id = dl.recipient_unit_id
+		           WHERE dl.document_id = d.id AND dl.sender_unit_id = r.unit_id), '{}') AS recipients,
 		       (SELECT count(*) FROM deliveries dl WHERE dl.document_id = d.id AND dl.sender_unit_id = r.unit_id) AS n_recipients,
 		       (SELECT count(*) FROM deliveries dl WHERE dl.document_id = d.id AND dl.sender_unit_id = r.unit_id AND dl.status >= `+lit(Accepted)+`) AS n_accepted,
 		       (SELECT min(created_at) FROM dispatches x WHERE x.document_id = d.id AND x.sender_unit_id = r.unit_id) AS sent_at
@@ -133,7 +136,8 @@ func (s *Service) RegisterBook(ctx context.Context, p auth.Principal, kind strin
 	}
 	out.Outgoing = make([]registers.Outgoing, len(rows))
 	for i, r := range rows {
-		recipients := deref(r.Recipients)
+		// The printed book names the first six; the CSV, every one.
+		recipients := strings.Join(r.Recipients[:min(len(r.Recipients), 6)], "; ")
 		if r.NRecip > 6 {
 			recipients = fmt.Sprintf("%s đơn vị: %s; …", thousands(r.NRecip), recipients)
 		}
@@ -146,7 +150,7 @@ func (s *Service) RegisterBook(ctx context.Context, p auth.Principal, kind strin
 			notes = strings.TrimSpace("Đã thu hồi. " + notes)
 		}
 		out.Outgoing[i] = registers.Outgoing{NumberSymbol: r.NumberSym, Date: r.Date, Type: typeName(r.Type), Title: r.Title,
-			Signer: r.Signer, Recipients: recipients, FileUnit: r.FileUnit, Copies: r.Copies, SentAt: r.SentAt,
+			Signer: r.Signer, Recipients: recipients, AllRecipients: r.Recipients, FileUnit: r.FileUnit, Copies: r.Copies, SentAt: r.SentAt,
 			Receipt: receipt, Notes: notes}
 	}
 	return out, nil

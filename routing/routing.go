@@ -126,17 +126,8 @@ func (s *Service) Issue(ctx context.Context, p auth.Principal, documentID int64,
 	if err != nil {
 		return IssueResult{}, err
 	}
-	if d.UnitID != p.UnitID || !p.Has(auth.RoleClerk) {
-		return IssueResult{}, domain.ErrForbidden
-	}
-	if documents.IsSecret(d.Confidentiality) {
-		return IssueResult{}, errSecret
-	}
-	if d.Number == nil {
-		return IssueResult{}, &domain.PreconditionError{Code: "not_registered", Message: "Văn bản chưa được cấp số; hãy đăng ký (cấp số, ký số của cơ quan) trước khi phát hành"}
-	}
-	if d.Status == "recalled" {
-		return IssueResult{}, &domain.PreconditionError{Code: "recalled", Message: "Văn bản đã bị thu hồi; hãy phát hành văn bản thay thế"}
+	if err := documents.IssueRule(p, d).Err(); err != nil {
+		return IssueResult{}, err
 	}
 	return s.dispatch(ctx, p, d, "issue", req)
 }
@@ -158,15 +149,9 @@ func (s *Service) Relay(ctx context.Context, p auth.Principal, deliveryID int64,
 	if !relay.legal(dl) {
 		return IssueResult{}, &StateError{Current: dl.state(), Message: "Cần tiếp nhận văn bản trước khi chuyển tiếp"}
 	}
-	d, err := s.docs.Get(ctx, p, dl.DocumentID)
+	d, err := s.relayable(ctx, p, dl)
 	if err != nil {
 		return IssueResult{}, err
-	}
-	if documents.IsSecret(d.Confidentiality) {
-		return IssueResult{}, errSecret
-	}
-	if req.Urgency == "" {
-		req.Urgency = dl.Urgency
 	}
 	if req.DueDate == "" && dl.DueDate != nil {
 		req.DueDate = dl.DueDate.Format(time.DateOnly)
@@ -174,20 +159,66 @@ func (s *Service) Relay(ctx context.Context, p auth.Principal, deliveryID int64,
 	return s.dispatch(ctx, p, d, "relay", req)
 }
 
+// relayable returns the document of dl, delivered to p's unit, if it may
+// go on: issued by its owner, neither secret nor recalled.
+func (s *Service) relayable(ctx context.Context, p auth.Principal, dl Delivery) (documents.Document, error) {
+	d, err := s.docs.Get(ctx, p, dl.DocumentID)
+	if err != nil {
+		return d, err
+	}
+	switch {
+	case documents.IsSecret(d.Confidentiality):
+		return d, errSecret
+	case d.Status == "recalled":
+		return d, documents.ErrRecalled
+	case d.Status != "issued":
+		return d, &domain.PreconditionError{Code: "not_issued", Message: "Văn bản chưa được đơn vị ban hành phát hành; không chuyển tiếp được"}
+	}
+	return d, nil
+}
+
+var errNotIssuable = &domain.PreconditionError{Code: "not_issuable", Message: "Văn bản không còn đủ điều kiện gửi đi (đã bị thu hồi, hoặc thiếu số, chữ ký của người có thẩm quyền hay của cơ quan); hãy tải lại trang"}
+
 var errSecret = &domain.PreconditionError{Code: "secret", Message: "Văn bản mật (Mật, Tối mật, Tuyệt mật) không được gửi qua hệ thống; hãy chuyển theo quy định về văn bản mật"}
 
+// plan is a checked dispatch: what dispatch would send.
+type plan struct {
+	req     IssueRequest
+	due     *time.Time
+	units   []int64
+	outside []unitName // for a relay, units out of the sender's reach
+}
+
 func (s *Service) dispatch(ctx context.Context, p auth.Principal, d documents.Document, kind string, req IssueRequest) (IssueResult, error) {
+	pl, err := s.prepare(ctx, p, d, kind, req)
+	if err != nil {
+		return IssueResult{}, err
+	}
+	if len(pl.outside) > 0 {
+		return IssueResult{}, &domain.ValidationError{Fields: map[string]string{"recipients": outsideMessage(pl.outside)}}
+	}
+	return s.send(ctx, p, d, kind, pl)
+}
+
+// prepare checks a dispatch of d and resolves its recipients, reading
+// only. The document's urgency is the one every recipient sees: it is
+// printed on the document (Decree 30/2020 Appendix I), so a dispatch
+// cannot change it.
+func (s *Service) prepare(ctx context.Context, p auth.Principal, d documents.Document, kind string, req IssueRequest) (plan, error) {
 	req.Note = strings.TrimSpace(req.Note)
 	req.IdempotencyKey = strings.TrimSpace(req.IdempotencyKey)
-	if req.Urgency == "" {
-		req.Urgency = d.Urgency
-	}
 	if req.Steering == 0 {
 		req.Steering = SteeringNone
 	}
 	fields := map[string]string{}
-	if !validUrgency(req.Urgency) {
+	switch {
+	case req.Urgency == "" || req.Urgency == d.Urgency:
+		req.Urgency = d.Urgency
+	case !validUrgency(req.Urgency):
 		fields["urgency"] = "độ khẩn phải là thuong, khan, thuong_khan hoặc hoa_toc"
+	default:
+		fields["urgency"] = "độ khẩn là của văn bản (" + documents.Label(documents.Urgencies, d.Urgency) +
+			", ghi trên văn bản); khi gửi không đổi được. Để trống hoặc chọn đúng độ khẩn của văn bản"
 	}
 	if req.Steering < 1 || req.Steering > 3 {
 		fields["steering"] = "loại chỉ đạo phải là 1 (không), 2 (chỉ đạo) hoặc 3 (báo cáo thực hiện chỉ đạo)"
@@ -227,7 +258,7 @@ func (s *Service) dispatch(ctx context.Context, p auth.Principal, d documents.Do
 	}
 	units, unknown, err := s.resolve(ctx, p, req.Recipients)
 	if err != nil {
-		return IssueResult{}, err
+		return plan{}, err
 	}
 	if len(unknown) > 0 {
 		fields["recipients"] = "không có đơn vị hoặc nhóm: " + strings.Join(unknown, ", ")
@@ -235,8 +266,21 @@ func (s *Service) dispatch(ctx context.Context, p auth.Principal, d documents.Do
 		fields["recipients"] = "cần chọn ít nhất một đơn vị nhận (khác đơn vị của bạn)"
 	}
 	if len(fields) > 0 {
-		return IssueResult{}, &domain.ValidationError{Fields: fields}
+		return plan{}, &domain.ValidationError{Fields: fields}
 	}
+	pl := plan{req: req, due: due, units: units}
+	if kind == "relay" {
+		var err error
+		if pl.outside, err = s.outsideReach(ctx, p.UnitID, units); err != nil {
+			return plan{}, err
+		}
+	}
+	return pl, nil
+}
+
+// send records the dispatch pl and its deliveries.
+func (s *Service) send(ctx context.Context, p auth.Principal, d documents.Document, kind string, pl plan) (IssueResult, error) {
+	req, due, units := pl.req, pl.due, pl.units
 	latest := d.Versions[0]
 	// The verdict each recipient sees is computed once, before sending.
 	if _, err := s.docs.Verification(ctx, p, d.ID, latest.No); err != nil && !isSigningDisabled(err) {
@@ -261,6 +305,12 @@ func (s *Service) dispatch(ctx context.Context, p auth.Principal, d documents.Do
 	if errors.Is(err, sql.ErrNoRows) {
 		tx.Rollback()
 		return s.replay(ctx, p, req.IdempotencyKey, hash)
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23514" {
+		// The database's rule for what goes out (migration 6), when the
+		// document changed since it was checked (recalled meanwhile, say).
+		return IssueResult{}, errNotIssuable
 	}
 	if err != nil {
 		return IssueResult{}, fmt.Errorf("routing: unable to record the dispatch: %w", err)

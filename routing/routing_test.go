@@ -19,6 +19,7 @@ import (
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
 	"github.com/hcm-edu/vanban/routing"
+	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
 )
@@ -53,8 +54,22 @@ func newFixture(t *testing.T, schools int) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Documents go out only signed by the person, then by the
+	// organisation: the development keys of the demo's signers and clerks.
+	keys := t.TempDir()
+	if err := demo.SeedSigning(ctx, keys, users, docs); err != nil {
+		t.Fatal(err)
+	}
+	roots, err := signing.LoadDevRoots(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, MaxBytes: 64 << 20})
 	return &fixture{t: t, ctx: ctx, db: db, docs: docs, rt: routing.New(db, docs, notify.NewStore(db, false)), users: users, units: units}
 }
+
+// signers are who signs for each demo clerk's unit (demo.SeedSigning).
+var signers = map[string]string{"vanthu.sgd": "giamdoc.sgd", "vanthu.q1": "truongphong.q1"}
 
 func (f *fixture) who(username string) auth.Principal {
 	f.t.Helper()
@@ -74,9 +89,21 @@ func (f *fixture) unit(code string) org.Unit {
 	return u
 }
 
-// document uploads a document of p's unit; with a number it is ready to
-// issue (as an already registered one).
-func (f *fixture) document(p auth.Principal, number string, confidentiality string) documents.Document {
+// document uploads a draft of p's unit, a clerk's. With registered set
+// ("yes", or the number the test once typed) it goes the real way to be
+// ready to issue: the unit's signer signs it, then p registers it, which
+// gives the next number of the register and the organisation's signature.
+func (f *fixture) document(p auth.Principal, registered string, confidentiality string) documents.Document {
+	f.t.Helper()
+	d := f.draft(p, confidentiality)
+	if registered == "" {
+		return d
+	}
+	return f.register(p, f.sign(p, d))
+}
+
+// draft uploads a draft of p's unit.
+func (f *fixture) draft(p auth.Principal, confidentiality string) documents.Document {
 	f.t.Helper()
 	f.seq++
 	up, err := f.docs.Spool(f.ctx, bytes.NewReader(testenv.PDF(2000, f.seq)), "Kế hoạch.pdf")
@@ -86,10 +113,27 @@ func (f *fixture) document(p auth.Principal, number string, confidentiality stri
 	defer up.Close()
 	m := documents.Meta{DocType: "KH", Title: fmt.Sprintf("Kế hoạch thử nghiệm %d", f.seq), DocDate: "2026-11-20",
 		Confidentiality: confidentiality}
-	if number != "" {
-		m.Number, m.Symbol = number, "KH-SGDĐT"
-	}
 	d, err := f.docs.Create(f.ctx, p, m, up)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return d
+}
+
+// sign has the signer of clerk's unit sign d.
+func (f *fixture) sign(clerk auth.Principal, d documents.Document) documents.Document {
+	f.t.Helper()
+	d, err := f.docs.SignAsPerson(f.ctx, f.who(signers[clerk.Username]), d.ID, documents.SignRequest{VersionSHA256: d.Versions[0].SHA256})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return d
+}
+
+// register has clerk register d: the next number, the organisation's signature.
+func (f *fixture) register(clerk auth.Principal, d documents.Document) documents.Document {
+	f.t.Helper()
+	d, err := f.docs.AssignNumber(f.ctx, clerk, d.ID, documents.NumberRequest{VersionSHA256: d.Versions[0].SHA256})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -219,7 +263,7 @@ func TestWholeLifeCycle(t *testing.T) {
 
 	// The audit chain holds every step and checks out.
 	n, err := audit.Check(f.ctx, f.db)
-	if err != nil || n != 5 { // issue, accept, assign, 05, 06
+	if err != nil || n != 6 { // register, issue, accept, assign, 05, 06
 		t.Fatalf("audit: %d entries, %v", n, err)
 	}
 	hist, err := f.rt.History(f.ctx, q1clerk, doc.ID)
@@ -695,7 +739,7 @@ func TestAuditChainNamesTheFirstBrokenLink(t *testing.T) {
 		doc := f.document(clerk, fmt.Sprint(300+i), "thuong")
 		f.issue(clerk, doc.ID, routing.Recipients{Groups: []string{"schools"}}, "")
 	}
-	if n, err := audit.Check(f.ctx, f.db); err != nil || n != 3 {
+	if n, err := audit.Check(f.ctx, f.db); err != nil || n != 6 { // register and issue, thrice
 		t.Fatalf("check = %d, %v", n, err)
 	}
 	// An operator with superuser rights edits the second entry behind the
