@@ -52,6 +52,9 @@ func BadRequest(status int, code, message string) error {
 
 var errCSRF = BadRequest(fiber.StatusForbidden, "csrf", "Phiên biểu mẫu đã hết hạn hoặc không hợp lệ; hãy tải lại trang và thử lại")
 
+var errAPICSRF = BadRequest(fiber.StatusForbidden, "csrf",
+	"Gọi API bằng cookie phiên thì phải gửi kèm tiêu đề X-CSRF-Token (mã chống giả mạo của phiên, có trong thẻ meta csrf-token của trang); hoặc dùng Authorization: Bearer <token>")
+
 // ToProblem maps an error to a status and a message that says what to fix;
 // maxUpload is the upload limit its message quotes. Anything unexpected
 // becomes a 500 that reveals nothing internal.

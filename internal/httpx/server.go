@@ -155,6 +155,10 @@ const (
 // SessionCookie holds the web session's token.
 const SessionCookie = "vanban_session"
 
+// HeaderCSRF carries the session's CSRF token on a cookie-authenticated
+// call that changes something; the pages put it in <meta name="csrf-token">.
+const HeaderCSRF = "X-CSRF-Token"
+
 var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
 
 // begin gives every request an id, logs it and counts it.
@@ -245,7 +249,10 @@ func (s *Server) identify(c *fiber.Ctx) error {
 
 // requireUser answers 401 (API) or redirects to the login page (web) when
 // nobody is logged in, and checks CSRF on unsafe cookie-authenticated
-// requests other than uploads (which check it in their first form field).
+// requests. A web upload checks it in its first form field; the JSON API,
+// uploads included, takes a session cookie only with the session's token
+// in X-CSRF-Token, so that no state changes on the strength of the cookie
+// alone (bearer tokens need none: a browser never sends them by itself).
 func (s *Server) requireUser(c *fiber.Ctx) error {
 	p, ok := c.Locals(localsPrincipal).(auth.Principal)
 	if !ok {
@@ -256,12 +263,19 @@ func (s *Server) requireUser(c *fiber.Ctx) error {
 	}
 	_ = p
 	if c.Locals(localsKind) == "cookie" && !safeMethod(c.Method()) {
+		if !wantsHTML(c) {
+			want, _ := c.Locals(localsCSRF).(string)
+			if !SameOrigin(c) || !auth.TokensEqual(want, c.Get(HeaderCSRF)) {
+				return errAPICSRF
+			}
+			return c.Next()
+		}
 		if !SameOrigin(c) {
 			return errCSRF
 		}
 		if c.Locals(localsUpload) == nil {
 			want, _ := c.Locals(localsCSRF).(string)
-			got := c.Get("X-CSRF-Token")
+			got := c.Get(HeaderCSRF)
 			if got == "" {
 				got = c.FormValue("_csrf")
 			}

@@ -1,0 +1,233 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hcm-edu/vanban/api"
+	"github.com/hcm-edu/vanban/internal/httpx"
+	"github.com/hcm-edu/vanban/signing"
+	"github.com/hcm-edu/vanban/web"
+)
+
+// apiTable and webTable return the two route tables, so that a test that
+// walks them covers a route added later without being told.
+func apiTable(t *testing.T, e *testEnv) []httpx.Route {
+	t.Helper()
+	a, err := api.New(httpx.Deps{Config: e.cfg}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.Routes()
+}
+
+func webTable(t *testing.T, e *testEnv) []httpx.Route {
+	t.Helper()
+	w, err := web.New(httpx.Deps{Config: e.cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w.Routes()
+}
+
+// fillPath puts values in a route's parameters: vals[name], or "1".
+func fillPath(path string, vals map[string]string) string {
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		if name, ok := strings.CutPrefix(p, ":"); ok {
+			v := vals[name]
+			if v == "" {
+				v = "1"
+			}
+			parts[i] = v
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+// fingerprint digests the rows of every table, to show that refused
+// requests changed nothing.
+func (e *testEnv) fingerprint(t *testing.T) map[string]string {
+	t.Helper()
+	var tables []string
+	if err := e.db.Select(&tables, `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1`); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, name := range tables {
+		var sum string
+		q := fmt.Sprintf(`SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM %q t`, name)
+		if err := e.db.Get(&sum, q); err != nil {
+			t.Fatal(err)
+		}
+		out[name] = sum
+	}
+	return out
+}
+
+func sameFingerprint(t *testing.T, what string, before, after map[string]string) {
+	t.Helper()
+	for name, sum := range before {
+		if after[name] != sum {
+			t.Errorf("%s: table %s changed", what, name)
+		}
+	}
+}
+
+var metaCSRF = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)">`)
+
+// pageCSRF returns the session's CSRF token as the pages publish it.
+func (b *webClient) pageCSRF() string {
+	b.t.Helper()
+	_, page, _ := b.get("/documents")
+	m := metaCSRF.FindStringSubmatch(page)
+	if m == nil {
+		b.t.Fatal("no csrf-token meta in the page")
+	}
+	return m[1]
+}
+
+// apiCall sends a JSON API request with the session cookie, the CSRF
+// header when csrf is not empty and an Origin when origin is not empty.
+func (b *webClient) apiCall(method, path, csrf, origin string, body io.Reader, contentType string) (int, []byte) {
+	b.t.Helper()
+	req, _ := http.NewRequest(method, b.e.baseURL+path, body)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if csrf != "" {
+		req.Header.Set("X-CSRF-Token", csrf)
+	}
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	status, out, _ := b.do(req)
+	return status, []byte(out)
+}
+
+// routeBody is a plausible body for a route: a PNG for an image, a PDF
+// upload for other uploads, an empty JSON object otherwise.
+func routeBody(t *testing.T, r httpx.Route) (io.Reader, string) {
+	switch {
+	case r.Upload && strings.Contains(r.Path, "image"):
+		return bytes.NewReader(signing.DemoSignatureImage("Lê Hoài Nam")), "image/png"
+	case r.Upload:
+		return multipartBody(t, validFields(), "a.pdf", fixturePDF(t))
+	}
+	return strings.NewReader("{}"), "application/json"
+}
+
+// TestAPICookieNeedsCSRF: with the session cookie alone, no call of the
+// JSON API changes anything; with the session's token in X-CSRF-Token it
+// works, and bearer tokens need none.
+func TestAPICookieNeedsCSRF(t *testing.T) {
+	e := newEnv(t, envOptions{signing: true})
+	director := newBrowser(t, e)
+	director.login("giamdoc.sgd")
+	token := director.pageCSRF()
+
+	if status, b := director.apiCall("GET", "/api/v1/me", "", "", nil, ""); status != 200 {
+		t.Fatalf("GET with the cookie alone: %d %s", status, b)
+	}
+	before, objects := e.fingerprint(t), e.countObjects()
+	n := 0
+	for _, r := range apiTable(t, e) {
+		if r.Method == "GET" || !r.Auth {
+			continue
+		}
+		n++
+		path := fillPath(r.Path, nil)
+		for _, v := range []struct{ what, csrf, origin string }{
+			{"no token", "", ""},
+			{"a wrong token", "forged-" + token, ""},
+			{"another site", token, "http://evil.example"},
+		} {
+			body, ct := routeBody(t, r)
+			status, b := director.apiCall(r.Method, path, v.csrf, v.origin, body, ct)
+			if status != 403 {
+				t.Errorf("%s %s with the cookie and %s: %d %s", r.Method, r.Path, v.what, status, b)
+				continue
+			}
+			if ae := decodeError(t, b); ae.Error.Code != "csrf" || !strings.Contains(ae.Error.Message, "X-CSRF-Token") || !vietnamese(ae.Error.Message) {
+				t.Errorf("%s %s with %s: %s", r.Method, r.Path, v.what, b)
+			}
+		}
+	}
+	if n < 35 {
+		t.Errorf("only %d state-changing routes in the API table", n)
+	}
+	sameFingerprint(t, "calls refused for CSRF", before, e.fingerprint(t))
+	if got := e.countObjects(); got != objects {
+		t.Errorf("calls refused for CSRF stored %d objects", got-objects)
+	}
+
+	// With the token, the check lets every route through to its handler.
+	for _, r := range apiTable(t, e) {
+		if r.Method == "GET" || !r.Auth || r.OperationID == "logout" {
+			continue
+		}
+		body, ct := routeBody(t, r)
+		status, b := director.apiCall(r.Method, fillPath(r.Path, nil), token, "", body, ct)
+		if status == 403 && decodeError(t, b).Error.Code == "csrf" {
+			t.Errorf("%s %s with the token: %s", r.Method, r.Path, b)
+		}
+	}
+
+	// The calls of the issue, with the token: they work.
+	img := signing.DemoSignatureImage("Lê Hoài Nam")
+	if status, b := director.apiCall("PUT", "/api/v1/me/signature-image", token, "", bytes.NewReader(img), "image/png"); status != 204 {
+		t.Errorf("signature image with the token: %d %s", status, b)
+	}
+	var images int
+	e.db.Get(&images, `SELECT count(*) FROM signature_images WHERE user_id = $1`, e.meetingUser(t, "giamdoc.sgd"))
+	other := signing.DemoSignatureImage("Kẻ Giả Mạo")
+	if status, _ := director.apiCall("PUT", "/api/v1/me/signature-image", "", "", bytes.NewReader(other), "image/png"); status != 403 {
+		t.Errorf("signature image with the cookie alone: %d", status)
+	}
+	var after int
+	e.db.Get(&after, `SELECT count(*) FROM signature_images WHERE user_id = $1`, e.meetingUser(t, "giamdoc.sgd"))
+	if after != images {
+		t.Errorf("the signature image was replaced with the cookie alone")
+	}
+	if status, b, _ := e.request("PUT", "/api/v1/me/signature-image", e.login("giamdoc.sgd"), bytes.NewReader(img), "image/png"); status != 204 {
+		t.Errorf("signature image with a bearer token: %d %s", status, b)
+	}
+
+	clerk := newBrowser(t, e)
+	clerk.login("vanthu.sgd")
+	ctoken := clerk.pageCSRF()
+	body, ct := multipartBody(t, validFields(), "Kế hoạch.pdf", fixturePDF(t))
+	if status, b := clerk.apiCall("POST", "/api/v1/documents", ctoken, e.baseURL, body, ct); status != 201 {
+		t.Errorf("document upload with the token: %d %s", status, b)
+	}
+	body, ct = multipartBody(t, nil, "a.pdf", fixturePDF(t))
+	if status, b := clerk.apiCall("POST", "/api/v1/verify", ctoken, "", body, ct); status != 200 {
+		t.Errorf("verify with the token: %d %s", status, b)
+	}
+	organiser := e.login("vanthu.sgd")
+	start := time.Now().Add(2 * time.Hour).Truncate(time.Minute)
+	var m meetingJSON
+	e.call(t, "POST", "/api/v1/meetings", organiser, map[string]any{"title": "Họp giao ban", "starts_at": start,
+		"ends_at": start.Add(time.Hour), "place": "Phòng họp 1", "chair_id": e.meetingUser(t, "giamdoc.sgd"), "secretary_id": e.meetingUser(t, "chuyenvien.sgd")}, 201, &m)
+	var item struct{ ID int64 }
+	e.call(t, "POST", fmt.Sprintf("/api/v1/meetings/%d/items", m.ID), organiser, map[string]any{"title": "Khai mạc"}, 201, &item)
+	files := fmt.Sprintf("/api/v1/meetings/%d/items/%d/files", m.ID, item.ID)
+	body, ct = multipartBody(t, map[string]string{"title": "Dự thảo"}, "a.pdf", fixturePDF(t))
+	if status, b := clerk.apiCall("POST", files, "", "", body, ct); status != 403 {
+		t.Errorf("agenda upload with the cookie alone: %d %s", status, b)
+	}
+	body, ct = multipartBody(t, map[string]string{"title": "Dự thảo"}, "a.pdf", fixturePDF(t))
+	if status, b := clerk.apiCall("POST", files, ctoken, "", body, ct); status != 201 {
+		t.Errorf("agenda upload with the token: %d %s", status, b)
+	}
+	if status, b := clerk.apiCall("POST", "/api/v1/auth/logout", ctoken, "", nil, ""); status != 204 {
+		t.Errorf("logout with the token: %d %s", status, b)
+	}
+}
+
