@@ -230,4 +230,3 @@ func TestAPICookieNeedsCSRF(t *testing.T) {
 		t.Errorf("logout with the token: %d %s", status, b)
 	}
 }
-
