@@ -118,8 +118,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // Mount adds a route table: each route gets the body limit (or, for an
-// upload, the upload mark) and, when it needs a login, requireUser. A GET
-// route answers HEAD too.
+// upload, the upload mark), when it needs a login requireUser, then the
+// check of the text it receives (checkInput). A GET route answers HEAD too.
 func (s *Server) Mount(routes []Route) {
 	for _, r := range routes {
 		h := []fiber.Handler{}
@@ -131,7 +131,7 @@ func (s *Server) Mount(routes []Route) {
 		if r.Auth {
 			h = append(h, s.requireUser)
 		}
-		h = append(h, r.Handler)
+		h = append(h, checkInput, r.Handler)
 		s.app.Add(r.Method, r.Path, h...)
 		if r.Method == http.MethodGet {
 			s.app.Add(http.MethodHead, r.Path, h...)
@@ -139,9 +139,16 @@ func (s *Server) Mount(routes []Route) {
 	}
 }
 
+// markUpload marks an upload route. A refused upload whose handler answers
+// with a page of its own (the form again) has its unread rest drained too:
+// left in the connection, it would be read as the next request.
 func markUpload(c *fiber.Ctx) error {
 	c.Locals(localsUpload, true)
-	return c.Next()
+	err := c.Next()
+	if err == nil && c.Response().StatusCode() >= 400 {
+		DrainUpload(c)
+	}
+	return err
 }
 
 const (

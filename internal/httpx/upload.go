@@ -35,7 +35,8 @@ const maxFormOverhead = 64 << 10
 // goes to file as it arrives, to be spooled or read; the other fields are
 // returned, also with an error, so that a form comes back with what was
 // typed. A web form sends its CSRF token first, so a forged cross-site
-// upload is refused before its file is read.
+// upload is refused before its file is read. Field values and the file's
+// name must pass CheckText.
 func ReadUpload(c *fiber.Ctx, f UploadForm, file func(*multipart.Part) error) (map[string]string, error) {
 	fields := map[string]string{}
 	mt, params, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
@@ -67,6 +68,9 @@ func ReadUpload(c *fiber.Ctx, f UploadForm, file func(*multipart.Part) error) (m
 				return fields, err
 			}
 		case name == f.File:
+			if msg := CheckText(part.FileName()); msg != "" {
+				return fields, &domain.ValidationError{Fields: map[string]string{name: "tên tệp " + msg}}
+			}
 			if err := file(part); err != nil {
 				return fields, err
 			}
@@ -80,6 +84,10 @@ func ReadUpload(c *fiber.Ctx, f UploadForm, file func(*multipart.Part) error) (m
 			}
 			if len(v) > f.MaxFieldBytes {
 				return fields, &domain.ValidationError{Fields: map[string]string{name: "giá trị quá dài"}}
+			}
+			bad := map[string]string{}
+			if checkField(bad, name, string(v)); len(bad) > 0 {
+				return fields, &domain.ValidationError{Fields: bad}
 			}
 			fields[name] = string(v)
 		}

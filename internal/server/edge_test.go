@@ -2,9 +2,12 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -228,5 +231,148 @@ func TestAPICookieNeedsCSRF(t *testing.T) {
 	}
 	if status, b := clerk.apiCall("POST", "/api/v1/auth/logout", ctoken, "", nil, ""); status != 204 {
 		t.Errorf("logout with the token: %d %s", status, b)
+	}
+}
+
+// badValues are the texts no field may take.
+var badValues = map[string]string{
+	"NUL":           "a\x00b",
+	"a control":     "a\x1bb",
+	"invalid UTF-8": "a\xffb",
+	"an override":   "abc\u202egpj.exe",
+	"an isolate":    "\u2067abc\u2069",
+	"zero width":    "\u200b\u200c\ufeff",
+}
+
+// textFields are the names of the fields the routes read.
+var textFields = []string{"title", "username", "body", "reason", "note", "q", "state", "choice", "question", "place",
+	"doc_type", "number", "symbol", "section", "presenter", "version_sha256", "kind", "status", "name"}
+
+// TestBadTextNeverFails drives every route of both tables with bad text in
+// the query, in the path and in the body (JSON, form or multipart): each is
+// refused with a 4xx, never a 5xx, and the query and path ones with a 422
+// that names the field before any handler runs.
+func TestBadTextNeverFails(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	bearer := e.login("vanthu.sgd")
+	b := newBrowser(t, e)
+	b.login("vanthu.sgd")
+	csrf := b.pageCSRF()
+
+	send := func(r httpx.Route, path string, body io.Reader, ctype string) (int, string) {
+		req, _ := http.NewRequest(r.Method, e.baseURL+path, body)
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		if strings.HasPrefix(r.Path, "/api/") {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		} else {
+			req.Header.Set("X-CSRF-Token", csrf)
+		}
+		status, out, _ := b.do(req)
+		return status, out
+	}
+	body := func(r httpx.Route, bad string) (io.Reader, string) {
+		switch {
+		case r.Method == "GET":
+			return nil, ""
+		case r.Upload:
+			var buf bytes.Buffer
+			w := multipart.NewWriter(&buf)
+			if !strings.HasPrefix(r.Path, "/api/") {
+				w.WriteField("_csrf", csrf)
+			}
+			for _, k := range textFields {
+				w.WriteField(k, bad)
+			}
+			fw, _ := w.CreateFormFile("file", "tệp "+bad+".pdf")
+			fw.Write(fixturePDF(t))
+			w.Close()
+			return &buf, w.FormDataContentType()
+		case strings.HasPrefix(r.Path, "/api/"):
+			m := map[string]any{}
+			for _, k := range textFields {
+				m[k] = bad
+			}
+			m["items"] = []any{map[string]any{"note": bad}}
+			raw, _ := json.Marshal(m)
+			// json.Marshal writes invalid UTF-8 as U+FFFD: put the bytes back.
+			raw = bytes.ReplaceAll(raw, []byte("\ufffd"), []byte("\xff"))
+			return bytes.NewReader(raw), "application/json"
+		}
+		form := url.Values{"_csrf": {csrf}}
+		for _, k := range textFields {
+			form.Set(k, bad)
+		}
+		return strings.NewReader(form.Encode()), "application/x-www-form-urlencoded"
+	}
+	routes := append(apiTable(t, e), webTable(t, e)...)
+	for _, r := range routes {
+		if r.Path == "/login" || r.Path == "/logout" {
+			continue // below, with a browser of their own
+		}
+		for what, bad := range badValues {
+			clean, _ := body(r, "x")
+			if r.Method == "GET" {
+				clean = nil
+			}
+			_, ctype := body(r, "x")
+			// In the query.
+			status, out := send(r, fillPath(r.Path, nil)+"?title="+url.QueryEscape(bad), clean, ctype)
+			if status != 422 || !strings.Contains(out, "title") {
+				t.Errorf("%s %s, %s in the query: %d %.300s", r.Method, r.Path, what, status, out)
+			}
+			// In the path.
+			if strings.Contains(r.Path, "/:") {
+				clean, ctype = body(r, "x")
+				status, out = send(r, fillPath(r.Path, map[string]string{"id": url.PathEscape(bad), "kind": url.PathEscape(bad)}), clean, ctype)
+				if status >= 500 || status < 400 {
+					t.Errorf("%s %s, %s in the path: %d %.300s", r.Method, r.Path, what, status, out)
+				}
+			}
+			// In the body.
+			if r.Method != "GET" {
+				bd, ct := body(r, bad)
+				status, out = send(r, fillPath(r.Path, nil), bd, ct)
+				if status >= 500 || status < 400 || !r.Upload && status != 422 {
+					t.Errorf("%s %s, %s in the body: %d %.300s", r.Method, r.Path, what, status, out)
+				}
+			}
+		}
+	}
+
+	// The cases, one by one.
+	status, out := e.postJSON(t, "/api/v1/auth/login", "", map[string]string{"username": "a\x00b", "password": "x"})
+	e.refused(t, "login with NUL in the user name", status, out, 422, "username")
+	status, out = e.postJSON(t, "/api/v1/auth/login", "", map[string]string{"username": "vanthu.sgd", "password": "sai \u202e\u200b"})
+	if status != 401 {
+		t.Errorf("a password with an override is the password's business: %d %s", status, out)
+	}
+	status, out = e.postJSON(t, "/api/v1/auth/login", "", map[string]string{"username": "vanthu.sgd", "password": "a\x00"})
+	e.refused(t, "a password with NUL", status, out, 422, "password")
+	start := time.Now().Add(2 * time.Hour).Truncate(time.Minute)
+	meeting := map[string]any{"title": "\u200b\u200d", "starts_at": start, "ends_at": start.Add(time.Hour), "place": "Phòng họp 1",
+		"chair_id": e.meetingUser(t, "giamdoc.sgd"), "secretary_id": e.meetingUser(t, "chuyenvien.sgd")}
+	status, out = e.postJSON(t, "/api/v1/meetings", bearer, meeting)
+	e.refused(t, "a meeting titled with zero width characters", status, out, 422, "title")
+	fields := validFields()
+	fields["title"] = "Kế hoạch \u202efdp.exe"
+	upload, ct := multipartBody(t, fields, "a.pdf", fixturePDF(t))
+	status, out, _ = e.request("POST", "/api/v1/documents", bearer, upload, ct)
+	e.refused(t, "a document titled with an override", status, out, 422, "title")
+	if docs, _ := e.countRows(); docs != 0 {
+		t.Errorf("%d documents stored from refused uploads", docs)
+	}
+
+	// A page: the form's error names the field in Vietnamese.
+	status, page, _ := b.postForm("/meetings", url.Values{"_csrf": {csrf}, "title": {"Họp \u202eabc"}}, "")
+	if status != 422 || !strings.Contains(page, "ký tự điều khiển hướng chữ") {
+		t.Errorf("a meeting form with an override: %d", status)
+	}
+	anon := newBrowser(t, e)
+	_, page, _ = anon.get("/login")
+	status, page, _ = anon.postForm("/login", url.Values{"_csrf": {csrfOf(t, page)}, "username": {"a\x00b"}, "password": {testPassword}}, "")
+	if status != 422 || !strings.Contains(page, "Tên đăng nhập") {
+		t.Errorf("the login form with NUL in the user name: %d", status)
 	}
 }
