@@ -29,6 +29,7 @@ import (
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fasthttp"
 )
 
 // Deps are what the HTTP layer needs.
@@ -97,6 +98,18 @@ func NewServer(d Deps, errorPage func(*fiber.Ctx, Problem) error) *Server {
 		cfg.ProxyHeader = fiber.HeaderXForwardedFor
 	}
 	s.app = fiber.New(cfg)
+	// fasthttp refuses some requests before any handler runs: headers too
+	// large (431), malformed (400), too slow (408). Fiber's error handler,
+	// which ends in handleError, then has no path to tell an API call from
+	// a page: take it from the request line fasthttp quotes in its error.
+	srv := s.app.Server()
+	fiberErrors := srv.ErrorHandler
+	srv.ErrorHandler = func(ctx *fasthttp.RequestCtx, err error) {
+		if target := requestTarget(err); target != "" {
+			ctx.Request.SetRequestURI(target)
+		}
+		fiberErrors(ctx, err)
+	}
 	s.app.Use(recover.New())
 	s.app.Use(s.begin)
 	s.app.Use(s.identify)
@@ -173,14 +186,15 @@ func (s *Server) begin(c *fiber.Ctx) error {
 	start := time.Now()
 	id := c.Get("X-Request-ID")
 	if !requestIDRE.MatchString(id) {
-		b := make([]byte, 8)
-		rand.Read(b)
-		id = hex.EncodeToString(b)
+		id = newRequestID()
 	}
 	c.Locals(localsRequestID, id)
 	c.Set("X-Request-ID", id)
 	c.Set("X-Content-Type-Options", "nosniff")
 	c.Set("Referrer-Policy", "same-origin")
+	if s.overHTTPS(c) {
+		c.Set("Strict-Transport-Security", hsts)
+	}
 	err := c.Next()
 	if err != nil {
 		if herr := s.app.ErrorHandler(c, err); herr != nil {
@@ -200,6 +214,42 @@ func (s *Server) begin(c *fiber.Ctx) error {
 	}
 	s.log.Info("request", attrs...)
 	return nil
+}
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// hsts tells browsers to use https only for a year. Not for subdomains:
+// other services of the Department may live there, on http.
+const hsts = "max-age=31536000"
+
+// overHTTPS reports whether users reach the service over https: on a TLS
+// connection, when PUBLIC_URL says https, or behind a trusted proxy that
+// says so in X-Forwarded-Proto.
+func (s *Server) overHTTPS(c *fiber.Ctx) bool {
+	return c.Context().IsTLS() || strings.HasPrefix(strings.ToLower(s.cfg.PublicURL), "https://") ||
+		s.cfg.TrustProxy && strings.EqualFold(strings.TrimSpace(c.Get(fiber.HeaderXForwardedProto)), "https")
+}
+
+// requestTarget finds the request's target in an error of fasthttp's
+// request reader, which quotes the start of what it read:
+// ... contents: "GET /api/v1/me HTTP/1.1\r\nHost: ...".
+func requestTarget(err error) string {
+	_, quoted, ok := strings.Cut(err.Error(), "contents: \"")
+	if !ok {
+		return ""
+	}
+	line, _, _ := strings.Cut(quoted, `\r\n`)
+	line, _, _ = strings.Cut(line, `\n`)
+	line, _, _ = strings.Cut(line, `"`)
+	f := strings.Fields(line)
+	if len(f) < 2 || !strings.HasPrefix(f[1], "/") {
+		return ""
+	}
+	return f[1]
 }
 
 // RequestID returns the id begin gave the request.

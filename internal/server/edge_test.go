@@ -376,3 +376,46 @@ func TestBadTextNeverFails(t *testing.T) {
 		t.Errorf("the login form with NUL in the user name: %d", status)
 	}
 }
+
+// TestAPIErrorsAreJSON: the assembled server answers JSON on /api/v1/*
+// for what Fiber and fasthttp refuse before any handler, HTML elsewhere.
+func TestAPIErrorsAreJSON(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	big := strings.Repeat("c", 16<<10)
+	for _, tt := range []struct {
+		method, path string
+		header       map[string]string
+		status       int
+		code         string
+	}{
+		{"GET", "/api/v1/me", map[string]string{"Cookie": "a=" + big}, 431, "headers_too_large"},
+		{"GET", "/documents", map[string]string{"Cookie": "a=" + big}, 431, ""},
+		{"GET", "/api/v1/no/such/path", nil, 404, "not_found"},
+		{"DELETE", "/api/v1/documents", nil, 405, "method_not_allowed"},
+		{"GET", "/no/such/page", nil, 404, ""},
+	} {
+		req, _ := http.NewRequest(tt.method, e.baseURL+tt.path, nil)
+		for k, v := range tt.header {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		ct := resp.Header.Get("Content-Type")
+		switch {
+		case resp.StatusCode != tt.status:
+			t.Errorf("%s %s: %d %.200s", tt.method, tt.path, resp.StatusCode, b)
+		case tt.code == "" && !strings.HasPrefix(ct, "text/html"):
+			t.Errorf("%s %s: %s, want a page", tt.method, tt.path, ct)
+		case tt.code != "":
+			ae := decodeError(t, b)
+			if !strings.HasPrefix(ct, "application/json") || ae.Error.Code != tt.code || !vietnamese(ae.Error.Message) ||
+				resp.Header.Get("X-Request-ID") == "" {
+				t.Errorf("%s %s: %s %s", tt.method, tt.path, ct, b)
+			}
+		}
+	}
+}
