@@ -102,6 +102,10 @@ func (s *Server) reorderAgenda(c *fiber.Ctx) error {
 }
 
 func (s *Server) attachAgendaDocument(c *fiber.Ctx) error {
+	id, err := httpx.PathID(c, "id")
+	if err != nil {
+		return err
+	}
 	item, err := httpx.PathID(c, "item")
 	if err != nil {
 		return err
@@ -113,7 +117,7 @@ func (s *Server) attachAgendaDocument(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	d, err := s.meetings.AttachDocument(c.UserContext(), httpx.Principal(c), item, b.DocumentID, b.Version)
+	d, err := s.meetings.AttachDocument(c.UserContext(), httpx.Principal(c), id, item, b.DocumentID, b.Version)
 	if err != nil {
 		return err
 	}
@@ -123,11 +127,15 @@ func (s *Server) attachAgendaDocument(c *fiber.Ctx) error {
 // uploadAgendaFile takes a multipart form: title, draft ("true" for a
 // draft), then the PDF in "file".
 func (s *Server) uploadAgendaFile(c *fiber.Ctx) error {
+	id, err := httpx.PathID(c, "id")
+	if err != nil {
+		return err
+	}
 	item, err := httpx.PathID(c, "item")
 	if err != nil {
 		return err
 	}
-	d, err := httpx.ReceiveAgendaFile(c, s.docs, s.meetings, item, false)
+	d, err := httpx.ReceiveAgendaFile(c, s.docs, s.meetings, id, item, false)
 	if err != nil {
 		return err
 	}

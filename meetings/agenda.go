@@ -110,10 +110,9 @@ var errSecretDocument = &domain.PreconditionError{Code: "secret",
 	Message: "Văn bản mật (Mật, Tối mật, Tuyệt mật) không được đưa vào tài liệu cuộc họp điện tử; hãy chuyển theo quy định về văn bản mật"}
 
 // AttachDocument adds a version of a document p can see (0: its latest)
-// to an agenda item. Secret documents are refused.
-func (s *Service) AttachDocument(ctx context.Context, p auth.Principal, itemID, documentID int64, versionNo int) (AgendaDoc, error) {
-	meetingID, err := itemMeeting(ctx, s.db, itemID)
-	if err != nil {
+// to an agenda item of the meeting. Secret documents are refused.
+func (s *Service) AttachDocument(ctx context.Context, p auth.Principal, meetingID, itemID, documentID int64, versionNo int) (AgendaDoc, error) {
+	if err := itemInMeeting(ctx, s.db, meetingID, itemID); err != nil {
 		return AgendaDoc{}, err
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)
@@ -177,10 +176,10 @@ func (s *Service) finishAttach(ctx context.Context, tx *sqlx.Tx, meetingID, agen
 }
 
 // AttachFile stores a PDF spooled by documents.Service.Spool as a file of
-// the meeting and adds it to an agenda item, titled title (default: the
-// file's name). A file, draft or not, is never a document: it is listed
-// and searched nowhere outside the meeting.
-func (s *Service) AttachFile(ctx context.Context, p auth.Principal, itemID int64, up *documents.Upload, title string, draft bool) (AgendaDoc, error) {
+// the meeting and adds it to an agenda item of the meeting, titled title
+// (default: the file's name). A file, draft or not, is never a document:
+// it is listed and searched nowhere outside the meeting.
+func (s *Service) AttachFile(ctx context.Context, p auth.Principal, meetingID, itemID int64, up *documents.Upload, title string, draft bool) (AgendaDoc, error) {
 	if up == nil || up.Size <= 0 {
 		return AgendaDoc{}, &domain.ValidationError{Fields: map[string]string{"file": "cần tệp PDF"}}
 	}
@@ -198,8 +197,7 @@ func (s *Service) AttachFile(ctx context.Context, p auth.Principal, itemID int64
 	if err != nil {
 		return AgendaDoc{}, err
 	}
-	meetingID, err := itemMeeting(ctx, s.db, itemID)
-	if err != nil {
+	if err := itemInMeeting(ctx, s.db, meetingID, itemID); err != nil {
 		return AgendaDoc{}, err
 	}
 	tx, err := s.db.BeginTxx(ctx, nil)

@@ -84,21 +84,30 @@ func testSecretDocumentRefused(t *testing.T, f *meetingFixture) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.svc.AttachDocument(f.ctx, org, it.ID, secret.ID, 0)
+	_, err = f.svc.AttachDocument(f.ctx, org, m.ID, it.ID, secret.ID, 0)
 	wantCode(t, err, "secret")
 	// A document of another unit, never delivered here: as if it did not exist.
 	foreign := f.document(f.who("vanthu.q1"), "Báo cáo của Quận 1")
-	_, err = f.svc.AttachDocument(f.ctx, org, it.ID, foreign.ID, 0)
+	_, err = f.svc.AttachDocument(f.ctx, org, m.ID, it.ID, foreign.ID, 0)
 	wantIs(t, err, domain.ErrNotFound)
 	// A version that does not exist.
 	own := f.document(org, "Kế hoạch công khai")
-	_, err = f.svc.AttachDocument(f.ctx, org, it.ID, own.ID, 7)
+	_, err = f.svc.AttachDocument(f.ctx, org, m.ID, it.ID, own.ID, 7)
 	wantInvalid(t, err, "version")
-	if _, err := f.svc.AttachDocument(f.ctx, org, it.ID, own.ID, 1); err != nil {
+	if _, err := f.svc.AttachDocument(f.ctx, org, m.ID, it.ID, own.ID, 1); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.svc.AttachDocument(f.ctx, org, it.ID, own.ID, 0)
+	_, err = f.svc.AttachDocument(f.ctx, org, m.ID, it.ID, own.ID, 0)
 	wantCode(t, err, "already_attached")
+	// The item through another meeting of the same organiser: not found.
+	other, err := f.svc.Create(f.ctx, org, f.input())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.AttachDocument(f.ctx, org, other.ID, it.ID, own.ID, 0)
+	wantIs(t, err, domain.ErrNotFound)
+	_, err = f.svc.AttachFile(f.ctx, org, other.ID, it.ID, f.spool(f.pdf(), "a.pdf"), "", false)
+	wantIs(t, err, domain.ErrNotFound)
 	got, _ := f.svc.Get(f.ctx, org, m.ID)
 	if n := len(got.Items[0].Documents); n != 1 {
 		t.Errorf("%d documents on the item, want only the public one", n)

@@ -104,17 +104,19 @@ func currentRevision(ctx context.Context, q sqlx.QueryerContext, meetingID int64
 	return rev, nil
 }
 
-// itemMeeting returns the meeting of an agenda item, or ErrNotFound.
-func itemMeeting(ctx context.Context, q sqlx.QueryerContext, itemID int64) (int64, error) {
+// itemInMeeting returns ErrNotFound unless the agenda item is one of the
+// meeting's: a path names both, and an item is not reached through
+// another meeting.
+func itemInMeeting(ctx context.Context, q sqlx.QueryerContext, meetingID, itemID int64) error {
 	var id int64
-	err := sqlx.GetContext(ctx, q, &id, `SELECT meeting_id FROM agenda_items WHERE id = $1`, itemID)
+	err := sqlx.GetContext(ctx, q, &id, `SELECT meeting_id FROM agenda_items WHERE id = $1 AND meeting_id = $2`, itemID, meetingID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, domain.ErrNotFound
+		return domain.ErrNotFound
 	}
 	if err != nil {
-		return 0, fmt.Errorf("meetings: unable to find agenda item: %w", err)
+		return fmt.Errorf("meetings: unable to find agenda item: %w", err)
 	}
-	return id, nil
+	return nil
 }
 
 // checked is a validated Input.

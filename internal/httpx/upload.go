@@ -173,10 +173,11 @@ func ReceiveForVerification(c *fiber.Ctx, docs *documents.Service, form bool) (s
 	return docs.VerifyUpload(c.UserContext(), up)
 }
 
-// ReceiveAgendaFile takes the upload of one PDF for an agenda item, with
-// its title and whether it is a draft ("true"). A web form (form) sends
-// its CSRF token first, and an empty file part when no file was chosen.
-func ReceiveAgendaFile(c *fiber.Ctx, docs *documents.Service, ms *meetings.Service, item int64, form bool) (meetings.AgendaDoc, error) {
+// ReceiveAgendaFile takes the upload of one PDF for an agenda item of a
+// meeting, with its title and whether it is a draft ("true"). A web form
+// (form) sends its CSRF token first, and an empty file part when no file
+// was chosen.
+func ReceiveAgendaFile(c *fiber.Ctx, docs *documents.Service, ms *meetings.Service, meetingID, item int64, form bool) (meetings.AgendaDoc, error) {
 	var up *documents.Upload
 	defer func() { up.Close() }()
 	fields, err := ReadUpload(c, UploadForm{CSRF: form, File: "file", MaxBytes: docs.MaxBytes(), MaxFields: 9, MaxFieldBytes: 4 << 10},
@@ -200,5 +201,5 @@ func ReceiveAgendaFile(c *fiber.Ctx, docs *documents.Service, ms *meetings.Servi
 		}
 		return meetings.AgendaDoc{}, &domain.ValidationError{Fields: map[string]string{"file": msg}}
 	}
-	return ms.AttachFile(c.UserContext(), Principal(c), item, up, fields["title"], fields["draft"] == "true")
+	return ms.AttachFile(c.UserContext(), Principal(c), meetingID, item, up, fields["title"], fields["draft"] == "true")
 }

@@ -419,3 +419,105 @@ func TestAPIErrorsAreJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestNestedMeetingIDs: a path names a meeting and one of its children
+// (item, agenda document, participant, request to speak, ballot); a child
+// of another meeting, even one the caller may act on, is not found through
+// it, on every nested route of the API and of the pages.
+func TestNestedMeetingIDs(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	organiser, chair := e.login("vanthu.sgd"), e.login("giamdoc.sgd")
+	start := time.Now().Add(2 * time.Hour).Truncate(time.Minute)
+	input := map[string]any{"title": "Họp giao ban", "starts_at": start, "ends_at": start.Add(time.Hour), "place": "Phòng họp 1",
+		"chair_id": e.meetingUser(t, "giamdoc.sgd"), "secretary_id": e.meetingUser(t, "chuyenvien.sgd")}
+	var a, b meetingJSON
+	e.call(t, "POST", "/api/v1/meetings", organiser, input, 201, &a)
+	e.call(t, "POST", "/api/v1/meetings", organiser, input, 201, &b)
+	A, B := fmt.Sprintf("/api/v1/meetings/%d", a.ID), fmt.Sprintf("/api/v1/meetings/%d", b.ID)
+	var aItem, bItem struct{ ID int64 }
+	e.call(t, "POST", A+"/items", organiser, map[string]any{"title": "Mục của A"}, 201, &aItem)
+	e.call(t, "POST", B+"/items", organiser, map[string]any{"title": "Mục của B"}, 201, &bItem)
+	doc := e.create(t, organiser, validFields(), "a.pdf", fixturePDF(t))
+	var bDoc struct{ ID int64 }
+	e.call(t, "POST", fmt.Sprintf("%s/items/%d/documents", B, bItem.ID), organiser, map[string]any{"document_id": doc.ID}, 201, &bDoc)
+	var part struct{ ID int64 }
+	e.call(t, "POST", B+"/participants", organiser, map[string]any{"user_id": e.meetingUser(t, "truongphong.q1")}, 201, &part)
+	bPart := part.ID
+	e.call(t, "PATCH", B, chair, map[string]any{"status": "in_progress"}, 200, nil)
+	e.call(t, "POST", B+"/check-in", chair, nil, 200, nil)
+	var bReq, bBallot struct{ ID int64 }
+	e.call(t, "POST", B+"/speakers", chair, nil, 201, &bReq)
+	e.call(t, "POST", B+"/ballots", chair, map[string]any{"question": "Thông qua?"}, 201, &bBallot)
+
+	org, ch := newBrowser(t, e), newBrowser(t, e)
+	org.login("vanthu.sgd")
+	ch.login("giamdoc.sgd")
+	ocsrf, ccsrf := org.pageCSRF(), ch.pageCSRF()
+
+	before, objects := e.fingerprint(t), e.countObjects()
+	notFound := func(what string, status int, body string) {
+		t.Helper()
+		if status != 404 {
+			t.Errorf("%s through meeting A: %d %.300s", what, status, body)
+		}
+	}
+	// The JSON API.
+	status, out := e.postJSON(t, fmt.Sprintf("%s/items/%d/documents", A, bItem.ID), organiser, map[string]any{"document_id": doc.ID})
+	notFound("attach a document to B's item", status, string(out))
+	upload, ct := multipartBody(t, map[string]string{"title": "Phụ lục"}, "a.pdf", fixturePDF(t))
+	status, out, _ = e.request("POST", fmt.Sprintf("%s/items/%d/files", A, bItem.ID), organiser, upload, ct)
+	notFound("upload a file to B's item", status, string(out))
+	status, out, _ = e.request("DELETE", fmt.Sprintf("%s/participants/%d", A, bPart), organiser, nil, "")
+	notFound("remove B's participant", status, string(out))
+	for _, suffix := range []string{"download", "link"} {
+		status, out, _ = e.request("GET", fmt.Sprintf("%s/documents/%d/%s", A, bDoc.ID, suffix), organiser, nil, "")
+		notFound("B's agenda document: "+suffix, status, string(out))
+	}
+
+	// The pages.
+	page := fmt.Sprintf("/meetings/%d", a.ID)
+	for _, f := range []struct {
+		what, path string
+		b          *webClient
+		form       url.Values
+	}{
+		{"move B's item", fmt.Sprintf("%s/items/%d/move", page, bItem.ID), org, url.Values{"_csrf": {ocsrf}, "dir": {"down"}}},
+		{"attach to B's item", fmt.Sprintf("%s/items/%d/documents", page, bItem.ID), org, url.Values{"_csrf": {ocsrf}, "document_id": {fmt.Sprint(doc.ID)}}},
+		{"remove B's participant", fmt.Sprintf("%s/participants/%d/remove", page, bPart), org, url.Values{"_csrf": {ocsrf}}},
+		{"give the floor to B's request", fmt.Sprintf("%s/speakers/%d", page, bReq.ID), ch, url.Values{"_csrf": {ccsrf}, "state": {"speaking"}}},
+		{"withdraw B's request", fmt.Sprintf("%s/speakers/%d", page, bReq.ID), ch, url.Values{"_csrf": {ccsrf}, "state": {"withdrawn"}}},
+		{"vote on B's ballot", fmt.Sprintf("%s/ballots/%d/vote", page, bBallot.ID), ch, url.Values{"_csrf": {ccsrf}, "choice": {"Đồng ý"}}},
+		{"close B's ballot", fmt.Sprintf("%s/ballots/%d/close", page, bBallot.ID), ch, url.Values{"_csrf": {ccsrf}}},
+	} {
+		status, body, _ := f.b.postForm(f.path, f.form, "")
+		notFound(f.what+" (page)", status, body)
+	}
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	w.WriteField("_csrf", ocsrf)
+	w.WriteField("title", "Phụ lục")
+	fw, _ := w.CreateFormFile("file", "a.pdf")
+	fw.Write(fixturePDF(t))
+	w.Close()
+	req, _ := http.NewRequest("POST", e.baseURL+fmt.Sprintf("%s/items/%d/files", page, bItem.ID), &buf)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	status, body, _ := org.do(req)
+	notFound("upload to B's item (page)", status, body)
+	status, body, _ = org.get(fmt.Sprintf("%s/documents/%d", page, bDoc.ID))
+	notFound("B's agenda document (page)", status, body)
+
+	sameFingerprint(t, "requests through the wrong meeting", before, e.fingerprint(t))
+	if got := e.countObjects(); got != objects {
+		t.Errorf("requests through the wrong meeting stored %d objects", got-objects)
+	}
+
+	// Through their own meeting, the same requests work.
+	doc2 := e.create(t, organiser, validFields(), "b.pdf", fixturePDF(t))
+	e.call(t, "POST", fmt.Sprintf("%s/items/%d/documents", B, bItem.ID), organiser, map[string]any{"document_id": doc2.ID}, 201, nil)
+	if status, body, _ := ch.postForm(fmt.Sprintf("/meetings/%d/ballots/%d/close", b.ID, bBallot.ID), url.Values{"_csrf": {ccsrf}}, ""); status != http.StatusSeeOther {
+		t.Errorf("close the ballot through its meeting: %d %.300s", status, body)
+	}
+	if status, body, _ := ch.postForm(fmt.Sprintf("/meetings/%d/speakers/%d", b.ID, bReq.ID), url.Values{"_csrf": {ccsrf}, "state": {"speaking"}}, ""); status != http.StatusSeeOther {
+		t.Errorf("give the floor through its meeting: %d %.300s", status, body)
+	}
+}
