@@ -243,6 +243,12 @@ func (s *Server) createMeetingSubmit(c *fiber.Ctx) error {
 	if err == nil {
 		return c.Redirect(fmt.Sprintf("/meetings/%d?done=created", m.ID), fiber.StatusSeeOther)
 	}
+	return s.createMeetingFormError(c, err)
+}
+
+// createMeetingFormError shows the calendar again with the refused form
+// open, its error and what was typed.
+func (s *Server) createMeetingFormError(c *fiber.Ctx, err error) error {
 	pr, ok := s.formProblem(err)
 	if !ok {
 		return err

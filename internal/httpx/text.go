@@ -139,10 +139,17 @@ func checkInput(c *fiber.Ctx) error {
 		}
 	}
 	if len(bad) > 0 {
+		c.Locals(localsInputRefused, true)
 		return &domain.ValidationError{Fields: bad}
 	}
 	return c.Next()
 }
+
+const localsInputRefused = "input_refused"
+
+// InputRefused reports whether the request was refused for its text
+// before its handler ran: a page may then show its form again.
+func InputRefused(c *fiber.Ctx) bool { return c.Locals(localsInputRefused) != nil }
 
 // checkJSON checks every string of a JSON body after decoding, named by
 // its path (title, items[2].note). A body that is not JSON is left to the

@@ -364,16 +364,24 @@ func TestBadTextNeverFails(t *testing.T) {
 		t.Errorf("%d documents stored from refused uploads", docs)
 	}
 
-	// A page: the form's error names the field in Vietnamese.
-	status, page, _ := b.postForm("/meetings", url.Values{"_csrf": {csrf}, "title": {"Họp \u202eabc"}}, "")
-	if status != 422 || !strings.Contains(page, "ký tự điều khiển hướng chữ") {
-		t.Errorf("a meeting form with an override: %d", status)
+	// The pages: the form comes back on its page, with what was typed and
+	// the message for the field.
+	status, page, _ := b.postForm("/meetings", url.Values{"_csrf": {csrf}, "title": {"Họp \u202eabc"}, "place": {"Phòng họp số 7"}}, "")
+	if status != 422 || !strings.Contains(page, "ký tự điều khiển hướng chữ") || !strings.Contains(page, "Phòng họp số 7") {
+		t.Errorf("the new meeting form with an override: %d %s", status, page)
+	}
+	var m meetingJSON
+	meeting["title"] = "Họp giao ban"
+	e.call(t, "POST", "/api/v1/meetings", bearer, meeting, 201, &m)
+	status, page, _ = b.postForm(fmt.Sprintf("/meetings/%d/items", m.ID), url.Values{"_csrf": {csrf}, "title": {"\u200b"}, "presenter": {"Văn phòng Sở"}}, "")
+	if status != 422 || !strings.Contains(page, "chỉ gồm ký tự vô hình") || !strings.Contains(page, "Họp giao ban") || !strings.Contains(page, "Văn phòng Sở") {
+		t.Errorf("an agenda item titled with a zero width space: %d %s", status, page)
 	}
 	anon := newBrowser(t, e)
 	_, page, _ = anon.get("/login")
 	status, page, _ = anon.postForm("/login", url.Values{"_csrf": {csrfOf(t, page)}, "username": {"a\x00b"}, "password": {testPassword}}, "")
-	if status != 422 || !strings.Contains(page, "Tên đăng nhập") {
-		t.Errorf("the login form with NUL in the user name: %d", status)
+	if status != 422 || !strings.Contains(page, "Tên đăng nhập") || !strings.Contains(page, `name="password"`) {
+		t.Errorf("the login form with NUL in the user name: %d %s", status, page)
 	}
 }
 
