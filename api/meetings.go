@@ -113,7 +113,7 @@ func (s *Server) attachAgendaDocument(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	d, err := s.meetings.AttachDocumentTo(c.UserContext(), httpx.Principal(c), id, item, b.DocumentID, b.Version)
+	d, err := s.meetings.AttachDocument(c.UserContext(), httpx.Principal(c), id, item, b.DocumentID, b.Version)
 	if err != nil {
 		return err
 	}

@@ -114,15 +114,10 @@ var (
 )
 
 // AttachDocument adds a version of a document p can see (0: its latest)
-// to an agenda item, by the sharing rule (see the package's doc). Secret
-// documents are refused.
-func (s *Service) AttachDocument(ctx context.Context, p auth.Principal, itemID, documentID int64, versionNo int) (AgendaDoc, error) {
-	return s.AttachDocumentTo(ctx, p, 0, itemID, documentID, versionNo)
-}
-
-// AttachDocumentTo is AttachDocument checking that the item is one of
-// meeting meetingID's (0: any meeting), as a path naming both must.
-func (s *Service) AttachDocumentTo(ctx context.Context, p auth.Principal, meetingID, itemID, documentID int64, versionNo int) (AgendaDoc, error) {
+// to an agenda item of meeting meetingID, by the sharing rule (see the
+// package's doc). Secret documents are refused; an item of another meeting
+// is not found.
+func (s *Service) AttachDocument(ctx context.Context, p auth.Principal, meetingID, itemID, documentID int64, versionNo int) (AgendaDoc, error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return AgendaDoc{}, fmt.Errorf("meetings: unable to begin: %w", err)
@@ -203,16 +198,10 @@ func (s *Service) finishAttach(ctx context.Context, tx *sqlx.Tx, meetingID, agen
 
 // AttachFile stores a PDF spooled by documents.Service.Spool (which has
 // checked it, so a file that fails the check never gets this far) as a
-// file of the meeting and adds it to an agenda item, titled title
-// (default: the file's name). A file, draft or not, is never a document:
-// it is listed and searched nowhere outside the meeting.
-func (s *Service) AttachFile(ctx context.Context, p auth.Principal, itemID int64, up *documents.Upload, title string, draft bool) (AgendaDoc, error) {
-	return s.AttachFileTo(ctx, p, 0, itemID, up, title, draft)
-}
-
-// AttachFileTo is AttachFile checking that the item is one of meeting
-// meetingID's (0: any meeting), as a path naming both must.
-func (s *Service) AttachFileTo(ctx context.Context, p auth.Principal, meetingID, itemID int64, up *documents.Upload, title string, draft bool) (AgendaDoc, error) {
+// file of the meeting and adds it to an agenda item of meeting meetingID,
+// titled title (default: the file's name). A file, draft or not, is never
+// a document: it is listed and searched nowhere outside the meeting.
+func (s *Service) AttachFile(ctx context.Context, p auth.Principal, meetingID, itemID int64, up *documents.Upload, title string, draft bool) (AgendaDoc, error) {
 	title, key, err := checkFile(up, title)
 	if err != nil {
 		return AgendaDoc{}, err

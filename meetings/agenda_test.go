@@ -84,22 +84,22 @@ func testSecretDocumentRefused(t *testing.T, f *meetingFixture) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.svc.AttachDocument(f.ctx, org, it.ID, secret.ID, 0)
+	_, err = f.svc.AttachDocument(f.ctx, org, m.ID, it.ID, secret.ID, 0)
 	wantCode(t, err, "secret")
 	// A document of another unit, never delivered here: as if it did not exist.
 	foreign := f.document(f.who("vanthu.q1"), "Báo cáo của Quận 1")
-	_, err = f.svc.AttachDocument(f.ctx, org, it.ID, foreign.ID, 0)
+	_, err = f.svc.AttachDocument(f.ctx, org, m.ID, it.ID, foreign.ID, 0)
 	wantIs(t, err, domain.ErrNotFound)
 	// A version that does not exist.
 	own := f.document(org, "Kế hoạch công khai")
-	_, err = f.svc.AttachDocument(f.ctx, org, it.ID, own.ID, 7)
+	_, err = f.svc.AttachDocument(f.ctx, org, m.ID, it.ID, own.ID, 7)
 	wantInvalid(t, err, "version")
 	// Its latest version (the registered one), named by number; then 0,
 	// "the latest", is the same attachment.
-	if _, err := f.svc.AttachDocument(f.ctx, org, it.ID, own.ID, own.Versions[0].No); err != nil {
+	if _, err := f.svc.AttachDocument(f.ctx, org, m.ID, it.ID, own.ID, own.Versions[0].No); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.svc.AttachDocument(f.ctx, org, it.ID, own.ID, 0)
+	_, err = f.svc.AttachDocument(f.ctx, org, m.ID, it.ID, own.ID, 0)
 	wantCode(t, err, "already_attached")
 	got, _ := f.svc.Get(f.ctx, org, m.ID)
 	if n := len(got.Items[0].Documents); n != 1 {

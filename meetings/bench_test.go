@@ -47,7 +47,7 @@ func BenchmarkChildLookupForbiddenVsMissing(b *testing.B) {
 		{"ballot", func(id int64) error { _, err := f.svc.CastVote(f.ctx, outsider, id, "Tán thành"); return err }, ballot.ID},
 		{"results", func(id int64) error { _, err := f.svc.Results(f.ctx, outsider, id); return err }, ballot.ID},
 		{"speaker", func(id int64) error { return f.svc.WithdrawSpeak(f.ctx, outsider, id) }, req.ID},
-		{"item", func(id int64) error { _, err := f.svc.AttachDocument(f.ctx, outsider, id, 1, 0); return err }, sc.item.ID},
+		{"item", func(id int64) error { _, err := f.svc.AttachDocument(f.ctx, outsider, mid, id, 1, 0); return err }, sc.item.ID},
 		{"file", func(id int64) error {
 			_, _, _, err := f.svc.OpenDocument(f.ctx, outsider, mid, id)
 			return err

@@ -243,11 +243,11 @@ func (f *meetingFixture) scene() scene {
 		f.t.Fatal(err)
 	}
 	d := f.document(org, "Kế hoạch cải cách hành chính năm 2027")
-	if sc.doc, err = f.svc.AttachDocument(f.ctx, org, sc.item.ID, d.ID, 0); err != nil {
+	if sc.doc, err = f.svc.AttachDocument(f.ctx, org, m.ID, sc.item.ID, d.ID, 0); err != nil {
 		f.t.Fatal(err)
 	}
 	sc.draftBytes = f.pdf()
-	if sc.draft, err = f.svc.AttachFile(f.ctx, org, sc.item.ID, f.spool(sc.draftBytes, "Dự thảo quy chế.pdf"), "Dự thảo quy chế phối hợp", true); err != nil {
+	if sc.draft, err = f.svc.AttachFile(f.ctx, org, m.ID, sc.item.ID, f.spool(sc.draftBytes, "Dự thảo quy chế.pdf"), "Dự thảo quy chế phối hợp", true); err != nil {
 		f.t.Fatal(err)
 	}
 	return sc
@@ -380,7 +380,7 @@ func testMeetingAccessMatrix(t *testing.T, f *meetingFixture) {
 			if documents.CanCreate(p) {
 				doc = f.document(p, "Báo cáo của "+p.Username)
 			}
-			_, err := f.svc.AttachDocument(f.ctx, p, sc.item.ID, doc.ID, 0)
+			_, err := f.svc.AttachDocument(f.ctx, p, mid, sc.item.ID, doc.ID, 0)
 			var pe *domain.PreconditionError
 			if errors.As(err, &pe) && pe.Code == "already_attached" {
 				return nil // another manager attached it first
@@ -388,7 +388,7 @@ func testMeetingAccessMatrix(t *testing.T, f *meetingFixture) {
 			return err
 		},
 		"AttachFile": func(p auth.Principal) error {
-			_, err := f.svc.AttachFile(f.ctx, p, sc.item.ID, f.spool(f.pdf(), "phu-luc.pdf"), "", false)
+			_, err := f.svc.AttachFile(f.ctx, p, mid, sc.item.ID, f.spool(f.pdf(), "phu-luc.pdf"), "", false)
 			return err
 		},
 		"AddParticipant": func(p auth.Principal) error {

@@ -94,10 +94,10 @@ func TestSharingFollowsRecalls(t *testing.T) {
 	// Received by the office alone: not the school's to read.
 	onlyOffice := issue("Công văn chỉ gửi Phòng", office.UnitID)
 	accept(office, onlyOffice.ID)
-	_, err = f.svc.AttachDocument(f.ctx, office, item.ID, onlyOffice.ID, 0)
+	_, err = f.svc.AttachDocument(f.ctx, office, m.ID, item.ID, onlyOffice.ID, 0)
 	wantCode(t, err, "not_shared")
 	// The office's own document is the office's to share.
-	own, err := f.svc.AttachDocument(f.ctx, office, item.ID, f.document(office, "Kế hoạch của Phòng").ID, 0)
+	own, err := f.svc.AttachDocument(f.ctx, office, m.ID, item.ID, f.document(office, "Kế hoạch của Phòng").ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestSharingFollowsRecalls(t *testing.T) {
 	both := issue("Công văn gửi Phòng và trường", office.UnitID, school.UnitID, thpt.UnitID)
 	officeDelivery := accept(office, both.ID)
 	accept(school, both.ID)
-	ad, err := f.svc.AttachDocument(f.ctx, office, item.ID, both.ID, 0)
+	ad, err := f.svc.AttachDocument(f.ctx, office, m.ID, item.ID, both.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,11 +237,11 @@ func TestRemoveNeedsAManager(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.svc.AttachFileTo(f.ctx, org, other.ID, sc.item.ID, f.spool(f.pdf(), "x.pdf"), "", false)
+	_, err = f.svc.AttachFile(f.ctx, org, other.ID, sc.item.ID, f.spool(f.pdf(), "x.pdf"), "", false)
 	wantIs(t, err, domain.ErrNotFound)
-	_, err = f.svc.AttachDocumentTo(f.ctx, org, other.ID, sc.item.ID, f.document(org, "Báo cáo").ID, 0)
+	_, err = f.svc.AttachDocument(f.ctx, org, other.ID, sc.item.ID, f.document(org, "Báo cáo").ID, 0)
 	wantIs(t, err, domain.ErrNotFound)
-	if _, err := f.svc.AttachFileTo(f.ctx, org, sc.m.ID, sc.item.ID, f.spool(f.pdf(), "x.pdf"), "", false); err != nil {
+	if _, err := f.svc.AttachFile(f.ctx, org, sc.m.ID, sc.item.ID, f.spool(f.pdf(), "x.pdf"), "", false); err != nil {
 		t.Fatal(err)
 	}
 }

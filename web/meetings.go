@@ -240,6 +240,12 @@ func (s *Server) createMeetingSubmit(c *fiber.Ctx) error {
 	if err == nil {
 		return c.Redirect(fmt.Sprintf("/meetings/%d?done=created", m.ID), fiber.StatusSeeOther)
 	}
+	return s.createMeetingFormError(c, err)
+}
+
+// createMeetingFormError shows the calendar again with the refused form
+// open, its error and what was typed.
+func (s *Server) createMeetingFormError(c *fiber.Ctx, err error) error {
 	pr, ok := s.formProblem(err)
 	if !ok {
 		return err
@@ -688,7 +694,7 @@ func (s *Server) attachDocumentSubmit(c *fiber.Ctx) error {
 		if doc <= 0 {
 			return "", "", &domain.ValidationError{Fields: map[string]string{"document_id": "nhập mã số văn bản (số ở cuối địa chỉ trang văn bản) hoặc chọn trong danh sách"}}
 		}
-		_, err := s.meetings.AttachDocumentTo(c.UserContext(), httpx.Principal(c), id, item, doc, 0)
+		_, err := s.meetings.AttachDocument(c.UserContext(), httpx.Principal(c), id, item, doc, 0)
 		return "attached", fmt.Sprintf("item-%d", item), err
 	})
 }
@@ -815,6 +821,9 @@ func (s *Server) speakerSubmit(c *fiber.Ctx) error {
 			return "", "", err
 		}
 		ctx, p := c.UserContext(), httpx.Principal(c)
+		if err := s.speakRequestOf(c, id, req); err != nil {
+			return "", "", err
+		}
 		switch st := c.FormValue("state"); st {
 		case meetings.SpeakWithdrawn:
 			return "withdrawn", "m-me", s.meetings.WithdrawSpeak(ctx, p, req)
@@ -826,6 +835,36 @@ func (s *Server) speakerSubmit(c *fiber.Ctx) error {
 			return "speaking", "m-speakers", err
 		}
 	})
+}
+
+// ballotOf and speakRequestOf answer ErrNotFound unless the ballot or the
+// request to speak the path names is one of the meeting's: the domain
+// takes them by their own id, which the JSON API's paths name alone. A
+// request to speak that is no longer open is not found either.
+func (s *Server) ballotOf(c *fiber.Ctx, meetingID, ballotID int64) error {
+	bs, err := s.meetings.Ballots(c.UserContext(), httpx.Principal(c), meetingID)
+	if err != nil {
+		return err
+	}
+	for _, b := range bs {
+		if b.ID == ballotID {
+			return nil
+		}
+	}
+	return domain.ErrNotFound
+}
+
+func (s *Server) speakRequestOf(c *fiber.Ctx, meetingID, requestID int64) error {
+	q, err := s.meetings.SpeakQueue(c.UserContext(), httpx.Principal(c), meetingID)
+	if err != nil {
+		return err
+	}
+	for _, r := range q {
+		if r.ID == requestID {
+			return nil
+		}
+	}
+	return domain.ErrNotFound
 }
 
 func (s *Server) commentSubmit(c *fiber.Ctx) error {
@@ -860,6 +899,9 @@ func (s *Server) voteSubmit(c *fiber.Ctx) error {
 		if err != nil {
 			return "", "", err
 		}
+		if err := s.ballotOf(c, id, ballot); err != nil {
+			return "", "", err
+		}
 		_, err = s.meetings.CastVote(c.UserContext(), httpx.Principal(c), ballot, c.FormValue("choice"))
 		return "voted", fmt.Sprintf("ballot-%d", ballot), err
 	})
@@ -869,6 +911,9 @@ func (s *Server) closeBallotSubmit(c *fiber.Ctx) error {
 	return s.meetingAction(c, "close", func(id int64) (string, string, error) {
 		ballot, err := httpx.PathID(c, "ballot")
 		if err != nil {
+			return "", "", err
+		}
+		if err := s.ballotOf(c, id, ballot); err != nil {
 			return "", "", err
 		}
 		_, err = s.meetings.CloseBallot(c.UserContext(), httpx.Principal(c), ballot)

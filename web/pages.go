@@ -179,11 +179,15 @@ func (s *Server) render(c *fiber.Ctx, status int, name string, d *pageData) erro
 }
 
 // RenderError shows the problem of a page request on the error page; a
-// 401 on a GET goes to the login page instead.
+// 401 on a GET goes to the login page instead, and a form refused for its
+// text comes back on its own page (formAgain).
 func (s *Server) RenderError(c *fiber.Ctx, p httpx.Problem) error {
 	if p.Status == fiber.StatusUnauthorized && c.Method() == fiber.MethodGet {
 		return c.Redirect("/login", fiber.StatusSeeOther)
 	}
+	if err, ok := s.formAgain(c, p); ok && err == nil {
+		return nil
+	} // else the error page, also when the form's page cannot be shown
 	d := s.page(c, "Lỗi")
 	d.Error, d.Fields = p.Message, p.Fields
 	if p.Status >= 500 {

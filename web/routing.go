@@ -409,6 +409,12 @@ func (s *Server) deliveryAction(c *fiber.Ctx, form string, act func(id int64) (s
 	if err == nil {
 		return c.Redirect(fmt.Sprintf("/inbox/%d?done=%s", id, done), fiber.StatusSeeOther)
 	}
+	return s.deliveryFormError(c, id, form, err)
+}
+
+// deliveryFormError shows the delivery page again with a refused form's
+// error and what was typed.
+func (s *Server) deliveryFormError(c *fiber.Ctx, id int64, form string, err error) error {
 	pr, ok := s.formProblem(err)
 	if !ok {
 		return err
@@ -611,6 +617,12 @@ func (s *Server) documentAction(c *fiber.Ctx, form string, act func(id int64) (s
 	if err == nil {
 		return c.Redirect(fmt.Sprintf("/documents/%d?done=%s", id, done), fiber.StatusSeeOther)
 	}
+	return s.documentFormError(c, id, form, err)
+}
+
+// documentFormError shows the document page again with a refused routing
+// form's error and what was typed.
+func (s *Server) documentFormError(c *fiber.Ctx, id int64, form string, err error) error {
 	pr, ok := s.formProblem(err)
 	if !ok {
 		return err

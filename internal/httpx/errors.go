@@ -52,6 +52,9 @@ func BadRequest(status int, code, message string) error {
 
 var errCSRF = BadRequest(fiber.StatusForbidden, "csrf", "Phiên biểu mẫu đã hết hạn hoặc không hợp lệ; hãy tải lại trang và thử lại")
 
+var errAPICSRF = BadRequest(fiber.StatusForbidden, "csrf",
+	"Gọi API bằng cookie phiên thì phải gửi kèm tiêu đề X-CSRF-Token (mã chống giả mạo của phiên, có trong thẻ meta csrf-token của trang); hoặc dùng Authorization: Bearer <token>")
+
 // ToProblem maps an error to a status and a message that says what to fix;
 // maxUpload is the upload limit its message quotes. Anything unexpected
 // becomes a 500 that reveals nothing internal.
@@ -125,14 +128,23 @@ func ToProblem(err error, maxUpload int64) Problem {
 		return Problem{Status: 429, Code: "too_many_attempts", RetryAfter: secs,
 			Message: fmt.Sprintf("Đăng nhập sai quá nhiều lần; hãy thử lại sau %d phút", (secs+59)/60)}
 	case errors.As(err, &fe):
-		if fe.Code == fiber.StatusNotFound {
+		// Fiber's and fasthttp's own refusals: their messages are English
+		// and may quote the request, so each gets one of ours.
+		switch fe.Code {
+		case fiber.StatusNotFound:
 			return Problem{Status: 404, Code: "not_found", Message: "Không tìm thấy"}
-		}
-		if fe.Code == fiber.StatusRequestEntityTooLarge {
+		case fiber.StatusMethodNotAllowed:
+			return Problem{Status: 405, Code: "method_not_allowed", Message: "Địa chỉ này không nhận phương thức HTTP đã dùng; hãy xem tài liệu API (/api/v1/openapi.json)"}
+		case fiber.StatusRequestTimeout:
+			return Problem{Status: 408, Code: "request_timeout", Message: "Yêu cầu gửi đến quá chậm nên đã bị ngắt; hãy thử lại"}
+		case fiber.StatusRequestEntityTooLarge:
 			return Problem{Status: 413, Code: "too_large", Message: "Nội dung yêu cầu quá lớn"}
+		case fiber.StatusRequestHeaderFieldsTooLarge:
+			return Problem{Status: 431, Code: "headers_too_large",
+				Message: "Phần tiêu đề (header) của yêu cầu quá lớn, thường do có quá nhiều cookie; hãy xóa cookie của trang này rồi thử lại"}
 		}
 		if fe.Code < 500 {
-			return Problem{Status: fe.Code, Code: "bad_request", Message: fe.Message}
+			return Problem{Status: fe.Code, Code: "bad_request", Message: "Yêu cầu HTTP không hợp lệ; hãy kiểm tra địa chỉ, các tiêu đề và nội dung gửi đi"}
 		}
 	case isUnavailable(err):
 		return Problem{Status: 503, Code: "unavailable", Message: "Hệ thống tạm thời không kết nối được cơ sở dữ liệu hoặc kho lưu trữ; vui lòng thử lại sau ít phút"}
@@ -168,7 +180,10 @@ func isUnavailable(err error) bool {
 // handleError is Fiber's ErrorHandler: every handler returns its error here.
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	p := ToProblem(err, s.cfg.MaxUploadBytes)
-	p.RequestID = RequestID(c)
+	if p.RequestID = RequestID(c); p.RequestID == "" { // refused before begin ran
+		p.RequestID = newRequestID()
+		c.Set("X-Request-ID", p.RequestID)
+	}
 	if p.Status >= 500 {
 		s.log.Error("request failed", "request_id", p.RequestID, "method", c.Method(), "path", c.Path(),
 			"status", p.Status, "error", err)

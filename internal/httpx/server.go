@@ -29,6 +29,7 @@ import (
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fasthttp"
 )
 
 // Deps are what the HTTP layer needs.
@@ -97,6 +98,18 @@ func NewServer(d Deps, errorPage func(*fiber.Ctx, Problem) error) *Server {
 		cfg.ProxyHeader = fiber.HeaderXForwardedFor
 	}
 	s.app = fiber.New(cfg)
+	// fasthttp refuses some requests before any handler runs: headers too
+	// large (431), malformed (400), too slow (408). Fiber's error handler,
+	// which ends in handleError, then has no path to tell an API call from
+	// a page: take it from the request line fasthttp quotes in its error.
+	srv := s.app.Server()
+	fiberErrors := srv.ErrorHandler
+	srv.ErrorHandler = func(ctx *fasthttp.RequestCtx, err error) {
+		if target := requestTarget(err); target != "" {
+			ctx.Request.SetRequestURI(target)
+		}
+		fiberErrors(ctx, err)
+	}
 	s.app.Use(recover.New())
 	s.app.Use(s.begin)
 	s.app.Use(s.identify)
@@ -118,8 +131,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // Mount adds a route table: each route gets the body limit (or, for an
-// upload, the upload mark) and, when it needs a login, requireUser. A GET
-// route answers HEAD too.
+// upload, the upload mark), when it needs a login requireUser, then the
+// check of the text it receives (checkInput). A GET route answers HEAD too.
 func (s *Server) Mount(routes []Route) {
 	for _, r := range routes {
 		h := []fiber.Handler{}
@@ -131,7 +144,7 @@ func (s *Server) Mount(routes []Route) {
 		if r.Auth {
 			h = append(h, s.requireUser)
 		}
-		h = append(h, r.Handler)
+		h = append(h, checkInput, r.Handler)
 		s.app.Add(r.Method, r.Path, h...)
 		if r.Method == http.MethodGet {
 			s.app.Add(http.MethodHead, r.Path, h...)
@@ -139,9 +152,16 @@ func (s *Server) Mount(routes []Route) {
 	}
 }
 
+// markUpload marks an upload route. A refused upload whose handler answers
+// with a page of its own (the form again) has its unread rest drained too:
+// left in the connection, it would be read as the next request.
 func markUpload(c *fiber.Ctx) error {
 	c.Locals(localsUpload, true)
-	return c.Next()
+	err := c.Next()
+	if err == nil && c.Response().StatusCode() >= 400 {
+		DrainUpload(c)
+	}
+	return err
 }
 
 const (
@@ -155,6 +175,10 @@ const (
 // SessionCookie holds the web session's token.
 const SessionCookie = "vanban_session"
 
+// HeaderCSRF carries the session's CSRF token on a cookie-authenticated
+// call that changes something; the pages put it in <meta name="csrf-token">.
+const HeaderCSRF = "X-CSRF-Token"
+
 var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
 
 // begin gives every request an id, logs it and counts it.
@@ -162,14 +186,15 @@ func (s *Server) begin(c *fiber.Ctx) error {
 	start := time.Now()
 	id := c.Get("X-Request-ID")
 	if !requestIDRE.MatchString(id) {
-		b := make([]byte, 8)
-		rand.Read(b)
-		id = hex.EncodeToString(b)
+		id = newRequestID()
 	}
 	c.Locals(localsRequestID, id)
 	c.Set("X-Request-ID", id)
 	c.Set("X-Content-Type-Options", "nosniff")
 	c.Set("Referrer-Policy", "same-origin")
+	if s.overHTTPS(c) {
+		c.Set("Strict-Transport-Security", hsts)
+	}
 	err := c.Next()
 	if err != nil {
 		if herr := s.app.ErrorHandler(c, err); herr != nil {
@@ -189,6 +214,42 @@ func (s *Server) begin(c *fiber.Ctx) error {
 	}
 	s.log.Info("request", attrs...)
 	return nil
+}
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// hsts tells browsers to use https only for a year. Not for subdomains:
+// other services of the Department may live there, on http.
+const hsts = "max-age=31536000"
+
+// overHTTPS reports whether users reach the service over https: on a TLS
+// connection, when PUBLIC_URL says https, or behind a trusted proxy that
+// says so in X-Forwarded-Proto.
+func (s *Server) overHTTPS(c *fiber.Ctx) bool {
+	return c.Context().IsTLS() || strings.HasPrefix(strings.ToLower(s.cfg.PublicURL), "https://") ||
+		s.cfg.TrustProxy && strings.EqualFold(strings.TrimSpace(c.Get(fiber.HeaderXForwardedProto)), "https")
+}
+
+// requestTarget finds the request's target in an error of fasthttp's
+// request reader, which quotes the start of what it read:
+// ... contents: "GET /api/v1/me HTTP/1.1\r\nHost: ...".
+func requestTarget(err error) string {
+	_, quoted, ok := strings.Cut(err.Error(), "contents: \"")
+	if !ok {
+		return ""
+	}
+	line, _, _ := strings.Cut(quoted, `\r\n`)
+	line, _, _ = strings.Cut(line, `\n`)
+	line, _, _ = strings.Cut(line, `"`)
+	f := strings.Fields(line)
+	if len(f) < 2 || !strings.HasPrefix(f[1], "/") {
+		return ""
+	}
+	return f[1]
 }
 
 // RequestID returns the id begin gave the request.
@@ -245,7 +306,10 @@ func (s *Server) identify(c *fiber.Ctx) error {
 
 // requireUser answers 401 (API) or redirects to the login page (web) when
 // nobody is logged in, and checks CSRF on unsafe cookie-authenticated
-// requests other than uploads (which check it in their first form field).
+// requests. A web upload checks it in its first form field; the JSON API,
+// uploads included, takes a session cookie only with the session's token
+// in X-CSRF-Token, so that no state changes on the strength of the cookie
+// alone (bearer tokens need none: a browser never sends them by itself).
 func (s *Server) requireUser(c *fiber.Ctx) error {
 	p, ok := c.Locals(localsPrincipal).(auth.Principal)
 	if !ok {
@@ -256,12 +320,19 @@ func (s *Server) requireUser(c *fiber.Ctx) error {
 	}
 	_ = p
 	if c.Locals(localsKind) == "cookie" && !safeMethod(c.Method()) {
+		if !wantsHTML(c) {
+			want, _ := c.Locals(localsCSRF).(string)
+			if !SameOrigin(c) || !auth.TokensEqual(want, c.Get(HeaderCSRF)) {
+				return errAPICSRF
+			}
+			return c.Next()
+		}
 		if !SameOrigin(c) {
 			return errCSRF
 		}
 		if c.Locals(localsUpload) == nil {
 			want, _ := c.Locals(localsCSRF).(string)
-			got := c.Get("X-CSRF-Token")
+			got := c.Get(HeaderCSRF)
 			if got == "" {
 				got = c.FormValue("_csrf")
 			}

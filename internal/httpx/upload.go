@@ -35,7 +35,8 @@ const maxFormOverhead = 64 << 10
 // goes to file as it arrives, to be spooled or read; the other fields are
 // returned, also with an error, so that a form comes back with what was
 // typed. A web form sends its CSRF token first, so a forged cross-site
-// upload is refused before its file is read.
+// upload is refused before its file is read. Field values and the file's
+// name must pass CheckText.
 func ReadUpload(c *fiber.Ctx, f UploadForm, file func(*multipart.Part) error) (map[string]string, error) {
 	fields := map[string]string{}
 	mt, params, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
@@ -67,6 +68,9 @@ func ReadUpload(c *fiber.Ctx, f UploadForm, file func(*multipart.Part) error) (m
 				return fields, err
 			}
 		case name == f.File:
+			if msg := CheckText(part.FileName()); msg != "" {
+				return fields, &domain.ValidationError{Fields: map[string]string{name: "tên tệp " + msg}}
+			}
 			if err := file(part); err != nil {
 				return fields, err
 			}
@@ -80,6 +84,10 @@ func ReadUpload(c *fiber.Ctx, f UploadForm, file func(*multipart.Part) error) (m
 			}
 			if len(v) > f.MaxFieldBytes {
 				return fields, &domain.ValidationError{Fields: map[string]string{name: "giá trị quá dài"}}
+			}
+			bad := map[string]string{}
+			if checkField(bad, name, string(v)); len(bad) > 0 {
+				return fields, &domain.ValidationError{Fields: bad}
 			}
 			fields[name] = string(v)
 		}
@@ -165,9 +173,10 @@ func ReceiveForVerification(c *fiber.Ctx, docs *documents.Service, form bool) (s
 	return docs.VerifyUpload(c.UserContext(), up)
 }
 
-// ReceiveAgendaFile takes the upload of one PDF for an agenda item, with
-// its title and whether it is a draft ("true"). A web form (form) sends
-// its CSRF token first, and an empty file part when no file was chosen.
+// ReceiveAgendaFile takes the upload of one PDF for an agenda item of a
+// meeting, with its title and whether it is a draft ("true"). A web form
+// (form) sends its CSRF token first, and an empty file part when no file
+// was chosen.
 func ReceiveAgendaFile(c *fiber.Ctx, docs *documents.Service, ms *meetings.Service, meetingID, item int64, form bool) (meetings.AgendaDoc, error) {
 	var up *documents.Upload
 	defer func() { up.Close() }()
@@ -192,5 +201,5 @@ func ReceiveAgendaFile(c *fiber.Ctx, docs *documents.Service, ms *meetings.Servi
 		}
 		return meetings.AgendaDoc{}, &domain.ValidationError{Fields: map[string]string{"file": msg}}
 	}
-	return ms.AttachFileTo(c.UserContext(), Principal(c), meetingID, item, up, fields["title"], fields["draft"] == "true")
+	return ms.AttachFile(c.UserContext(), Principal(c), meetingID, item, up, fields["title"], fields["draft"] == "true")
 }
