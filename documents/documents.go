@@ -50,6 +50,9 @@ type Document struct {
 	Number          *int      `db:"number" json:"number,omitempty"`
 	Symbol          *string   `db:"symbol" json:"symbol,omitempty"`
 	NumberSymbol    *string   `db:"number_symbol" json:"number_symbol,omitempty"`
+	// IssueNotice tells the clerk where the number and date went when the
+	// draft had no places for them (set by Seal and Register only).
+	IssueNotice string `db:"-" json:"issue_notice,omitempty"`
 	Title           string    `db:"title" json:"title"`
 	DocDate         time.Time `db:"doc_date" json:"-"`
 	Urgency         string    `db:"urgency" json:"urgency"`

@@ -93,7 +93,7 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, id int64, req 
 	if err := tx.Commit(); err != nil {
 		return d, fmt.Errorf("documents: unable to commit: %w", err)
 	}
-	return s.Get(ctx, p, d.ID)
+	return s.issued(ctx, p, d.ID, sig)
 }
 
 // RegisterSecret gives a secret document (Mật, Tối mật, Tuyệt mật) its

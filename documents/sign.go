@@ -126,6 +126,9 @@ type Signature struct {
 	ImageY     *float64  `db:"image_y" json:"-"`
 	ImageW     *float64  `db:"image_w" json:"-"`
 	ImageH     *float64  `db:"image_h" json:"-"`
+	// Notice is for the clerk: the number and date went into the seal's
+	// text (issueNoticeSealMark).
+	Notice string `db:"-" json:"-"`
 }
 
 // Signatures lists the signatures applied to a document, oldest first.
@@ -207,6 +210,12 @@ func (s *Service) SignAsPerson(ctx context.Context, p auth.Principal, id int64, 
 	if err != nil {
 		return d, err
 	}
+	if err := checkIssuePlaces(in, time.Now()); err != nil {
+		return d, err
+	}
+	if err := checkSigner(in, p); err != nil {
+		return d, err
+	}
 	img, err := s.image(ctx, "signature", p.UserID, 0)
 	if err != nil {
 		return d, err
@@ -261,7 +270,10 @@ func (s *Service) Seal(ctx context.Context, p auth.Principal, id int64, req Seal
 	}
 	defer release()
 	if d.Number != nil {
-		return s.addSignedVersion(ctx, p, d, out, sig, key, "registered", &number, &symbol)
+		if _, err := s.addSignedVersion(ctx, p, d, out, sig, key, "registered", &number, &symbol); err != nil {
+			return d, err
+		}
+		return s.issued(ctx, p, d.ID, sig)
 	}
 	// A number typed by the clerk (continuing a paper register, say) goes
 	// into the register like any other: it must be free, and the series
@@ -296,7 +308,7 @@ func (s *Service) Seal(ctx context.Context, p auth.Principal, id int64, req Seal
 	if err := tx.Commit(); err != nil {
 		return d, fmt.Errorf("documents: unable to commit: %w", err)
 	}
-	return s.Get(ctx, p, d.ID)
+	return s.issued(ctx, p, d.ID, sig)
 }
 
 // sealBytes applies the organisation's signature to in, the bytes of d's
@@ -315,6 +327,7 @@ func (s *Service) sealBytes(ctx context.Context, deps *SigningDeps, d Document, 
 	var app []byte
 	var page int
 	var rect [4]float64
+	var issueNotice string
 	kind := "organisation"
 	if copyMark {
 		kind = "copy"
@@ -344,10 +357,25 @@ func (s *Service) sealBytes(ctx context.Context, deps *SigningDeps, d Document, 
 		if err != nil {
 			return nil, Signature{}, signing.Key{}, none, err
 		}
-		oa, err := signing.SealAppearance(seal, unit.Name, at, signing.Rect{X: *person.ImageX, Y: *person.ImageY, W: *person.ImageW, H: *person.ImageH})
+		// The number and issue date go in their places on page 1, in the
+		// update the organisation's signature covers; without places, in
+		// the seal's text.
+		numbered, notice, err := writeIssueMarks(in, formatNumber(number, symbol), at)
 		if err != nil {
 			return nil, Signature{}, signing.Key{}, none, err
 		}
+		in = numbered
+		personSig := signing.Rect{X: *person.ImageX, Y: *person.ImageY, W: *person.ImageW, H: *person.ImageH}
+		var oa signing.OrgAppearance
+		if notice != "" {
+			oa, err = signing.SealAppearanceIssued(seal, unit.Name, formatNumber(number, symbol), domain.PlaceDate(at), at, personSig)
+		} else {
+			oa, err = signing.SealAppearance(seal, unit.Name, at, personSig)
+		}
+		if err != nil {
+			return nil, Signature{}, signing.Key{}, none, err
+		}
+		issueNotice = notice
 		app, page = oa.PNG, person.Page
 		x, y := person.LLX+oa.OffsetX, person.LLY+oa.OffsetY
 		rect = [4]float64{x, y, x + oa.Width, y + oa.Height}
@@ -363,7 +391,7 @@ func (s *Service) sealBytes(ctx context.Context, deps *SigningDeps, d Document, 
 		release()
 		return nil, Signature{}, signing.Key{}, none, err
 	}
-	sig := Signature{Kind: kind, Page: page, LLX: rect[0], LLY: rect[1], URX: rect[2], URY: rect[3]}
+	sig := Signature{Kind: kind, Page: page, LLX: rect[0], LLY: rect[1], URX: rect[2], URY: rect[3], Notice: issueNotice}
 	return out, sig, key, release, nil
 }
 

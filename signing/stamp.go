@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf16"
 
 	"github.com/digitorus/pdf"
@@ -424,4 +425,11 @@ func issueMarks(rep Report) []string {
 		}
 	}
 	return out
+}
+
+// SealAppearanceIssued is SealAppearance for a document with no places
+// for its number and date: "Số: <numberSymbol>" and placeDate are written
+// under the organisation's name.
+func SealAppearanceIssued(sealImage []byte, orgName, numberSymbol, placeDate string, at time.Time, personSig Rect) (OrgAppearance, error) {
+	return sealAppearance(sealImage, orgName, []string{"Số: " + numberSymbol, placeDate}, at, personSig)
 }
