@@ -44,7 +44,7 @@ func pageLines(r *pdf.Reader, n int) (lines [][]word, box [4]float64, rotate int
 	if cb := inherited(p.V, "CropBox"); cb.Len() == 4 {
 		box = [4]float64{cb.Index(0).Float64(), cb.Index(1).Float64(), cb.Index(2).Float64(), cb.Index(3).Float64()}
 	}
-	rotate = ((int(inherited(p.V, "Rotate").Int64())%360)+360)%360
+	rotate = ((int(inherited(p.V, "Rotate").Int64()) % 360) + 360) % 360
 	byY := map[float64][]pdf.Text{}
 	for _, t := range pageGlyphs(p) {
 		y := math.Round(t.Y*2) / 2
