@@ -43,16 +43,13 @@ var (
 
 // Document is an official document record.
 type Document struct {
-	ID           int64   `db:"id" json:"id"`
-	UnitID       int64   `db:"unit_id" json:"unit_id"`
-	UnitName     string  `db:"unit_name" json:"unit_name"`
-	DocType      string  `db:"doc_type" json:"doc_type"`
-	Number       *int    `db:"number" json:"number,omitempty"`
-	Symbol       *string `db:"symbol" json:"symbol,omitempty"`
-	NumberSymbol *string `db:"number_symbol" json:"number_symbol,omitempty"`
-	// IssueNotice tells the clerk where the number and date went when the
-	// draft had no places for them (set by Seal and Register only).
-	IssueNotice     string    `db:"-" json:"issue_notice,omitempty"`
+	ID              int64     `db:"id" json:"id"`
+	UnitID          int64     `db:"unit_id" json:"unit_id"`
+	UnitName        string    `db:"unit_name" json:"unit_name"`
+	DocType         string    `db:"doc_type" json:"doc_type"`
+	Number          *int      `db:"number" json:"number,omitempty"`
+	Symbol          *string   `db:"symbol" json:"symbol,omitempty"`
+	NumberSymbol    *string   `db:"number_symbol" json:"number_symbol,omitempty"`
 	Title           string    `db:"title" json:"title"`
 	DocDate         time.Time `db:"doc_date" json:"-"`
 	Urgency         string    `db:"urgency" json:"urgency"`
@@ -63,6 +60,7 @@ type Document struct {
 	CreatorName     string    `db:"creator_name" json:"creator_name"`
 	CreatedAt       time.Time `db:"created_at" json:"created_at"`
 	Versions        []Version `db:"-" json:"versions,omitempty"`
+	IssueNotice     string    `db:"-" json:"issue_notice,omitempty"` // where the number and date went, when not in their places (Seal, Register)
 }
 
 // Date returns the document's date as YYYY-MM-DD.
