@@ -221,6 +221,15 @@ func (s *Service) SignAsPerson(ctx context.Context, p auth.Principal, id int64, 
 		return d, err
 	}
 	page, rect, app, inner, err := personPlacement(in, req, img, p)
+	if errors.Is(err, errNoFreeSpace) && req.Rect == nil && req.Page == 0 {
+		// No room on the last page: the signature goes on a page of its
+		// own, added before anyone signs (after, it would change what the
+		// signatures cover).
+		if more, addErr := signing.AddBlankPage(in); addErr == nil {
+			in = more
+			page, rect, app, inner, err = personPlacement(in, req, img, p)
+		}
+	}
 	if err != nil {
 		return d, err
 	}

@@ -433,3 +433,96 @@ func issueMarks(rep Report) []string {
 func SealAppearanceIssued(sealImage []byte, orgName, numberSymbol, placeDate string, at time.Time, personSig Rect) (OrgAppearance, error) {
 	return sealAppearance(sealImage, orgName, []string{"Số: " + numberSymbol, placeDate}, at, personSig)
 }
+
+// ErrSigned: a page cannot be added to a signed document without changing
+// what its signatures cover.
+var ErrSigned = errors.New("signing: the document is already signed")
+
+// AddBlankPage appends a blank page the size of the last one, for a
+// signature with no free space to go to, in an incremental update. A
+// signed document is refused with ErrSigned: adding a page is a change
+// no approval signature permits.
+func AddBlankPage(in []byte) (out []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("%w: %v", ErrBadPDF, p)
+		}
+	}()
+	r, err := pdf.NewReader(bytes.NewReader(in), int64(len(in)))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadPDF, err)
+	}
+	tr := r.Trailer()
+	if !tr.Key("Encrypt").IsNull() {
+		return nil, ErrEncrypted
+	}
+	if len(signatureFields(r)) > 0 {
+		return nil, ErrSigned
+	}
+	n := r.NumPage()
+	if n < 1 {
+		return nil, fmt.Errorf("%w: no pages", ErrBadPDF)
+	}
+	last := r.Page(n).V
+	parent := last.Key("Parent")
+	box := [4]float64{0, 0, 595, 842}
+	for p := last; !p.IsNull(); p = p.Key("Parent") {
+		if mb := p.Key("MediaBox"); mb.Len() == 4 {
+			box = [4]float64{mb.Index(0).Float64(), mb.Index(1).Float64(), mb.Index(2).Float64(), mb.Index(3).Float64()}
+			break
+		}
+	}
+	w := &incUpdate{in: in, next: uint32(tr.Key("Size").Int64())}
+	if w.next == 0 || parent.Kind() != pdf.Dict {
+		return nil, fmt.Errorf("%w: no trailer /Size or page tree", ErrBadPDF)
+	}
+	w.buf.Write(in)
+	if !bytes.HasSuffix(in, []byte("\n")) {
+		w.buf.WriteByte('\n')
+	}
+	pp := parent.GetPtr()
+	rotate := ""
+	if rot := last.Key("Rotate"); rot.Kind() == pdf.Integer {
+		rotate = fmt.Sprintf(" /Rotate %d", rot.Int64())
+	}
+	contents := w.stream("", nil)
+	page := w.add([]byte(fmt.Sprintf("<< /Type /Page /Parent %d %d R /MediaBox [%s %s %s %s]%s /Resources << >> /Contents %d 0 R >>",
+		pp.GetID(), pp.GetGen(), num(box[0]), num(box[1]), num(box[2]), num(box[3]), rotate, contents)))
+	// The parent gets the page; it and every node above count one more.
+	for node, child := parent, uint32(0); node.Kind() == pdf.Dict; node = node.Key("Parent") {
+		np := node.GetPtr()
+		var b bytes.Buffer
+		b.WriteString("<<")
+		for _, k := range node.Keys() {
+			b.WriteString(" " + pdfName(k) + " ")
+			switch k {
+			case "Count":
+				fmt.Fprintf(&b, "%d", node.Key("Count").Int64()+1)
+			case "Kids":
+				b.WriteString("[")
+				kids := node.Key("Kids")
+				for i := 0; i < kids.Len(); i++ {
+					if err := writeValue(&b, kids.Index(i), np.GetID(), 0); err != nil {
+						return nil, err
+					}
+					b.WriteString(" ")
+				}
+				if child == 0 {
+					fmt.Fprintf(&b, "%d 0 R", page)
+				}
+				b.WriteString("]")
+			default:
+				if err := writeValue(&b, node.Key(k), np.GetID(), 0); err != nil {
+					return nil, err
+				}
+			}
+		}
+		b.WriteString(" >>")
+		w.object(np.GetID(), np.GetGen(), b.Bytes())
+		child = np.GetID()
+	}
+	if err := w.finish(r); err != nil {
+		return nil, err
+	}
+	return w.buf.Bytes(), nil
+}
