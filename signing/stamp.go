@@ -424,6 +424,10 @@ func issueMarks(rep Report) []string {
 			}
 		}
 	}
+	// The number (ô 3) before the date (ô 4), as the page reads.
+	sort.SliceStable(out, func(i, j int) bool {
+		return strings.HasPrefix(out[i], "Số") && !strings.HasPrefix(out[j], "Số")
+	})
 	return out
 }
 
