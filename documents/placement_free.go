@@ -100,11 +100,17 @@ func occupied(r *pdf.Reader, n int, v pageView) []box {
 	return out
 }
 
+// Room kept free to the left of and below a person's appearance, as
+// shown, for the seal the clerk later puts over the signature's left
+// third (36 mm across, with its text beneath).
+const sealRoomLeft, sealRoomBelow = 60.0, 72.0
+
 // freePlace finds room for an appearance w x h points (as shown) on page
-// n that covers nothing drawn there, preferring the bottom right as shown.
-// It returns the rectangle in user space and the page's rotation, by
-// which the appearance must be turned.
-func freePlace(in []byte, n int, w, h float64) (rect [4]float64, rotate int, ok bool, err error) {
+// n that covers nothing drawn there, with left and below points more kept
+// free, preferring the bottom right as shown. It returns the rectangle in
+// user space and the page's rotation, by which the appearance must be
+// turned.
+func freePlace(in []byte, n int, w, h, left, below float64) (rect [4]float64, rotate int, ok bool, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: %v", ErrBadPDF, p)
@@ -121,9 +127,9 @@ func freePlace(in []byte, n int, w, h float64) (rect [4]float64, rotate int, ok 
 	v := newPageView(box(crop), rotate)
 	taken := occupied(r, n, v)
 	const margin, step, pad = 28.0, 6.0, 3.0
-	for y := margin; y+h <= v.h-margin; y += step {
-		for x := v.w - margin - w; x >= margin; x -= step {
-			cand := box{x - pad, y - pad, x + w + pad, y + h + pad}
+	for y := margin + below; y+h <= v.h-margin; y += step {
+		for x := v.w - margin - w; x >= margin+left; x -= step {
+			cand := box{x - left - pad, y - below - pad, x + w + pad, y + h + pad}
 			free := true
 			for _, t := range taken {
 				if cand.overlaps(t) {
@@ -214,7 +220,7 @@ func placeAppearance(in []byte, req SignRequest, a personAppearance) (int, [4]fl
 	if err != nil {
 		return 0, [4]float64{}, nil, signing.Rect{}, err
 	}
-	rect, rotate, ok, err := freePlace(in, page, a.w, a.h)
+	rect, rotate, ok, err := freePlace(in, page, a.w, a.h, sealRoomLeft, sealRoomBelow)
 	if err != nil {
 		return 0, rect, nil, signing.Rect{}, err
 	}

@@ -369,24 +369,20 @@ func (s *Service) sealBytes(ctx context.Context, deps *SigningDeps, d Document, 
 		// The number and issue date go in their places on page 1, in the
 		// update the organisation's signature covers; without places, in
 		// the seal's text.
-		numbered, notice, err := writeIssueMarks(in, formatNumber(number, symbol), at)
+		numbered, lines, notice, err := writeIssueMarks(in, formatNumber(number, symbol), at)
 		if err != nil {
 			return nil, Signature{}, signing.Key{}, none, err
 		}
 		in = numbered
 		personSig := signing.Rect{X: *person.ImageX, Y: *person.ImageY, W: *person.ImageW, H: *person.ImageH}
-		var oa signing.OrgAppearance
-		if notice != "" {
-			oa, err = signing.SealAppearanceIssued(seal, unit.Name, formatNumber(number, symbol), domain.PlaceDate(at), at, personSig)
-		} else {
-			oa, err = signing.SealAppearance(seal, unit.Name, at, personSig)
-		}
+		oa, err := signing.SealAppearanceIssued(seal, unit.Name, lines, at, personSig)
 		if err != nil {
 			return nil, Signature{}, signing.Key{}, none, err
 		}
 		issueNotice = notice
 		app, page = oa.PNG, person.Page
-		x, y := person.LLX+oa.OffsetX, person.LLY+oa.OffsetY
+		// Over the signature's left third, but never off the page.
+		x, y := max(person.LLX+oa.OffsetX, 0), max(person.LLY+oa.OffsetY, 0)
 		rect = [4]float64{x, y, x + oa.Width, y + oa.Height}
 	}
 	key, release, err := deps.Keys.OrgKey(ctx, unit.Code)

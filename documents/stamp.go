@@ -27,7 +27,7 @@ const (
 
 // issueNoticeSealMark tells the clerk where the number and date went when
 // the draft has no places for them.
-const issueNoticeSealMark = "Văn bản không có vị trí \"Số:\" và \"ngày ... tháng ... năm ...\" theo Phụ lục I Nghị định 30/2020 (hoặc không đủ chỗ trống), nên số, ký hiệu và ngày ban hành được ghi trong phần chữ của chữ ký số cơ quan."
+const issueNoticeSealMark = "Văn bản không có vị trí \"Số:\" hoặc \"ngày ... tháng ... năm ...\" theo Phụ lục I Nghị định 30/2020 (hoặc không đủ chỗ trống), nên số, ký hiệu hoặc ngày ban hành được ghi trong phần chữ của chữ ký số cơ quan, dưới tên cơ quan."
 
 // word is a run of glyphs on one baseline without a space, in points.
 type word struct {
@@ -259,41 +259,24 @@ func checkIssuePlaces(in []byte, now time.Time) error {
 	return nil
 }
 
-// issueMarks returns the marks that write numberSymbol and the date of at
-// in their places on page 1, or nil when the draft has no places for
-// them, or not room enough: then they go into the seal's text.
-func issueMarks(in []byte, numberSymbol string, at time.Time) ([]signing.IssueMark, error) {
+// issued is what the system writes for a registration: marks in their
+// places on page 1, and the lines that found no place (no ô 3 or ô 4, or
+// not room enough), which go into the seal's text.
+type issued struct {
+	marks []signing.IssueMark
+	lines []string
+}
+
+// issueMarks writes numberSymbol in ô 3 and the date of at in ô 4 of
+// page 1 where the draft left them blank. A date already typed (minutes
+// carry the meeting's) stays as it is.
+func issueMarks(in []byte, numberSymbol string, at time.Time) (issued, error) {
+	var out issued
 	l, err := readIssueLayout(in)
-	if err != nil || !l.number || !l.date || l.numberFilled != "" || l.dateFilled != "" {
-		return nil, err
+	if err != nil {
+		return out, err
 	}
 	at = at.In(domain.VietnamTime)
-	if l.year != 0 && l.year != at.Year() {
-		return nil, nil
-	}
-	var marks []signing.IssueMark
-	put := func(s string, pt float64, italic bool, x0, x1, baseline float64, align int, contents string) (bool, error) {
-		t, err := signing.RenderText(s, pt, italic)
-		if err != nil {
-			return false, err
-		}
-		var left float64
-		switch align {
-		case -1: // right edge at x1
-			left = x1 - t.Width
-		case 0:
-			left = (x0 + x1 - t.Width) / 2
-		default:
-			left = x0
-		}
-		if left < x0 || left+t.Width > x1 {
-			return false, nil
-		}
-		y := baseline - t.BaselineFromBot
-		marks = append(marks, signing.IssueMark{Page: 1, Rect: [4]float64{left, y, left + t.Width, y + t.Height}, PNG: t.PNG, Text: contents})
-		return true, nil
-	}
-	number, _, _ := strings.Cut(numberSymbol, "/")
 	place := l.place
 	if place == "" {
 		place = domain.Place
@@ -305,28 +288,68 @@ func issueMarks(in []byte, numberSymbol string, at time.Time) ([]signing.IssueMa
 		italic   bool
 		x0, x1   float64
 		baseline float64
-		align    int
-		contents string
+		align    int // -1: against x1; 0: centred; 1: from x0
 	}
-	pieces := []piece{}
-	if l.slash != 0 {
-		pieces = append(pieces, piece{number, numberPt, false, l.afterSo + 1, l.slash - 0.3, l.numberY, -1, "Số: " + numberSymbol})
-	} else {
-		pieces = append(pieces, piece{numberSymbol, numberPt, false, l.afterSo + 3, l.right - 20, l.numberY, 1, "Số: " + numberSymbol})
+	// place renders the pieces of one field; all fit, or none is written.
+	field := func(contents string, pieces ...piece) (bool, error) {
+		var marks []signing.IssueMark
+		for _, p := range pieces {
+			t, err := signing.RenderText(p.s, p.pt, p.italic)
+			if err != nil {
+				return false, err
+			}
+			var left float64
+			switch p.align {
+			case -1:
+				left = p.x1 - t.Width
+			case 0:
+				left = (p.x0 + p.x1 - t.Width) / 2
+			default:
+				left = p.x0
+			}
+			if left < p.x0 || left+t.Width > p.x1 {
+				return false, nil
+			}
+			y := p.baseline - t.BaselineFromBot
+			marks = append(marks, signing.IssueMark{Page: 1, Rect: [4]float64{left, y, left + t.Width, y + t.Height}, PNG: t.PNG, Text: contents})
+		}
+		out.marks = append(out.marks, marks...)
+		return true, nil
 	}
-	pieces = append(pieces,
-		piece{fmt.Sprintf("%02d", at.Day()), datePt, true, l.dayGap[0] + 1, l.dayGap[1] - 1, l.dateY, 0, dateText},
-		piece{fmt.Sprintf("%02d", int(at.Month())), datePt, true, l.monthGap[0] + 1, l.monthGap[1] - 1, l.dateY, 0, dateText})
-	if l.year == 0 {
-		pieces = append(pieces, piece{strconv.Itoa(at.Year()), datePt, true, l.yearAt, l.right - 10, l.dateY, 1, dateText})
-	}
-	for _, p := range pieces {
-		ok, err := put(p.s, p.pt, p.italic, p.x0, p.x1, p.baseline, p.align, p.contents)
-		if err != nil || !ok {
-			return nil, err // not room enough: all of it goes into the seal's text
+	numberPlaced := false
+	if l.number && l.numberFilled == "" {
+		number, _, _ := strings.Cut(numberSymbol, "/")
+		p := piece{number, numberPt, false, l.afterSo + 1, l.slash - 0.3, l.numberY, -1}
+		if l.slash == 0 {
+			p = piece{numberSymbol, numberPt, false, l.afterSo + 3, l.right - 20, l.numberY, 1}
+		}
+		if numberPlaced, err = field("Số: "+numberSymbol, p); err != nil {
+			return out, err
 		}
 	}
-	return marks, nil
+	if !numberPlaced {
+		out.lines = append(out.lines, "Số: "+numberSymbol)
+	}
+	if l.date && l.dateFilled != "" {
+		return out, nil // the document's own date
+	}
+	datePlaced := false
+	if l.date && (l.year == 0 || l.year == at.Year()) {
+		pieces := []piece{
+			{fmt.Sprintf("%02d", at.Day()), datePt, true, l.dayGap[0] + 1, l.dayGap[1] - 1, l.dateY, 0},
+			{fmt.Sprintf("%02d", int(at.Month())), datePt, true, l.monthGap[0] + 1, l.monthGap[1] - 1, l.dateY, 0},
+		}
+		if l.year == 0 {
+			pieces = append(pieces, piece{strconv.Itoa(at.Year()), datePt, true, l.yearAt, l.right - 10, l.dateY, 1})
+		}
+		if datePlaced, err = field(dateText, pieces...); err != nil {
+			return out, err
+		}
+	}
+	if !datePlaced {
+		out.lines = append(out.lines, domain.PlaceDate(at))
+	}
+	return out, nil
 }
 
 // signerNamed reads the signer block of the draft: the name under the
@@ -379,8 +402,12 @@ func signerNamed(in []byte) (name, capacity string, ok bool) {
 			}
 		}
 	}
-	hasLetter := strings.IndexFunc(name, unicode.IsLetter) >= 0
-	return strings.TrimSpace(name), capacity, hasLetter
+	// A name that does not decode to letters cannot be compared.
+	name = strings.TrimSpace(name)
+	readable := strings.IndexFunc(name, unicode.IsLetter) >= 0 && strings.IndexFunc(name, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsMark(r) && r != ' ' && r != '.' && r != '-'
+	}) < 0
+	return name, capacity, readable
 }
 
 // checkSigner refuses p when the draft names someone else as its signer.
@@ -400,21 +427,23 @@ func sameName(a, b string) bool {
 }
 
 // writeIssueMarks writes numberSymbol and the date of at in their places
-// on page 1 of in; when the draft has none, it returns in unchanged and
-// the notice for the clerk.
-func writeIssueMarks(in []byte, numberSymbol string, at time.Time) ([]byte, string, error) {
-	marks, err := issueMarks(in, numberSymbol, at)
+// on page 1 of in; what found no place is returned for the seal's text,
+// with the notice for the clerk.
+func writeIssueMarks(in []byte, numberSymbol string, at time.Time) (out []byte, sealLines []string, notice string, err error) {
+	is, err := issueMarks(in, numberSymbol, at)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
-	if len(marks) == 0 {
-		return in, issueNoticeSealMark, nil
+	if len(is.lines) > 0 {
+		notice = issueNoticeSealMark
 	}
-	out, err := signing.AddIssueMarks(in, marks)
-	if err != nil {
-		return nil, "", err
+	if len(is.marks) == 0 {
+		return in, is.lines, notice, nil
 	}
-	return out, "", nil
+	if out, err = signing.AddIssueMarks(in, is.marks); err != nil {
+		return nil, nil, "", err
+	}
+	return out, is.lines, notice, nil
 }
 
 // issued returns the document after its organisation's signature, with

@@ -64,7 +64,7 @@ func BenchmarkRegistration(b *testing.B) {
 		b.Run(fmt.Sprintf("number, date and seal/%dMiB", size>>20), func(b *testing.B) {
 			b.SetBytes(int64(len(signed)))
 			for b.Loop() {
-				numbered, notice, err := writeIssueMarks(signed, "01/KH-SGDĐT", time.Now())
+				numbered, _, notice, err := writeIssueMarks(signed, "01/KH-SGDĐT", time.Now())
 				if err != nil || notice != "" {
 					b.Fatalf("%v %q", err, notice)
 				}

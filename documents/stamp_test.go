@@ -61,10 +61,11 @@ func TestCheckIssuePlaces(t *testing.T) {
 func TestIssueMarksGoInTheirPlaces(t *testing.T) {
 	at := time.Date(2026, 12, 6, 10, 0, 0, 0, domain.VietnamTime)
 	in := readTestdata(t, "206-KH-SGDDT-blank.pdf")
-	marks, err := issueMarks(in, "01/KH-SGDĐT", at)
-	if err != nil {
-		t.Fatal(err)
+	is, err := issueMarks(in, "01/KH-SGDĐT", at)
+	if err != nil || len(is.lines) != 0 {
+		t.Fatal(is.lines, err)
 	}
+	marks := is.marks
 	if len(marks) != 4 {
 		t.Fatalf("%d marks, want number, day, month, year", len(marks))
 	}
@@ -81,8 +82,15 @@ func TestIssueMarksGoInTheirPlaces(t *testing.T) {
 	if d := marks[1].Rect; d[0] < l.dayGap[0] || d[2] > l.dayGap[1] {
 		t.Errorf("day %v outside %v", d, l.dayGap)
 	}
-	if _, notice, err := writeIssueMarks(testPDFWithText(t, "Hello"), "01/KH-SGDĐT", at); err != nil || notice == "" {
-		t.Errorf("foreign layout: notice %q, err %v", notice, err)
+	foreign := testPDFWithText(t, "Hello")
+	if out, lines, notice, err := writeIssueMarks(foreign, "01/KH-SGDĐT", at); err != nil || notice == "" || string(out) != string(foreign) ||
+		len(lines) != 2 || lines[0] != "Số: 01/KH-SGDĐT" || lines[1] != "Thành phố Hồ Chí Minh, ngày 06 tháng 12 năm 2026" {
+		t.Errorf("foreign layout: lines %q, notice %q, err %v", lines, notice, err)
+	}
+	// A date already typed (minutes carry the meeting's) stays as it is.
+	printed, err := issueMarks(readTestdata(t, "206-KH-SGDDT.pdf"), "01/KH-SGDĐT", at)
+	if err != nil || len(printed.marks) != 0 || len(printed.lines) != 1 || printed.lines[0] != "Số: 01/KH-SGDĐT" {
+		t.Errorf("printed draft: %+v, %v", printed.lines, err)
 	}
 }
 

@@ -20,8 +20,8 @@ var (
 	cmapHex   = regexp.MustCompile(`<([0-9A-Fa-f]*)>|\[[^\]]*\]`)
 )
 
-func parseToUnicode(data []byte) map[byte]string {
-	m := map[byte]string{}
+func parseToUnicode(data []byte) map[int]string {
+	m := map[int]string{}
 	utf := func(h string) string {
 		b, err := hex.DecodeString(h)
 		if err != nil || len(b)%2 != 0 {
@@ -35,13 +35,13 @@ func parseToUnicode(data []byte) map[byte]string {
 	}
 	code := func(h string) (int, bool) {
 		n, err := strconv.ParseUint(h, 16, 16)
-		return int(n), err == nil && n < 256
+		return int(n), err == nil
 	}
 	for _, sec := range cmapChar.FindAllSubmatch(data, -1) {
 		toks := cmapHex.FindAllStringSubmatch(string(sec[1]), -1)
 		for i := 0; i+1 < len(toks); i += 2 {
 			if c, ok := code(toks[i][1]); ok {
-				m[byte(c)] = utf(toks[i+1][1])
+				m[c] = utf(toks[i+1][1])
 			}
 		}
 	}
@@ -57,8 +57,8 @@ func parseToUnicode(data []byte) map[byte]string {
 			if len(dst) != 1 {
 				continue
 			}
-			for c := lo; c <= hi; c++ {
-				m[byte(c)] = string(dst[0] + rune(c-lo))
+			for c := lo; c <= hi && c-lo < 1<<16; c++ {
+				m[c] = string(dst[0] + rune(c-lo))
 			}
 		}
 	}
@@ -93,7 +93,10 @@ func pageGlyphs(p pdf.Page) (out []pdf.Text) {
 		ctm, tm, tlm                affine
 		font                        pdf.Font
 		name                        string
-		maps                        map[byte]string
+		maps                        map[int]string
+		cid                         bool // two-byte codes (Type0, Identity-H)
+		widths                      map[int]float64
+		dw                          float64
 		enc                         pdf.TextEncoding
 		size, tc, tw, th, tl, trise float64
 	}
@@ -104,16 +107,32 @@ func pageGlyphs(p pdf.Page) (out []pdf.Text) {
 		if g.enc == nil {
 			return
 		}
-		for i := 0; i < len(s); i++ {
-			c := s[i]
+		step := 1
+		if g.cid {
+			step = 2
+		}
+		for i := 0; i+step <= len(s); i += step {
+			c := int(s[i])
+			if g.cid {
+				c = c<<8 | int(s[i+1])
+			}
 			var txt string
-			if g.maps != nil {
+			switch {
+			case g.maps != nil:
 				txt = g.maps[c]
-			} else {
-				txt = g.enc.Decode(string([]byte{c}))
+			case g.cid:
+				txt = "\ufffd"
+			default:
+				txt = g.enc.Decode(string([]byte{byte(c)}))
 			}
 			trm := affine{g.size * g.th, 0, 0, g.size, 0, g.trise}.mul(g.tm).mul(g.ctm)
-			w0 := g.font.Width(int(c))
+			w0 := g.font.Width(c)
+			if g.cid {
+				w0 = g.dw
+				if w, ok := g.widths[c]; ok {
+					w0 = w
+				}
+			}
 			if txt != " " && txt != "" {
 				out = append(out, pdf.Text{Font: g.name, FontSize: trm[0], X: trm[4], Y: trm[5], W: w0 / 1000 * trm[0], S: txt})
 			}
@@ -179,7 +198,11 @@ func pageGlyphs(p pdf.Page) (out []pdf.Text) {
 					g.name = g.name[i+1:]
 				}
 				g.maps = nil
-				if tu := fv.Key("ToUnicode"); tu.Kind() == pdf.Stream && fv.Key("Subtype").Name() != "Type0" {
+				g.cid = fv.Key("Subtype").Name() == "Type0"
+				if g.cid {
+					g.widths, g.dw = cidWidths(fv.Key("DescendantFonts").Index(0))
+				}
+				if tu := fv.Key("ToUnicode"); tu.Kind() == pdf.Stream {
 					if m := parseToUnicode(tu.Data()); len(m) > 0 {
 						g.maps = m
 					}
@@ -213,4 +236,33 @@ func pageGlyphs(p pdf.Page) (out []pdf.Text) {
 		}
 	})
 	return out
+}
+
+// cidWidths reads a CID font's /W array and /DW.
+func cidWidths(f pdf.Value) (map[int]float64, float64) {
+	dw := 1000.0
+	if v := f.Key("DW"); v.Kind() == pdf.Integer || v.Kind() == pdf.Real {
+		dw = v.Float64()
+	}
+	out := map[int]float64{}
+	w := f.Key("W")
+	for i := 0; i+1 < w.Len() && len(out) < 1<<16; {
+		first := int(w.Index(i).Int64())
+		if next := w.Index(i + 1); next.Kind() == pdf.Array {
+			for j := 0; j < next.Len(); j++ {
+				out[first+j] = next.Index(j).Float64()
+			}
+			i += 2
+			continue
+		}
+		if i+2 >= w.Len() {
+			break
+		}
+		last, width := int(w.Index(i+1).Int64()), w.Index(i+2).Float64()
+		for c := first; c <= last && c-first < 1<<16; c++ {
+			out[c] = width
+		}
+		i += 3
+	}
+	return out, dw
 }

@@ -431,11 +431,11 @@ func issueMarks(rep Report) []string {
 	return out
 }
 
-// SealAppearanceIssued is SealAppearance for a document with no places
-// for its number and date: "Số: <numberSymbol>" and placeDate are written
-// under the organisation's name.
-func SealAppearanceIssued(sealImage []byte, orgName, numberSymbol, placeDate string, at time.Time, personSig Rect) (OrgAppearance, error) {
-	return sealAppearance(sealImage, orgName, []string{"Số: " + numberSymbol, placeDate}, at, personSig)
+// SealAppearanceIssued is SealAppearance with lines under the
+// organisation's name: the number ("Số: 01/KH-SGDĐT") and the place and
+// date of a document with no places for them.
+func SealAppearanceIssued(sealImage []byte, orgName string, lines []string, at time.Time, personSig Rect) (OrgAppearance, error) {
+	return sealAppearance(sealImage, orgName, lines, at, personSig)
 }
 
 // ErrSigned: a page cannot be added to a signed document without changing
