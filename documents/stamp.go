@@ -107,6 +107,7 @@ type issueLayout struct {
 	numberFilled string  // what is typed where the number goes
 	afterSo      float64 // right edge of "Số:"
 	slash        float64 // left edge of the typed "/symbol"; 0 if none
+	numberLimit  float64 // left edge of the next text on the baseline; 0 if none
 	numberY      float64
 
 	// ô 4
@@ -177,6 +178,15 @@ func (l *issueLayout) readNumber(ws []word) {
 			continue
 		}
 		l.number, l.afterSo, l.numberY = true, x1, w.y
+		// Only what follows within the run: ô 4 may share the baseline.
+		for j, prev := 0, x1; j < len(typed); j++ {
+			if typed[j].x0-prev > 4*w.size {
+				l.numberLimit = typed[j].x0 - 3
+				typed = typed[:j]
+				break
+			}
+			prev = typed[j].x1
+		}
 		if len(typed) == 0 {
 			return
 		}
@@ -321,7 +331,11 @@ func issueMarks(in []byte, numberSymbol string, at time.Time) (issued, error) {
 		number, _, _ := strings.Cut(numberSymbol, "/")
 		p := piece{number, numberPt, false, l.afterSo + 1, l.slash - 0.3, l.numberY, -1}
 		if l.slash == 0 {
-			p = piece{numberSymbol, numberPt, false, l.afterSo + 3, l.right - 20, l.numberY, 1}
+			limit := l.right - 20
+			if l.numberLimit != 0 {
+				limit = min(limit, l.numberLimit)
+			}
+			p = piece{numberSymbol, numberPt, false, l.afterSo + 3, limit, l.numberY, 1}
 		}
 		if numberPlaced, err = field("Số: "+numberSymbol, p); err != nil {
 			return out, err

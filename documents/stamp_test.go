@@ -9,6 +9,7 @@ import (
 
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/internal/domain"
+	"github.com/hcm-edu/vanban/signing"
 )
 
 func readTestdata(t testing.TB, name string) []byte {
@@ -128,4 +129,69 @@ func TestSignerCapacity(t *testing.T) {
 	if !ok || name != "Le Van A" || capacity != "KT." {
 		t.Errorf("signer %q, capacity %q, %v", name, capacity, ok)
 	}
+}
+
+// Drafts as the service lays them out (Type0 fonts): each way of filling
+// ô 3 or ô 4 is refused at signing; blank ones get their marks.
+func TestIssuePlacesInVietnameseDrafts(t *testing.T) {
+	now := time.Date(2026, 12, 6, 10, 0, 0, 0, domain.VietnamTime)
+	const blankDate = "Thành phố Hồ Chí Minh, ngày        tháng        năm"
+	cases := []struct {
+		name, number, date string
+		code               string // "" when accepted
+		marks              int
+	}{
+		{"blank", "Số:        /KH-SGDĐT", blankDate, "", 4},
+		{"blank, year typed", "Số:        /KH-SGDĐT", blankDate + " 2026", "", 3},
+		{"blank, no symbol", "Số:", blankDate, "", 4},
+		{"number typed", "Số: 15/KH-SGDĐT", blankDate, "number_prefilled", 0},
+		{"number dotted", "Số: ....../KH-SGDĐT", blankDate, "number_prefilled", 0},
+		{"date typed", "Số:        /KH-SGDĐT", "Thành phố Hồ Chí Minh, ngày 05 tháng 12 năm 2026", "date_prefilled", 0},
+		{"day typed", "Số:        /KH-SGDĐT", "Thành phố Hồ Chí Minh, ngày 05 tháng        năm", "date_prefilled", 0},
+		{"another year", "Số:        /KH-SGDĐT", blankDate + " 2025", "date_prefilled", 0},
+	}
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			in := vietDraft(t, tt.number, tt.date, "GIÁM ĐỐC", "Lê Hồng Sơn")
+			err := checkIssuePlaces(in, now)
+			var pe *domain.PreconditionError
+			if tt.code == "" && err != nil || tt.code != "" && (!errors.As(err, &pe) || pe.Code != tt.code || !strings.Contains(pe.Message, "để trống")) {
+				t.Fatalf("checkIssuePlaces: %v, want %q", err, tt.code)
+			}
+			if tt.code != "" {
+				return
+			}
+			is, err := issueMarks(in, "01/KH-SGDĐT", now)
+			if err != nil || len(is.marks) != tt.marks || len(is.lines) != 0 {
+				t.Fatalf("%d marks, lines %q, %v", len(is.marks), is.lines, err)
+			}
+			if !coversNothing(t, in, is.marks) {
+				t.Error("a mark covers text")
+			}
+			if name, _, ok := signerNamed(in); !ok || name != "Lê Hồng Sơn" {
+				t.Errorf("signer %q", name)
+			}
+		})
+	}
+	// Gaps too narrow for the date: the date goes into the seal's text.
+	in := vietDraft(t, "Số:        /KH-SGDĐT", "Thành phố Hồ Chí Minh, ngày tháng năm", "GIÁM ĐỐC", "Lê Hồng Sơn")
+	is, err := issueMarks(in, "01/KH-SGDĐT", now)
+	if err != nil || len(is.marks) != 1 || len(is.lines) != 1 || is.lines[0] != "Thành phố Hồ Chí Minh, ngày 06 tháng 12 năm 2026" {
+		t.Errorf("narrow date: %d marks, lines %q, %v", len(is.marks), is.lines, err)
+	}
+	// A capacity line above the position.
+	if _, capacity, _ := signerNamed(vietDraft(t, "Số:", blankDate, "KT. GIÁM ĐỐC", "Lê Hồng Sơn")); capacity != "KT." {
+		t.Errorf("capacity %q", capacity)
+	}
+}
+
+// coversNothing reports whether no mark lies over a glyph of page 1.
+func coversNothing(t *testing.T, in []byte, marks []signing.IssueMark) bool {
+	t.Helper()
+	for _, m := range marks {
+		if coversText(in, 1, m.Rect) {
+			return false
+		}
+	}
+	return true
 }

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/go-pdf/fpdf"
+	"github.com/hcm-edu/vanban/internal/fonts"
 )
 
 // textAt is a line of Courier text at x, y (points, 12 pt).
@@ -82,4 +85,36 @@ func fullPage(w, h float64) []textAt {
 		ls = append(ls, textAt{20, y, line})
 	}
 	return ls
+}
+
+// vietDraft lays out page 1 of a Decree 30 draft with fpdf and the
+// embedded Liberation Serif (Type0 fonts, as the service's own drafts):
+// ô 3 and ô 4 as given, and the signer block naming signer.
+func vietDraft(t testing.TB, numberLine, dateLine, position, signer string) []byte {
+	t.Helper()
+	pdf := fpdf.NewCustom(&fpdf.InitType{OrientationStr: "P", UnitStr: "pt", Size: fpdf.SizeType{Wd: 595, Ht: 842}})
+	pdf.SetAutoPageBreak(false, 0)
+	pdf.AddUTF8FontFromBytes("serif", "", fonts.Regular)
+	pdf.AddUTF8FontFromBytes("serif", "B", fonts.Bold)
+	pdf.AddUTF8FontFromBytes("serif", "I", fonts.Italic)
+	pdf.AddPage()
+	pdf.SetFont("serif", "B", 13)
+	pdf.Text(100, 80, "SỞ GIÁO DỤC VÀ ĐÀO TẠO")
+	pdf.Text(330, 80, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
+	pdf.SetFont("serif", "", 13)
+	pdf.Text(80, 120, numberLine)
+	pdf.SetFont("serif", "I", 13)
+	pdf.Text(260, 120, dateLine)
+	pdf.SetFont("serif", "", 13)
+	for y := 200.0; y < 560; y += 18 {
+		pdf.Text(80, y, "Nội dung kế hoạch, dòng chữ trên trang.")
+	}
+	pdf.SetFont("serif", "B", 13)
+	pdf.Text(400, 620, position)
+	pdf.Text(405, 720, signer)
+	var b bytes.Buffer
+	if err := pdf.Output(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
