@@ -98,3 +98,31 @@ func TestRegisterWritesNumberAndDate(t *testing.T) {
 		t.Errorf("page 1 differs from the reviewed rendering in %d of %d pixels (see %s)", differ, total, filepath.Join(dir, "page.png"))
 	}
 }
+
+// A draft without the places of Decree 30 (a foreign layout) gets its
+// number and date in the seal's text, and the clerk is told.
+func TestRegisterForeignLayoutTellsTheClerk(t *testing.T) {
+	e := newEnv(t, envOptions{signing: true})
+	clerk, director := e.login("vanthu.sgd"), e.login("giamdoc.sgd")
+	f := validFields()
+	delete(f, "number")
+	delete(f, "symbol")
+	d := e.create(t, clerk, f, "foreign.pdf", testenv.PDF(4000, 3))
+	if status, b := e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/sign", d.ID), director, map[string]any{"version_sha256": d.Versions[0].SHA256}); status != 200 {
+		t.Fatalf("sign: %d %s", status, b)
+	}
+	v2, _ := e.latest(t, clerk, d.ID)
+	status, b := e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/register", d.ID), clerk, map[string]any{"version_sha256": v2})
+	var reg struct {
+		NumberSymbol string `json:"number_symbol"`
+		IssueNotice  string `json:"issue_notice"`
+	}
+	if status != 200 || json.Unmarshal(b, &reg) != nil || reg.NumberSymbol != "01/KH-SGDĐT" || !strings.Contains(reg.IssueNotice, "chữ ký số cơ quan") {
+		t.Fatalf("register: %d %s", status, b)
+	}
+	_, pdf, _ := e.request("GET", fmt.Sprintf("/api/v1/documents/%d/versions/3/download", d.ID), clerk, nil, "")
+	testenv.CheckSignedPDF(t, pdf, 2)
+	if dir := os.Getenv("VANBAN_RENDER_DIR"); dir != "" { // to look at the seal's text
+		os.WriteFile(filepath.Join(dir, "foreign-registered.pdf"), pdf, 0o644)
+	}
+}
