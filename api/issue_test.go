@@ -51,6 +51,9 @@ func TestRegisterWritesNumberAndDate(t *testing.T) {
 	}
 	_, pdf, _ := e.request("GET", fmt.Sprintf("/api/v1/documents/%d/versions/3/download", d.ID), clerk, nil, "")
 	testenv.CheckSignedPDF(t, pdf, 2)
+	if dir := os.Getenv("VANBAN_RENDER_DIR"); dir != "" { // to look at it, or verify it with vanban verify
+		os.WriteFile(filepath.Join(dir, "206-registered.pdf"), pdf, 0o644)
+	}
 
 	status, b, _ = e.request("GET", fmt.Sprintf("/api/v1/documents/%d/versions/3/verification", d.ID), clerk, nil, "")
 	var v struct{ Report signing.Report }
