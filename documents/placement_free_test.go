@@ -105,3 +105,22 @@ func TestAddBlankPageRefusesSignedDocuments(t *testing.T) {
 		t.Errorf("signed: %v", err)
 	}
 }
+
+func TestTurnedAndEmptyPages(t *testing.T) {
+	block := []textAt{{380, 300, "GIAM DOC"}, {390, 200, "Le Van A"}}
+	if _, _, _, ok := signerBlock(testPDF(t, testPage{lines: block})); !ok {
+		t.Error("no signer block on the upright page")
+	}
+	if _, _, _, ok := signerBlock(testPDF(t, testPage{rotate: 90, lines: block})); ok {
+		t.Error("a signer block read on a page shown turned")
+	}
+	a, err := appearances.person(signing.DemoSignatureImage("Le Van A"), "Giám đốc", "Le Van A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A page of no size has no room, and an added page of its size none either.
+	in := testPDF(t, testPage{w: 0.001, h: 0.001})
+	if _, _, _, _, err := placeAppearance(in, SignRequest{}, a); !errors.Is(err, errNoFreeSpace) {
+		t.Errorf("0-size page: %v", err)
+	}
+}
