@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"slices"
 
 	"github.com/digitorus/pdf"
 	"github.com/hcm-edu/vanban/internal/domain"
@@ -111,6 +112,11 @@ const sealRoomLeft, sealRoomBelow = 60.0, 72.0
 // user space and the page's rotation, by which the appearance must be
 // turned.
 func freePlace(in []byte, n int, w, h, left, below float64) (rect [4]float64, rotate int, ok bool, err error) {
+	return findPlace(in, n, w, h, left, below, false)
+}
+
+// findPlace is freePlace, searching from the top right as shown when top.
+func findPlace(in []byte, n int, w, h, left, below float64, top bool) (rect [4]float64, rotate int, ok bool, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: %v", ErrBadPDF, p)
@@ -127,7 +133,14 @@ func freePlace(in []byte, n int, w, h, left, below float64) (rect [4]float64, ro
 	v := newPageView(box(crop), rotate)
 	taken := occupied(r, n, v)
 	const margin, step, pad = 28.0, 6.0, 3.0
+	var ys []float64
 	for y := margin + below; y+h <= v.h-margin; y += step {
+		ys = append(ys, y)
+	}
+	if top {
+		slices.Reverse(ys)
+	}
+	for _, y := range ys {
 		for x := v.w - margin - w; x >= margin+left; x -= step {
 			cand := box{x - left - pad, y - below - pad, x + w + pad, y + h + pad}
 			free := true
@@ -232,4 +245,23 @@ func placeAppearance(in []byte, req SignRequest, a personAppearance) (int, [4]fl
 		return 0, rect, nil, signing.Rect{}, fmt.Errorf("documents: unable to turn the appearance: %v", err)
 	}
 	return page, rect, img, a.inner, nil
+}
+
+// copyMarkPlace puts the copy mark at the top right of page 1 as shown,
+// below the top margin, where it covers no text; without room, in the
+// corner as before.
+func copyMarkPlace(in []byte, mark []byte, w, h float64) (int, [4]float64, []byte, error) {
+	rect, rotate, ok, err := findPlace(in, 1, w, h, 0, 0, true)
+	if err != nil {
+		return 0, rect, nil, err
+	}
+	if !ok {
+		page, rect, err := placement(in, 1, nil, w, h, topRight)
+		return page, rect, mark, err
+	}
+	img, err := turnPNG(mark, rotate)
+	if err != nil {
+		return 0, rect, nil, fmt.Errorf("documents: unable to turn the mark: %v", err)
+	}
+	return 1, rect, img, nil
 }

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/signing/signingtest"
@@ -122,5 +123,27 @@ func TestTurnedAndEmptyPages(t *testing.T) {
 	in := testPDF(t, testPage{w: 0.001, h: 0.001})
 	if _, _, _, _, err := placeAppearance(in, SignRequest{}, a); !errors.Is(err, errNoFreeSpace) {
 		t.Errorf("0-size page: %v", err)
+	}
+}
+
+func TestCopyMarkCoversNoText(t *testing.T) {
+	mark, w, h, err := signing.AttachmentMark("01/KH-SGDĐT", "Sở Giáo dục và Đào tạo", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range map[string]testPage{
+		"text to the top":  {lines: append(fullPage(595, 842)[:6], textAt{20, 200, "end"})},
+		"rotated 90":       {rotate: 90, lines: []textAt{{500, 800, "Header text at the top right of the user space"}}},
+		"empty page":       {},
+		"landscape header": {w: 842, h: 595, lines: []textAt{{500, 560, "Header at the top right corner"}}},
+	} {
+		in := testPDF(t, p)
+		page, rect, _, err := copyMarkPlace(in, mark, w, h)
+		if err != nil || page != 1 {
+			t.Fatalf("%s: page %d, %v", name, page, err)
+		}
+		if coversText(in, 1, rect) {
+			t.Errorf("%s: the copy mark %v covers text", name, rect)
+		}
 	}
 }

@@ -344,8 +344,7 @@ func (s *Service) sealBytes(ctx context.Context, deps *SigningDeps, d Document, 
 		if err != nil {
 			return nil, Signature{}, signing.Key{}, none, err
 		}
-		app = mark
-		if page, rect, err = placement(in, 1, nil, w, h, topRight); err != nil {
+		if page, rect, app, err = copyMarkPlace(in, mark, w, h); err != nil {
 			return nil, Signature{}, signing.Key{}, none, err
 		}
 	} else {
