@@ -3,6 +3,7 @@ package signing_test
 import (
 	"context"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -106,5 +107,38 @@ func TestAddIssueMarksBadInput(t *testing.T) {
 	}
 	if _, err := signing.AddIssueMarks([]byte("%PDF-1.7\ngarbage"), []signing.IssueMark{m}); err == nil {
 		t.Error("garbage: no error")
+	}
+}
+
+// A page for the signature, added to an unsigned draft, keeps the file
+// sound for every reader, with classic and stream cross-references.
+func TestAddBlankPage(t *testing.T) {
+	blank, err := os.ReadFile("../testdata/206-KH-SGDDT-blank.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, in := range map[string][]byte{"206-KH": blank, "object streams": objStreamPDF("one", "two")} {
+		t.Run(name, func(t *testing.T) {
+			out, err := signing.AddBlankPage(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(string(out), string(in)) {
+				t.Fatal("not an incremental update")
+			}
+			signed, err := signing.Sign(context.Background(), out, signing.Options{Key: testPKI(t).Person,
+				Appearance: &signing.Appearance{Rect: [4]float64{330, 120, 510, 200}, PNG: testPNG(360, 160, blue)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := writeTemp(t, "added.pdf", signed)
+			checkTools(t, path, 1)
+			needTool(t, "qpdf")
+			n, err := exec.Command("qpdf", "--show-npages", path).Output()
+			before, _ := exec.Command("qpdf", "--show-npages", writeTemp(t, "in.pdf", in)).Output()
+			if err != nil || strings.TrimSpace(string(n)) == strings.TrimSpace(string(before)) {
+				t.Errorf("pages %s after, %s before: %v", n, before, err)
+			}
+		})
 	}
 }
