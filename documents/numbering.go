@@ -177,7 +177,7 @@ func (s *Service) register(ctx context.Context, p auth.Principal, deps *SigningD
 	if err := tx.Commit(); err != nil {
 		return d, fmt.Errorf("documents: unable to commit: %w", err)
 	}
-	return s.Get(ctx, p, d.ID)
+	return s.issued(ctx, p, d.ID, sig)
 }
 
 // lockUnnumbered locks the document's row until tx ends and refuses it if

@@ -36,8 +36,7 @@ func personPlacement(in []byte, req SignRequest, img []byte, p auth.Principal) (
 	if err != nil {
 		return 0, [4]float64{}, nil, signing.Rect{}, err
 	}
-	page, rect, err := placement(in, req.Page, req.Rect, a.w, a.h, bottomRight)
-	return page, rect, a.png, a.inner, err
+	return placeAppearance(in, req, a)
 }
 
 // appearanceCache keeps rendered person appearances: rendering one at

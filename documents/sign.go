@@ -126,6 +126,9 @@ type Signature struct {
 	ImageY     *float64  `db:"image_y" json:"-"`
 	ImageW     *float64  `db:"image_w" json:"-"`
 	ImageH     *float64  `db:"image_h" json:"-"`
+	// Notice is for the clerk: the number and date went into the seal's
+	// text (issueNoticeSealMark).
+	Notice string `db:"-" json:"-"`
 }
 
 // Signatures lists the signatures applied to a document, oldest first.
@@ -207,11 +210,26 @@ func (s *Service) SignAsPerson(ctx context.Context, p auth.Principal, id int64, 
 	if err != nil {
 		return d, err
 	}
+	if err := checkIssuePlaces(in, time.Now()); err != nil {
+		return d, err
+	}
+	if err := checkSigner(in, p); err != nil {
+		return d, err
+	}
 	img, err := s.image(ctx, "signature", p.UserID, 0)
 	if err != nil {
 		return d, err
 	}
 	page, rect, app, inner, err := personPlacement(in, req, img, p)
+	if errors.Is(err, errNoFreeSpace) && req.Rect == nil && req.Page == 0 {
+		// No room on the last page: the signature goes on a page of its
+		// own, added before anyone signs (after, it would change what the
+		// signatures cover).
+		if more, addErr := signing.AddBlankPage(in); addErr == nil {
+			in = more
+			page, rect, app, inner, err = personPlacement(in, req, img, p)
+		}
+	}
 	if err != nil {
 		return d, err
 	}
@@ -261,7 +279,10 @@ func (s *Service) Seal(ctx context.Context, p auth.Principal, id int64, req Seal
 		return d, err
 	}
 	defer release()
-	return s.addSignedVersion(ctx, p, d, out, sig, key, "registered", d.Number, d.Symbol)
+	if _, err := s.addSignedVersion(ctx, p, d, out, sig, key, "registered", d.Number, d.Symbol); err != nil {
+		return d, err
+	}
+	return s.issued(ctx, p, d.ID, sig)
 }
 
 // sealBytes applies the organisation's signature to in, the bytes of d's
@@ -280,6 +301,7 @@ func (s *Service) sealBytes(ctx context.Context, deps *SigningDeps, d Document, 
 	var app []byte
 	var page int
 	var rect [4]float64
+	var issueNotice string
 	kind := "organisation"
 	if copyMark {
 		kind = "copy"
@@ -287,8 +309,7 @@ func (s *Service) sealBytes(ctx context.Context, deps *SigningDeps, d Document, 
 		if err != nil {
 			return nil, Signature{}, signing.Key{}, none, err
 		}
-		app = mark
-		if page, rect, err = placement(in, 1, nil, w, h, topRight); err != nil {
+		if page, rect, app, err = copyMarkPlace(in, mark, w, h); err != nil {
 			return nil, Signature{}, signing.Key{}, none, err
 		}
 	} else {
@@ -309,12 +330,23 @@ func (s *Service) sealBytes(ctx context.Context, deps *SigningDeps, d Document, 
 		if err != nil {
 			return nil, Signature{}, signing.Key{}, none, err
 		}
-		oa, err := signing.SealAppearance(seal, unit.Name, at, signing.Rect{X: *person.ImageX, Y: *person.ImageY, W: *person.ImageW, H: *person.ImageH})
+		// The number and issue date go in their places on page 1, in the
+		// update the organisation's signature covers; without places, in
+		// the seal's text.
+		numbered, lines, notice, err := writeIssueMarks(in, formatNumber(number, symbol), at)
 		if err != nil {
 			return nil, Signature{}, signing.Key{}, none, err
 		}
+		in = numbered
+		personSig := signing.Rect{X: *person.ImageX, Y: *person.ImageY, W: *person.ImageW, H: *person.ImageH}
+		oa, err := signing.SealAppearanceIssued(seal, unit.Name, lines, at, personSig)
+		if err != nil {
+			return nil, Signature{}, signing.Key{}, none, err
+		}
+		issueNotice = notice
 		app, page = oa.PNG, person.Page
-		x, y := person.LLX+oa.OffsetX, person.LLY+oa.OffsetY
+		// Over the signature's left third, but never off the page.
+		x, y := max(person.LLX+oa.OffsetX, 0), max(person.LLY+oa.OffsetY, 0)
 		rect = [4]float64{x, y, x + oa.Width, y + oa.Height}
 	}
 	key, release, err := deps.Keys.OrgKey(ctx, unit.Code)
@@ -328,7 +360,7 @@ func (s *Service) sealBytes(ctx context.Context, deps *SigningDeps, d Document, 
 		release()
 		return nil, Signature{}, signing.Key{}, none, err
 	}
-	sig := Signature{Kind: kind, Page: page, LLX: rect[0], LLY: rect[1], URX: rect[2], URY: rect[3]}
+	sig := Signature{Kind: kind, Page: page, LLX: rect[0], LLY: rect[1], URX: rect[2], URY: rect[3], Notice: issueNotice}
 	return out, sig, key, release, nil
 }
 

@@ -28,6 +28,9 @@ func signerBlock(in []byte) (page int, top, bottom textLine, ok bool) {
 	}
 	page = r.NumPage()
 	p := r.Page(page)
+	if rot := inherited(p.V, "Rotate").Int64(); rot%360 != 0 {
+		return 0, top, bottom, false // shown turned: its lines are not these
+	}
 	box := mediaBox(p.V)
 	mid := (box[0] + box[2]) / 2
 	// Glyphs by baseline, then split into runs where they are far apart:

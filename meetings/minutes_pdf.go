@@ -242,7 +242,11 @@ func (d *docWriter) header(org orgHeader, docType string, date time.Time) {
 	d.centred("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", rcx, marginT+11, "B", 12)
 	w := d.centred("Độc lập - Tự do - Hạnh phúc", rcx, marginT+28, "B", bodyPt)
 	pdf.Line(rcx-w/2, marginT+32, rcx+w/2, marginT+32)
-	d.centred(domain.PlaceDate(date), rcx, y+22, "", bodyPt)
+	placeDate := domain.PlaceDate(date)
+	if date.IsZero() { // the system writes it when the clerk registers (Decree 30 art. 15.3)
+		placeDate = domain.Place + ", ngày        tháng        năm        "
+	}
+	d.centred(placeDate, rcx, y+22, "", bodyPt)
 	pdf.SetY(max(leftBottom, marginT+52) + 16)
 }
 
@@ -470,7 +474,7 @@ type invitationData struct {
 func invitationPDF(v invitationData) ([]byte, error) {
 	m := v.meeting
 	d := newDocWriter("Giấy mời họp: "+m.Title, v.org.Name, v.at)
-	d.header(v.org, "GM", v.at)
+	d.header(v.org, "GM", time.Time{})
 	d.title("GIẤY MỜI", m.Title)
 	d.para(v.org.Name + " trân trọng kính mời:")
 	for _, who := range v.invited {

@@ -303,6 +303,12 @@ func layoutPerson(signatureImage []byte, position, name string) (personLayout, e
 // (PersonSignatureRect); the offsets put the seal over its left third,
 // as Decree 30 asks.
 func SealAppearance(sealImage []byte, orgName string, at time.Time, personSig Rect) (OrgAppearance, error) {
+	return sealAppearance(sealImage, orgName, nil, at, personSig)
+}
+
+// sealAppearance is SealAppearance with extra lines between the
+// organisation's name and the time.
+func sealAppearance(sealImage []byte, orgName string, extra []string, at time.Time, personSig Rect) (OrgAppearance, error) {
 	seal, err := decodeSignatureImage(sealImage)
 	if err != nil {
 		return OrgAppearance{}, err
@@ -316,10 +322,12 @@ func SealAppearance(sealImage []byte, orgName string, at time.Time, personSig Re
 	if orgName == "" {
 		return OrgAppearance{}, errors.New("signing: unable to render the appearance: empty organisation name")
 	}
-	text, err := measureLines([]textLine{
-		{s: orgName, font: fonts.regular, pt: sealTextPt},
-		{s: domain.FormatSigningTime(at), font: fonts.regular, pt: sealTextPt},
-	})
+	lines := []textLine{{s: orgName, font: fonts.regular, pt: sealTextPt}}
+	for _, e := range extra {
+		lines = append(lines, textLine{s: strings.TrimSpace(norm.NFC.String(e)), font: fonts.regular, pt: sealTextPt})
+	}
+	lines = append(lines, textLine{s: domain.FormatSigningTime(at), font: fonts.regular, pt: sealTextPt})
+	text, err := measureLines(lines)
 	if err != nil {
 		return OrgAppearance{}, err
 	}

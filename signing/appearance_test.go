@@ -43,6 +43,10 @@ func TestEmbeddedFontsHaveVietnamese(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	italic, err := loadItalic()
+	if err != nil {
+		t.Fatal(err)
+	}
 	letters := vietnameseUpper + strings.ToLower(vietnameseUpper)
 	if n := len([]rune(letters)); n != 134 {
 		t.Fatalf("%d letters, want 67 upper and 67 lower case", n)
@@ -50,7 +54,7 @@ func TestEmbeddedFontsHaveVietnamese(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		f    *sfnt.Font
-	}{{"regular", fonts.regular}, {"bold", fonts.bold}} {
+	}{{"regular", fonts.regular}, {"bold", fonts.bold}, {"italic", italic}} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf sfnt.Buffer
 			for _, r := range letters {

@@ -69,6 +69,9 @@ type Report struct {
 	// Appended classifies what follows the last signature.
 	Appended   []Change          `json:"appended"`
 	Signatures []SignatureReport `json:"signatures"`
+	// IssueMarks are the number and issue date the system wrote onto the
+	// document and a later signature covers (ChangeIssueMarks).
+	IssueMarks []string `json:"issue_marks,omitempty"`
 }
 
 // SignatureReport describes one signature.
@@ -164,6 +167,7 @@ func Verify(in []byte, o VerifyOptions) (rep Report, err error) {
 		rep.Signatures[i] = s.rep
 	}
 	v.changes(&rep)
+	rep.IssueMarks = issueMarks(rep)
 	v.verdict(&rep)
 	return rep, nil
 }
@@ -179,9 +183,10 @@ type verification struct {
 }
 
 // allowed reports whether a change after a signature leaves it covering
-// the document: a later signature or validation data.
+// the document: a later signature, validation data, or the number and
+// issue date the system wrote and a later signature covers.
 func allowed(c Change) bool {
-	return c.Kind == ChangeLaterSignature || c.Kind == ChangeValidationData
+	return c.Kind == ChangeLaterSignature || c.Kind == ChangeValidationData || c.Kind == ChangeIssueMarks
 }
 
 func onlyAllowed(cs []Change) bool {
@@ -264,6 +269,10 @@ func (v *verification) verdict(rep *Report) {
 		rep.Valid = true
 		rep.VerdictEN = fmt.Sprintf("valid: %d signature(s), all intact and trusted; nothing changed after the last signature", len(rep.Signatures))
 		rep.VerdictVI = fmt.Sprintf("Hợp lệ: %d chữ ký, tất cả còn nguyên vẹn và được tin cậy; tài liệu không bị thay đổi sau chữ ký cuối cùng", len(rep.Signatures))
+		if len(rep.IssueMarks) > 0 {
+			rep.VerdictEN += "; number and issue date written by the system: " + strings.Join(rep.IssueMarks, "; ")
+			rep.VerdictVI += "; số và ngày ban hành do hệ thống ghi: " + strings.Join(rep.IssueMarks, "; ")
+		}
 		return
 	}
 	rep.VerdictEN = "invalid: " + strings.Join(en, "; ")
@@ -298,6 +307,7 @@ var changeKindsVI = map[string]string{
 	ChangeOther:          "các đối tượng khác bị thay đổi",
 	ChangeTrailingBytes:  "dữ liệu thêm sau %%EOF",
 	ChangeValidationData: "dữ liệu xác thực (DSS)",
+	ChangeIssueMarks:     "số và ngày ban hành do hệ thống ghi",
 }
 
 func kindsEN(cs []Change) string {

@@ -159,6 +159,12 @@ type updateAnalysis struct {
 // result is the changes found, the later signature first.
 func (u *updateAnalysis) result() []Change {
 	if !u.laterSig {
+		// Issue marks no signature covers are annotations like any other.
+		for i, c := range u.cs.list {
+			if c.Kind == ChangeIssueMarks {
+				u.cs.list[i] = newChange(ChangeAnnotations, c.Detail+" (not covered by a later signature)")
+			}
+		}
 		return u.cs.list
 	}
 	who := u.later.rep.Signer

@@ -189,6 +189,10 @@ func compareAnnots(cs *changeSet, a, b *docState, sigParts map[uint32]bool) {
 			if id, err := strconv.ParseUint(strings.TrimPrefix(k, "#"), 10, 32); err == nil && sigParts[uint32(id)] {
 				continue
 			}
+			if text, ok := issueMarkOf(pb, k); ok {
+				cs.add(ChangeIssueMarks, text)
+				continue
+			}
 			cs.add(ChangeAnnotations, fmt.Sprintf("page %d: %s annotation", i+1, annotSubtype(pb, k)))
 		}
 		for k := range before {

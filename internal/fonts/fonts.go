@@ -15,4 +15,9 @@ var (
 	//
 	//go:embed LiberationSerif-Bold.ttf
 	Bold []byte
+
+	// Italic is Liberation Serif Italic, TrueType: the place and date line.
+	//
+	//go:embed LiberationSerif-Italic.ttf
+	Italic []byte
 )

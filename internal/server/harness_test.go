@@ -189,7 +189,7 @@ func validFields() map[string]string {
 
 func fixturePDF(t testing.TB) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../../testdata/206-KH-SGDDT.pdf")
+	b, err := os.ReadFile("../../testdata/206-KH-SGDDT-blank-hoainam.pdf") // number and date blank, signed by the demo director
 	if err != nil {
 		t.Fatal(err)
 	}

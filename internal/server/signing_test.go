@@ -449,8 +449,13 @@ func TestSigningBadInput(t *testing.T) {
 	if status != 422 || decodeError(t, b).Error.Fields["rect"] == "" {
 		t.Errorf("rectangle off the page: %d %s", status, b)
 	}
-	// An explicit place gets the full appearance and a valid signature.
+	// A place over the text is refused (issue 11: never over text).
 	status, b = e.postJSON(t, path, director, map[string]any{"version_sha256": sha, "page": 1, "rect": []float64{350, 60, 550, 160}})
+	if status != 422 || decodeError(t, b).Error.Fields["rect"] == "" {
+		t.Errorf("rectangle over text: %d %s", status, b)
+	}
+	// An explicit place gets the full appearance and a valid signature.
+	status, b = e.postJSON(t, path, director, map[string]any{"version_sha256": sha, "page": 1, "rect": []float64{350, 790, 550, 836}})
 	if status != 200 {
 		t.Fatalf("sign at a given place: %d %s", status, b)
 	}
