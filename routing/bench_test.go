@@ -690,7 +690,11 @@ func BenchmarkConcurrentNumbering(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		e.docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, MaxBytes: 64 << 20})
+		rootCerts, err := signing.LoadDevRootCerts(keys)
+		if err != nil {
+			b.Fatal(err)
+		}
+		e.docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, RootCerts: rootCerts, MaxBytes: 64 << 20})
 		owner, director := e.who("vanthu.sgd"), e.who("giamdoc.sgd")
 		clerks := e.newUsers(8, "bench.vanthu", owner.UnitID, auth.RoleClerk)
 
