@@ -3,6 +3,7 @@ package documents
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -92,4 +93,17 @@ func guardedSignerBlock(in []byte) (page int, top, bottom textLine, ok bool) {
 	}
 	line := func(l pdfguard.TextLine) textLine { return textLine{x0: l.X0, x1: l.X1, y: l.Y} }
 	return sb.Page, line(sb.Top), line(sb.Bottom), true
+}
+
+// AddRoot trusts c too, for verification in this process and in workers.
+// Not safe while verifications run: for setting up.
+func (s *Service) AddRoot(c *x509.Certificate) {
+	if s.sign == nil {
+		return
+	}
+	if s.sign.Roots == nil {
+		s.sign.Roots = x509.NewCertPool()
+	}
+	s.sign.Roots.AddCert(c)
+	s.sign.RootCerts = append(s.sign.RootCerts, c)
 }
