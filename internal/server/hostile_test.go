@@ -20,6 +20,7 @@ import (
 	"github.com/hcm-edu/vanban/edxml"
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/pdfguard/hostile"
+	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/storage"
 )
 
@@ -313,5 +314,56 @@ func TestHostileCorpusAtEveryPDFEndpoint(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestSigningAStoredHostileVersion: a version stored before uploads were
+// checked is checked by pdfguard before pdfsign reads it, so signing it is
+// a quick 422 and stores nothing. Before, pdfsign parsed it in the
+// service's process (the self-looping page tree: for ever).
+func TestSigningAStoredHostileVersion(t *testing.T) {
+	e := newEnv(t, envOptions{signing: true})
+	clerk, director := e.login("vanthu.sgd"), e.login("giamdoc.sgd")
+	f := validFields()
+	delete(f, "number")
+	delete(f, "symbol")
+	for i, c := range hostile.Cases() {
+		if i%3 != 0 && !testing.Verbose() {
+			continue // a third of the corpus keeps the test short; -v runs it all
+		}
+		t.Run(c.Name, func(t *testing.T) {
+			d := e.create(t, clerk, f, "Kế hoạch.pdf", testenv.PDF(3000, uint64(100+i)))
+			b := c.Make()
+			sum := sha256.Sum256(b)
+			sha := hex.EncodeToString(sum[:])
+			key, err := storage.KeyFor(sha)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.blobs.Put(context.Background(), key, bytes.NewReader(b), int64(len(b))); err != nil {
+				t.Fatal(err)
+			}
+			e.db.MustExec(`INSERT INTO document_versions (document_id, version_no, object_key, sha256, size_bytes, media_type, file_name, note, created_by)
+				VALUES ($1, 2, $2, $3, $4, 'application/pdf', 'cu.pdf', '', (SELECT id FROM users WHERE username = 'vanthu.sgd'))`, d.ID, key, sha, len(b))
+			before := e.stored(t)
+			body, _ := json.Marshal(map[string]any{"version_sha256": sha})
+			req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/documents/%d/sign", e.baseURL, d.ID), bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+director)
+			req.Header.Set("Content-Type", "application/json")
+			start := time.Now()
+			resp, err := hostileClient.Do(req)
+			if err != nil {
+				t.Fatalf("no answer: %v", err)
+			}
+			out, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			t.Logf("%d in %v: %.200s", resp.StatusCode, time.Since(start).Round(time.Millisecond), out)
+			if resp.StatusCode != 422 && resp.StatusCode != 415 {
+				t.Errorf("sign: %d after %v: %.300s", resp.StatusCode, time.Since(start), out)
+			}
+			if after := e.stored(t); after != before {
+				t.Errorf("stored %+v, before %+v", after, before)
+			}
+		})
 	}
 }
