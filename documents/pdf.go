@@ -3,8 +3,6 @@ package documents
 import (
 	"bytes"
 	"context"
-	"errors"
-	"fmt"
 	"os"
 
 	"github.com/hcm-edu/vanban/internal/pdfguard"
@@ -23,19 +21,8 @@ func checkPDF(ctx context.Context, f *os.File) (pages int, err error) {
 		return 0, ErrNotPDF
 	}
 	info, err := pdfguard.Default().Check(ctx, f.Name())
-	var ge *pdfguard.Error
-	switch {
-	case err == nil:
-		return info.Pages, nil
-	case !errors.As(err, &ge):
-		return 0, err
-	case ge.Code == pdfguard.CodeNotPDF:
-		return 0, ErrNotPDF
-	case ge.Code == pdfguard.CodeEncrypted:
-		return 0, ErrEncryptedPDF
-	case ge.Code == pdfguard.CodeBroken:
-		return 0, fmt.Errorf("%w: %s", ErrBadPDF, ge.Detail)
+	if err != nil {
+		return 0, guardError(err)
 	}
-	// A limit: still a bad PDF, and the *pdfguard.Error says which.
-	return 0, fmt.Errorf("%w: %w", ErrBadPDF, ge)
+	return info.Pages, nil
 }

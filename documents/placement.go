@@ -22,7 +22,7 @@ func personPlacement(in []byte, req SignRequest, img []byte, p auth.Principal) (
 		return 0, [4]float64{}, nil, signing.Rect{}, err
 	}
 	if req.Rect == nil && req.Page == 0 {
-		if page, top, bottom, ok := signerBlock(in); ok {
+		if page, top, bottom, ok := guardedSignerBlock(in); ok {
 			if rect, ok := signatureInBlock(img, top, bottom); ok {
 				return page, rect, img, signing.Rect{W: rect[2] - rect[0], H: rect[3] - rect[1]}, nil
 			}

@@ -51,6 +51,9 @@ type SigningDeps struct {
 	MaxBytes int64
 	// Now is the clock the seal's printed time comes from (time.Now when nil).
 	Now func() time.Time
+	// RootCerts are Roots' certificates, which a pdfguard worker trusts
+	// (a pool cannot be listed); with Roots nil, the system's roots.
+	RootCerts []*x509.Certificate
 }
 
 // EnableSigning turns on signing and verification.
@@ -200,7 +203,7 @@ func (s *Service) readLatest(ctx context.Context, p auth.Principal, role string,
 	if sum := sha256.Sum256(in); hex.EncodeToString(sum[:]) != latest.SHA256 {
 		return d, nil, fmt.Errorf("documents: stored bytes of document %d version %d do not match their SHA-256", id, latest.No)
 	}
-	return d, in, nil
+	return d, in, s.checkBytes(ctx, in)
 }
 
 // SignAsPerson adds the competent person's signature: their handwritten

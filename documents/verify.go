@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/hcm-edu/vanban/auth"
@@ -79,14 +78,15 @@ func (s *Service) verifyVersion(ctx context.Context, v Version) (Verification, e
 	if err != nil {
 		return Verification{}, err
 	}
-	in, err := io.ReadAll(rc)
+	path, remove, err := tempFile(s.spoolDir, rc)
 	rc.Close()
 	if err != nil {
 		return Verification{}, fmt.Errorf("documents: unable to read version: %w", err)
 	}
-	r, err := signing.Verify(in, signing.VerifyOptions{Roots: deps.Roots})
+	defer remove()
+	r, err := verifyFile(ctx, deps, path)
 	if err != nil {
-		return Verification{}, verifyError(err)
+		return Verification{}, err
 	}
 	if err := storeReport(ctx, s.db, v.DocumentID, v.No, r); err != nil {
 		return Verification{}, err
@@ -103,24 +103,7 @@ func (s *Service) VerifyUpload(ctx context.Context, up *Upload) (signing.Report,
 	if up.Size > deps.MaxBytes {
 		return signing.Report{}, fmt.Errorf("%w: verification takes at most %d bytes", ErrTooLarge, deps.MaxBytes)
 	}
-	in := make([]byte, up.Size)
-	if _, err := up.f.ReadAt(in, 0); err != nil {
-		return signing.Report{}, fmt.Errorf("documents: unable to read upload: %w", err)
-	}
-	r, err := signing.Verify(in, signing.VerifyOptions{Roots: deps.Roots})
-	return r, verifyError(err)
-}
-
-func verifyError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, signing.ErrEncrypted):
-		return ErrEncryptedPDF
-	case errors.Is(err, signing.ErrBadPDF):
-		return fmt.Errorf("%w: %v", ErrBadPDF, err)
-	}
-	return err
+	return verifyFile(ctx, deps, up.f.Name())
 }
 
 // JobVerifyVersion is the job that computes and keeps the verification

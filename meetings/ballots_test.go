@@ -58,7 +58,11 @@ func newVoteEnv(t *testing.T, withSigning bool) *voteEnv {
 		if err != nil {
 			t.Fatal(err)
 		}
-		docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, MaxBytes: 64 << 20})
+		rootCerts, err := signing.LoadDevRootCerts(keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, RootCerts: rootCerts, MaxBytes: 64 << 20})
 	}
 	return &voteEnv{t: t, ctx: ctx, db: db, docs: docs, users: users, svc: New(db, docs, blobs, NewHub(db, "", nil))}
 }

@@ -93,7 +93,11 @@ func newMeetingWorld(t testing.TB) *meetingWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, MaxBytes: 64 << 20})
+	rootCerts, err := signing.LoadDevRootCerts(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, RootCerts: rootCerts, MaxBytes: 64 << 20})
 	w := &meetingWorld{ctx: ctx, db: db, dbURL: dbURL, blobs: blobs, docs: docs, users: users, units: units}
 	w.hub = meetings.NewHub(db, "", nil)
 	runCtx, stop := context.WithCancel(ctx)

@@ -142,7 +142,11 @@ func (e *benchEnv) enableSigning() {
 	if err != nil {
 		e.tb.Fatal(err)
 	}
-	e.docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, MaxBytes: 64 << 20})
+	rootCerts, err := signing.LoadDevRootCerts(keys)
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	e.docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, RootCerts: rootCerts, MaxBytes: 64 << 20})
 }
 
 // newUsers creates n users of unit with role, named prefix01, prefix02...,

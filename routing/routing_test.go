@@ -64,7 +64,11 @@ func newFixture(t *testing.T, schools int) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, MaxBytes: 64 << 20})
+	rootCerts, err := signing.LoadDevRootCerts(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, RootCerts: rootCerts, MaxBytes: 64 << 20})
 	return &fixture{t: t, ctx: ctx, db: db, docs: docs, rt: routing.New(db, docs, notify.NewStore(db, false)), users: users, units: units}
 }
 

@@ -139,6 +139,42 @@ func LoadDevRoots(dir string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
+// LoadDevRootCerts returns the development root in dir, as a list: what
+// a verification in another process is given to trust.
+func LoadDevRootCerts(dir string) ([]*x509.Certificate, error) {
+	b, err := os.ReadFile(DevRootPath(dir))
+	if err != nil {
+		return nil, fmt.Errorf("signing: unable to read dev root: %v", err)
+	}
+	certs, err := ParseCertsPEM(b)
+	if err != nil {
+		return nil, fmt.Errorf("signing: unable to read dev root: %v", err)
+	}
+	return certs, nil
+}
+
+// ParseCertsPEM returns the certificates of the PEM blocks in b, skipping
+// what does not parse, as x509.CertPool.AppendCertsFromPEM does.
+func ParseCertsPEM(b []byte) ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
+	for {
+		var blk *pem.Block
+		if blk, b = pem.Decode(b); blk == nil {
+			break
+		}
+		if blk.Type != "CERTIFICATE" {
+			continue
+		}
+		if c, err := x509.ParseCertificate(blk.Bytes); err == nil {
+			certs = append(certs, c)
+		}
+	}
+	if len(certs) == 0 {
+		return nil, errors.New("no PEM certificate")
+	}
+	return certs, nil
+}
+
 // devRoot loads the root and its key, or makes them (fresh = true).
 func devRoot(dir string) (*x509.Certificate, crypto.Signer, bool, error) {
 	certPEM, certErr := os.ReadFile(DevRootPath(dir))

@@ -238,6 +238,7 @@ func signingDeps(cfg *config.Config, log *slog.Logger) (documents.SigningDeps, e
 		if !roots.AppendCertsFromPEM(b) {
 			return d, fmt.Errorf("TRUST_ROOTS_FILE %s holds no PEM certificate", cfg.TrustRootsFile)
 		}
+		d.RootCerts, _ = signing.ParseCertsPEM(b)
 	default:
 		if _, err := os.Stat(signing.DevRootPath(cfg.KeysDir)); err == nil {
 			dev, err := signing.LoadDevRoots(cfg.KeysDir)
@@ -245,6 +246,9 @@ func signingDeps(cfg *config.Config, log *slog.Logger) (documents.SigningDeps, e
 				return d, err
 			}
 			roots = dev
+			if d.RootCerts, err = signing.LoadDevRootCerts(cfg.KeysDir); err != nil {
+				return d, err
+			}
 			log.Warn("verification trusts the DEVELOPMENT root only; set TRUST_ROOTS_FILE in production", "root", signing.DevRootPath(cfg.KeysDir))
 		} else {
 			log.Warn("no trust roots configured: every signature will be reported untrusted; set TRUST_ROOTS_FILE")

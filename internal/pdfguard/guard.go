@@ -88,8 +88,8 @@ func maxObjects(size int64) int64 {
 	return min(8_388_607, 1024+size/8) // ISO 32000-1, annex C: 8,388,607 at most
 }
 
-// Kinds of request. More kinds (verify, signer-block detection) can be
-// added to the worker's switch.
+// Kinds of request (more in verify.go); a new kind goes in the worker's
+// switch (handle).
 const (
 	// KindCheck: the structural checks, then a full parse of every page
 	// with the reader that signs and verifies, then a read and validation

@@ -17,7 +17,7 @@ import (
 
 // handle does one request in the worker. A refused file gives an *Error;
 // a failure of the worker itself (the file cannot be read) an error. New
-// kinds (verify, signer-block detection) go in its switch.
+// kinds go in its switch.
 func handle(req Request, lim Limits) (any, *Error, error) {
 	switch req.Kind {
 	case KindCheck:
@@ -28,6 +28,16 @@ func handle(req Request, lim Limits) (any, *Error, error) {
 		defer done()
 		info, gerr := check(b, lim)
 		return info, gerr, nil
+	case KindVerify, KindSignerBlock:
+		b, done, err := mapFile(req.Path)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer done()
+		if req.Kind == KindVerify {
+			return handleVerify(b, req.Args, lim)
+		}
+		return handleSignerBlock(b, lim)
 	}
 	if testKind != nil {
 		return testKind(req.Kind, req.Path, lim)

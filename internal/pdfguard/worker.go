@@ -28,6 +28,7 @@ const (
 	workerEnv   = "VANBAN_PDFGUARD"
 	workerMagic = "worker-v1"
 	exitCPU     = 3 // the worker's exit status when it spent its CPU time
+	workerNice  = 10
 )
 
 // The dispatch is in init, not in main, so that every binary that can
@@ -207,6 +208,9 @@ func startWorker(exe string, lim Limits) (*worker, error) {
 		return nil, fmt.Errorf("pdfguard: the worker %s did not start: %v %s", exe, err, w.stderr.String())
 	}
 	pid := w.cmd.Process.Pid
+	// Below the service's priority: a file that keeps a worker busy must
+	// not slow the answers to everyone else.
+	unix.Setpriority(unix.PRIO_PROCESS, pid, workerNice) //nolint:errcheck // only a preference
 	life := max(20*lim.CPU, 5*time.Minute)
 	w.cpuHard = r.CPU + int64(life)
 	w.cpu = r.CPU

@@ -90,7 +90,11 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		if err != nil {
 			t.Fatal(err)
 		}
-		docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, MaxBytes: 64 << 20, Now: o.now})
+		rootCerts, err := signing.LoadDevRootCerts(keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, RootCerts: rootCerts, MaxBytes: 64 << 20, Now: o.now})
 		cfg.KeysDir = keys
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -332,7 +332,7 @@ func trust(t *testing.T, from, to *testEnv) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	to.docs.Roots().AddCert(c)
+	to.docs.AddRoot(c)
 }
 
 func TestEdXMLRoundTripBetweenTwoSystems(t *testing.T) {
