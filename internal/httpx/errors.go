@@ -15,6 +15,7 @@ import (
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/internal/domain"
+	"github.com/hcm-edu/vanban/internal/pdfguard"
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/org"
 	"github.com/hcm-edu/vanban/routing"
@@ -70,6 +71,7 @@ func ToProblem(err error, maxUpload int64) Problem {
 	var ide *routing.IdempotencyError
 	var ime *routing.ImportError
 	var pke *meetings.PacketError
+	var ge *pdfguard.Error
 	switch {
 	case errors.As(err, &pke):
 		return Problem{Status: 422, Code: "packet_document", Message: pke.Message}
@@ -79,6 +81,9 @@ func ToProblem(err error, maxUpload int64) Problem {
 			status = 409
 		}
 		return Problem{Status: status, Code: ime.Code, Message: ime.Message}
+	case errors.As(err, &ge) && ge.Limit():
+		// A file over one of the guard's limits: say which (its message).
+		return Problem{Status: 422, Code: ge.Code, Message: ge.Message}
 	case errors.As(err, &se):
 		return Problem{Status: 409, Code: "illegal_transition", State: se.Current, Message: se.Message}
 	case errors.As(err, &ide):

@@ -148,10 +148,11 @@ func (e *Error) Error() string {
 }
 
 // Limit reports whether the file was refused by a limit rather than for
-// not being a PDF, being encrypted or failing to parse.
+// not being a PDF, being encrypted or being damaged (failing to parse, a
+// stream or cross-reference that does not hold together).
 func (e *Error) Limit() bool {
 	switch e.Code {
-	case CodeNotPDF, CodeEncrypted, CodeBroken:
+	case CodeNotPDF, CodeEncrypted, CodeBroken, CodeStream, CodeXRef:
 		return false
 	}
 	return true
