@@ -212,6 +212,9 @@ func importError(err error) error {
 	return err
 }
 
+// importSlots bounds the edXML packages parsed at once by this instance.
+var importSlots = make(chan struct{}, 2)
+
 // ImportPackage takes an edXML package addressed to p's unit into its
 // inbox: the sender becomes a unit (external when unknown), the document
 // and its signed PDF are stored, and a delivery arrives (01). The same
@@ -219,6 +222,15 @@ func importError(err error) error {
 func (s *Service) ImportPackage(ctx context.Context, p auth.Principal, data []byte) (Delivery, error) {
 	if !p.Has(auth.RoleClerk) {
 		return Delivery{}, domain.ErrForbidden
+	}
+	// A package is parsed and its XML signature checked in this process,
+	// holding a few times its size: a few at a time per instance, so a burst
+	// of large packages queues instead of exhausting memory.
+	select {
+	case importSlots <- struct{}{}:
+		defer func() { <-importSlots }()
+	case <-ctx.Done():
+		return Delivery{}, ctx.Err()
 	}
 	pkg, err := edxml.Parse(data, edxml.ParseOptions{MaxBytes: s.docs.MaxBytes() * 2})
 	if err != nil {
