@@ -70,7 +70,7 @@ type Document struct {
 	// copy mark, "" none).
 	PersonSigned bool   `db:"person_signed" json:"person_signed"`
 	SealKind     string `db:"seal_kind" json:"seal_kind,omitempty"`
-	IssueNotice     string    `db:"-" json:"issue_notice,omitempty"` // where the number and date went, when not in their places (Seal, Register)
+	IssueNotice  string `db:"-" json:"issue_notice,omitempty"` // where the number and date went, when not in their places (Seal, Register)
 }
 
 // Origins of a document's number (Decree 30/2020): the unit's register

@@ -2,7 +2,6 @@ package meetings_test
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -82,6 +81,6 @@ func BenchmarkChildLookupForbiddenVsMissing(b *testing.B) {
 		b.ReportMetric(float64(fb.Microseconds()), c.name+"-forbidden-µs")
 		b.ReportMetric(float64(ms.Microseconds()), c.name+"-missing-µs")
 		b.ReportMetric(float64(fb)/float64(ms), c.name+"-ratio")
-		b.Log(fmt.Sprintf("%-8s forbidden %v, missing %v, ratio %.3f", c.name, fb, ms, float64(fb)/float64(ms)))
+		b.Logf("%-8s forbidden %v, missing %v, ratio %.3f", c.name, fb, ms, float64(fb)/float64(ms))
 	}
 }

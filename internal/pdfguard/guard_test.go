@@ -47,22 +47,28 @@ func TestMain(m *testing.M) {
 // Kinds of request that misbehave, to show that the limits hold whatever
 // the parser does. Set during variable initialisation, so before the
 // worker's dispatch in init.
+// spinSink and allocSink keep the misbehaving kinds' work observable.
+var (
+	spinSink  int
+	allocSink [][]byte
+)
+
 var _ = func() bool {
 	testKind = func(kind, path string, lim Limits) (any, *Error, error) {
 		switch kind {
 		case "spin":
-			for {
+			for n := 0; ; n++ { // a worker pinning a core is the case under test
+				spinSink = n
 			}
 		case "sleep":
 			time.Sleep(time.Hour)
 		case "alloc":
-			var keep [][]byte
 			for {
 				b := make([]byte, 16<<20)
 				for i := range b {
 					b[i] = 1
 				}
-				keep = append(keep, b)
+				allocSink = append(allocSink, b) // kept: the worker's memory grows until its limit
 			}
 		case "recurse":
 			var f func(int) int
