@@ -16,10 +16,11 @@
 //     io.MultiReader(baseFromStore, bytes.NewReader(tail)); the base is
 //     never rewritten.
 //
-// The packet is a reading copy. The documents' own signatures do not
-// survive the merge (their byte ranges no longer match, and the packet
-// carries no form fields), so the originals stay downloadable, unmodified,
-// on their own. A watermark must never be applied to an original:
+// The packet is a reading copy. The documents' own signatures cannot
+// survive the merge (their byte ranges no longer match), so their fields
+// become plain page content that still shows them, the cover says where
+// the signed originals are, and the originals stay downloadable,
+// unmodified, on their own. A watermark must never be applied to an original:
 // appending to a signed document changes what its signature covers.
 package packet
 
@@ -340,13 +341,17 @@ func readContext(ctx context.Context, rs io.ReadSeeker, conf *model.Configuratio
 // finish makes the merged packet a reading copy: the bookmarks, the
 // outline shown when it opens, and no form fields or scripts of the
 // documents (their signatures cannot verify in the packet, and a viewer
-// would flag them as broken).
+// would flag them as broken: their appearances become page content).
 func finish(ctx *model.Context, items []Item, docs [][]coverDoc, coverPages int) error {
 	root, err := ctx.Catalog()
 	if err != nil {
 		return fmt.Errorf("packet: no catalog after the merge: %v", err)
 	}
+	if err := flattenSignatures(ctx, coverPages+1); err != nil {
+		return err
+	}
 	root.Delete("AcroForm")
+	root.Delete("Perms")
 	root.Delete("OpenAction")
 	root.Delete("AA")
 	if o, ok := root.Find("Names"); ok {
