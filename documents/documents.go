@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hcm-edu/vanban/audit"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/storage"
@@ -70,7 +71,7 @@ type Document struct {
 	// copy mark, "" none).
 	PersonSigned bool   `db:"person_signed" json:"person_signed"`
 	SealKind     string `db:"seal_kind" json:"seal_kind,omitempty"`
-	IssueNotice     string    `db:"-" json:"issue_notice,omitempty"` // where the number and date went, when not in their places (Seal, Register)
+	IssueNotice  string `db:"-" json:"issue_notice,omitempty"` // where the number and date went, when not in their places (Seal, Register)
 }
 
 // Origins of a document's number (Decree 30/2020): the unit's register
@@ -324,6 +325,9 @@ func (s *Service) create(ctx context.Context, p auth.Principal, pm parsedMeta, u
 	if err := s.enqueueVerify(ctx, tx, id, 1); err != nil {
 		return Document{}, err
 	}
+	if err := uploadAudit(ctx, tx, p, "document.create", id, 1, up); err != nil {
+		return Document{}, err
+	}
 	if err := tx.Commit(); err != nil {
 		return Document{}, fmt.Errorf("documents: unable to commit: %w", err)
 	}
@@ -397,6 +401,14 @@ func (s *Service) insertTx(ctx context.Context, tx *sqlx.Tx, owner, createdBy in
 		return 0, fmt.Errorf("documents: unable to insert version: %w", err)
 	}
 	return id, nil
+}
+
+// uploadAudit appends to the audit log, inside tx, that p uploaded the
+// file of version no of document id (action document.create or
+// document.version).
+func uploadAudit(ctx context.Context, tx *sqlx.Tx, p auth.Principal, action string, id int64, no int, up *Upload) error {
+	return audit.Append(ctx, tx, audit.Event{ActorID: p.UserID, ActorUnitID: p.UnitID, Action: action, DocumentID: id,
+		Details: map[string]any{"version": no, "file_name": up.FileName, "sha256": up.SHA256, "size": up.Size}})
 }
 
 // lockObject serialises, per object key, committing a row that names the

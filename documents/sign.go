@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hcm-edu/vanban/audit"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/signing"
@@ -470,5 +471,11 @@ func (s *Service) addSignedVersionTx(ctx context.Context, tx *sqlx.Tx, p auth.Pr
 			return err
 		}
 	}
-	return nil
+	action := "document.seal" // the organisation's signature, or its copy mark
+	if sig.Kind == "person" {
+		action = "document.sign"
+	}
+	return audit.Append(ctx, tx, audit.Event{ActorID: p.UserID, ActorUnitID: p.UnitID, Action: action, DocumentID: d.ID,
+		Details: map[string]any{"version": no, "kind": sig.Kind, "sha256": shaHex,
+			"certificate_subject": cert.Subject.String(), "certificate_serial": cert.SerialNumber.Text(16)}})
 }

@@ -214,6 +214,9 @@ func (s *Service) ReplaceDraft(ctx context.Context, p auth.Principal, id int64, 
 	if err := s.enqueueVerify(ctx, tx, id, no); err != nil {
 		return d, err
 	}
+	if err := uploadAudit(ctx, tx, p, "document.version", id, no, up); err != nil {
+		return d, err
+	}
 	if err := tx.Commit(); err != nil {
 		return d, fmt.Errorf("documents: unable to commit: %w", err)
 	}
