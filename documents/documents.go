@@ -313,6 +313,11 @@ func (s *Service) create(ctx context.Context, p auth.Principal, pm parsedMeta, u
 	if up == nil || up.f == nil {
 		return Document{}, &domain.ValidationError{Fields: map[string]string{"file": "cần tệp PDF của văn bản"}}
 	}
+	// A draft is signed by the competent person, a paper copy by the
+	// clerk's copy mark: refused now rather than at the signature.
+	if err := up.signable(); err != nil {
+		return Document{}, err
+	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return Document{}, fmt.Errorf("documents: unable to begin: %w", err)

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -218,4 +220,65 @@ func TestAccessHistory(t *testing.T) {
 	if err := e.db.Get(&n, `SELECT count(*) FROM document_access`); err != nil || n != 4 {
 		t.Errorf("%d access rows after a listing, want 4", n)
 	}
+}
+
+// qpdfEncrypt encrypts the fixture with qpdf: user "" for a file with
+// only an owner password.
+func qpdfEncrypt(t *testing.T, user string) []byte {
+	t.Helper()
+	out, err := exec.Command("qpdf", "--encrypt", user, "chủ sở hữu", "256", "--", "../testdata/206-KH-SGDDT.pdf", "-").Output()
+	if err != nil {
+		testenv.Missing(t, "qpdf")
+	}
+	return out
+}
+
+// A file with only an owner password opens: it is accepted as an upload
+// and verified, and refused, with what to do, for a draft (which will be
+// signed, and a signature cannot keep an encrypted file intact). A file
+// with a user password stays refused.
+func TestOwnerPasswordOnly(t *testing.T) {
+	e := newDemoEnv(t)
+	clerk := e.who("vanthu.sgd")
+	owner, user := qpdfEncrypt(t, ""), qpdfEncrypt(t, "mật khẩu")
+
+	up := e.spool(owner)
+	if !up.Restricted || up.Pages != 12 {
+		t.Fatalf("owner-only upload: restricted %v, %d pages", up.Restricted, up.Pages)
+	}
+	if _, err := e.docs.Spool(e.ctx, bytes.NewReader(user), "khoa.pdf"); !errors.Is(err, documents.ErrEncryptedPDF) {
+		t.Fatalf("user-password upload: %v, want ErrEncryptedPDF", err)
+	}
+	plain := e.spool(testenv.PDF(2000, 1))
+	if plain.Restricted {
+		t.Fatal("a plain PDF is restricted")
+	}
+
+	before := e.count()
+	_, err := e.docs.Create(e.ctx, clerk, documents.Meta{DocType: "KH", Title: "Kế hoạch", DocDate: "2026-11-20"}, up)
+	var ve *domain.ValidationError
+	if !errors.As(err, &ve) || !strings.Contains(ve.Fields["file"], "mật khẩu chủ sở hữu") || !strings.Contains(ve.Fields["file"], "lưu lại bản không mã hóa") {
+		t.Fatalf("draft from an owner-only file: %v", err)
+	}
+	d, err := e.docs.Create(e.ctx, clerk, documents.Meta{DocType: "KH", Title: "Kế hoạch", DocDate: "2026-11-20"}, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.docs.ReplaceDraft(e.ctx, clerk, d.ID, up, ""); !errors.As(err, &ve) || !strings.Contains(ve.Fields["file"], "mật khẩu chủ sở hữu") {
+		t.Fatalf("new draft version from an owner-only file: %v", err)
+	}
+	if after := e.count(); after != before+1 {
+		t.Fatalf("documents %d → %d: the refused uploads kept something", before, after)
+	}
+	// Verified as it is: no signature, and not an encryption error.
+	rep, err := e.docs.VerifyUpload(e.ctx, up)
+	t.Logf("verification of an owner-only file: %+v, %v", rep.SignatureFields, err)
+}
+
+func (e *demoEnv) count() int {
+	var n int
+	if err := e.db.Get(&n, `SELECT count(*) FROM documents`); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
 }

@@ -201,6 +201,10 @@ func (s *Service) readLatest(ctx context.Context, p auth.Principal, role string,
 	if sum := sha256.Sum256(in); hex.EncodeToString(sum[:]) != latest.SHA256 {
 		return d, nil, fmt.Errorf("documents: stored bytes of document %d version %d do not match their SHA-256", id, latest.No)
 	}
+	if encryptedPDF(in) {
+		// Stored before uploads for signing refused them (see signable).
+		return d, nil, &domain.PreconditionError{Code: "restricted_pdf", Message: restrictedMessage}
+	}
 	return d, in, nil
 }
 

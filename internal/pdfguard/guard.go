@@ -108,7 +108,8 @@ type Request struct {
 
 // Info is what a check learns of a file that passed it.
 type Info struct {
-	Pages int `json:"pages"`
+	Pages      int  `json:"pages"`
+	Restricted bool `json:"restricted,omitempty"` // encrypted with only an owner password: opens, but cannot be signed intact
 }
 
 // Codes of an Error.
