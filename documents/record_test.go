@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +36,7 @@ type demoEnv struct {
 	db    *sqlx.DB
 	docs  *documents.Service
 	users *auth.Service
+	blobs storage.Blobs
 }
 
 func newDemoEnv(t *testing.T) *demoEnv {
@@ -60,7 +64,7 @@ func newDemoEnv(t *testing.T) *demoEnv {
 		t.Fatal(err)
 	}
 	docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, MaxBytes: 64 << 20})
-	return &demoEnv{t: t, ctx: ctx, db: db, docs: docs, users: users}
+	return &demoEnv{t: t, ctx: ctx, db: db, docs: docs, users: users, blobs: blobs}
 }
 
 func (e *demoEnv) who(username string) auth.Principal {
@@ -224,9 +228,19 @@ func TestAccessHistory(t *testing.T) {
 
 // qpdfEncrypt encrypts the fixture with qpdf: user "" for a file with
 // only an owner password.
-func qpdfEncrypt(t *testing.T, user string) []byte {
+func qpdfEncrypt(t *testing.T, user string, opts ...string) []byte {
 	t.Helper()
-	out, err := exec.Command("qpdf", "--encrypt", user, "chủ sở hữu", "256", "--", "../testdata/206-KH-SGDDT.pdf", "-").Output()
+	bits := "256"
+	if len(opts) > 0 && strings.HasPrefix(opts[0], "--use-aes") {
+		bits = "128"
+	}
+	args := []string{"--encrypt", user, "chủ sở hữu", bits}
+	if len(opts) > 0 && strings.HasPrefix(opts[0], "--object-streams") {
+		args = append([]string{opts[0]}, args...)
+	} else {
+		args = append(args, opts...)
+	}
+	out, err := exec.Command("qpdf", append(args, "--", "../testdata/206-KH-SGDDT.pdf", "-")...).Output()
 	if err != nil {
 		testenv.Missing(t, "qpdf")
 	}
@@ -270,9 +284,64 @@ func TestOwnerPasswordOnly(t *testing.T) {
 	if after := e.count(); after != before+1 {
 		t.Fatalf("documents %d → %d: the refused uploads kept something", before, after)
 	}
-	// Verified as it is: no signature, and not an encryption error.
-	rep, err := e.docs.VerifyUpload(e.ctx, up)
-	t.Logf("verification of an owner-only file: %+v, %v", rep.SignatureFields, err)
+	// Verified as it is: it carries no signature.
+	for _, b := range [][]byte{owner, qpdfEncrypt(t, "", "--use-aes=y"), qpdfEncrypt(t, "", "--object-streams=generate")} {
+		rep, err := e.docs.VerifyUpload(e.ctx, e.spool(b))
+		if err != nil || rep.SignatureFields != 0 || rep.Valid || !strings.Contains(rep.VerdictVI, "Không có chữ ký") || !strings.Contains(rep.VerdictVI, "mật khẩu chủ sở hữu") {
+			t.Fatalf("verification of an owner-only file: %+v, %v", rep, err)
+		}
+	}
+	// One that carries signatures is said to be beyond checking here, and
+	// signing it is refused at the moment of signing.
+	signed, err := e.docs.SignAsPerson(e.ctx, e.who("giamdoc.sgd"), d.ID, documents.SignRequest{VersionSHA256: d.Versions[0].SHA256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := e.docs.Open(e.ctx, signed.Versions[0], 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(rc)
+	rc.Close()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "signed.pdf"), b, 0o600)
+	if out, err := exec.Command("qpdf", "--encrypt", "", "chủ", "256", "--", filepath.Join(dir, "signed.pdf"), filepath.Join(dir, "enc.pdf")).CombinedOutput(); err != nil {
+		t.Fatal(err, string(out))
+	}
+	encSigned, _ := os.ReadFile(filepath.Join(dir, "enc.pdf"))
+	_, err = e.docs.VerifyUpload(e.ctx, e.spool(encSigned))
+	var pe *domain.PreconditionError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Message, "mật khẩu chủ sở hữu") || !strings.Contains(pe.Message, "chưa kiểm tra được chữ ký") {
+		t.Fatalf("verification of a signed owner-only file: %v", err)
+	}
+}
+
+// A restricted file stored before drafts refused them is refused when
+// it would be signed, saying why.
+func TestSigningRestrictedStoredFile(t *testing.T) {
+	e := newDemoEnv(t)
+	clerk := e.who("vanthu.sgd")
+	d, err := e.docs.Create(e.ctx, clerk, documents.Meta{DocType: "KH", Title: "Kế hoạch", DocDate: "2026-11-20"}, e.spool(testenv.PDF(2000, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Swap the stored bytes for an owner-only file, as a file stored by an
+	// earlier release would be.
+	owner := qpdfEncrypt(t, "")
+	up := e.spool(owner)
+	key, _ := storage.KeyFor(up.SHA256)
+	blobs := e.blobs
+	if err := blobs.Put(e.ctx, key, bytes.NewReader(owner), int64(len(owner))); err != nil {
+		t.Fatal(err)
+	}
+	e.db.MustExec(`ALTER TABLE document_versions DISABLE TRIGGER document_versions_immutable`)
+	e.db.MustExec(`UPDATE document_versions SET object_key = $1, sha256 = $2, size_bytes = $3 WHERE document_id = $4`, key, up.SHA256, up.Size, d.ID)
+	e.db.MustExec(`ALTER TABLE document_versions ENABLE TRIGGER document_versions_immutable`)
+	_, err = e.docs.SignAsPerson(e.ctx, e.who("giamdoc.sgd"), d.ID, documents.SignRequest{VersionSHA256: up.SHA256})
+	var pe *domain.PreconditionError
+	if !errors.As(err, &pe) || pe.Code != "restricted_pdf" || !strings.Contains(pe.Message, "lưu lại bản không mã hóa") {
+		t.Fatalf("signing an owner-only file: %v", err)
+	}
 }
 
 func (e *demoEnv) count() int {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/signing"
 	"github.com/jmoiron/sqlx"
@@ -84,7 +85,7 @@ func (s *Service) verifyVersion(ctx context.Context, v Version) (Verification, e
 	if err != nil {
 		return Verification{}, fmt.Errorf("documents: unable to read version: %w", err)
 	}
-	r, err := signing.Verify(in, signing.VerifyOptions{Roots: deps.Roots})
+	r, err := verifyPDF(in, deps.Roots)
 	if err != nil {
 		return Verification{}, verifyError(err)
 	}
@@ -107,7 +108,7 @@ func (s *Service) VerifyUpload(ctx context.Context, up *Upload) (signing.Report,
 	if _, err := up.f.ReadAt(in, 0); err != nil {
 		return signing.Report{}, fmt.Errorf("documents: unable to read upload: %w", err)
 	}
-	r, err := signing.Verify(in, signing.VerifyOptions{Roots: deps.Roots})
+	r, err := verifyPDF(in, deps.Roots)
 	return r, verifyError(err)
 }
 
@@ -169,7 +170,7 @@ func (s *Service) runVerifyJob(ctx context.Context, payload json.RawMessage) err
 		return nil // Verification says why when asked
 	}
 	_, err = s.verifyVersion(ctx, v)
-	if errors.Is(err, ErrBadPDF) || errors.Is(err, ErrEncryptedPDF) {
+	if errors.Is(err, ErrBadPDF) || errors.Is(err, ErrEncryptedPDF) || errors.As(err, new(*domain.PreconditionError)) {
 		return notify.Permanent(err)
 	}
 	return err

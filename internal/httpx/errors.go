@@ -114,7 +114,7 @@ func ToProblem(err error, maxUpload int64) Problem {
 	case errors.Is(err, documents.ErrNotPDF):
 		return Problem{Status: 415, Code: "not_pdf", Message: "Chỉ nhận tệp PDF: nội dung tệp này không phải PDF"}
 	case errors.Is(err, documents.ErrEncryptedPDF):
-		return Problem{Status: 422, Code: "encrypted_pdf", Message: "Tệp PDF đang được đặt mật khẩu; hãy gỡ mật khẩu rồi tải lên lại"}
+		return Problem{Status: 422, Code: "encrypted_pdf", Message: "Tệp PDF có mật khẩu mở tệp nên hệ thống không đọc được; hãy lưu lại bản không đặt mật khẩu rồi tải lên lại"}
 	case errors.Is(err, documents.ErrBadPDF):
 		return Problem{Status: 422, Code: "bad_pdf", Message: "Tệp PDF bị hỏng hoặc không đầy đủ (có thể tải lên bị ngắt); hãy xuất lại tệp PDF và thử lại"}
 	case errors.Is(err, documents.ErrIncomplete):
