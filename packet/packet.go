@@ -107,8 +107,8 @@ func (e *DocumentError) Error() string {
 func (e *DocumentError) Unwrap() error { return e.Err }
 
 var (
-	// ErrEncrypted is a document that is encrypted, even with an empty
-	// password: the packet is not the place to remove protection.
+	// ErrEncrypted is a document that opens only with a password. One
+	// with only an owner password opens without one and goes in.
 	ErrEncrypted = errors.New("the PDF is encrypted")
 	// ErrNotPDF is a document that pdfcpu cannot read or validate.
 	ErrNotPDF = errors.New("not a valid PDF")
@@ -321,9 +321,22 @@ func readContext(ctx context.Context, rs io.ReadSeeker, conf *model.Configuratio
 	}()
 	c := *conf
 	pc, err = pdfcpu.ReadWithContext(ctx, rs, &c)
-	if err != nil {
+	if errors.Is(err, pdfcpu.ErrEncrypted) {
 		// With the merge command set, pdfcpu refuses any encrypted file
-		// before it asks for a password.
+		// before it asks for a password. A file with only an owner
+		// password opens with the empty one, as in any reader, and is
+		// merged decrypted: its restrictions are advisory, and the packet
+		// is a reading copy with its own watermark.
+		if _, err := rs.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		c.Cmd = model.DECRYPT
+		pc, err = pdfcpu.ReadWithContext(ctx, rs, &c)
+		if err == nil {
+			pc.Encrypt, pc.E = nil, nil
+		}
+	}
+	if err != nil {
 		if errors.Is(err, pdfcpu.ErrEncrypted) || errors.Is(err, pdfcpu.ErrWrongPassword) {
 			return nil, ErrEncrypted
 		}

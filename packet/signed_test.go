@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -130,4 +131,35 @@ func ink(img image.Image) int {
 		}
 	}
 	return n
+}
+
+// A document with only an owner password opens without one, as in any
+// reader: it goes into the packet, decrypted, with its text.
+func TestOwnerPasswordOnly(t *testing.T) {
+	need(t, "qpdf", "pdftotext")
+	dir := t.TempDir()
+	owner := filepath.Join(dir, "owner.pdf")
+	run(t, "qpdf", "--encrypt", "", "chủ", "256", "--print=none", "--", fixture, owner)
+	owner128 := filepath.Join(dir, "owner128.pdf")
+	run(t, "qpdf", "--object-streams=generate", "--encrypt", "", "chủ", "128", "--use-aes=y", "--", fixture, owner128)
+	var base bytes.Buffer
+	b, err := Build(context.Background(), &base, dir, testCover, []Item{{Title: "Mục", Documents: []Document{
+		fileDoc("Kế hoạch (hạn chế quyền)", owner), fileDoc("Kế hoạch (AES-128)", owner128)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Pages != 1+12+12 {
+		t.Fatalf("%d pages", b.Pages)
+	}
+	p := write(t, dir, "base.pdf", base.Bytes())
+	run(t, "qpdf", "--check", p)
+	if out := run(t, "qpdf", "--show-encryption", p); !strings.Contains(out, "File is not encrypted") {
+		t.Errorf("the packet is encrypted:\n%s", out)
+	}
+	want := run(t, "pdftotext", "-f", "12", "-l", "12", fixture, "-")
+	for _, page := range []string{"13", "25"} {
+		if got := run(t, "pdftotext", "-f", page, "-l", page, p, "-"); got != want {
+			t.Errorf("page %s of the packet reads\n%s\nwant\n%s", page, got, want)
+		}
+	}
 }
