@@ -57,9 +57,6 @@ func TestSignedDocument(t *testing.T) {
 		t.Fatal(err)
 	}
 	basePath := write(t, dir, "base.pdf", base.Bytes())
-	if d := os.Getenv("PACKET_KEEP"); d != "" {
-		os.WriteFile(d, base.Bytes(), 0o600)
-	}
 	readerPath := write(t, dir, "reader.pdf", append(append([]byte(nil), base.Bytes()...), tail...))
 	for _, p := range []string{basePath, readerPath} {
 		run(t, "qpdf", "--check", p)
