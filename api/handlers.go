@@ -205,6 +205,9 @@ func (s *Server) downloadVersion(c *fiber.Ctx) error {
 		c.Response().SkipBody = true
 		return nil
 	}
+	if err := s.docs.RecordDownload(c.UserContext(), httpx.Principal(c), v, offset, disposition == "inline", httpx.RequestID(c)); err != nil {
+		return err
+	}
 	rc, err := s.docs.Open(c.UserContext(), v, offset, length)
 	if err != nil {
 		return err
@@ -275,6 +278,9 @@ func (s *Server) versionLink(c *fiber.Ctx) error {
 		return c.JSON(fiber.Map{"url": fmt.Sprintf("/api/v1/documents/%d/versions/%d/download", v.DocumentID, v.No), "presigned": false})
 	}
 	if err != nil {
+		return err
+	}
+	if err := s.docs.RecordAccess(c.UserContext(), httpx.Principal(c), v.DocumentID, v.No, documents.AccessLink, httpx.RequestID(c)); err != nil {
 		return err
 	}
 	return c.JSON(fiber.Map{"url": u, "presigned": true, "expires_at": expires})

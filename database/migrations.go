@@ -676,4 +676,23 @@ CREATE TABLE relay_grants (
   PRIMARY KEY (unit_id, reaches_unit_id)
 );
 `,
+	// 9: who read which document, when and how (Appendix VI: access
+	// history). Append-only and outside the hash-chained audit log, whose
+	// one lock would serialise every page view; one row a view, download or
+	// download link, never one a listed row.
+	`
+CREATE TABLE document_access (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at          timestamptz NOT NULL DEFAULT now(),
+  user_id     bigint NOT NULL REFERENCES users (id),
+  unit_id     bigint NOT NULL REFERENCES units (id),
+  document_id bigint NOT NULL REFERENCES documents (id),
+  version_no  integer CHECK (version_no > 0),
+  kind        text NOT NULL CHECK (kind IN ('view', 'download', 'link')),
+  request_id  text NOT NULL DEFAULT ''
+);
+CREATE INDEX document_access_document ON document_access (document_id, id);
+CREATE TRIGGER document_access_immutable BEFORE UPDATE OR DELETE ON document_access
+  FOR EACH ROW EXECUTE FUNCTION forbid_change();
+`,
 }

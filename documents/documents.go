@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hcm-edu/vanban/audit"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/storage"
@@ -312,6 +313,11 @@ func (s *Service) create(ctx context.Context, p auth.Principal, pm parsedMeta, u
 	if up == nil || up.f == nil {
 		return Document{}, &domain.ValidationError{Fields: map[string]string{"file": "cần tệp PDF của văn bản"}}
 	}
+	// A draft is signed by the competent person, a paper copy by the
+	// clerk's copy mark: refused now rather than at the signature.
+	if err := up.signable(); err != nil {
+		return Document{}, err
+	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return Document{}, fmt.Errorf("documents: unable to begin: %w", err)
@@ -322,6 +328,9 @@ func (s *Service) create(ctx context.Context, p auth.Principal, pm parsedMeta, u
 		return Document{}, err
 	}
 	if err := s.enqueueVerify(ctx, tx, id, 1); err != nil {
+		return Document{}, err
+	}
+	if err := uploadAudit(ctx, tx, p, "document.create", id, 1, up); err != nil {
 		return Document{}, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -397,6 +406,14 @@ func (s *Service) insertTx(ctx context.Context, tx *sqlx.Tx, owner, createdBy in
 		return 0, fmt.Errorf("documents: unable to insert version: %w", err)
 	}
 	return id, nil
+}
+
+// uploadAudit appends to the audit log, inside tx, that p uploaded the
+// file of version no of document id (action document.create or
+// document.version).
+func uploadAudit(ctx context.Context, tx *sqlx.Tx, p auth.Principal, action string, id int64, no int, up *Upload) error {
+	return audit.Append(ctx, tx, audit.Event{ActorID: p.UserID, ActorUnitID: p.UnitID, Action: action, DocumentID: id,
+		Details: map[string]any{"version": no, "file_name": up.FileName, "sha256": up.SHA256, "size": up.Size}})
 }
 
 // lockObject serialises, per object key, committing a row that names the

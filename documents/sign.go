@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hcm-edu/vanban/audit"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/signing"
@@ -202,6 +203,10 @@ func (s *Service) readLatest(ctx context.Context, p auth.Principal, role string,
 	}
 	if sum := sha256.Sum256(in); hex.EncodeToString(sum[:]) != latest.SHA256 {
 		return d, nil, fmt.Errorf("documents: stored bytes of document %d version %d do not match their SHA-256", id, latest.No)
+	}
+	if encryptedPDF(in) {
+		// Stored before uploads for signing refused them (see signable).
+		return d, nil, &domain.PreconditionError{Code: "restricted_pdf", Message: restrictedMessage}
 	}
 	return d, in, s.checkBytes(ctx, in)
 }
@@ -473,5 +478,11 @@ func (s *Service) addSignedVersionTx(ctx context.Context, tx *sqlx.Tx, p auth.Pr
 			return err
 		}
 	}
-	return nil
+	action := "document.seal" // the organisation's signature, or its copy mark
+	if sig.Kind == "person" {
+		action = "document.sign"
+	}
+	return audit.Append(ctx, tx, audit.Event{ActorID: p.UserID, ActorUnitID: p.UnitID, Action: action, DocumentID: d.ID,
+		Details: map[string]any{"version": no, "kind": sig.Kind, "sha256": shaHex,
+			"certificate_subject": cert.Subject.String(), "certificate_serial": cert.SerialNumber.Text(16)}})
 }

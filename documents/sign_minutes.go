@@ -154,6 +154,9 @@ func (s *Service) ReplaceDraft(ctx context.Context, p auth.Principal, id int64, 
 	if up == nil || up.f == nil {
 		return Document{}, &domain.ValidationError{Fields: map[string]string{"file": "cần tệp PDF của văn bản"}}
 	}
+	if err := up.signable(); err != nil {
+		return Document{}, err
+	}
 	d, err := s.Get(ctx, p, id)
 	if err != nil {
 		return d, err
@@ -212,6 +215,9 @@ func (s *Service) ReplaceDraft(ctx context.Context, p auth.Principal, id int64, 
 		return d, fmt.Errorf("documents: unable to update document: %w", err)
 	}
 	if err := s.enqueueVerify(ctx, tx, id, no); err != nil {
+		return d, err
+	}
+	if err := uploadAudit(ctx, tx, p, "document.version", id, no, up); err != nil {
 		return d, err
 	}
 	if err := tx.Commit(); err != nil {

@@ -22,7 +22,10 @@ type Upload struct {
 	Size     int64
 	SHA256   string
 	Pages    int
-	f        *os.File
+	// Restricted is a file with only an owner password (permissions
+	// restricted): it opens and can be kept and verified, not signed.
+	Restricted bool
+	f          *os.File
 }
 
 // Close removes the spooled file.
@@ -80,9 +83,11 @@ func (s *Service) Spool(ctx context.Context, r io.Reader, fileName string) (*Upl
 	}
 	up.Size = n
 	up.SHA256 = hex.EncodeToString(h.Sum(nil))
-	if up.Pages, err = checkPDF(ctx, f); err != nil {
+	info, err := checkPDFInfo(ctx, f)
+	if err != nil {
 		return nil, err
 	}
+	up.Pages, up.Restricted = info.Pages, info.Restricted
 	ok = true
 	return up, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/signing"
 	"github.com/jmoiron/sqlx"
@@ -84,7 +85,7 @@ func (s *Service) verifyVersion(ctx context.Context, v Version) (Verification, e
 		return Verification{}, fmt.Errorf("documents: unable to read version: %w", err)
 	}
 	defer remove()
-	r, err := verifyFile(ctx, deps, path)
+	r, err := verifyGuarded(ctx, deps, path)
 	if err != nil {
 		return Verification{}, err
 	}
@@ -103,7 +104,20 @@ func (s *Service) VerifyUpload(ctx context.Context, up *Upload) (signing.Report,
 	if up.Size > deps.MaxBytes {
 		return signing.Report{}, fmt.Errorf("%w: verification takes at most %d bytes", ErrTooLarge, deps.MaxBytes)
 	}
-	return verifyFile(ctx, deps, up.f.Name())
+	r, err := verifyGuarded(ctx, deps, up.f.Name())
+	return r, verifyError(err)
+}
+
+func verifyError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, signing.ErrEncrypted):
+		return ErrEncryptedPDF
+	case errors.Is(err, signing.ErrBadPDF):
+		return fmt.Errorf("%w: %v", ErrBadPDF, err)
+	}
+	return err
 }
 
 // JobVerifyVersion is the job that computes and keeps the verification
@@ -152,7 +166,7 @@ func (s *Service) runVerifyJob(ctx context.Context, payload json.RawMessage) err
 		return nil // Verification says why when asked
 	}
 	_, err = s.verifyVersion(ctx, v)
-	if errors.Is(err, ErrBadPDF) || errors.Is(err, ErrEncryptedPDF) {
+	if errors.Is(err, ErrBadPDF) || errors.Is(err, ErrEncryptedPDF) || errors.As(err, new(*domain.PreconditionError)) {
 		return notify.Permanent(err)
 	}
 	return err

@@ -35,6 +35,11 @@ var agendaColumns = []struct {
 	{"Tài liệu (trang)", 51, "L"},
 }
 
+// originalsNote tells the reader that the packet's signatures are
+// pictures and where the signed originals are.
+const originalsNote = "Tài liệu họp là bản để đọc: chữ ký trên các tài liệu chỉ là hình ảnh, không kiểm tra được. " +
+	"Bản gốc có chữ ký số của từng tài liệu: tải tại trang cuộc họp, nút “Tải về” bên cạnh tài liệu."
+
 // coverDoc is what the cover says of one document: its title and the
 // pages it fills in the packet.
 type coverDoc struct {
@@ -110,6 +115,17 @@ func renderCover(c Cover, items []Item, docs [][]coverDoc) ([]byte, int, error) 
 			pdf.CellFormat(textW-lw, 6, l, "", 0, "L", false, 0, "")
 		}
 		y += 6
+	}
+	if len(items) > 0 {
+		// The documents' signatures are only pictures here (see
+		// flattenSignatures): say where the signed originals are.
+		y += 2
+		pdf.SetFont("serif", "", bodyPt)
+		for _, l := range pdf.SplitText(originalsNote, textW) {
+			pdf.SetXY(leftM, y)
+			pdf.CellFormat(textW, rowLineH, l, "", 0, "L", false, 0, "")
+			y += rowLineH
+		}
 	}
 	y += 5
 

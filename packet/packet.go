@@ -16,10 +16,11 @@
 //     io.MultiReader(baseFromStore, bytes.NewReader(tail)); the base is
 //     never rewritten.
 //
-// The packet is a reading copy. The documents' own signatures do not
-// survive the merge (their byte ranges no longer match, and the packet
-// carries no form fields), so the originals stay downloadable, unmodified,
-// on their own. A watermark must never be applied to an original:
+// The packet is a reading copy. The documents' own signatures cannot
+// survive the merge (their byte ranges no longer match), so their fields
+// become plain page content that still shows them, the cover says where
+// the signed originals are, and the originals stay downloadable,
+// unmodified, on their own. A watermark must never be applied to an original:
 // appending to a signed document changes what its signature covers.
 package packet
 
@@ -106,8 +107,8 @@ func (e *DocumentError) Error() string {
 func (e *DocumentError) Unwrap() error { return e.Err }
 
 var (
-	// ErrEncrypted is a document that is encrypted, even with an empty
-	// password: the packet is not the place to remove protection.
+	// ErrEncrypted is a document that opens only with a password. One
+	// with only an owner password opens without one and goes in.
 	ErrEncrypted = errors.New("the PDF is encrypted")
 	// ErrNotPDF is a document that pdfcpu cannot read or validate.
 	ErrNotPDF = errors.New("not a valid PDF")
@@ -320,9 +321,22 @@ func readContext(ctx context.Context, rs io.ReadSeeker, conf *model.Configuratio
 	}()
 	c := *conf
 	pc, err = pdfcpu.ReadWithContext(ctx, rs, &c)
-	if err != nil {
+	if errors.Is(err, pdfcpu.ErrEncrypted) {
 		// With the merge command set, pdfcpu refuses any encrypted file
-		// before it asks for a password.
+		// before it asks for a password. A file with only an owner
+		// password opens with the empty one, as in any reader, and is
+		// merged decrypted: its restrictions are advisory, and the packet
+		// is a reading copy with its own watermark.
+		if _, err := rs.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		c.Cmd = model.DECRYPT
+		pc, err = pdfcpu.ReadWithContext(ctx, rs, &c)
+		if err == nil {
+			pc.Encrypt, pc.E = nil, nil
+		}
+	}
+	if err != nil {
 		if errors.Is(err, pdfcpu.ErrEncrypted) || errors.Is(err, pdfcpu.ErrWrongPassword) {
 			return nil, ErrEncrypted
 		}
@@ -340,13 +354,17 @@ func readContext(ctx context.Context, rs io.ReadSeeker, conf *model.Configuratio
 // finish makes the merged packet a reading copy: the bookmarks, the
 // outline shown when it opens, and no form fields or scripts of the
 // documents (their signatures cannot verify in the packet, and a viewer
-// would flag them as broken).
+// would flag them as broken: their appearances become page content).
 func finish(ctx *model.Context, items []Item, docs [][]coverDoc, coverPages int) error {
 	root, err := ctx.Catalog()
 	if err != nil {
 		return fmt.Errorf("packet: no catalog after the merge: %v", err)
 	}
+	if err := flattenSignatures(ctx, coverPages+1); err != nil {
+		return err
+	}
 	root.Delete("AcroForm")
+	root.Delete("Perms")
 	root.Delete("OpenAction")
 	root.Delete("AA")
 	if o, ok := root.Find("Names"); ok {

@@ -267,7 +267,7 @@ func TestWholeLifeCycle(t *testing.T) {
 
 	// The audit chain holds every step and checks out.
 	n, err := audit.Check(f.ctx, f.db)
-	if err != nil || n != 6 { // register, issue, accept, assign, 05, 06
+	if err != nil || n != 10 { // create, sign, seal, register, issue, accept, assign, 05, the reply's create, 06
 		t.Fatalf("audit: %d entries, %v", n, err)
 	}
 	hist, err := f.rt.History(f.ctx, q1clerk, doc.ID)
@@ -743,7 +743,7 @@ func TestAuditChainNamesTheFirstBrokenLink(t *testing.T) {
 		doc := f.document(clerk, fmt.Sprint(300+i), "thuong")
 		f.issue(clerk, doc.ID, routing.Recipients{Groups: []string{"schools"}}, "")
 	}
-	if n, err := audit.Check(f.ctx, f.db); err != nil || n != 6 { // register and issue, thrice
+	if n, err := audit.Check(f.ctx, f.db); err != nil || n != 15 { // create, sign, seal, register and issue, thrice
 		t.Fatalf("check = %d, %v", n, err)
 	}
 	// An operator with superuser rights edits the second entry behind the

@@ -346,6 +346,9 @@ func (s *Server) documentPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := s.docs.RecordView(c.UserContext(), p, doc, httpx.RequestID(c)); err != nil {
+		return err
+	}
 	d := s.page(c, doc.Title)
 	d.Doc = &doc
 	switch c.Query("done") {

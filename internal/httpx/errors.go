@@ -82,8 +82,14 @@ func ToProblem(err error, maxUpload int64) Problem {
 		}
 		return Problem{Status: status, Code: ime.Code, Message: ime.Message}
 	case errors.As(err, &ge) && ge.Limit():
-		// A file over one of the guard's limits: say which (its message).
-		return Problem{Status: 422, Code: ge.Code, Message: ge.Message}
+		// A file refused by the guard: its message says what is wrong. A
+		// stream or cross-reference that does not hold together is damage,
+		// as a truncated file is, and keeps the bad_pdf code clients know.
+		code := ge.Code
+		if code == pdfguard.CodeStream || code == pdfguard.CodeXRef {
+			code = "bad_pdf"
+		}
+		return Problem{Status: 422, Code: code, Message: ge.Message}
 	case errors.As(err, &se):
 		return Problem{Status: 409, Code: "illegal_transition", State: se.Current, Message: se.Message}
 	case errors.As(err, &ide):
@@ -119,7 +125,7 @@ func ToProblem(err error, maxUpload int64) Problem {
 	case errors.Is(err, documents.ErrNotPDF):
 		return Problem{Status: 415, Code: "not_pdf", Message: "Chỉ nhận tệp PDF: nội dung tệp này không phải PDF"}
 	case errors.Is(err, documents.ErrEncryptedPDF):
-		return Problem{Status: 422, Code: "encrypted_pdf", Message: "Tệp PDF đang được đặt mật khẩu; hãy gỡ mật khẩu rồi tải lên lại"}
+		return Problem{Status: 422, Code: "encrypted_pdf", Message: "Tệp PDF có mật khẩu mở tệp nên hệ thống không đọc được; hãy lưu lại bản không đặt mật khẩu rồi tải lên lại"}
 	case errors.Is(err, documents.ErrBadPDF):
 		return Problem{Status: 422, Code: "bad_pdf", Message: "Tệp PDF bị hỏng hoặc không đầy đủ (có thể tải lên bị ngắt); hãy xuất lại tệp PDF và thử lại"}
 	case errors.Is(err, documents.ErrIncomplete):

@@ -108,7 +108,8 @@ type Request struct {
 
 // Info is what a check learns of a file that passed it.
 type Info struct {
-	Pages int `json:"pages"`
+	Pages      int  `json:"pages"`
+	Restricted bool `json:"restricted,omitempty"` // encrypted with only an owner password: opens, but cannot be signed intact
 }
 
 // Codes of an Error.
@@ -148,11 +149,10 @@ func (e *Error) Error() string {
 }
 
 // Limit reports whether the file was refused by a limit rather than for
-// not being a PDF, being encrypted or being damaged (failing to parse, a
-// stream or cross-reference that does not hold together).
+// not being a PDF, being encrypted or failing to parse.
 func (e *Error) Limit() bool {
 	switch e.Code {
-	case CodeNotPDF, CodeEncrypted, CodeBroken, CodeStream, CodeXRef:
+	case CodeNotPDF, CodeEncrypted, CodeBroken:
 		return false
 	}
 	return true

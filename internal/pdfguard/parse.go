@@ -74,7 +74,10 @@ func broken(detail string) *Error {
 	return refuse(CodeBroken, detail, "Tệp PDF bị hỏng hoặc không đầy đủ; hãy xuất lại tệp PDF và thử lại")
 }
 
-var errEncrypted = refuse(CodeEncrypted, "", "Tệp PDF đang được đặt mật khẩu; hãy gỡ mật khẩu rồi thử lại")
+// errEncrypted is a file with a user password: it opens only with one.
+// A file with only an owner password (permissions restricted) opens with
+// the empty password and passes, marked Info.Restricted.
+var errEncrypted = refuse(CodeEncrypted, "", "Tệp PDF có mật khẩu mở tệp nên hệ thống không đọc được; hãy lưu lại bản không đặt mật khẩu rồi tải lên")
 
 // check is the whole check of a PDF held in b: the structural checks, then
 // the page tree as the signing and verifying reader sees it, then a read
@@ -88,13 +91,22 @@ func check(b []byte, lim Limits) (Info, *Error) {
 		return Info{}, err
 	}
 	pages, err := checkPages(b, lim)
+	if err == errEncrypted {
+		// AES-256 as PDF 2.0 has it (revision 6), which the signing
+		// reader cannot decrypt: the page tree is checked in the copy
+		// pdfcpu decrypts, if the user password is empty.
+		if plain, ok := decrypted(b); ok {
+			pages, err = checkPages(plain, lim)
+		}
+	}
 	if err != nil {
 		return Info{}, err
 	}
-	if err := checkPacketReader(b); err != nil {
+	restricted, err := checkPacketReader(b)
+	if err != nil {
 		return Info{}, err
 	}
-	return Info{Pages: pages}, nil
+	return Info{Pages: pages, Restricted: restricted}, nil
 }
 
 // checkPages opens b with github.com/digitorus/pdf and walks the whole page
@@ -115,9 +127,6 @@ func checkPages(b []byte, lim Limits) (pages int, gerr *Error) {
 			return 0, errEncrypted
 		}
 		return 0, broken(err.Error())
-	}
-	if !rd.Trailer().Key("Encrypt").IsNull() {
-		return 0, errEncrypted
 	}
 	pages = rd.NumPage()
 	if pages <= 0 {
@@ -173,6 +182,21 @@ func checkPages(b []byte, lim Limits) (pages int, gerr *Error) {
 	return pages, nil
 }
 
+// decrypted is b decrypted by pdfcpu with the empty user password, if it
+// opens with it.
+func decrypted(b []byte) (plain []byte, ok bool) {
+	defer func() {
+		if recover() != nil {
+			plain, ok = nil, false
+		}
+	}()
+	var out bytes.Buffer
+	if err := api.Decrypt(bytes.NewReader(b), &out, packetConfiguration()); err != nil {
+		return nil, false
+	}
+	return out.Bytes(), true
+}
+
 // packetConfiguration reads as packet.Build does (see packet's
 // configuration): relaxed validation, and any encryption refused.
 func packetConfiguration() *model.Configuration {
@@ -190,30 +214,35 @@ func packetConfiguration() *model.Configuration {
 }
 
 // checkPacketReader reads and validates b with pdfcpu, as a meeting packet
-// is built.
-func checkPacketReader(b []byte) (gerr *Error) {
+// is built, and reports whether b is encrypted (with an empty user
+// password: it opened).
+func checkPacketReader(b []byte) (restricted bool, gerr *Error) {
 	defer func() {
 		if p := recover(); p != nil {
 			gerr = broken(fmt.Sprintf("pdfcpu: %v", p))
 		}
 	}()
 	pc, err := pdfcpu.ReadWithContext(context.Background(), bytes.NewReader(b), packetConfiguration())
+	if errors.Is(err, pdfcpu.ErrEncrypted) {
+		// Merging refuses any encryption; reading to validate opens a
+		// file whose user password is empty.
+		conf := packetConfiguration()
+		conf.Cmd = model.VALIDATE
+		pc, err = pdfcpu.ReadWithContext(context.Background(), bytes.NewReader(b), conf)
+	}
 	if err != nil {
 		if errors.Is(err, pdfcpu.ErrEncrypted) || errors.Is(err, pdfcpu.ErrWrongPassword) {
-			return errEncrypted
+			return false, errEncrypted
 		}
-		return broken(fmt.Sprintf("pdfcpu: %v", err))
-	}
-	if pc.Encrypt != nil || pc.E != nil {
-		return errEncrypted
+		return false, broken(fmt.Sprintf("pdfcpu: %v", err))
 	}
 	if err := api.ValidateContext(pc); err != nil {
-		return broken(fmt.Sprintf("pdfcpu: %v", err))
+		return false, broken(fmt.Sprintf("pdfcpu: %v", err))
 	}
 	if pc.PageCount < 1 {
-		return broken("pdfcpu: no pages")
+		return false, broken("pdfcpu: no pages")
 	}
-	return nil
+	return pc.Encrypt != nil || pc.E != nil, nil
 }
 
 // checkInherited refuses a /Parent chain longer than the tree may be deep:
