@@ -43,9 +43,11 @@ type deliveryJSON struct {
 // and the clerk's registration, and returns the registered document.
 func (e *testEnv) signAndRegister(t *testing.T, clerk, director string) docJSON {
 	t.Helper()
-	f := validFields()
-	delete(f, "number")
-	delete(f, "symbol")
+	return e.signAndRegisterFields(t, clerk, director, validFields())
+}
+
+func (e *testEnv) signAndRegisterFields(t *testing.T, clerk, director string, f map[string]string) docJSON {
+	t.Helper()
 	d := e.create(t, clerk, f, "Kế hoạch.pdf", fixturePDF(t))
 	if status, b := e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/sign", d.ID), director, map[string]any{"version_sha256": d.Versions[0].SHA256}); status != 200 {
 		t.Fatalf("sign: %d %s", status, b)
