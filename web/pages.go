@@ -308,6 +308,7 @@ func (s *Server) newDocumentPage(c *fiber.Ctx) error {
 		return domain.ErrForbidden
 	}
 	d := s.page(c, "Tải lên văn bản")
+	d.IsClerk = httpx.Principal(c).Has(auth.RoleClerk) // may digitise a paper original
 	d.Form["doc_date"] = time.Now().In(domain.VietnamTime).Format(time.DateOnly)
 	return s.render(c, fiber.StatusOK, "new", d)
 }
@@ -325,6 +326,7 @@ func (s *Server) createDocumentSubmit(c *fiber.Ctx) error {
 	}
 	c.Context().SetConnectionClose()
 	d := s.page(c, "Tải lên văn bản")
+	d.IsClerk = httpx.Principal(c).Has(auth.RoleClerk)
 	d.Error, d.Fields = p.Message, p.Fields
 	for k, v := range fields {
 		d.Form[k] = v
@@ -352,6 +354,9 @@ func (s *Server) documentPage(c *fiber.Ctx) error {
 	}
 	if c.Query("created") == "1" {
 		d.Flash = "Đã tải lên văn bản."
+		if doc.Origin == documents.OriginPaperCopy {
+			d.Flash = "Đã tải lên bản số hóa của bản gốc giấy; văn thư ký số của cơ quan dạng bản sao trước khi phát hành."
+		}
 	}
 	if err := s.fillSigning(c, d, doc); err != nil {
 		return err
