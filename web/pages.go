@@ -129,7 +129,8 @@ type pageData struct {
 	Statuses          []documents.Choice
 	MaxUpload         string
 	CanSign, CanSeal  bool
-	Signing           bool // signing is configured
+	NextNumber        string // the register's next number, for the seal form
+	Signing           bool   // signing is configured
 	Verification      *documents.Verification
 	VerifyError       string
 	Report            *signing.Report
@@ -395,6 +396,12 @@ func (s *Server) fillSigning(c *fiber.Ctx, d *pageData, doc documents.Document) 
 		return err
 	}
 	d.CanSign, d.CanSeal = a.Sign.Allowed, a.Seal.Allowed
+	if d.CanSeal && doc.Number == nil && a.Register.Allowed {
+		// The only number the seal form accepts: the register's next.
+		if pv, err := s.docs.PreviewRegister(c.UserContext(), p, doc.ID, documents.NumberRequest{VersionSHA256: doc.Versions[0].SHA256}); err == nil {
+			d.NextNumber = pv.NumberSymbol
+		}
+	}
 	return nil
 }
 

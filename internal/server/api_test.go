@@ -194,8 +194,9 @@ func TestBadUploadsStoreNothing(t *testing.T) {
 		{"missing date", without("doc_date"), "a.pdf", pdf, 422, "validation_failed", "doc_date"},
 		{"malformed date", with("doc_date", "22/01/2021"), "a.pdf", pdf, 422, "validation_failed", "doc_date"},
 		{"unknown type", with("doc_type", "XYZ"), "a.pdf", pdf, 422, "validation_failed", "doc_type"},
-		{"number without symbol", without("symbol"), "a.pdf", pdf, 422, "validation_failed", "symbol"},
-		{"bad symbol", with("symbol", "KH SGD/ĐT"), "a.pdf", pdf, 422, "validation_failed", "symbol"},
+		// A draft's number is the register's: any number at upload is refused.
+		{"number without symbol", with("number", "206"), "a.pdf", pdf, 422, "validation_failed", "number"},
+		{"bad symbol", with("symbol", "KH SGD/ĐT"), "a.pdf", pdf, 422, "validation_failed", "number"},
 		{"negative number", with("number", "-3"), "a.pdf", pdf, 422, "validation_failed", "number"},
 		{"bad urgency", with("urgency", "rat_khan"), "a.pdf", pdf, 422, "validation_failed", "urgency"},
 		{"secret document", with("confidentiality", "mat"), "a.pdf", pdf, 422, "validation_failed", "confidentiality"},
@@ -490,7 +491,8 @@ func TestSearchAndPagination(t *testing.T) {
 	for i, title := range titles {
 		f := validFields()
 		f["title"] = title
-		f["number"] = fmt.Sprint(i + 1)
+		// Digitised paper originals keep the numbers printed on them.
+		f["kind"], f["number"], f["symbol"] = "paper_copy", fmt.Sprint(i+1), "KH-SGDĐT"
 		f["doc_date"] = fmt.Sprintf("2021-0%d-10", i+1)
 		e.create(t, tok, f, "a.pdf", pdf)
 	}
