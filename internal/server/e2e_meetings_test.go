@@ -157,6 +157,11 @@ func TestE2EBrowserMeeting(t *testing.T) {
 	chair.click("invite the school", "#participant-submit")
 	chair.waitText(".flash", "Đã thêm thành phần dự họp")
 	chair.waitText("#m-people", "Trường THPT Bùi Thị Xuân")
+	// A meeting starts only within its check-in window: this one is about
+	// to begin.
+	if _, err := env.db.Exec(`UPDATE meetings SET starts_at = now() + interval '10 minutes', ends_at = now() + interval '2 hours' WHERE title = $1`, title); err != nil {
+		t.Fatal(err)
+	}
 	var starts time.Time
 	if err := env.db.Get(&starts, `SELECT starts_at FROM meetings WHERE title = $1`, title); err != nil {
 		t.Fatal(err)

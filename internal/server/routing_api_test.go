@@ -237,7 +237,8 @@ func TestRegisterIssueAndHandleThroughTheAPI(t *testing.T) {
 		t.Fatalf("outgoing register CSV: %d %q %s", status, hdr.Get("Content-Disposition"), csvBody)
 	}
 	rows, err := csv.NewReader(bytes.NewReader(csvBody[3:])).ReadAll()
-	if err != nil || len(rows) != 2 || rows[1][0] != "01/KH-SGDĐT" || !strings.Contains(strings.Join(rows[1], "|"), "23 đơn vị") {
+	// Nơi nhận lists every recipient (the 22 district offices and the school).
+	if err != nil || len(rows) != 2 || rows[1][0] != "01/KH-SGDĐT" || strings.Count(rows[1][4], "; ") != 22 || !strings.Contains(rows[1][4], "Trường THCS Văn Lang") {
 		t.Fatalf("outgoing register rows = %q, %v", rows, err)
 	}
 	status, csvBody, _ = e.request("GET", fmt.Sprintf("/api/v1/registers/incoming?year=%d&format=csv", year), school, nil, "")
