@@ -43,6 +43,7 @@ func (s *Server) Routes() []httpx.Route {
 		{"POST", "/api/v1/inbox/:id/relay", "relayDocument", true, false, s.relayDocument},
 		{"POST", "/api/v1/inbox/:id/recall-answer", "answerRecall", true, false, s.answerRecall},
 		{"GET", "/api/v1/unit-groups", "listUnitGroups", true, false, s.listUnitGroups},
+		{"GET", "/api/v1/relay-targets", "listRelayTargets", true, false, s.listRelayTargets},
 		{"POST", "/api/v1/unit-groups", "saveUnitGroup", true, false, s.saveUnitGroup},
 		{"GET", "/api/v1/registers/:kind", "exportRegister", true, false, s.exportRegister},
 		{"GET", "/api/v1/indicators", "getIndicators", true, false, s.getIndicators},

@@ -36,8 +36,18 @@ func (s *Server) registerDocument(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	d, err := s.docs.AssignNumber(c.UserContext(), httpx.Principal(c), id, documents.NumberRequest{
-		VersionSHA256: b.VersionSHA256, DraftingUnit: b.DraftingUnit, Copies: b.Copies, FileUnit: b.FileUnit, Notes: b.Notes})
+	req := documents.NumberRequest{VersionSHA256: b.VersionSHA256, DraftingUnit: b.DraftingUnit, Copies: b.Copies, FileUnit: b.FileUnit, Notes: b.Notes}
+	if dry, err := boolQuery(c, "dry_run"); err != nil || dry {
+		if err != nil {
+			return err
+		}
+		pv, err := s.docs.PreviewRegister(c.UserContext(), httpx.Principal(c), id, req)
+		if err != nil {
+			return err
+		}
+		return c.JSON(pv)
+	}
+	d, err := s.docs.AssignNumber(c.UserContext(), httpx.Principal(c), id, req)
 	if err != nil {
 		return err
 	}
@@ -60,8 +70,10 @@ func (b issueBody) request(c *fiber.Ctx) routing.IssueRequest {
 }
 
 // dispatchCall issues or relays: the path's id, the body and the
-// Idempotency-Key header make the request.
-func dispatchCall(c *fiber.Ctx, fn func(context.Context, auth.Principal, int64, routing.IssueRequest) (routing.IssueResult, error)) error {
+// Idempotency-Key header make the request. With ?dry_run=1 it answers
+// preview's DispatchPreview instead, and sends nothing.
+func dispatchCall(c *fiber.Ctx, fn func(context.Context, auth.Principal, int64, routing.IssueRequest) (routing.IssueResult, error),
+	preview func(context.Context, auth.Principal, int64, routing.IssueRequest) (routing.DispatchPreview, error)) error {
 	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
@@ -69,6 +81,16 @@ func dispatchCall(c *fiber.Ctx, fn func(context.Context, auth.Principal, int64, 
 	var b issueBody
 	if err := decodeJSON(c, &b); err != nil {
 		return err
+	}
+	if dry, err := boolQuery(c, "dry_run"); err != nil || dry {
+		if err != nil {
+			return err
+		}
+		pv, err := preview(c.UserContext(), httpx.Principal(c), id, b.request(c))
+		if err != nil {
+			return err
+		}
+		return c.JSON(pv)
 	}
 	r, err := fn(c.UserContext(), httpx.Principal(c), id, b.request(c))
 	if err != nil {
@@ -81,9 +103,31 @@ func dispatchCall(c *fiber.Ctx, fn func(context.Context, auth.Principal, int64, 
 	return c.Status(fiber.StatusCreated).JSON(r)
 }
 
-func (s *Server) issueDocument(c *fiber.Ctx) error { return dispatchCall(c, s.routing.Issue) }
+func (s *Server) issueDocument(c *fiber.Ctx) error {
+	return dispatchCall(c, s.routing.Issue, s.routing.PreviewIssue)
+}
 
-func (s *Server) relayDocument(c *fiber.Ctx) error { return dispatchCall(c, s.routing.Relay) }
+func (s *Server) relayDocument(c *fiber.Ctx) error {
+	return dispatchCall(c, s.routing.Relay, s.routing.PreviewRelay)
+}
+
+// listRelayTargets lists the units the user's unit may relay to, and the
+// groups wholly within that reach.
+func (s *Server) listRelayTargets(c *fiber.Ctx) error {
+	ctx, p := c.UserContext(), httpx.Principal(c)
+	units, err := s.routing.RelayTargets(ctx, p)
+	if err != nil {
+		return err
+	}
+	groups, err := s.routing.RelayGroups(ctx, p)
+	if err != nil {
+		return err
+	}
+	if groups == nil {
+		groups = []routing.Group{}
+	}
+	return c.JSON(fiber.Map{"units": units, "groups": groups})
+}
 
 func boolQuery(c *fiber.Ctx, name string) (bool, error) {
 	switch v := c.Query(name); v {

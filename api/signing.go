@@ -30,6 +30,16 @@ func (s *Server) signDocument(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
+	if dry, err := boolQuery(c, "dry_run"); err != nil || dry {
+		if err != nil {
+			return err
+		}
+		pv, err := s.docs.PreviewSign(c.UserContext(), httpx.Principal(c), id, b.VersionSHA256)
+		if err != nil {
+			return err
+		}
+		return c.JSON(pv)
+	}
 	d, err := s.docs.SignAsPerson(c.UserContext(), httpx.Principal(c), id, documents.SignRequest{
 		VersionSHA256: b.VersionSHA256, Page: b.Page, Rect: b.Rect, Reason: b.Reason})
 	if err != nil {
@@ -47,8 +57,18 @@ func (s *Server) sealDocument(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	d, err := s.docs.Seal(c.UserContext(), httpx.Principal(c), id, documents.SealRequest{
-		VersionSHA256: b.VersionSHA256, Number: b.Number.String(), Symbol: b.Symbol, Copy: b.Copy})
+	req := documents.SealRequest{VersionSHA256: b.VersionSHA256, Number: b.Number.String(), Symbol: b.Symbol, Copy: b.Copy}
+	if dry, err := boolQuery(c, "dry_run"); err != nil || dry {
+		if err != nil {
+			return err
+		}
+		pv, err := s.docs.PreviewSeal(c.UserContext(), httpx.Principal(c), id, req)
+		if err != nil {
+			return err
+		}
+		return c.JSON(pv)
+	}
+	d, err := s.docs.Seal(c.UserContext(), httpx.Principal(c), id, req)
 	if err != nil {
 		return err
 	}

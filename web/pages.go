@@ -129,7 +129,8 @@ type pageData struct {
 	Statuses          []documents.Choice
 	MaxUpload         string
 	CanSign, CanSeal  bool
-	Signing           bool // signing is configured
+	NextNumber        string // the register's next number, for the seal form
+	Signing           bool   // signing is configured
 	Verification      *documents.Verification
 	VerifyError       string
 	Report            *signing.Report
@@ -312,6 +313,7 @@ func (s *Server) newDocumentPage(c *fiber.Ctx) error {
 		return domain.ErrForbidden
 	}
 	d := s.page(c, "Tải lên văn bản")
+	d.IsClerk = httpx.Principal(c).Has(auth.RoleClerk) // may digitise a paper original
 	d.Form["doc_date"] = time.Now().In(domain.VietnamTime).Format(time.DateOnly)
 	return s.render(c, fiber.StatusOK, "new", d)
 }
@@ -329,6 +331,7 @@ func (s *Server) createDocumentSubmit(c *fiber.Ctx) error {
 	}
 	c.Context().SetConnectionClose()
 	d := s.page(c, "Tải lên văn bản")
+	d.IsClerk = httpx.Principal(c).Has(auth.RoleClerk)
 	d.Error, d.Fields = p.Message, p.Fields
 	for k, v := range fields {
 		d.Form[k] = v
@@ -359,6 +362,9 @@ func (s *Server) documentPage(c *fiber.Ctx) error {
 	}
 	if c.Query("created") == "1" {
 		d.Flash = "Đã tải lên văn bản."
+		if doc.Origin == documents.OriginPaperCopy {
+			d.Flash = "Đã tải lên bản số hóa của bản gốc giấy; văn thư ký số của cơ quan dạng bản sao trước khi phát hành."
+		}
 	}
 	if err := s.fillSigning(c, d, doc); err != nil {
 		return err
@@ -397,6 +403,12 @@ func (s *Server) fillSigning(c *fiber.Ctx, d *pageData, doc documents.Document) 
 		return err
 	}
 	d.CanSign, d.CanSeal = a.Sign.Allowed, a.Seal.Allowed
+	if d.CanSeal && doc.Number == nil && a.Register.Allowed {
+		// The only number the seal form accepts: the register's next.
+		if pv, err := s.docs.PreviewRegister(c.UserContext(), p, doc.ID, documents.NumberRequest{VersionSHA256: doc.Versions[0].SHA256}); err == nil {
+			d.NextNumber = pv.NumberSymbol
+		}
+	}
 	return nil
 }
 

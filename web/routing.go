@@ -45,7 +45,10 @@ type routingView struct {
 
 	// Document page.
 	CanRegister, NeedsDraftingUnit, CanRecall, ShowBoard bool
-	SecretNote                                           string
+	SecretNote, IssueNote                                string
+
+	// A confirmation page: what the action will do, and the form that does it.
+	Confirm *confirmView
 
 	// Board.
 	Board   *routing.Board
@@ -358,6 +361,8 @@ func (s *Server) fillDelivery(c *fiber.Ctx, d *pageData, id int64) error {
 		if err := s.fillDispatch(c, d, "relay", dl.Urgency); err != nil {
 			return err
 		}
+		// A unit with no one under it relays to no one: no form.
+		r.Can.Relay = len(r.Dispatch.UnitSets[0].Units)+len(r.Dispatch.UnitSets[1].Units)+len(r.Dispatch.UnitSets[2].Units) > 0
 	}
 	if r.Relayed, err = s.routing.Relayed(ctx, p, dl.DocumentID); err != nil {
 		return err
@@ -522,16 +527,32 @@ func issueRequestFrom(c *fiber.Ctx) (routing.IssueRequest, error) {
 }
 
 // fillDispatch prepares the recipient picker and the dispatch fields,
-// with what was typed when the form comes back with an error.
+// with what was typed when the form comes back with an error. A relay
+// offers only the units and groups within the unit's reach.
 func (s *Server) fillDispatch(c *fiber.Ctx, d *pageData, name, urgency string) error {
 	ctx, p := c.UserContext(), httpx.Principal(c)
-	groups, err := s.routing.Groups(ctx, p)
-	if err != nil {
-		return err
-	}
-	units, err := s.units.List(ctx, org.Filter{Limit: 5000})
-	if err != nil {
-		return err
+	var groups []routing.Group
+	var units []org.Unit
+	var err error
+	if name == "relay" {
+		if groups, err = s.routing.RelayGroups(ctx, p); err != nil {
+			return err
+		}
+		targets, err := s.routing.RelayTargets(ctx, p)
+		if err != nil {
+			return err
+		}
+		for _, t := range targets {
+			units = append(units, org.Unit{ID: t.ID, Code: t.Code, Name: t.Name, Abbreviation: t.Abbreviation,
+				Kind: t.Kind, SchoolLevel: t.SchoolLevel, ParentID: t.ParentID})
+		}
+	} else {
+		if groups, err = s.routing.Groups(ctx, p); err != nil {
+			return err
+		}
+		if units, err = s.units.List(ctx, org.Filter{Limit: 5000}); err != nil {
+			return err
+		}
 	}
 	sets := []unitSet{{Label: "Sở GD&ĐT và các phòng, ban"}, {Label: "Phòng GD&ĐT quận, huyện"}, {Label: "Trường học"}}
 	for _, u := range units {
@@ -548,12 +569,10 @@ func (s *Server) fillDispatch(c *fiber.Ctx, d *pageData, name, urgency string) e
 		}
 	}
 	form := func(k string) string { return d.Form[name+"."+k] }
+	// The urgency is the document's, shown read-only: a dispatch cannot change it.
 	f := &dispatchForm{Name: name, Groups: groups, UnitSets: sets, SelGroups: d.R.selGroups, SelUnits: d.R.selUnits,
 		Urgencies: documents.Urgencies, Urgency: urgency, DueDate: form("due_date"), Steering: form("steering"),
 		Note: form("note"), Key: form("idempotency_key"), Today: time.Now().In(domain.VietnamTime).Format(time.DateOnly)}
-	if v := form("urgency"); v != "" {
-		f.Urgency = v
-	}
 	// A key the server refused as used for another request is replaced: the
 	// user means a new dispatch.
 	if f.Key == "" || d.Form["_problem"] == "idempotency_key_reused" {
@@ -580,13 +599,18 @@ func (s *Server) fillRouting(c *fiber.Ctx, d *pageData, doc documents.Document) 
 	r.CanRegister = a.Register.Allowed
 	r.NeedsDraftingUnit = doc.DocType == "CV"
 	r.CanRecall = clerk && doc.Status == "issued"
-	if clerk && doc.Number != nil && doc.Status != "recalled" {
-		if documents.IsSecret(doc.Confidentiality) {
-			r.SecretNote = "Văn bản mật (" + documents.Label(documents.Confidentialities, doc.Confidentiality) +
-				") không được phát hành qua hệ thống; hãy chuyển theo quy định về văn bản mật."
-		} else if err := s.fillDispatch(c, d, "issue", doc.Urgency); err != nil {
+	switch {
+	case clerk && doc.Number != nil && doc.Status != "recalled" && documents.IsSecret(doc.Confidentiality):
+		r.SecretNote = "Văn bản mật (" + documents.Label(documents.Confidentialities, doc.Confidentiality) +
+			") không được phát hành qua hệ thống; hãy chuyển theo quy định về văn bản mật."
+	case a.Issue.Allowed:
+		if err := s.fillDispatch(c, d, "issue", doc.Urgency); err != nil {
 			return err
 		}
+	case clerk && doc.Number != nil && doc.Status != "recalled":
+		// Numbered but not issuable yet (a paper copy without its copy
+		// mark, say): say what is missing.
+		r.IssueNote = a.Issue.Reason
 	}
 	if d.Flash == "" {
 		switch c.Query("done") {
@@ -647,17 +671,11 @@ func (s *Server) documentFormError(c *fiber.Ctx, id int64, form string, err erro
 
 func (s *Server) registerSubmit(c *fiber.Ctx) error {
 	return s.documentAction(c, "register", func(id int64) (string, error) {
-		copies := 0
-		if v := strings.TrimSpace(c.FormValue("copies")); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return "", &domain.ValidationError{Fields: map[string]string{"copies": "số bản phải là số nguyên"}}
-			}
-			copies = n
+		req, err := numberRequestFrom(c)
+		if err != nil {
+			return "", err
 		}
-		_, err := s.docs.AssignNumber(c.UserContext(), httpx.Principal(c), id, documents.NumberRequest{
-			VersionSHA256: c.FormValue("version_sha256"), DraftingUnit: c.FormValue("drafting_unit"), Copies: copies,
-			FileUnit: c.FormValue("file_unit"), Notes: c.FormValue("notes")})
+		_, err = s.docs.AssignNumber(c.UserContext(), httpx.Principal(c), id, req)
 		return "registered", err
 	})
 }

@@ -142,13 +142,19 @@ func ReceiveDocument(c *fiber.Ctx, docs *documents.Service, form bool) (doc docu
 		Urgency: fields["urgency"], Confidentiality: fields["confidentiality"],
 		Number: fields["number"], Symbol: fields["symbol"], SignerName: fields["signer_name"],
 	}
-	if err := documents.CheckMeta(meta); err != nil {
+	// kind=paper_copy: the digitised copy of a paper original, with the
+	// number printed on it (clerks only); otherwise an outgoing draft.
+	check, create := documents.CheckMeta, docs.Create
+	if fields["kind"] == documents.OriginPaperCopy {
+		check, create = documents.CheckPaperCopyMeta, docs.CreatePaperCopy
+	}
+	if err := check(meta); err != nil {
 		return doc, fields, err
 	}
 	if up == nil {
 		return doc, fields, &domain.ValidationError{Fields: map[string]string{"file": "cần tệp PDF của văn bản (trường file)"}}
 	}
-	doc, err = docs.Create(ctx, p, meta, up)
+	doc, err = create(ctx, p, meta, up)
 	return doc, fields, err
 }
 

@@ -21,9 +21,11 @@ import (
 // Screenshots of the issue form, the inbox, the delivery page and the
 // board, at laptop and phone widths, go to $VANBAN_SCREENSHOTS when set.
 func TestE2EBrowserRouting(t *testing.T) {
-	env := newEnv(t, envOptions{})
+	env := newEnv(t, envOptions{signing: true})
 	const title = "Kế hoạch cải cách hành chính năm 2021"
-	doc := env.create(t, env.login("vanthu.sgd"), validFields(), "Kế hoạch 206.pdf", fixturePDF(t))
+	f := validFields()
+	f["urgency"] = "khan" // the document's, which the issue keeps
+	doc := env.issuable(t, f)
 	docPath := fmt.Sprintf("/documents/%d", doc.ID)
 	q1, school := webUnitID(env, codeQ1Office), webUnitID(env, codeTHCSVL)
 	due := time.Now().In(domain.VietnamTime).AddDate(0, 0, 14).Format(time.DateOnly)
@@ -105,11 +107,15 @@ func TestE2EBrowserRouting(t *testing.T) {
 	must("choose the office", chromedp.Do(ctx,
 		chromedp.Click(chromedp.ID(unitBox(q1))),
 		chromedp.SetValue(chromedp.ID("issue-due"), due),
-		chromedp.SetValue(chromedp.ID("issue-urgency"), "khan"),
 		chromedp.SendKeys(chromedp.ID("issue-note"), "Đề nghị các đơn vị triển khai"),
 	))
 	waitText("[data-picker-count]", "2 đơn vị chọn riêng")
 	click("issue", "#issue-button")
+	// The confirmation names the consequence before anything is sent.
+	waitText("#confirm-message", "Phát hành văn bản số 01/KH-SGDĐT")
+	waitText("#confirm-message", "tới 2 đơn vị")
+	shots("issue-confirm")
+	click("confirm the issue", "#confirm-button")
 	waitText(".flash", "Đã phát hành văn bản đến 2 đơn vị")
 	logout()
 	runWebJobs(env)
@@ -123,7 +129,8 @@ func TestE2EBrowserRouting(t *testing.T) {
 	navigate("/inbox")
 	waitText("#inbox", title)
 	_, row := find("#inbox tbody tr")
-	for _, want := range []string{"206/KH-SGDĐT", "Sở Giáo dục và Đào tạo", "Khẩn", "Đã đến", "Chưa kiểm tra"} {
+	// Only a signed and registered document goes out: its signatures are checked.
+	for _, want := range []string{"01/KH-SGDĐT", "Sở Giáo dục và Đào tạo", "Khẩn", "Đã đến", "Hợp lệ"} {
 		if !strings.Contains(row, want) {
 			t.Errorf("inbox row lacks %q:\n%s", want, row)
 		}

@@ -124,6 +124,13 @@ func TestE2EBrowserSignAndSeal(t *testing.T) {
 		_, msg := find(".error")
 		t.Fatalf("sign: status %d at %s (error: %q)", status, location(), msg)
 	}
+	// The confirmation names whose signature goes on which version.
+	waitText("#confirm-message", "Ký số với tư cách Lê Hoài Nam")
+	waitText("#confirm-message", "phiên bản 1")
+	if status := submit("confirm the signature", chromedp.Click(chromedp.ID("confirm-button"))); status != 200 {
+		_, msg := find(".error")
+		t.Fatalf("sign: status %d at %s (error: %q)", status, location(), msg)
+	}
 	waitText("main", "Đã ký số")
 	if _, flash := find(".flash"); !strings.HasPrefix(flash, "Đã ký số") {
 		t.Errorf("flash after signing: %q", flash)
@@ -134,8 +141,8 @@ func TestE2EBrowserSignAndSeal(t *testing.T) {
 	screenshot("signed.png")
 	logout()
 
-	// (3) The clerk registers number 207 and applies the department's
-	// signature and seal.
+	// (3) The clerk registers it: the register's next number, 01, and the
+	// department's signature and seal.
 	login("vanthu.sgd")
 	if status := navigate(docPath); status != 200 {
 		t.Fatalf("clerk opens %s: status %d", docPath, status)
@@ -143,21 +150,23 @@ func TestE2EBrowserSignAndSeal(t *testing.T) {
 	if ok, _ := find("#sign-button"); ok {
 		t.Error("the clerk is offered the signer's button")
 	}
-	must("fill the seal form", chromedp.Do(ctx,
-		chromedp.SendKeys(chromedp.ID("seal-number"), "207"),
-		chromedp.SendKeys(chromedp.ID("seal-symbol"), "KH-SGDĐT"),
-	))
-	if status := submit("click #seal-button", chromedp.Click(chromedp.ID("seal-button"))); status != 200 {
+	if status := submit("click #register-button", chromedp.Click(chromedp.ID("register-button"))); status != 200 {
+		_, msg := find(".error")
+		t.Fatalf("register: status %d at %s (error: %q)", status, location(), msg)
+	}
+	waitText("#confirm-message", "Cấp số 01/KH-SGDĐT")
+	screenshot("register-confirm.png")
+	if status := submit("confirm the registration", chromedp.Click(chromedp.ID("confirm-button"))); status != 200 {
 		_, msg := find(".error")
 		t.Fatalf("seal: status %d at %s (error: %q)", status, location(), msg)
 	}
 	waitText("#verdict", "Hợp lệ")
-	waitText("main", "207/KH-SGDĐT")
+	waitText("main", "01/KH-SGDĐT")
 	if _, verdict := find("#verdict"); !strings.HasPrefix(verdict, "Hợp lệ: 2 chữ ký") {
 		t.Errorf("#verdict after sealing: %q", verdict)
 	}
-	if _, facts := find(".facts"); !strings.Contains(facts, "207/KH-SGDĐT") {
-		t.Errorf("document facts lack 207/KH-SGDĐT:\n%s", facts)
+	if _, facts := find(".facts"); !strings.Contains(facts, "01/KH-SGDĐT") {
+		t.Errorf("document facts lack 01/KH-SGDĐT:\n%s", facts)
 	}
 	_, sigs := find("#signatures")
 	for _, want := range []string{"Lê Hoài Nam", "Sở Giáo dục và Đào tạo Thành phố Hồ Chí Minh", "Nguyên vẹn", "Chứng thư tin cậy"} {

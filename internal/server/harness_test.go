@@ -183,12 +183,24 @@ func multipartBody(t testing.TB, fields map[string]string, fileName string, cont
 	return &buf, w.FormDataContentType()
 }
 
-// validFields are metadata that pass validation.
+// validFields are metadata of an outgoing draft that pass validation:
+// no number, which only the register gives.
 func validFields() map[string]string {
 	return map[string]string{
 		"doc_type": "KH", "title": "Kế hoạch cải cách hành chính năm 2021", "doc_date": "2021-01-22",
-		"number": "206", "symbol": "KH-SGDĐT", "urgency": "thuong", "confidentiality": "thuong",
+		"urgency": "thuong", "confidentiality": "thuong",
 	}
+}
+
+// issuable uploads a draft of the department with fields (validFields when
+// nil) as vanthu.sgd, signs it as giamdoc.sgd and registers it as
+// vanthu.sgd: the document as the register leaves it, ready to issue.
+func (e *testEnv) issuable(t *testing.T, fields map[string]string) docJSON {
+	t.Helper()
+	if fields == nil {
+		fields = validFields()
+	}
+	return e.signAndRegisterFields(t, e.login("vanthu.sgd"), e.login("giamdoc.sgd"), fields)
 }
 
 func fixturePDF(t testing.TB) []byte {

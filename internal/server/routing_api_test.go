@@ -43,9 +43,11 @@ type deliveryJSON struct {
 // and the clerk's registration, and returns the registered document.
 func (e *testEnv) signAndRegister(t *testing.T, clerk, director string) docJSON {
 	t.Helper()
-	f := validFields()
-	delete(f, "number")
-	delete(f, "symbol")
+	return e.signAndRegisterFields(t, clerk, director, validFields())
+}
+
+func (e *testEnv) signAndRegisterFields(t *testing.T, clerk, director string, f map[string]string) docJSON {
+	t.Helper()
 	d := e.create(t, clerk, f, "Kế hoạch.pdf", fixturePDF(t))
 	if status, b := e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/sign", d.ID), director, map[string]any{"version_sha256": d.Versions[0].SHA256}); status != 200 {
 		t.Fatalf("sign: %d %s", status, b)
@@ -87,7 +89,10 @@ func (e *testEnv) unitID(t *testing.T, code string) int64 {
 func TestRegisterIssueAndHandleThroughTheAPI(t *testing.T) {
 	e := newEnv(t, envOptions{signing: true})
 	clerk, director := e.login("vanthu.sgd"), e.login("giamdoc.sgd")
-	reg := e.signAndRegister(t, clerk, director)
+	// The urgency is the document's, set at upload: the issue keeps it.
+	khan := validFields()
+	khan["urgency"] = "khan"
+	reg := e.signAndRegisterFields(t, clerk, director, khan)
 	year := time.Now().In(domain.VietnamTime).Year()
 	if reg.NumberSymbol != "01/KH-SGDĐT" || reg.DocDate != time.Now().In(domain.VietnamTime).Format(time.DateOnly) {
 		t.Fatalf("registered = %+v", reg)
@@ -111,7 +116,7 @@ func TestRegisterIssueAndHandleThroughTheAPI(t *testing.T) {
 
 	thcs := e.unitID(t, "001.01.24.H29")
 	body := map[string]any{"recipients": map[string]any{"groups": []string{"district_offices"}, "units": []int64{thcs}},
-		"due_date": time.Now().AddDate(0, 0, 30).Format(time.DateOnly), "steering": 2, "urgency": "khan"}
+		"due_date": time.Now().AddDate(0, 0, 30).Format(time.DateOnly), "steering": 2}
 	b, _ := json.Marshal(body)
 	req := func(key string) (int, []byte, http.Header) {
 		r, _ := http.NewRequest("POST", e.baseURL+fmt.Sprintf("/api/v1/documents/%d/issue", reg.ID), bytes.NewReader(b))
@@ -232,7 +237,8 @@ func TestRegisterIssueAndHandleThroughTheAPI(t *testing.T) {
 		t.Fatalf("outgoing register CSV: %d %q %s", status, hdr.Get("Content-Disposition"), csvBody)
 	}
 	rows, err := csv.NewReader(bytes.NewReader(csvBody[3:])).ReadAll()
-	if err != nil || len(rows) != 2 || rows[1][0] != "01/KH-SGDĐT" || !strings.Contains(strings.Join(rows[1], "|"), "23 đơn vị") {
+	// Nơi nhận lists every recipient (the 22 district offices and the school).
+	if err != nil || len(rows) != 2 || rows[1][0] != "01/KH-SGDĐT" || strings.Count(rows[1][4], "; ") != 22 || !strings.Contains(rows[1][4], "Trường THCS Văn Lang") {
 		t.Fatalf("outgoing register rows = %q, %v", rows, err)
 	}
 	status, csvBody, _ = e.request("GET", fmt.Sprintf("/api/v1/registers/incoming?year=%d&format=csv", year), school, nil, "")
@@ -433,14 +439,14 @@ func TestEdXMLRoundTripBetweenTwoSystems(t *testing.T) {
 }
 
 func TestManualNumbersJoinTheSeries(t *testing.T) {
-	// A clerk continuing a paper register types the number once; the series
-	// carries on after it, and a number already given is refused.
+	// A number typed when sealing is accepted only as the register's next
+	// one (numbers run without gaps, Decree 30/2020 art. 15.1): 01 is taken
+	// like Đăng ký, cấp số would take it; 207 would skip and is refused;
+	// the series carries on intact.
 	e := newEnv(t, envOptions{signing: true})
 	clerk, director := e.login("vanthu.sgd"), e.login("giamdoc.sgd")
 	signed := func() int64 {
 		f := validFields()
-		delete(f, "number")
-		delete(f, "symbol")
 		f["doc_date"] = time.Now().In(domain.VietnamTime).Format(time.DateOnly) // this year's series
 		d := e.create(t, clerk, f, "Kế hoạch.pdf", fixturePDF(t))
 		if status, b := e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/sign", d.ID), director, map[string]any{"version_sha256": d.Versions[0].SHA256}); status != 200 {
@@ -453,17 +459,24 @@ func TestManualNumbersJoinTheSeries(t *testing.T) {
 		return e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/seal", id), clerk, map[string]any{"version_sha256": sha, "number": number, "symbol": "KH-SGDĐT"})
 	}
 	a := signed()
-	if status, b := seal(a, 206); status != 200 {
-		t.Fatalf("manual 206: %d %s", status, b)
+	if status, b := seal(a, 1); status != 200 || !strings.Contains(string(b), `"number_symbol":"01/KH-SGDĐT"`) {
+		t.Fatalf("manual 01, the next: %d %s", status, b)
 	}
 	b := signed()
+	if status, out := seal(b, 207); status != 422 || decodeError(t, out).Error.Fields["number"] == "" {
+		t.Fatalf("a number that skips 02-206: %d %s", status, out)
+	}
+	if status, out := seal(b, 1); status != 422 || decodeError(t, out).Error.Fields["number"] == "" {
+		t.Fatalf("a number already given: %d %s", status, out)
+	}
 	sha, _ := e.latest(t, clerk, b)
 	status, out := e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/register", b), clerk, map[string]any{"version_sha256": sha})
-	if status != 200 || !strings.Contains(string(out), `"number_symbol":"207/KH-SGDĐT"`) {
-		t.Fatalf("register after a manual 206: %d %s", status, out)
+	if status != 200 || !strings.Contains(string(out), `"number_symbol":"02/KH-SGDĐT"`) {
+		t.Fatalf("register after the refusals: %d %s", status, out)
 	}
-	c := signed()
-	if status, out := seal(c, 207); status != 422 || decodeError(t, out).Error.Fields["number"] == "" {
-		t.Fatalf("a number already given: %d %s", status, out)
+	var numbers []int
+	e.db.Select(&numbers, `SELECT number FROM registrations WHERE series = 'outgoing' ORDER BY number`)
+	if fmt.Sprint(numbers) != "[1 2]" {
+		t.Errorf("outgoing register holds %v, want [1 2]", numbers)
 	}
 }

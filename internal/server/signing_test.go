@@ -89,13 +89,18 @@ func TestSignThenSealThroughTheAPI(t *testing.T) {
 	if status != 422 || decodeError(t, b).Error.Fields["number"] == "" {
 		t.Errorf("seal without a number: %d %s", status, b)
 	}
+	// A typed number that skips the series is refused; the register's is taken.
 	status, b = e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/seal", d.ID), clerk, map[string]any{"version_sha256": v2, "number": 207, "symbol": "KH-SGDĐT"})
+	if status != 422 || decodeError(t, b).Error.Fields["number"] == "" {
+		t.Errorf("seal with a number that skips the series: %d %s", status, b)
+	}
+	status, b = e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/register", d.ID), clerk, map[string]any{"version_sha256": v2})
 	if status != 200 {
 		t.Fatalf("seal: %d %s", status, b)
 	}
 	var sealed signedDoc
 	json.Unmarshal(b, &sealed)
-	if sealed.NumberSymbol != "207/KH-SGDĐT" || len(sealed.Versions) != 3 {
+	if sealed.NumberSymbol != "01/KH-SGDĐT" || len(sealed.Versions) != 3 {
 		t.Errorf("sealed document: %+v", sealed)
 	}
 
@@ -150,7 +155,10 @@ func TestSignThenSealThroughTheAPI(t *testing.T) {
 func TestSealACopyWithTextMark(t *testing.T) {
 	e := newEnv(t, envOptions{signing: true})
 	clerk := e.login("vanthu.sgd")
-	d := e.create(t, clerk, validFields(), "Phụ lục.pdf", fixturePDF(t))
+	// A digitised paper original keeps its number and goes out as a copy.
+	f := validFields()
+	f["kind"], f["number"], f["symbol"] = "paper_copy", "206", "KH-SGDĐT"
+	d := e.create(t, clerk, f, "Phụ lục.pdf", fixturePDF(t))
 	status, b := e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/seal", d.ID), clerk, map[string]any{"version_sha256": d.Versions[0].SHA256, "copy": true})
 	if status != 200 {
 		t.Fatalf("seal a copy: %d %s", status, b)
@@ -246,12 +254,13 @@ func TestSignAndSealInTheWebPages(t *testing.T) {
 	if status != 422 || !strings.Contains(page, "Số") || !strings.Contains(page, `value="KH-SGDĐT"`) {
 		t.Errorf("bad number: %d", status)
 	}
-	status, _, h = clerk.postForm(path+"/seal", url.Values{"_csrf": {csrfOf(t, page)}, "version_sha256": {m[1]}, "number": {"207"}, "symbol": {"KH-SGDĐT"}}, "")
+	// A typed number is accepted only as the register's next one.
+	status, _, h = clerk.postForm(path+"/seal", url.Values{"_csrf": {csrfOf(t, page)}, "version_sha256": {m[1]}, "number": {"1"}, "symbol": {"KH-SGDĐT"}}, "")
 	if status != http.StatusSeeOther {
 		t.Fatalf("seal form: %d", status)
 	}
 	_, page, _ = clerk.get(h.Get("Location"))
-	if !strings.Contains(page, "Hợp lệ") || !strings.Contains(page, "207/KH-SGDĐT") {
+	if !strings.Contains(page, "Hợp lệ") || !strings.Contains(page, "01/KH-SGDĐT") {
 		t.Errorf("after sealing the page shows no valid verdict")
 	}
 	// Without the CSRF token nothing is signed.
@@ -315,7 +324,7 @@ func TestNothingIsSignedAfterTheSeal(t *testing.T) {
 		t.Fatalf("sign: %d %s", status, b)
 	}
 	v2, _ := e.latest(t, clerk, d.ID)
-	if status, b := e.postJSON(t, path("seal"), clerk, map[string]any{"version_sha256": v2}); status != 200 {
+	if status, b := e.postJSON(t, path("register"), clerk, map[string]any{"version_sha256": v2}); status != 200 {
 		t.Fatalf("seal: %d %s", status, b)
 	}
 	v3, _ := e.latest(t, clerk, d.ID)
@@ -353,7 +362,7 @@ func TestSignedFixtureRendersAsReviewed(t *testing.T) {
 		t.Fatalf("sign: %d %s", status, b)
 	}
 	v2, _ := e.latest(t, clerk, d.ID)
-	if status, b := e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/seal", d.ID), clerk, map[string]any{"version_sha256": v2, "number": 206, "symbol": "KH-SGDĐT"}); status != 200 {
+	if status, b := e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/register", d.ID), clerk, map[string]any{"version_sha256": v2}); status != 200 {
 		t.Fatalf("seal: %d %s", status, b)
 	}
 	_, pdf, _ := e.request("GET", fmt.Sprintf("/api/v1/documents/%d/versions/3/download", d.ID), clerk, nil, "")

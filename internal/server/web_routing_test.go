@@ -81,8 +81,10 @@ func deliveryIn(t *testing.T, page string) string {
 // school, the school's clerk accepts it (another school cannot even see
 // it), the office's clerk refuses it, and the sender's board shows both.
 func TestWebRoutingIssueAcceptRefuse(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	doc := e.create(t, e.login("vanthu.sgd"), validFields(), "Kế hoạch 206.pdf", fixturePDF(t))
+	e := newEnv(t, envOptions{signing: true})
+	f := validFields()
+	f["urgency"] = "khan" // the document's urgency, which the issue keeps
+	doc := e.issuable(t, f)
 	docPath := "/documents/" + strconv.FormatInt(doc.ID, 10)
 	const title = "Kế hoạch cải cách hành chính năm 2021"
 	due := time.Now().In(domain.VietnamTime).AddDate(0, 0, 10).Format(time.DateOnly)
@@ -99,7 +101,7 @@ func TestWebRoutingIssueAcceptRefuse(t *testing.T) {
 		t.Fatal("the issue form has no idempotency key")
 	}
 	issue := url.Values{"_csrf": {csrfOf(t, page)}, "unit": {fmt.Sprint(webUnitID(e, codeQ1Office)), fmt.Sprint(webUnitID(e, codeTHCSVL))},
-		"urgency": {"khan"}, "due_date": {due}, "steering": {"2"}, "note": {"Đề nghị triển khai"}, "idempotency_key": {key[1]}}
+		"due_date": {due}, "steering": {"2"}, "note": {"Đề nghị triển khai"}, "idempotency_key": {key[1]}}
 	status, _, h := sgd.postForm(docPath+"/issue", issue, "")
 	if status != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), docPath+"?done=issued&n=2") {
 		t.Fatalf("issue: %d to %q", status, h.Get("Location"))
@@ -123,7 +125,7 @@ func TestWebRoutingIssueAcceptRefuse(t *testing.T) {
 	school := newBrowser(t, e)
 	school.login("vanthu.thcs1")
 	status, page, _ = school.get("/inbox")
-	if status != 200 || !strings.Contains(page, title) || !strings.Contains(page, "206/KH-SGDĐT") ||
+	if status != 200 || !strings.Contains(page, title) || !strings.Contains(page, "01/KH-SGDĐT") ||
 		!strings.Contains(page, "Sở Giáo dục và Đào tạo Thành phố Hồ Chí Minh") || !strings.Contains(page, `class="urg khan">Khẩn`) {
 		t.Fatalf("school inbox: %d, the document, its sender or its urgency is missing", status)
 	}
@@ -264,7 +266,7 @@ func TestWebRoutingIssueAcceptRefuse(t *testing.T) {
 	if status != 200 || !strings.Contains(page, title) || !strings.Contains(page, fmt.Sprintf("/api/v1/registers/incoming?year=%d&amp;format=pdf", year)) {
 		t.Errorf("incoming register page: %d", status)
 	}
-	if status, body, _ := school.get(fmt.Sprintf("/api/v1/registers/incoming?year=%d&format=csv", year)); status != 200 || !strings.Contains(body, "206/KH-SGDĐT") {
+	if status, body, _ := school.get(fmt.Sprintf("/api/v1/registers/incoming?year=%d&format=csv", year)); status != 200 || !strings.Contains(body, "01/KH-SGDĐT") {
 		t.Errorf("register CSV with the session cookie: %d", status)
 	}
 	if status, page, _ := school.get("/registers?year=abc"); status != 422 || !strings.Contains(page, "năm phải là số") {
@@ -278,8 +280,8 @@ func TestWebRoutingIssueAcceptRefuse(t *testing.T) {
 // TestWebIssueFormErrors: a refused issue form comes back with the
 // message per field and everything chosen or typed.
 func TestWebIssueFormErrors(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	doc := e.create(t, e.login("vanthu.sgd"), validFields(), "a.pdf", fixturePDF(t))
+	e := newEnv(t, envOptions{signing: true})
+	doc := e.issuable(t, nil)
 	docPath := "/documents/" + strconv.FormatInt(doc.ID, 10)
 	b := newBrowser(t, e)
 	b.login("vanthu.sgd")
@@ -358,10 +360,10 @@ func TestWebIssueFormErrors(t *testing.T) {
 // document to a person of the office with a deadline, and that person
 // reports it in progress, then done.
 func TestWebInboxAssignAndReport(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	e := newEnv(t, envOptions{signing: true})
 	sgd := newBrowser(t, e)
 	sgd.login("vanthu.sgd")
-	doc := e.create(t, e.login("vanthu.sgd"), validFields(), "a.pdf", fixturePDF(t))
+	doc := e.issuable(t, nil)
 	docPath := "/documents/" + strconv.FormatInt(doc.ID, 10)
 	_, page, _ := sgd.get(docPath)
 	if status, _, _ := sgd.postForm(docPath+"/issue", url.Values{"_csrf": {csrfOf(t, page)}, "unit": {fmt.Sprint(webUnitID(e, codeQ1Office))},

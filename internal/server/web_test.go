@@ -141,8 +141,35 @@ func TestWebLoginAndUpload(t *testing.T) {
 		t.Fatalf("upload: %d %q", status, h.Get("Location"))
 	}
 	status, page, _ = b.get(h.Get("Location"))
-	if status != 200 || !strings.Contains(page, "Đã tải lên văn bản") || !strings.Contains(page, "206/KH-SGDĐT") || !strings.Contains(page, "Nguyễn Thị Thu Hà") {
+	if status != 200 || !strings.Contains(page, "Đã tải lên văn bản") || !strings.Contains(page, "chưa đăng ký số") || !strings.Contains(page, "Nguyễn Thị Thu Hà") {
 		t.Fatalf("document page: %d", status)
+	}
+
+	// The upload page offers a clerk the digitising of a paper original,
+	// which keeps its number; a draft with a number is refused.
+	_, page, _ = b.get("/documents/new")
+	if !strings.Contains(page, `id="kind-paper-copy"`) || !strings.Contains(page, `id="paper-number"`) || strings.Contains(page, `id="number"`) {
+		t.Error("the clerk's upload page lacks the paper-copy option, or still asks a draft's number")
+	}
+	numbered := validFields()
+	numbered["number"], numbered["symbol"] = "206", "KH-SGDĐT"
+	status, page, _ = upload(true, csrf, numbered, pdf, e.baseURL)
+	if status != 422 || !strings.Contains(page, "do hệ thống cấp") {
+		t.Errorf("a draft with a typed number: %d", status)
+	}
+	numbered["kind"] = "paper_copy"
+	status, _, h = upload(true, csrf, numbered, pdf, e.baseURL)
+	if status != http.StatusSeeOther {
+		t.Fatalf("paper copy upload: %d", status)
+	}
+	status, page, _ = b.get(h.Get("Location"))
+	if status != 200 || !strings.Contains(page, "bản gốc giấy") || !strings.Contains(page, "206/KH-SGDĐT") {
+		t.Fatalf("paper copy page: %d", status)
+	}
+	staff := newBrowser(t, e)
+	staff.login("chuyenvien.sgd")
+	if _, page, _ := staff.get("/documents/new"); strings.Contains(page, `id="kind-paper-copy"`) {
+		t.Error("a non-clerk is offered the paper-copy upload")
 	}
 	_, page, _ = b.get("/documents?q=cai+cach")
 	if !strings.Contains(page, "Kế hoạch cải cách hành chính năm 2021") {

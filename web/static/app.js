@@ -67,4 +67,10 @@
       }, 0);
     });
   });
+  // Back from a confirmation page (restored from the browser's cache), the
+  // form is usable again.
+  window.addEventListener("pageshow", function (e) {
+    if (!e.persisted) return;
+    document.querySelectorAll("form[data-once] button[type=submit]").forEach(function (b) { b.disabled = false; });
+  });
 })();
