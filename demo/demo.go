@@ -196,3 +196,22 @@ func SeedSigning(ctx context.Context, keysDir string, users *auth.Service, docs 
 	}
 	return nil
 }
+
+// EnableDevSigning seeds the development keys and images in keysDir
+// (SeedSigning), then lets docs sign with those keys and trust the
+// development root: the signing set-up of tests and benchmarks.
+func EnableDevSigning(ctx context.Context, keysDir string, users *auth.Service, docs *documents.Service, maxBytes int64) error {
+	if err := SeedSigning(ctx, keysDir, users, docs); err != nil {
+		return err
+	}
+	roots, err := signing.LoadDevRoots(keysDir)
+	if err != nil {
+		return err
+	}
+	rootCerts, err := signing.LoadDevRootCerts(keysDir)
+	if err != nil {
+		return err
+	}
+	docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keysDir}, Roots: roots, RootCerts: rootCerts, MaxBytes: maxBytes})
+	return nil
+}

@@ -21,7 +21,6 @@ import (
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/org"
-	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
 )
@@ -55,15 +54,9 @@ func newDemoEnv(t *testing.T) *demoEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := t.TempDir()
-	if err := demo.SeedSigning(ctx, keys, users, docs); err != nil {
+	if err := demo.EnableDevSigning(ctx, t.TempDir(), users, docs, 64<<20); err != nil {
 		t.Fatal(err)
 	}
-	roots, err := signing.LoadDevRoots(keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, MaxBytes: 64 << 20})
 	return &demoEnv{t: t, ctx: ctx, db: db, docs: docs, users: users, blobs: blobs}
 }
 

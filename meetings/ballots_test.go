@@ -16,7 +16,6 @@ import (
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/org"
-	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -50,19 +49,9 @@ func newVoteEnv(t *testing.T, withSigning bool) *voteEnv {
 		t.Fatal(err)
 	}
 	if withSigning {
-		keys := t.TempDir()
-		if err := demo.SeedSigning(ctx, keys, users, docs); err != nil {
+		if err := demo.EnableDevSigning(ctx, t.TempDir(), users, docs, 64<<20); err != nil {
 			t.Fatal(err)
 		}
-		roots, err := signing.LoadDevRoots(keys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rootCerts, err := signing.LoadDevRootCerts(keys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, RootCerts: rootCerts, MaxBytes: 64 << 20})
 	}
 	return &voteEnv{t: t, ctx: ctx, db: db, docs: docs, users: users, svc: New(db, docs, blobs, NewHub(db, "", nil))}
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/org"
-	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
 )
@@ -85,19 +84,9 @@ func newMeetingWorld(t testing.TB) *meetingWorld {
 	}
 	// Documents are registered the real way: signed, then numbered and
 	// signed by the organisation (development keys of the demo).
-	keys := t.TempDir()
-	if err := demo.SeedSigning(ctx, keys, users, docs); err != nil {
+	if err := demo.EnableDevSigning(ctx, t.TempDir(), users, docs, 64<<20); err != nil {
 		t.Fatal(err)
 	}
-	roots, err := signing.LoadDevRoots(keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rootCerts, err := signing.LoadDevRootCerts(keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, RootCerts: rootCerts, MaxBytes: 64 << 20})
 	w := &meetingWorld{ctx: ctx, db: db, dbURL: dbURL, blobs: blobs, docs: docs, users: users, units: units}
 	w.hub = meetings.NewHub(db, "", nil)
 	runCtx, stop := context.WithCancel(ctx)

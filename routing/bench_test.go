@@ -48,7 +48,6 @@ import (
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
 	"github.com/hcm-edu/vanban/routing"
-	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -134,19 +133,9 @@ func (e *benchEnv) document(p auth.Principal, size int, numbered bool) (document
 // enableSigning gives the demo's signers and clerks development keys.
 func (e *benchEnv) enableSigning() {
 	e.tb.Helper()
-	keys := e.tb.TempDir()
-	if err := demo.SeedSigning(e.ctx, keys, e.users, e.docs); err != nil {
+	if err := demo.EnableDevSigning(e.ctx, e.tb.TempDir(), e.users, e.docs, 64<<20); err != nil {
 		e.tb.Fatal(err)
 	}
-	roots, err := signing.LoadDevRoots(keys)
-	if err != nil {
-		e.tb.Fatal(err)
-	}
-	rootCerts, err := signing.LoadDevRootCerts(keys)
-	if err != nil {
-		e.tb.Fatal(err)
-	}
-	e.docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, RootCerts: rootCerts, MaxBytes: 64 << 20})
 }
 
 // newUsers creates n users of unit with role, named prefix01, prefix02...,

@@ -19,7 +19,6 @@ import (
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
 	"github.com/hcm-edu/vanban/routing"
-	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
 )
@@ -56,19 +55,9 @@ func newFixture(t *testing.T, schools int) *fixture {
 	}
 	// Documents go out only signed by the person, then by the
 	// organisation: the development keys of the demo's signers and clerks.
-	keys := t.TempDir()
-	if err := demo.SeedSigning(ctx, keys, users, docs); err != nil {
+	if err := demo.EnableDevSigning(ctx, t.TempDir(), users, docs, 64<<20); err != nil {
 		t.Fatal(err)
 	}
-	roots, err := signing.LoadDevRoots(keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rootCerts, err := signing.LoadDevRootCerts(keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: keys}, Roots: roots, RootCerts: rootCerts, MaxBytes: 64 << 20})
 	return &fixture{t: t, ctx: ctx, db: db, docs: docs, rt: routing.New(db, docs, notify.NewStore(db, false)), users: users, units: units}
 }
 
