@@ -33,8 +33,9 @@ type pdfEndpoint struct {
 	stage func(t testing.TB, name string, pdf []byte) func() *http.Request
 }
 
-// hostileClient bounds every request: a hostile file must never hold one.
-var hostileClient = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+// hostileClient bounds every request: a hostile file must never hold one
+// (10 s, longer under the race detector: raceSlowdown).
+var hostileClient = &http.Client{Timeout: raceSlowdown * 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
 	return http.ErrUseLastResponse
 }}
 
@@ -97,7 +98,7 @@ func pdfEndpoints(t testing.TB, e *testEnv) []pdfEndpoint {
 	}
 	// The web forms: a browser's session cookie and CSRF token.
 	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: hostileClient.CheckRedirect}
+	browser := &http.Client{Jar: jar, Timeout: hostileClient.Timeout, CheckRedirect: hostileClient.CheckRedirect}
 	webLogin(t, e, browser)
 	cookies := jar.Cookies(mustURL(t, e.baseURL))
 	webToken := func(path string) string {
@@ -282,7 +283,7 @@ func (e *testEnv) stored(t testing.TB) stored {
 
 // TestHostileCorpusAtEveryPDFEndpoint sends every file of the hostile
 // corpus to every endpoint that takes a PDF: each answers a 4xx within the
-// client's 10 s, and nothing is kept. Before pdfguard, the self-kid page
+// client's 10 s (more under -race), and nothing is kept. Before pdfguard, the self-kid page
 // tree held its request (and a core) for ever on upload, verification and
 // agenda files; the million declared objects took gigabytes; the packet of
 // a bad stored file took minutes.
