@@ -233,18 +233,18 @@ func (s *Service) Indicators(ctx context.Context, p auth.Principal, from, to str
 		WITH months AS (
 		  SELECT generate_series($1::date, $2::date - interval '1 day', interval '1 month')::date AS m
 		), issued AS (
-		  SELECT x.sender_unit_id AS unit_id, date_trunc('month', min(x.created_at) AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS m,
+		  SELECT x.sender_unit_id AS unit_id, date_trunc('month', min(x.created_at) AT TIME ZONE '`+domain.VietnamZone+`')::date AS m,
 		         bool_or(coalesce(vr.valid, false)) AS valid
 		  FROM dispatches x LEFT JOIN verification_reports vr ON vr.document_id = x.document_id AND vr.version_no = x.version_no
 		  WHERE x.kind = 'issue' GROUP BY x.sender_unit_id, x.document_id
 		), cases AS (
 		  SELECT recipient_unit_id AS unit_id, date_trunc('month', coalesce(task_due, due_date))::date AS m,
-		         count(*) FILTER (WHERE coalesce(task_due, due_date) < (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date OR status = `+lit(Done)+`) AS due,
-		         count(*) FILTER (WHERE status = `+lit(Done)+` AND (done_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date <= coalesce(task_due, due_date)) AS on_time
+		         count(*) FILTER (WHERE coalesce(task_due, due_date) < (now() AT TIME ZONE '`+domain.VietnamZone+`')::date OR status = `+lit(Done)+`) AS due,
+		         count(*) FILTER (WHERE status = `+lit(Done)+` AND (done_at AT TIME ZONE '`+domain.VietnamZone+`')::date <= coalesce(task_due, due_date)) AS on_time
 		  FROM deliveries WHERE coalesce(task_due, due_date) IS NOT NULL AND status <> `+lit(Refused)+` AND NOT removed
 		  GROUP BY 1, 2
 		), received AS (
-		  SELECT recipient_unit_id AS unit_id, date_trunc('month', arrived_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS m,
+		  SELECT recipient_unit_id AS unit_id, date_trunc('month', arrived_at AT TIME ZONE '`+domain.VietnamZone+`')::date AS m,
 		         count(*) AS n,
 		         percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM accepted_at - arrived_at) / 3600)
 		           FILTER (WHERE accepted_at IS NOT NULL) AS median_hours

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	_ "time/tzdata" // Asia/Ho_Chi_Minh on any machine
 
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/fonts"

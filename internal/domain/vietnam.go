@@ -6,10 +6,13 @@ import (
 	_ "time/tzdata" // Vietnam time even where the system has no zone data
 )
 
+// VietnamZone is the zone's name, for SQL (AT TIME ZONE) as for Go.
+const VietnamZone = "Asia/Ho_Chi_Minh"
+
 // VietnamTime is the zone every date and time is shown, written and judged
 // in. Vietnam has kept UTC+7 without daylight saving since 1975.
 var VietnamTime = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Ho_Chi_Minh")
+	loc, err := time.LoadLocation(VietnamZone)
 	if err != nil { // unreachable with time/tzdata embedded
 		return time.FixedZone("+07", 7*3600)
 	}
