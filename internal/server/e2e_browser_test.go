@@ -73,6 +73,39 @@ func (b *e2eBrowser) find(css string) (bool, string) {
 	return f.OK, strings.TrimSpace(f.Text)
 }
 
+// pollJS waits up to timeout until js is true. A live refresh or a
+// redirect that replaces the document while the poll runs destroys its
+// JavaScript context ("Cannot find context with specified id"): the poll
+// starts again in the new one.
+func (b *e2eBrowser) pollJS(js string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		_, err := chromedp.Run(b.ctx, chromedp.Poll[bool](js,
+			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(time.Until(deadline))))
+		if err != nil && strings.Contains(err.Error(), "Cannot find context with specified id") && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		return err
+	}
+}
+
+// poll waits until js is true, failing the test with the page's error.
+func (b *e2eBrowser) poll(what, js string) {
+	b.t.Helper()
+	if err := b.pollJS(js, 30*time.Second); err != nil {
+		_, msg := b.find(".error")
+		b.t.Fatalf("wait for %s at %s: %v (error on the page: %q)", what, b.location(), err, msg)
+	}
+}
+
+// waitText waits until the element's visible text contains want.
+func (b *e2eBrowser) waitText(css, want string) {
+	b.t.Helper()
+	b.poll(fmt.Sprintf("%q in %s", want, css), fmt.Sprintf(
+		`(() => { const e = document.querySelector(%q); return !!e && e.innerText.includes(%q); })()`, css, want))
+}
+
 // navigate opens a page and returns its HTTP status (after redirects).
 func (b *e2eBrowser) navigate(path string) int64 {
 	b.t.Helper()

@@ -34,19 +34,8 @@ func (d *meetingDriver) fail(format string, args ...any) {
 // poll waits until js is true.
 func (d *meetingDriver) poll(what, js string) {
 	d.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		_, err := chromedp.Run(d.b.ctx, chromedp.Poll[bool](js,
-			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(time.Until(deadline))))
-		// A live refresh or a redirect that replaces the document while the
-		// poll runs destroys its JavaScript context: poll the new one.
-		if err != nil && strings.Contains(err.Error(), "Cannot find context with specified id") && time.Now().Before(deadline) {
-			continue
-		}
-		if err != nil {
-			d.fail("wait for %s: %v", what, err)
-		}
-		return
+	if err := d.b.pollJS(js, 20*time.Second); err != nil {
+		d.fail("wait for %s: %v", what, err)
 	}
 }
 

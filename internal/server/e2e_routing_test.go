@@ -33,20 +33,7 @@ func TestE2EBrowserRouting(t *testing.T) {
 	br := newE2EBrowser(t, env.baseURL, 180*time.Second)
 	ctx, must, location, find := br.ctx, br.must, br.location, br.find
 	navigate, submit := br.navigate, br.submit
-	poll := func(what, js string) {
-		t.Helper()
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](js,
-			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
-		if err != nil {
-			_, msg := find(".error")
-			t.Fatalf("wait for %s at %s: %v (error on the page: %q)", what, location(), err, msg)
-		}
-	}
-	waitText := func(css, want string) {
-		t.Helper()
-		poll(fmt.Sprintf("%q in %s", want, css), fmt.Sprintf(
-			`(() => { const e = document.querySelector(%q); return !!e && e.innerText.includes(%q); })()`, css, want))
-	}
+	poll, waitText := br.poll, br.waitText
 	// shots takes the whole page at a laptop's and a phone's width.
 	shots := func(name string) {
 		t.Helper()

@@ -40,9 +40,8 @@ func TestE2EBrowserSignAndSeal(t *testing.T) {
 	// waitText waits until the element's visible text contains want.
 	waitText := func(css, want string) {
 		t.Helper()
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf(
-			`(() => { const e = document.querySelector(%q); return !!e && e.innerText.includes(%q); })()`, css, want),
-			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
+		err := br.pollJS(fmt.Sprintf(
+			`(() => { const e = document.querySelector(%q); return !!e && e.innerText.includes(%q); })()`, css, want), 30*time.Second)
 		if err != nil {
 			_, got := find(css)
 			_, msg := find(".error")
