@@ -51,6 +51,10 @@ type Config struct {
 	SMTPUsername     string
 	SMTPPassword     string
 	SMTPTLS          string // none, starttls or tls
+	ConvertSoffice   string // LibreOffice's soffice; "off" disables Word conversion
+	ConvertWorkers   int
+	ConvertTimeout   time.Duration
+	ConvertMemory    int64
 }
 
 // UseS3 reports whether documents go to S3 rather than the local disk.
@@ -160,6 +164,21 @@ var options = []option{
 		}, current: func(c *Config) string { return c.TSAURL }},
 	durationOption("TSA_TIMEOUT", "10s", "longest wait for the timestamp authority", time.Second, 5*time.Minute,
 		func(c *Config) *time.Duration { return &c.TSATimeout }),
+	strOption("CONVERT_SOFFICE", "", false, "LibreOffice's soffice, which converts Word and ODT drafts to PDF (default: found on PATH; \"off\": Word uploads are refused with 503)",
+		func(c *Config) *string { return &c.ConvertSoffice }),
+	intOption("CONVERT_WORKERS", "2", "LibreOffice converter processes", 1, 32,
+		func(c *Config) *int { return &c.ConvertWorkers }),
+	durationOption("CONVERT_TIMEOUT", "60s", "longest conversion of one file; a longer one is killed", time.Second, 10*time.Minute,
+		func(c *Config) *time.Duration { return &c.ConvertTimeout }),
+	{name: "CONVERT_MEMORY_BYTES", def: "2147483648", help: "address-space limit of each converter process, in bytes (2 GiB)",
+		set: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 256<<20 {
+				return fmt.Errorf("must be a number of bytes of at least 268435456 (256 MiB)")
+			}
+			c.ConvertMemory = n
+			return nil
+		}, current: func(c *Config) string { return strconv.FormatInt(c.ConvertMemory, 10) }},
 	{name: "MAX_SIGN_BYTES", def: "67108864", help: "largest PDF signed or verified, in bytes (64 MiB; signing holds the file in memory)",
 		set: func(c *Config, v string) error {
 			n, err := strconv.ParseInt(v, 10, 64)
