@@ -25,8 +25,6 @@ const (
 	footL = textW / 2
 	footR = textW - footL
 
-	indent = 567 // 1 cm, the first line of a paragraph (Appendix I, II.6.e)
-
 	// numberGap is the blank before "/KH-SGDĐT": room for a four-digit
 	// number at 13 pt, less than the four font sizes after which the
 	// stamping code takes the text that follows for ô 4.
@@ -66,7 +64,6 @@ type run struct {
 	Text string
 	B, I bool
 	Sz   int
-	Br   bool // a line break before the text
 }
 
 type table struct {

@@ -71,6 +71,7 @@ func command(t *testing.T, name string, args ...string) string {
 // the layout, Vietnamese marks intact.
 func TestTemplatesConvert(t *testing.T) {
 	docs := map[string][]byte{}
+	var err error
 	for _, code := range Types() {
 		b, err := DOCX(testUnit, Form{
 			DocType:    code,
@@ -84,7 +85,23 @@ func TestTemplatesConvert(t *testing.T) {
 		}
 		docs[code] = b
 	}
+	var long []string
+	for range 60 {
+		long = append(long, "Nội dung của kế hoạch, đủ dài để văn bản sang trang sau.")
+	}
+	if docs["long"], err = DOCX(testUnit, Form{DocType: "KH", Title: "Dài", Body: long, Signer: deputy}); err != nil {
+		t.Fatal(err)
+	}
 	_, pdfs := convert(t, docs)
+	// Pages are numbered from 2, at the top, centred (Appendix I, I.7).
+	if info := command(t, "pdfinfo", pdfs["long"]); strings.Contains(info, "Pages:           1\n") {
+		t.Errorf("the long plan has one page")
+	}
+	first := strings.Fields(command(t, "pdftotext", "-f", "1", "-l", "1", pdfs["long"], "-"))
+	second := strings.Fields(command(t, "pdftotext", "-f", "2", "-l", "2", pdfs["long"], "-"))
+	if len(first) == 0 || first[0] != "UBND" || len(second) == 0 || second[0] != "2" {
+		t.Errorf("page numbers: page 1 starts %q, page 2 %q", first[:min(len(first), 3)], second[:min(len(second), 3)])
+	}
 	for _, code := range Types() {
 		t.Run(code, func(t *testing.T) {
 			info := command(t, "pdfinfo", pdfs[code])

@@ -1,6 +1,7 @@
 package documents
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +15,8 @@ import (
 )
 
 // templatePDFs converts the draft of every type with a template to PDF
-// with the real LibreOffice, in one run with its own profile.
+// with the real LibreOffice, in one run with its own profile; "long" is a
+// kế hoạch of several pages, its signer on the last.
 func templatePDFs(t *testing.T, signer doctemplate.Signer) map[string][]byte {
 	t.Helper()
 	if testing.Short() {
@@ -27,14 +29,22 @@ func templatePDFs(t *testing.T, signer doctemplate.Signer) map[string][]byte {
 	dir := t.TempDir()
 	u := doctemplate.Unit{ParentName: "UBND THÀNH PHỐ HỒ CHÍ MINH", Name: "SỞ GIÁO DỤC VÀ ĐÀO TẠO", Abbr: "SGDĐT", Place: domain.Place}
 	args := []string{"-env:UserInstallation=file://" + filepath.Join(dir, "profile"), "--headless", "--norestore", "--convert-to", "pdf", "--outdir", filepath.Join(dir, "out")}
-	for _, code := range doctemplate.Types() {
-		b, err := doctemplate.DOCX(u, doctemplate.Form{
+	var long []string
+	for i := range 60 {
+		long = append(long, fmt.Sprintf("%d. Nội dung thứ %d của kế hoạch, đủ dài để văn bản sang trang sau.", i+1, i+1))
+	}
+	for _, code := range append(doctemplate.Types(), "long") {
+		f := doctemplate.Form{
 			DocType:    code,
 			Title:      "Thực hiện công tác cải cách hành chính năm 2021",
 			Addressees: []string{"Phòng Giáo dục và Đào tạo thành phố Thủ Đức", "Các trường trung học phổ thông"},
 			Recipients: []string{"Ủy ban nhân dân Thành phố", "Các Phó Giám đốc Sở"},
 			Signer:     signer,
-		})
+		}
+		if code == "long" {
+			f.DocType, f.Body = "KH", long
+		}
+		b, err := doctemplate.DOCX(u, f)
 		if err != nil {
 			t.Fatalf("%s: %v", code, err)
 		}
@@ -50,7 +60,7 @@ func templatePDFs(t *testing.T, signer doctemplate.Signer) map[string][]byte {
 		t.Fatalf("soffice: %v %s", err, out)
 	}
 	pdfs := map[string][]byte{}
-	for _, code := range doctemplate.Types() {
+	for _, code := range append(doctemplate.Types(), "long") {
 		b, err := os.ReadFile(filepath.Join(dir, "out", "t-"+code+".pdf"))
 		if err != nil {
 			t.Fatalf("%s: not converted: %v", code, err)
@@ -73,9 +83,15 @@ func TestTemplatesHaveIssuePlacesAndSigner(t *testing.T) {
 		{doctemplate.Signer{Title: "GIÁM ĐỐC", Name: "Lê Hoài Nam"}, ""},
 	} {
 		pdfs := templatePDFs(t, tt.signer)
-		for _, code := range doctemplate.Types() {
+		for _, code := range append(doctemplate.Types(), "long") {
 			t.Run(code+"/"+tt.signer.Name, func(t *testing.T) {
 				in := pdfs[code]
+				if code == "long" {
+					if page, _, _, _ := signerBlock(in); page < 2 {
+						t.Fatalf("signer block on page %d, want the last of several", page)
+					}
+					code = "KH"
+				}
 				if err := checkIssuePlaces(in, now); err != nil {
 					t.Fatalf("checkIssuePlaces: %v", err)
 				}
