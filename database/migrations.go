@@ -724,6 +724,13 @@ CREATE TABLE signing_authorities (
 CREATE INDEX signing_authorities_holder ON signing_authorities (user_id, valid_from) WHERE revoked_at IS NULL;
 CREATE INDEX signing_authorities_unit ON signing_authorities (unit_id, id);
 
+-- Who signed before keeps signing as before, in their own title, until the
+-- unit's administrator records the capacities as they are.
+INSERT INTO signing_authorities (unit_id, user_id, capacity, on_behalf_of, valid_from, granted_by, basis)
+SELECT unit_id, id, '', coalesce(nullif(btrim(position), ''), 'THỦ TRƯỞNG'), current_date, id,
+       'Ghi nhận khi nâng cấp: người có vai trò người ký trước khi có thẩm quyền ký'
+FROM users WHERE 'signer' = ANY (roles) AND NOT disabled;
+
 ALTER TABLE document_signatures
   ADD COLUMN capacity      text NOT NULL DEFAULT '',
   ADD COLUMN capacity_line text NOT NULL DEFAULT '',
