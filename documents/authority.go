@@ -203,7 +203,7 @@ func (s *Service) SeedAuthority(ctx context.Context, grantedBy int64, g Authorit
 	}
 	var held bool
 	err := s.db.GetContext(ctx, &held, `SELECT EXISTS (SELECT 1 FROM signing_authorities WHERE user_id = $1 AND unit_id = $2
-		AND capacity = $3 AND on_behalf_of = $4 AND revoked_at IS NULL)`, g.UserID, unit, g.Capacity, strings.TrimSpace(g.OnBehalfOf))
+		AND capacity = $3 AND on_behalf_of = $4 AND revoked_at IS NULL)`, g.UserID, unit, g.Capacity, normTitle(g.OnBehalfOf))
 	if err != nil || held {
 		return err
 	}
@@ -231,7 +231,7 @@ func (s *Service) grant(ctx context.Context, grantedBy, unitID int64, g Authorit
 	if !validIn(g.Capacity, Capacities) {
 		bad["capacity"] = "thẩm quyền phải là một trong: người đứng đầu, Q., TM., KT., TL., TUQ."
 	}
-	g.OnBehalfOf = strings.ToUpper(strings.Join(strings.Fields(norm.NFC.String(g.OnBehalfOf)), " "))
+	g.OnBehalfOf = normTitle(g.OnBehalfOf)
 	switch {
 	case g.OnBehalfOf == "" && g.Capacity == CapacityHead:
 		bad["on_behalf_of"] = "cần chức vụ người đứng đầu như in ở phần chữ ký, ví dụ GIÁM ĐỐC"
@@ -458,6 +458,11 @@ func blockLines(in []byte) []string {
 		break
 	}
 	return above
+}
+
+// normTitle is a title as stored: upper case, NFC, single spaces.
+func normTitle(s string) string {
+	return strings.ToUpper(strings.Join(strings.Fields(norm.NFC.String(s)), " "))
 }
 
 // sameTitle compares two titles without marks, case or extra spaces.
