@@ -244,14 +244,20 @@ func (s *Service) SignAsPerson(ctx context.Context, p auth.Principal, id int64, 
 	if err != nil {
 		return d, err
 	}
-	page, rect, app, inner, err := personPlacement(in, req, img, p)
+	// An appearance drawn here, without the draft's block, names the
+	// capacity above the title (Appendix I ô 7a, 7b).
+	shown := p
+	if as.Capacity != CapacityHead {
+		shown.Position = strings.TrimSpace(as.Line + "\n" + p.Position)
+	}
+	page, rect, app, inner, err := personPlacement(in, req, img, shown)
 	if errors.Is(err, errNoFreeSpace) && req.Rect == nil && req.Page == 0 {
 		// No room on the last page: the signature goes on a page of its
 		// own, added before anyone signs (after, it would change what the
 		// signatures cover).
 		if more, addErr := signing.AddBlankPage(in); addErr == nil {
 			in = more
-			page, rect, app, inner, err = personPlacement(in, req, img, p)
+			page, rect, app, inner, err = personPlacement(in, req, img, shown)
 		}
 	}
 	if err != nil {
