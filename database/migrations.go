@@ -695,4 +695,46 @@ CREATE INDEX document_access_document ON document_access (document_id, id);
 CREATE TRIGGER document_access_immutable BEFORE UPDATE OR DELETE ON document_access
   FOR EACH ROW EXECUTE FUNCTION forbid_change();
 `,
+	// 11: signing authority (Decree 30/2020 art. 13, Appendix I ô 7): who
+	// signs for the unit in which capacity ('' the head in their own title,
+	// Q. acting head, TM. for the collective, KT. the deputy for the head,
+	// TL. by order, TUQ. by written delegation), for which document types and
+	// from when to when; a delegation is revoked, never deleted. Each
+	// person's signature records the capacity it was given in.
+	`
+CREATE TABLE signing_authorities (
+  id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  unit_id      bigint NOT NULL REFERENCES units (id),
+  user_id      bigint NOT NULL REFERENCES users (id),
+  capacity     text NOT NULL CHECK (capacity IN ('', 'Q', 'TM', 'KT', 'TL', 'TUQ')),
+  on_behalf_of text NOT NULL CHECK (on_behalf_of <> ''),
+  doc_types    text[] NOT NULL DEFAULT '{}',
+  valid_from   date NOT NULL,
+  valid_to     date CHECK (valid_to >= valid_from),
+  granted_by   bigint NOT NULL REFERENCES users (id),
+  basis        text NOT NULL DEFAULT '',
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  revoked_at   timestamptz,
+  revoked_by   bigint REFERENCES users (id),
+  CHECK ((revoked_at IS NULL) = (revoked_by IS NULL)),
+  -- Art. 13.3: delegation "thừa ủy quyền" is in writing and limited in time.
+  CHECK (capacity <> 'TUQ' OR (basis <> '' AND valid_to IS NOT NULL)),
+  CHECK (capacity NOT IN ('KT', 'TL') OR basis <> '')
+);
+CREATE INDEX signing_authorities_holder ON signing_authorities (user_id, valid_from) WHERE revoked_at IS NULL;
+CREATE INDEX signing_authorities_unit ON signing_authorities (unit_id, id);
+
+-- Who signed before keeps signing as before, in their own title, until the
+-- unit's administrator records the capacities as they are.
+INSERT INTO signing_authorities (unit_id, user_id, capacity, on_behalf_of, valid_from, granted_by, basis)
+SELECT unit_id, id, '', coalesce(nullif(btrim(position), ''), 'THỦ TRƯỞNG'), current_date, id,
+       'Ghi nhận khi nâng cấp: người có vai trò người ký trước khi có thẩm quyền ký'
+FROM users WHERE 'signer' = ANY (roles) AND NOT disabled;
+
+ALTER TABLE document_signatures
+  ADD COLUMN capacity      text NOT NULL DEFAULT '',
+  ADD COLUMN capacity_line text NOT NULL DEFAULT '',
+  ADD COLUMN position      text NOT NULL DEFAULT '',
+  ADD COLUMN authority_id  bigint REFERENCES signing_authorities (id);
+`,
 }

@@ -118,6 +118,7 @@ func Seed(ctx context.Context, units *org.Store, users *auth.Service, password s
 		{"admin", "Quản trị hệ thống", "Quản trị viên", dept, []string{auth.RoleAdmin}},
 		{"vanthu.sgd", "Nguyễn Thị Thu Hà", "Văn thư", dept, []string{auth.RoleClerk}},
 		{"giamdoc.sgd", "Lê Hoài Nam", "Giám đốc", dept, []string{auth.RoleSigner}},
+		{"phogiamdoc.sgd", "Nguyễn Văn Hiếu", "Phó Giám đốc", dept, []string{auth.RoleSigner}},
 		{"chuyenvien.sgd", "Trần Văn Lĩnh", "Chuyên viên", dept, []string{auth.RoleStaff}},
 		{"vanthu.q1", "Phạm Thị Ngọc Ánh", "Văn thư", q1, []string{auth.RoleClerk}},
 		{"truongphong.q1", "Võ Minh Quân", "Trưởng phòng", q1, []string{auth.RoleSigner}},
@@ -140,8 +141,8 @@ func Seed(ctx context.Context, units *org.Store, users *auth.Service, password s
 // 1 office's and two schools' organisation certificates, one per person
 // who signs, every clerk and the specialist who signs minutes as a
 // meeting's secretary among them) in
-// keysDir, and demo signature and seal images. Existing keys and images
-// are kept.
+// keysDir, demo signature and seal images, and the signers' authorities
+// (SeedAuthorities). Existing keys, images and authorities are kept.
 func SeedSigning(ctx context.Context, keysDir string, users *auth.Service, docs *documents.Service) error {
 	orgs := []struct {
 		code, name, clerk string
@@ -149,6 +150,7 @@ func SeedSigning(ctx context.Context, keysDir string, users *auth.Service, docs 
 	}{
 		{"000.00.24.H29", "Sở Giáo dục và Đào tạo Thành phố Hồ Chí Minh", "vanthu.sgd",
 			[]signing.DevPerson{{Username: "giamdoc.sgd", FullName: "Lê Hoài Nam", Title: "Giám đốc"},
+				{Username: "phogiamdoc.sgd", FullName: "Nguyễn Văn Hiếu", Title: "Phó Giám đốc"},
 				{Username: "chuyenvien.sgd", FullName: "Trần Văn Lĩnh", Title: "Chuyên viên"},
 				{Username: "vanthu.sgd", FullName: "Nguyễn Thị Thu Hà", Title: "Văn thư"}}},
 		{"000.01.24.H29", "Phòng Giáo dục và Đào tạo Quận 1", "vanthu.q1",
@@ -192,6 +194,38 @@ func SeedSigning(ctx context.Context, keysDir string, users *auth.Service, docs 
 					return err
 				}
 			}
+		}
+	}
+	return SeedAuthorities(ctx, users, docs)
+}
+
+// SeedAuthorities records, as the administrator, the demo signers'
+// authorities (Decree 30 art. 13): the department's director and the Quận
+// 1 office's head sign in their own title, the deputy director signs "KT.
+// GIÁM ĐỐC" every type of document.
+func SeedAuthorities(ctx context.Context, users *auth.Service, docs *documents.Service) error {
+	admin, err := users.PrincipalByUsername(ctx, "admin")
+	if err != nil {
+		return err
+	}
+	for _, a := range []struct {
+		username string
+		grant    documents.AuthorityGrant
+	}{
+		{"giamdoc.sgd", documents.AuthorityGrant{Capacity: documents.CapacityHead, OnBehalfOf: "GIÁM ĐỐC",
+			Basis: "Quyết định bổ nhiệm Giám đốc Sở (dữ liệu mẫu)"}},
+		{"truongphong.q1", documents.AuthorityGrant{Capacity: documents.CapacityHead, OnBehalfOf: "TRƯỞNG PHÒNG",
+			Basis: "Quyết định bổ nhiệm Trưởng phòng (dữ liệu mẫu)"}},
+		{"phogiamdoc.sgd", documents.AuthorityGrant{Capacity: documents.CapacityDeputy, OnBehalfOf: "GIÁM ĐỐC",
+			Basis: "Quyết định phân công nhiệm vụ Ban Giám đốc Sở (dữ liệu mẫu)"}},
+	} {
+		p, err := users.PrincipalByUsername(ctx, a.username)
+		if err != nil {
+			return err
+		}
+		a.grant.UserID = p.UserID
+		if err := docs.SeedAuthority(ctx, admin.UserID, a.grant); err != nil {
+			return err
 		}
 	}
 	return nil

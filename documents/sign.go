@@ -130,6 +130,15 @@ type Signature struct {
 	ImageY     *float64  `db:"image_y" json:"-"`
 	ImageW     *float64  `db:"image_w" json:"-"`
 	ImageH     *float64  `db:"image_h" json:"-"`
+	// Capacity is the signing authority the person signed in (CapacityHead
+	// and so on), CapacityLine as printed ("KT. GIÁM ĐỐC"; for the head,
+	// their title), Position the signer's own title ("PHÓ GIÁM ĐỐC").
+	Capacity     string `db:"capacity" json:"capacity"`
+	CapacityLine string `db:"capacity_line" json:"capacity_line"`
+	Position     string `db:"position" json:"position"`
+	AuthorityID  *int64 `db:"authority_id" json:"authority_id,omitempty"`
+	// SignedAs is how the signature reads: "KT. GIÁM ĐỐC — PHÓ GIÁM ĐỐC Nguyễn Văn A".
+	SignedAs string `db:"-" json:"signed_as"`
 	// Notice is for the clerk: the number and date went into the seal's
 	// text (issueNoticeSealMark).
 	Notice string `db:"-" json:"-"`
@@ -148,11 +157,14 @@ func (s *Service) signatures(ctx context.Context, id int64) ([]Signature, error)
 	err := s.db.SelectContext(ctx, &out, `
 		SELECT g.id, g.version_no, g.kind, g.signed_by, u.full_name AS signer_name, g.page,
 		       g.certificate_subject, g.certificate_serial, g.signed_at, g.llx, g.lly, g.urx, g.ury,
-		       g.image_x, g.image_y, g.image_w, g.image_h
+		       g.image_x, g.image_y, g.image_w, g.image_h, g.capacity, g.capacity_line, g.position, g.authority_id
 		FROM document_signatures g JOIN users u ON u.id = g.signed_by
 		WHERE g.document_id = $1 ORDER BY g.version_no, g.id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("documents: unable to fetch signatures: %w", err)
+	}
+	for i := range out {
+		out[i].SignedAs = out[i].signedAs()
 	}
 	return out, nil
 }
@@ -224,31 +236,41 @@ func (s *Service) SignAsPerson(ctx context.Context, p auth.Principal, id int64, 
 	if err := checkSigner(in, p); err != nil {
 		return d, err
 	}
+	as, err := s.checkAuthority(ctx, p, d, in, time.Now())
+	if err != nil {
+		return d, err
+	}
 	img, err := s.image(ctx, "signature", p.UserID, 0)
 	if err != nil {
 		return d, err
 	}
-	page, rect, app, inner, err := personPlacement(in, req, img, p)
+	// An appearance drawn here, without the draft's block, names the
+	// capacity above the title (Appendix I ô 7a, 7b).
+	shown := p
+	if as.Capacity != CapacityHead {
+		shown.Position = strings.TrimSpace(as.Line + "\n" + p.Position)
+	}
+	page, rect, app, inner, err := personPlacement(in, req, img, shown)
 	if errors.Is(err, errNoFreeSpace) && req.Rect == nil && req.Page == 0 {
 		// No room on the last page: the signature goes on a page of its
 		// own, added before anyone signs (after, it would change what the
 		// signatures cover).
 		if more, addErr := signing.AddBlankPage(in); addErr == nil {
 			in = more
-			page, rect, app, inner, err = personPlacement(in, req, img, p)
+			page, rect, app, inner, err = personPlacement(in, req, img, shown)
 		}
 	}
 	if err != nil {
 		return d, err
 	}
-	return s.signPerson(ctx, deps, p, d, in, req.Reason, "Ký ban hành văn bản", page, rect, app, inner)
+	return s.signPerson(ctx, deps, p, d, in, req.Reason, "Ký ban hành văn bản", page, rect, app, inner, as)
 }
 
 // signPerson applies p's person signature with its appearance app at rect
 // on page, inner being where the handwritten image lies within it, and
-// stores the result as the next version.
+// stores the result as the next version, recording the capacity as.
 func (s *Service) signPerson(ctx context.Context, deps *SigningDeps, p auth.Principal, d Document, in []byte, reason, defaultReason string,
-	page int, rect [4]float64, app []byte, inner signing.Rect) (Document, error) {
+	page int, rect [4]float64, app []byte, inner signing.Rect, as signedAs) (Document, error) {
 	key, release, err := deps.Keys.PersonKey(ctx, p.Username)
 	if err != nil {
 		return d, keyError(err)
@@ -264,7 +286,8 @@ func (s *Service) signPerson(ctx context.Context, deps *SigningDeps, p auth.Prin
 		return d, err
 	}
 	sig := Signature{Kind: "person", Page: page, LLX: rect[0], LLY: rect[1], URX: rect[2], URY: rect[3],
-		ImageX: &inner.X, ImageY: &inner.Y, ImageW: &inner.W, ImageH: &inner.H}
+		ImageX: &inner.X, ImageY: &inner.Y, ImageW: &inner.W, ImageH: &inner.H,
+		Capacity: as.Capacity, CapacityLine: as.Line, Position: as.Position, AuthorityID: as.AuthorityID}
 	return s.addSignedVersion(ctx, p, d, out, sig, key, "signed", nil, nil)
 }
 
@@ -458,10 +481,11 @@ func (s *Service) addSignedVersionTx(ctx context.Context, tx *sqlx.Tx, p auth.Pr
 	_, err = tx.ExecContext(ctx, `
 		INSERT INTO document_signatures (document_id, version_no, kind, signed_by, unit_id, page,
 		       llx, lly, urx, ury, image_x, image_y, image_w, image_h,
-		       certificate_subject, certificate_serial, signed_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now())`,
+		       certificate_subject, certificate_serial, signed_at, capacity, capacity_line, position, authority_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now(), $17, $18, $19, $20)`,
 		d.ID, no, sig.Kind, p.UserID, p.UnitID, sig.Page, sig.LLX, sig.LLY, sig.URX, sig.URY,
-		sig.ImageX, sig.ImageY, sig.ImageW, sig.ImageH, cert.Subject.String(), cert.SerialNumber.Text(16))
+		sig.ImageX, sig.ImageY, sig.ImageW, sig.ImageH, cert.Subject.String(), cert.SerialNumber.Text(16),
+		sig.Capacity, sig.CapacityLine, sig.Position, sig.AuthorityID)
 	if err != nil {
 		return fmt.Errorf("documents: unable to record signature: %w", err)
 	}
@@ -479,10 +503,14 @@ func (s *Service) addSignedVersionTx(ctx context.Context, tx *sqlx.Tx, p auth.Pr
 		}
 	}
 	action := "document.seal" // the organisation's signature, or its copy mark
+	details := map[string]any{"version": no, "kind": sig.Kind, "sha256": shaHex,
+		"certificate_subject": cert.Subject.String(), "certificate_serial": cert.SerialNumber.Text(16)}
 	if sig.Kind == "person" {
 		action = "document.sign"
+		if sig.AuthorityID != nil {
+			details["capacity"], details["authority"] = sig.CapacityLine, *sig.AuthorityID
+		}
 	}
 	return audit.Append(ctx, tx, audit.Event{ActorID: p.UserID, ActorUnitID: p.UnitID, Action: action, DocumentID: d.ID,
-		Details: map[string]any{"version": no, "kind": sig.Kind, "sha256": shaHex,
-			"certificate_subject": cert.Subject.String(), "certificate_serial": cert.SerialNumber.Text(16)}})
+		Details: details})
 }

@@ -83,7 +83,7 @@ func (s *Service) SignAsMeetingOfficer(ctx context.Context, p auth.Principal, of
 	} else if page, rect, app, inner, err = personPlacement(in, req, img, p); err != nil {
 		return d, err
 	}
-	return s.signPerson(ctx, deps, p, d, in, req.Reason, "Ký biên bản", page, rect, app, inner)
+	return s.signPerson(ctx, deps, p, d, in, req.Reason, "Ký biên bản", page, rect, app, inner, signedAs{})
 }
 
 // checkOffice returns domain.ErrForbidden unless p holds office in the

@@ -39,6 +39,9 @@ func storeReport(ctx context.Context, db execer, id int64, no int, r signing.Rep
 type Verification struct {
 	Report     signing.Report `json:"report"`
 	VerifiedAt time.Time      `json:"verified_at"`
+	// Signers are the signatures the service applied up to this version,
+	// with the capacity each was given in, which the PDF does not say.
+	Signers []Signature `json:"signers"`
 }
 
 // Verification returns the report of a version p may see, computing and
@@ -59,12 +62,30 @@ func (s *Service) Verification(ctx context.Context, p auth.Principal, id int64, 
 		if err := json.Unmarshal(row.Report, &out.Report); err != nil {
 			return out, fmt.Errorf("documents: unable to read stored report: %w", err)
 		}
-		return out, nil
+		return s.withSigners(ctx, out, id, no)
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return Verification{}, fmt.Errorf("documents: unable to fetch report: %w", err)
 	}
-	return s.verifyVersion(ctx, v)
+	out, err := s.verifyVersion(ctx, v)
+	if err != nil {
+		return out, err
+	}
+	return s.withSigners(ctx, out, id, no)
+}
+
+func (s *Service) withSigners(ctx context.Context, v Verification, id int64, no int) (Verification, error) {
+	sigs, err := s.signatures(ctx, id)
+	if err != nil {
+		return v, err
+	}
+	v.Signers = []Signature{}
+	for _, g := range sigs {
+		if g.VersionNo <= no {
+			v.Signers = append(v.Signers, g)
+		}
+	}
+	return v, nil
 }
 
 func (s *Service) verifyVersion(ctx context.Context, v Version) (Verification, error) {

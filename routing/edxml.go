@@ -96,11 +96,15 @@ func (s *Service) ExportPackage(ctx context.Context, p auth.Principal, documentI
 		return nil, "", err
 	}
 	var signer struct {
-		Name     string `db:"full_name"`
-		Position string `db:"position"`
+		Name       string `db:"full_name"`
+		Position   string `db:"position"`
+		Competence string `db:"capacity_line"`
 	}
+	// The capacity and title as the signature recorded them (Decree 30
+	// art. 13: "KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"); older ones have the account's.
 	s.db.GetContext(ctx, &signer, `
-		SELECT u.full_name, u.position FROM document_signatures g JOIN users u ON u.id = g.signed_by
+		SELECT u.full_name, coalesce(nullif(g.position, ''), u.position) AS position, g.capacity_line
+		FROM document_signatures g JOIN users u ON u.id = g.signed_by
 		WHERE g.document_id = $1 AND g.kind = 'person' ORDER BY g.id LIMIT 1`, d.ID) //nolint:errcheck // an unsigned document has none
 	if signer.Name == "" {
 		signer.Name = d.SignerName
@@ -132,7 +136,7 @@ func (s *Service) ExportPackage(ctx context.Context, p auth.Principal, documentI
 			Date: time.Date(d.DocDate.Year(), d.DocDate.Month(), d.DocDate.Day(), 0, 0, 0, 0, domain.VietnamTime)},
 		DocumentType: edxml.DocumentType{Type: typeNumber(d.DocType), TypeName: documents.Label(documents.Types, d.DocType)},
 		Subject:      d.Title,
-		SignerInfo:   edxml.SignerInfo{Position: signer.Position, FullName: signer.Name},
+		SignerInfo:   edxml.SignerInfo{Competence: signer.Competence, Position: signer.Position, FullName: signer.Name},
 		Priority:     priorities[d.Urgency],
 		SteeringType: edxml.SteeringType(x.Steering),
 		DocumentID:   from.Code + "/" + strconv.FormatInt(d.ID, 10),

@@ -78,6 +78,7 @@ func parsePages() (map[string]*template.Template, error) {
 	for k, f := range meetingFuncs() {
 		funcs[k] = f
 	}
+	funcs["dayVN"] = dayVN
 	root := template.New("pages").Funcs(funcs)
 	files, err := fs.Glob(Templates(), "templates/*.html")
 	if err != nil {
@@ -143,6 +144,8 @@ type pageData struct {
 	Wide              bool         // a page of wide tables
 	R                 *routingView // the routing pages and forms
 	M                 *meetingView // the meeting pages
+	// A: the signing authorities page and batch signing.
+	A *authorityView
 }
 
 func (s *Server) page(c *fiber.Ctx, title string) *pageData {
