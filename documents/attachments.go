@@ -99,7 +99,7 @@ const attachmentObjects = `SELECT object_key FROM document_attachments
 	UNION SELECT source_object_key FROM document_attachments WHERE source_object_key IS NOT NULL`
 
 var (
-	errAttachmentsFrozen = &domain.PreconditionError{Code: "attachments_frozen", Message: "Văn bản đã được ký hoặc đăng ký (hoặc không còn là dự thảo): phụ lục, tài liệu kèm theo không thêm, bớt hay đổi thứ tự được nữa. Nếu cần sửa, hãy ban hành văn bản thay thế hoặc đính chính"}
+	errAttachmentsFrozen  = &domain.PreconditionError{Code: "attachments_frozen", Message: "Văn bản đã được ký hoặc đăng ký (hoặc không còn là dự thảo): phụ lục, tài liệu kèm theo không thêm, bớt hay đổi thứ tự được nữa. Nếu cần sửa, hãy ban hành văn bản thay thế hoặc đính chính"}
 	errTooManyAttachments = &domain.ValidationError{Fields: map[string]string{"file": fmt.Sprintf("mỗi văn bản có tối đa %d tệp kèm theo", MaxAttachments)}}
 )
 
