@@ -80,6 +80,9 @@ type Attachment struct {
 // arrived in an edXML package), which a browser may show inline.
 func (a Attachment) IsPDF() bool { return a.MediaType == "application/pdf" }
 
+// Verified reports whether the sealed file's verification found it valid.
+func (a Attachment) Verified() bool { return a.Valid != nil && *a.Valid }
+
 const attachmentSelect = `
 	SELECT a.id, a.document_id, a.position, a.title,
 	       CASE WHEN a.sealed_object_key IS NULL THEN a.file_name

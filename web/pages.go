@@ -143,6 +143,7 @@ type pageData struct {
 	Wide              bool         // a page of wide tables
 	R                 *routingView // the routing pages and forms
 	M                 *meetingView // the meeting pages
+	Att               *attachmentView
 }
 
 func (s *Server) page(c *fiber.Ctx, title string) *pageData {
@@ -372,6 +373,9 @@ func (s *Server) documentPage(c *fiber.Ctx) error {
 	if err := s.fillRouting(c, d, doc); err != nil {
 		return err
 	}
+	if err := s.fillAttachments(c, d, doc); err != nil {
+		return err
+	}
 	return s.render(c, fiber.StatusOK, "document", d)
 }
 
@@ -456,6 +460,9 @@ func (s *Server) afterAction(c *fiber.Ctx, id int64, done string, err error) err
 		return ferr
 	}
 	if ferr := s.fillRouting(c, d, doc); ferr != nil {
+		return ferr
+	}
+	if ferr := s.fillAttachments(c, d, doc); ferr != nil {
 		return ferr
 	}
 	return s.render(c, pr.Status, "document", d)
