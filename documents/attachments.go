@@ -22,6 +22,7 @@ import (
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -147,11 +148,7 @@ func (s *Service) AttachmentsOf(ctx context.Context, ids []int64) (map[int64][]A
 		return out, nil
 	}
 	var all []Attachment
-	q, args, err := sqlx.In(attachmentSelect+` WHERE a.document_id IN (?) ORDER BY a.document_id, a.position`, ids)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.db.SelectContext(ctx, &all, s.db.Rebind(q), args...); err != nil {
+	if err := s.db.SelectContext(ctx, &all, attachmentSelect+` WHERE a.document_id = ANY($1) ORDER BY a.document_id, a.position`, pq.Array(ids)); err != nil {
 		return nil, fmt.Errorf("documents: unable to list attachments: %w", err)
 	}
 	for _, a := range all {
