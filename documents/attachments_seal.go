@@ -190,3 +190,18 @@ func (s *Service) sealWithAttachments(ctx context.Context, deps *SigningDeps, p 
 	}
 	return s.Get(ctx, p, d.ID)
 }
+
+// previewAttachments adds to a registration's preview the attachments
+// that will be sealed with it.
+func (s *Service) previewAttachments(ctx context.Context, pv *Preview) error {
+	var n int
+	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM document_attachments
+		WHERE document_id = $1 AND sealed_object_key IS NULL AND media_type = 'application/pdf'`, pv.DocumentID)
+	if err != nil {
+		return fmt.Errorf("documents: unable to count attachments: %w", err)
+	}
+	if pv.Attachments = n; n > 0 {
+		pv.Message += fmt.Sprintf(" %d tệp kèm theo cũng được ký số của cơ quan (không hình ảnh, góc trên bên phải trang 1, ghi số %s).", n, pv.NumberSymbol)
+	}
+	return nil
+}

@@ -363,3 +363,42 @@ func TestRegistrationSealsAttachments(t *testing.T) {
 		t.Fatalf("registering again: %v", err)
 	}
 }
+
+// A digitised paper original's attachments get the copy mark with it; the
+// registration's preview says how many attachments it seals.
+func TestCopyMarkAndPreviewCoverAttachments(t *testing.T) {
+	e := newDemoEnv(t)
+	clerk, signer := e.who("vanthu.sgd"), e.who("giamdoc.sgd")
+	paper, err := e.docs.CreatePaperCopy(e.ctx, clerk, documents.Meta{DocType: "KH", Title: "Kế hoạch (bản giấy)", DocDate: "2021-01-22",
+		Number: "206", Symbol: "KH-SGDĐT"}, e.spool(testenv.PDF(2000, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mustAttach(clerk, paper.ID, "Phụ lục", 2)
+	paper, err = e.docs.Seal(e.ctx, clerk, paper.ID, documents.SealRequest{VersionSHA256: paper.Versions[0].SHA256, Copy: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	atts, _ := e.docs.Attachments(e.ctx, clerk, paper.ID)
+	if len(atts) != 1 || !atts[0].Sealed || !atts[0].Verified() {
+		t.Fatalf("the paper copy's attachment = %+v", atts)
+	}
+	d := e.newDraft(clerk, 10)
+	e.mustAttach(clerk, d.ID, "Phụ lục I", 11)
+	e.mustAttach(clerk, d.ID, "Phụ lục II", 12)
+	d, err = e.docs.SignAsPerson(e.ctx, signer, d.ID, documents.SignRequest{VersionSHA256: d.Versions[0].SHA256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pv, err := e.docs.PreviewRegister(e.ctx, clerk, d.ID, documents.NumberRequest{VersionSHA256: d.Versions[0].SHA256})
+	if err != nil || pv.Attachments != 2 || !strings.Contains(pv.Message, "2 tệp kèm theo") {
+		t.Fatalf("preview = %+v, %v", pv, err)
+	}
+	if err := e.docs.RecordAttachmentDownload(e.ctx, clerk, atts[0], 0, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	history, _ := e.docs.AccessHistory(e.ctx, clerk, paper.ID)
+	if len(history) != 1 || history[0].AttachmentID == nil || *history[0].AttachmentID != atts[0].ID || history[0].Kind != documents.AccessView {
+		t.Fatalf("history = %+v", history)
+	}
+}
