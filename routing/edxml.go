@@ -299,13 +299,6 @@ func (s *Service) ImportPackage(ctx context.Context, p auth.Principal, data []by
 		}
 		return Delivery{}, err
 	}
-	if err := s.docs.ReceiveAttachmentsTx(ctx, tx, p, docID, rest); err != nil {
-		var ve *domain.ValidationError
-		if errors.As(err, &ve) {
-			return Delivery{}, &ImportError{"edxml_attachments", "Tệp kèm theo trong gói tin không nhận được: " + ve.Error()}
-		}
-		return Delivery{}, err
-	}
 	// The package's document id is the dispatch's key: a second import of
 	// the same package finds it.
 	var dispatchID int64
@@ -320,6 +313,15 @@ func (s *Service) ImportPackage(ctx context.Context, p auth.Principal, data []by
 	}
 	if err != nil {
 		return Delivery{}, fmt.Errorf("routing: unable to record the import: %w", err)
+	}
+	// Every file of the package stays with the document (the first
+	// signed PDF is its main file).
+	if err := s.docs.ReceiveAttachmentsTx(ctx, tx, p, docID, rest); err != nil {
+		var ve *domain.ValidationError
+		if errors.As(err, &ve) {
+			return Delivery{}, &ImportError{"edxml_attachments", "Tệp kèm theo trong gói tin không nhận được: " + ve.Error()}
+		}
+		return Delivery{}, err
 	}
 	var deliveryID int64
 	err = tx.GetContext(ctx, &deliveryID, `
