@@ -143,6 +143,30 @@ func TestAttachmentsThroughTheAPI(t *testing.T) {
 		!strings.Contains(page, "Đã ký số của cơ quan") || strings.Contains(page, `id="attachment-form"`) {
 		t.Fatalf("document page: %d\n%s", status, page)
 	}
+
+	// Issued to Quận 1: its clerk finds them on the delivery's page and
+	// downloads them.
+	status, b = e.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/issue", d.ID), clerk, map[string]any{
+		"recipients": map[string]any{"units": []int64{e.unitID(t, "000.01.24.H29")}}})
+	if status != 201 {
+		t.Fatalf("issue: %d %s", status, b)
+	}
+	var dl deliveryJSON
+	for _, x := range e.inbox(t, other, "") {
+		if x.DocumentID == d.ID {
+			dl = x
+		}
+	}
+	q1 := newBrowser(t, e)
+	q1.login("vanthu.q1")
+	status, page, _ = q1.get(fmt.Sprintf("/inbox/%d", dl.ID))
+	if status != 200 || !strings.Contains(page, "Phụ lục I. Danh sách trường") || !strings.Contains(page, "Đã ký số của cơ quan") ||
+		strings.Contains(page, `id="attachment-form"`) {
+		t.Fatalf("delivery page: %d\n%s", status, page)
+	}
+	if status, got, _ := e.request("GET", fmt.Sprintf("/api/v1/documents/%d/attachments/%d/download", d.ID, atts[1].ID), other, nil, ""); status != 200 || len(got) == 0 {
+		t.Fatalf("the recipient downloads: %d", status)
+	}
 }
 
 // The web forms: add (multipart, CSRF first), move, remove, with the
