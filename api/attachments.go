@@ -70,9 +70,10 @@ func (s *Server) moveAttachment(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"items": atts})
 }
 
-// downloadAttachment streams an attachment as downloadVersion streams a
-// version. Only a PDF is shown inline: a file kept as it came in a package
-// is always saved, never rendered by the browser.
+// downloadAttachment streams an attachment (or, with original=1, the Word
+// file it was converted from) as downloadVersion streams a version. Only a
+// PDF is shown inline: any other file is always saved (with nosniff), never
+// rendered by the browser.
 func (s *Server) downloadAttachment(c *fiber.Ctx) error {
 	id, err := httpx.PathID(c, "id")
 	if err != nil {
@@ -87,16 +88,18 @@ func (s *Server) downloadAttachment(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if c.Query("original") == "1" {
+		if a, err = s.docs.Original(c.UserContext(), a); err != nil {
+			return err
+		}
+	}
 	etag := `"` + a.SHA256 + `"`
 	c.Set(fiber.HeaderETag, etag)
 	c.Set(fiber.HeaderAcceptRanges, "bytes")
 	c.Set(fiber.HeaderCacheControl, "private, no-cache")
-	disposition, mediaType := "attachment", "application/octet-stream"
-	if a.IsPDF() {
-		mediaType = a.MediaType
-		if c.Query("inline") == "1" {
-			disposition = "inline"
-		}
+	disposition, mediaType := "attachment", a.MediaType
+	if a.IsPDF() && c.Query("inline") == "1" {
+		disposition = "inline"
 	}
 	c.Set(fiber.HeaderContentDisposition, documents.ContentDisposition(disposition, a.FileName))
 	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" && etagMatch(inm, etag) {

@@ -65,8 +65,11 @@ type Attachment struct {
 	SHA256    string `db:"sha256" json:"sha256"`
 	Size      int64  `db:"size_bytes" json:"size"`
 	ObjectKey string `db:"object_key" json:"-"`
-	// OriginalFileName is the Word or LibreOffice file it was converted from.
+	// OriginalFileName is the Word or LibreOffice file it was converted
+	// from; OpenOriginal reads it.
 	OriginalFileName *string    `db:"source_file_name" json:"original_file_name,omitempty"`
+	OriginalSHA256   string     `db:"source_sha256" json:"original_sha256,omitempty"`
+	OriginalSize     int64      `db:"source_size_bytes" json:"original_size,omitempty"`
 	Sealed           bool       `db:"sealed" json:"sealed"`
 	SealedAt         *time.Time `db:"sealed_at" json:"sealed_at,omitempty"`
 	// Valid is the verification verdict of the sealed file; VerdictVI says it.
@@ -91,7 +94,8 @@ const attachmentSelect = `
 	       a.media_type, coalesce(a.sealed_sha256, a.sha256) AS sha256,
 	       coalesce(a.sealed_size_bytes, a.size_bytes) AS size_bytes,
 	       coalesce(a.sealed_object_key, a.object_key) AS object_key,
-	       a.source_file_name, a.sealed_object_key IS NOT NULL AS sealed, a.sealed_at,
+	       a.source_file_name, coalesce(a.source_sha256, '') AS source_sha256, coalesce(a.source_size_bytes, 0) AS source_size_bytes,
+	       a.sealed_object_key IS NOT NULL AS sealed, a.sealed_at,
 	       a.verify_valid, coalesce(a.verify_report->>'verdict_vi', '') AS verdict_vi,
 	       a.added_by, u.full_name AS added_by_name, a.added_at
 	FROM document_attachments a JOIN users u ON u.id = a.added_by`
@@ -181,6 +185,26 @@ func (s *Service) OpenAttachment(ctx context.Context, a Attachment, offset, leng
 		return nil, fmt.Errorf("documents: unable to open attachment %d of document %d: %w", a.ID, a.DocumentID, err)
 	}
 	return rc, nil
+}
+
+// Original returns the Word or LibreOffice file attachment a was
+// converted from, as an attachment of its own (name, type, size, bytes),
+// or domain.ErrNotFound when it was not converted.
+func (s *Service) Original(ctx context.Context, a Attachment) (Attachment, error) {
+	if a.OriginalFileName == nil {
+		return Attachment{}, domain.ErrNotFound
+	}
+	var key string
+	if err := s.db.GetContext(ctx, &key, `SELECT source_object_key FROM document_attachments WHERE id = $1`, a.ID); err != nil {
+		return Attachment{}, fmt.Errorf("documents: unable to fetch the original: %w", err)
+	}
+	o := a
+	o.FileName, o.SHA256, o.Size, o.ObjectKey, o.Sealed, o.Valid, o.VerdictVI = *a.OriginalFileName, a.OriginalSHA256, a.OriginalSize, key, false, nil, ""
+	o.MediaType = keptTypes[strings.ToLower(path.Ext(o.FileName))]
+	if o.MediaType == "" {
+		o.MediaType = "application/octet-stream"
+	}
+	return o, nil
 }
 
 // RecordAttachmentDownload notes in the document's access history that p

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"mime/multipart"
@@ -12,6 +13,13 @@ import (
 
 	"github.com/hcm-edu/vanban/internal/testenv"
 )
+
+// pdfConverter stands for convert's pool: any Word file becomes a PDF.
+type pdfConverter struct{}
+
+func (pdfConverter) ToPDF(_ context.Context, in []byte, _ string) ([]byte, error) {
+	return testenv.PDF(1500, uint64(len(in))), nil
+}
 
 type attachmentJSON struct {
 	ID               int64   `json:"id"`
@@ -109,6 +117,23 @@ func TestAttachmentsThroughTheAPI(t *testing.T) {
 	}
 	if n := e.countObjects(); n != objects {
 		t.Fatalf("refused attachments stored %d objects", n-objects)
+	}
+	// With a converter (the lead wires convert's pool), Word becomes a PDF
+	// attachment and its original stays downloadable.
+	e.docs.SetConverter(pdfConverter{})
+	docx := append([]byte("PK\x03\x04"), bytes.Repeat([]byte("w"), 300)...)
+	status, b = e.addAttachment(t, clerk, d.ID, "Biểu mẫu", "Biểu mẫu.docx", docx)
+	var word attachmentJSON
+	if status != 201 || json.Unmarshal(b, &word) != nil || word.FileName != "Biểu mẫu.pdf" || word.OriginalFileName == nil {
+		t.Fatalf("Word with a converter: %d %s", status, b)
+	}
+	status, got, h = e.request("GET", fmt.Sprintf("/api/v1/documents/%d/attachments/%d/download?original=1", d.ID, word.ID), staff, nil, "")
+	if status != 200 || !bytes.Equal(got, docx) || !strings.Contains(h.Get("Content-Type"), "wordprocessingml") ||
+		!strings.HasPrefix(h.Get("Content-Disposition"), "attachment;") {
+		t.Fatalf("the Word original: %d %v", status, h)
+	}
+	if status, _, _ := e.request("GET", fmt.Sprintf("/api/v1/documents/%d/attachments/%d/download?original=1", d.ID, atts[0].ID), staff, nil, ""); status != 404 {
+		t.Fatalf("the original of a PDF: %d", status)
 	}
 
 	// Signed, registered: both sealed and verified; nothing changes after.
