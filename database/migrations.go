@@ -695,7 +695,7 @@ CREATE INDEX document_access_document ON document_access (document_id, id);
 CREATE TRIGGER document_access_immutable BEFORE UPDATE OR DELETE ON document_access
   FOR EACH ROW EXECUTE FUNCTION forbid_change();
 `,
-	// 10: attachments in separate files beside a document's main file
+	// 12: attachments in separate files beside a document's main file
 	// (Decree 30/2020 Appendix I, II.1.d), in order. The bytes are stored
 	// objects, immutable; the organisation's text signature, applied at
 	// registration, is a new object (sealed_*) with its verification. A
