@@ -61,6 +61,9 @@ func (s *Service) receiveOne(ctx context.Context, tx *sqlx.Tx, p auth.Principal,
 	if title == "" {
 		title = f.FileName
 	}
+	if r := []rune(title); len(r) > 500 {
+		title = string(r[:499]) + "…"
+	}
 	if t, err := cleanTitle(title); err == nil {
 		title = t
 	} else {
