@@ -695,7 +695,7 @@ CREATE INDEX document_access_document ON document_access (document_id, id);
 CREATE TRIGGER document_access_immutable BEFORE UPDATE OR DELETE ON document_access
   FOR EACH ROW EXECUTE FUNCTION forbid_change();
 `,
-	// 11: signing authority (Decree 30/2020 art. 13, Appendix I ô 7): who
+	// 10: signing authority (Decree 30/2020 art. 13, Appendix I ô 7): who
 	// signs for the unit in which capacity ('' the head in their own title,
 	// Q. acting head, TM. for the collective, KT. the deputy for the head,
 	// TL. by order, TUQ. by written delegation), for which document types and
@@ -736,5 +736,72 @@ ALTER TABLE document_signatures
   ADD COLUMN capacity_line text NOT NULL DEFAULT '',
   ADD COLUMN position      text NOT NULL DEFAULT '',
   ADD COLUMN authority_id  bigint REFERENCES signing_authorities (id);
+`,
+	// 11: attachments in separate files beside a document's main file
+	// (Decree 30/2020 Appendix I, II.1.d), in order. The bytes are stored
+	// objects, immutable; the organisation's text signature, applied at
+	// registration, is a new object (sealed_*) with its verification. A
+	// Word original converted to PDF is kept beside it (source_*). Reads of
+	// an attachment go to the document's access history.
+	`
+CREATE TABLE document_attachments (
+  id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  document_id        bigint NOT NULL REFERENCES documents (id),
+  position           integer NOT NULL CHECK (position > 0),
+  title              text NOT NULL CHECK (title <> '' AND length(title) <= 500),
+  object_key         text NOT NULL,
+  sha256             text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+  size_bytes         bigint NOT NULL CHECK (size_bytes > 0),
+  media_type         text NOT NULL CHECK (media_type <> ''),
+  file_name          text NOT NULL CHECK (file_name <> ''),
+  source_object_key  text,
+  source_sha256      text CHECK (source_sha256 ~ '^[0-9a-f]{64}$'),
+  source_size_bytes  bigint,
+  source_file_name   text,
+  sealed_object_key  text,
+  sealed_sha256      text CHECK (sealed_sha256 ~ '^[0-9a-f]{64}$'),
+  sealed_size_bytes  bigint,
+  sealed_by          bigint REFERENCES users (id),
+  sealed_at          timestamptz,
+  certificate_serial text,
+  verify_valid       boolean,
+  verify_report      jsonb,
+  added_by           bigint NOT NULL REFERENCES users (id),
+  added_at           timestamptz NOT NULL DEFAULT now(),
+  CHECK ((source_object_key IS NULL) = (source_file_name IS NULL)),
+  CHECK ((sealed_object_key IS NULL) = (sealed_at IS NULL)),
+  -- Moving swaps positions inside one transaction.
+  UNIQUE (document_id, position) DEFERRABLE INITIALLY DEFERRED
+);
+CREATE INDEX document_attachments_key ON document_attachments (object_key);
+CREATE INDEX document_attachments_sealed_key ON document_attachments (sealed_object_key);
+CREATE INDEX document_attachments_source_key ON document_attachments (source_object_key);
+
+-- The file an attachment names never changes; once sealed, nothing of it
+-- does, and it stays; a recalled document's attachments are frozen.
+CREATE FUNCTION document_attachments_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM documents WHERE id = OLD.document_id AND status = 'recalled') THEN
+    RAISE EXCEPTION 'document % is recalled: it is frozen', OLD.document_id USING ERRCODE = 'check_violation';
+  END IF;
+  IF OLD.sealed_object_key IS NOT NULL THEN
+    RAISE EXCEPTION 'attachment % carries the organisation''s signature: it is immutable', OLD.id USING ERRCODE = 'check_violation';
+  END IF;
+  IF TG_OP = 'DELETE' THEN
+    RETURN OLD;
+  END IF;
+  IF NEW.document_id <> OLD.document_id OR NEW.object_key <> OLD.object_key OR NEW.sha256 <> OLD.sha256
+     OR NEW.size_bytes <> OLD.size_bytes OR NEW.media_type <> OLD.media_type OR NEW.file_name <> OLD.file_name
+     OR NEW.source_object_key IS DISTINCT FROM OLD.source_object_key THEN
+    RAISE EXCEPTION 'the file of attachment % is immutable', OLD.id USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER document_attachments_guarded BEFORE UPDATE OR DELETE ON document_attachments
+  FOR EACH ROW EXECUTE FUNCTION document_attachments_guard();
+CREATE TRIGGER document_attachments_of_recalled BEFORE INSERT ON document_attachments
+  FOR EACH ROW EXECUTE FUNCTION versions_of_recalled();
+
+ALTER TABLE document_access ADD COLUMN attachment_id bigint; -- no foreign key: the history outlives a removed attachment
 `,
 }

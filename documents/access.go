@@ -28,6 +28,9 @@ type Access struct {
 	VersionNo  *int      `db:"version_no" json:"version_no,omitempty"`
 	Kind       string    `db:"kind" json:"kind"`
 	RequestID  string    `db:"request_id" json:"request_id,omitempty"`
+
+	// AttachmentID is the attachment read, when not the document's file.
+	AttachmentID *int64 `db:"attachment_id" json:"attachment_id,omitempty"`
 }
 
 // RecordAccess notes that p read document id (version no, 0 for none in
@@ -63,7 +66,7 @@ func (s *Service) AccessHistory(ctx context.Context, p auth.Principal, id int64)
 	out := []Access{}
 	err = s.db.SelectContext(ctx, &out, `
 		SELECT a.id, a.at, a.user_id, u.full_name AS user_name, a.unit_id, n.name AS unit_name,
-		       a.document_id, a.version_no, a.kind, a.request_id
+		       a.document_id, a.version_no, a.attachment_id, a.kind, a.request_id
 		FROM document_access a JOIN users u ON u.id = a.user_id JOIN units n ON n.id = a.unit_id
 		WHERE a.document_id = $1 ORDER BY a.id DESC`, id)
 	if err != nil {

@@ -110,6 +110,7 @@ type Service struct {
 	maxBytes int64
 	sign     *SigningDeps
 	links    []Link // what other packages' rows add; see AddLink
+	attach   attachDeps
 }
 
 // NewService returns a Service. Uploads are spooled in spoolDir (to hash

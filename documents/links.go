@@ -54,7 +54,7 @@ func (s *Service) SeenBy(unit string) string { return strings.ReplaceAll(s.visib
 // uploaded for a meeting, drafts that are not documents). An object none
 // of them names is an orphan.
 func (s *Service) objectRefs() string {
-	q := []string{`SELECT object_key FROM document_versions`, `SELECT object_key FROM signature_images`}
+	q := []string{`SELECT object_key FROM document_versions`, `SELECT object_key FROM signature_images`, attachmentObjects}
 	for _, l := range s.links {
 		if l.Objects != "" {
 			q = append(q, l.Objects)

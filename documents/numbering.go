@@ -171,6 +171,9 @@ func (s *Service) register(ctx context.Context, p auth.Principal, deps *SigningD
 	if err := s.addSignedVersionTx(ctx, tx, p, d, out, sig, key, "registered", &number, &symbol); err != nil {
 		return d, err
 	}
+	if err := s.sealAttachmentsTx(ctx, tx, p, deps, d, number, symbol); err != nil {
+		return d, err
+	}
 	if err := s.recordRegistration(ctx, tx, p, d.ID, d.UnitID, today.Year(), SeriesOutgoing, number, symbol, req); err != nil {
 		return d, err
 	}

@@ -27,6 +27,7 @@ type Preview struct {
 	NumberSymbol string `json:"number_symbol,omitempty"`
 	Date         string `json:"date,omitempty"` // the issue date, YYYY-MM-DD, when registering
 	CopyMark     bool   `json:"copy_mark,omitempty"`
+	Attachments  int    `json:"attachments,omitempty"` // attachments sealed with it (registration)
 	// Message names the consequence in one Vietnamese sentence.
 	Message string `json:"message"`
 }
@@ -133,10 +134,11 @@ func (s *Service) previewRegister(ctx context.Context, p auth.Principal, d Docum
 	}
 	v := d.Versions[0]
 	ns := formatNumber(next, symbol)
-	return Preview{Action: "register", DocumentID: d.ID, Title: d.Title, Version: v.No, VersionSHA256: v.SHA256, As: unit.Name,
+	pv := Preview{Action: "register", DocumentID: d.ID, Title: d.Title, Version: v.No, VersionSHA256: v.SHA256, As: unit.Name,
 		NumberSymbol: ns, Date: today.Format(time.DateOnly), CopyMark: copyMark,
 		Message: fmt.Sprintf("Cấp số %s, ngày %s, vào sổ văn bản đi năm %d và áp chữ ký số của cơ quan (%s) vào phiên bản %d của văn bản «%s». Số đã cấp không thu lại được.",
-			ns, today.Format("02/01/2006"), today.Year(), unit.Name, v.No, d.Title)}, nil
+			ns, today.Format("02/01/2006"), today.Year(), unit.Name, v.No, d.Title)}
+	return pv, s.previewAttachments(ctx, &pv)
 }
 
 // previewable loads d and applies the checks the signature role's action

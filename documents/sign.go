@@ -310,7 +310,7 @@ func (s *Service) Seal(ctx context.Context, p auth.Principal, id int64, req Seal
 		return d, err
 	}
 	defer release()
-	if _, err := s.addSignedVersion(ctx, p, d, out, sig, key, "registered", d.Number, d.Symbol); err != nil {
+	if _, err := s.sealWithAttachments(ctx, deps, p, d, out, sig, key); err != nil {
 		return d, err
 	}
 	return s.issued(ctx, p, d.ID, sig)

@@ -385,6 +385,9 @@ func (s *Service) items(ctx context.Context, q sqlx.QueryerContext, meetingID in
 			items[i].Documents = []AgendaDoc{}
 		}
 	}
+	if err := s.fillAttachments(ctx, items); err != nil {
+		return nil, err
+	}
 	return items, nil
 }
 

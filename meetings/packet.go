@@ -66,7 +66,7 @@ type readCloser struct {
 // once across instances: builders of one meeting take turns on a lock.
 func (s *Service) basePacket(ctx context.Context, src PacketSources) (string, packet.Base, error) {
 	m := src.Meeting
-	withheld := strings.Trim(fmt.Sprint(src.Withheld), "[]")
+	withheld := strings.Trim(fmt.Sprint(src.Withheld), "[]") + attachmentsKey(src.Items)
 	var row struct {
 		Key  string `db:"object_key"`
 		Base []byte `db:"base"`
@@ -212,6 +212,8 @@ type PacketDocument struct {
 	Draft    bool
 	// Open reads the stored bytes, returning them and their size.
 	Open func(ctx context.Context) (io.ReadCloser, int64, error)
+
+	attachment bool // an attachment of the agenda document ID
 }
 
 // Sources returns the meeting and its agenda with openers for every
@@ -250,6 +252,7 @@ func (s *Service) Sources(ctx context.Context, p auth.Principal, meetingID int64
 					}
 					return rc, size, nil
 				}})
+			pi.Documents = append(pi.Documents, s.attachmentDocuments(d)...)
 		}
 		src.Items[i] = pi
 	}

@@ -127,6 +127,8 @@ type AgendaDoc struct {
 	// packet; only the meeting's managers see it listed, to remove or
 	// replace it.
 	Withheld bool `db:"withheld" json:"withheld,omitempty"`
+	// Attachments are the document's files beside its main one.
+	Attachments []AgendaAttachment `db:"-" json:"attachments,omitempty"`
 }
 
 // Participant is a person, or a unit whose people may attend.

@@ -159,6 +159,11 @@ func (s *Service) ExportPackage(ctx context.Context, p auth.Principal, documentI
 			Traces: []edxml.TraceHeader{{OrganID: from.Code, Timestamp: s.now()}}},
 		Attachments: []edxml.Attachment{{ContentID: "attachment-1", ContentType: "application/pdf",
 			FileName: version.FileName, Description: d.Title, Data: pdf}}}
+	more, err := s.packageAttachments(ctx, p, d)
+	if err != nil {
+		return nil, "", err
+	}
+	pkg.Attachments = append(pkg.Attachments, more...)
 	key, release, err := s.docs.OrgKey(ctx, from.Code)
 	if err != nil {
 		return nil, "", err
@@ -254,13 +259,7 @@ func (s *Service) ImportPackage(ctx context.Context, p auth.Principal, data []by
 	if !addressed {
 		return Delivery{}, &ImportError{"edxml_not_addressed", "Gói tin không gửi cho đơn vị của bạn (mã định danh " + me.Code + ")"}
 	}
-	var pdf *edxml.Attachment
-	for i := range pkg.Attachments {
-		if bytes.HasPrefix(pkg.Attachments[i].Data, []byte("%PDF-")) {
-			pdf = &pkg.Attachments[i]
-			break
-		}
-	}
+	pdf, rest := mainFile(pkg.Attachments)
 	if pdf == nil {
 		return Delivery{}, &ImportError{"edxml_no_pdf", "Gói tin không có tệp PDF văn bản"}
 	}
@@ -318,6 +317,15 @@ func (s *Service) ImportPackage(ctx context.Context, p auth.Principal, data []by
 	}
 	if err != nil {
 		return Delivery{}, fmt.Errorf("routing: unable to record the import: %w", err)
+	}
+	// Every file of the package stays with the document (the first
+	// signed PDF is its main file).
+	if err := s.docs.ReceiveAttachmentsTx(ctx, tx, p, docID, rest); err != nil {
+		var ve *domain.ValidationError
+		if errors.As(err, &ve) {
+			return Delivery{}, &ImportError{"edxml_attachments", "Tệp kèm theo trong gói tin không nhận được: " + ve.Error()}
+		}
+		return Delivery{}, err
 	}
 	var deliveryID int64
 	err = tx.GetContext(ctx, &deliveryID, `

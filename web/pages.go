@@ -140,12 +140,12 @@ type pageData struct {
 	HasSealImage      bool
 	IsSigner          bool
 	IsClerk           bool
-	Unread            int          // the bell: unread notifications
-	Wide              bool         // a page of wide tables
-	R                 *routingView // the routing pages and forms
-	M                 *meetingView // the meeting pages
-	// A: the signing authorities page and batch signing.
-	A *authorityView
+	Unread            int             // the bell: unread notifications
+	Wide              bool            // a page of wide tables
+	R                 *routingView    // the routing pages and forms
+	M                 *meetingView    // the meeting pages
+	A                 *authorityView  // the signing authorities page and batch signing
+	Att               *attachmentView // a document's attachments
 }
 
 func (s *Server) page(c *fiber.Ctx, title string) *pageData {
@@ -375,6 +375,9 @@ func (s *Server) documentPage(c *fiber.Ctx) error {
 	if err := s.fillRouting(c, d, doc); err != nil {
 		return err
 	}
+	if err := s.fillAttachments(c, d, doc); err != nil {
+		return err
+	}
 	return s.render(c, fiber.StatusOK, "document", d)
 }
 
@@ -459,6 +462,9 @@ func (s *Server) afterAction(c *fiber.Ctx, id int64, done string, err error) err
 		return ferr
 	}
 	if ferr := s.fillRouting(c, d, doc); ferr != nil {
+		return ferr
+	}
+	if ferr := s.fillAttachments(c, d, doc); ferr != nil {
 		return ferr
 	}
 	return s.render(c, pr.Status, "document", d)

@@ -341,6 +341,9 @@ func (s *Server) fillDelivery(c *fiber.Ctx, d *pageData, id int64) error {
 	switch {
 	case err == nil:
 		r.Doc = &doc
+		if err := s.fillAttachments(c, d, doc); err != nil {
+			return err
+		}
 	case !errors.Is(err, domain.ErrNotFound):
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/convert"
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/pdfguard"
@@ -128,6 +129,9 @@ func ToProblem(err error, maxUpload int64) Problem {
 		return Problem{Status: 422, Code: "encrypted_pdf", Message: "Tệp PDF có mật khẩu mở tệp nên hệ thống không đọc được; hãy lưu lại bản không đặt mật khẩu rồi tải lên lại"}
 	case errors.Is(err, documents.ErrBadPDF):
 		return Problem{Status: 422, Code: "bad_pdf", Message: "Tệp PDF bị hỏng hoặc không đầy đủ (có thể tải lên bị ngắt); hãy xuất lại tệp PDF và thử lại"}
+	case errors.Is(err, convert.ErrUnavailable):
+		return Problem{Status: 503, Code: "converter_unavailable", RetryAfter: 30,
+			Message: "Chưa chuyển được tệp Word sang PDF: bộ chuyển đổi tạm thời không hoạt động. Hãy thử lại sau, hoặc tự lưu tệp dưới dạng PDF rồi tải lên"}
 	case errors.Is(err, documents.ErrIncomplete):
 		return Problem{Status: 400, Code: "incomplete_upload", Message: "Tải lên bị ngắt giữa chừng; hãy thử lại"}
 	case errors.Is(err, auth.ErrBadCredentials):
