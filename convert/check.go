@@ -37,8 +37,10 @@ func extension(fileName string) string {
 	return strings.TrimPrefix(strings.ToLower(path.Ext(strings.ReplaceAll(fileName, "\\", "/"))), ".")
 }
 
-func isZip(head []byte) bool  { return bytes.HasPrefix(head, []byte("PK\x03\x04")) }
-func isOLE2(head []byte) bool { return bytes.HasPrefix(head, []byte("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")) }
+func isZip(head []byte) bool { return bytes.HasPrefix(head, []byte("PK\x03\x04")) }
+func isOLE2(head []byte) bool {
+	return bytes.HasPrefix(head, []byte("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"))
+}
 
 // check refuses what LibreOffice must not see and returns the file as it
 // will see it: a zip rewritten without external links.
