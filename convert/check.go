@@ -57,7 +57,7 @@ func check(in []byte, fileName string) (kind string, clean []byte, err error) {
 		if err != nil {
 			return "", nil, err
 		}
-		if names["encryptedpackage"] || names["encryptioninfo"] {
+		if names["encryptedpackage"] || names["encryptioninfo"] || names["encrypted fib"] {
 			return "", nil, errEncrypted
 		}
 		if kind == "docx" {
@@ -323,6 +323,7 @@ func ole2Names(b []byte) (map[string]bool, error) {
 		}
 	}
 	names := map[string]bool{}
+	var rootStart, wordStart, wordSize uint32
 	for d, n := le.Uint32(b[0x30:]), 0; d < 0xFFFFFFFA; n++ {
 		s := sector(d)
 		if s == nil || n > len(b)/size {
@@ -338,7 +339,14 @@ func ole2Names(b []byte) (map[string]bool, error) {
 			for i := range u {
 				u[i] = le.Uint16(entry[2*i:])
 			}
-			names[strings.ToLower(string(utf16.Decode(u)))] = true
+			name := strings.ToLower(string(utf16.Decode(u)))
+			names[name] = true
+			switch {
+			case entry[66] == 5:
+				rootStart = le.Uint32(entry[116:])
+			case name == "worddocument" && entry[66] == 2:
+				wordStart, wordSize = le.Uint32(entry[116:]), le.Uint32(entry[120:])
+			}
 		}
 		if int(d) >= len(fat) {
 			return nil, errCorrupt
@@ -347,6 +355,28 @@ func ole2Names(b []byte) (map[string]bool, error) {
 	}
 	if len(names) == 0 {
 		return nil, errCorrupt
+	}
+	// A .doc saved with a password says so in its FIB: fEncrypted, bit 8
+	// of the flags at offset 10 of the WordDocument stream. The stream is
+	// in the mini stream (inside the root's chain) when under the cutoff.
+	if names["worddocument"] && wordSize >= 12 {
+		chain, off := wordStart, int64(0)
+		if wordSize < le.Uint32(b[0x38:]) {
+			chain, off = rootStart, int64(wordStart)*64
+		}
+		for n := 0; off >= int64(size) && n < len(fat); n++ {
+			if int(chain) >= len(fat) {
+				return nil, errCorrupt
+			}
+			chain, off = fat[chain], off-int64(size)
+		}
+		s := sector(chain)
+		if s == nil || off+12 > int64(size) {
+			return nil, errCorrupt
+		}
+		if le.Uint16(s[off+10:])&0x0100 != 0 {
+			names["encrypted fib"] = true
+		}
 	}
 	return names, nil
 }
