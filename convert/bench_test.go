@@ -26,14 +26,14 @@ func fixtureBody(b testing.TB) (head, body, tail string) {
 // (pages == 1) or repeated to about 50 pages.
 func pagesDOCX(b testing.TB, pages int) []byte {
 	head, body, tail := fixtureBody(b)
+	i := strings.Index(body, "</w:tbl>")
+	for n := 0; n < 8; n++ {
+		i += strings.Index(body[i:], "</w:p>") + len("</w:p>")
+	}
 	if pages == 1 {
-		i := strings.Index(body, "</w:tbl>")
-		for n := 0; n < 12; n++ {
-			i += strings.Index(body[i:], "</w:p>") + len("</w:p>")
-		}
 		body = body[:i]
 	} else {
-		body = strings.Repeat(body, pages/13+1) // the fixture is 13 pages
+		body = strings.Repeat(body, pages/12) + body[:i] // the fixture is 12 to 13 pages
 	}
 	return withEntries(b, read(b, fixture+".docx"), map[string][]byte{"word/document.xml": []byte(head + body + tail)})
 }

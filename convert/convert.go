@@ -193,6 +193,12 @@ func (c *Converter) convert(ctx context.Context, in []byte, fileName, filter, op
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	select {
+	case <-c.closing:
+		c.idle <- w
+		return nil, ErrUnavailable
+	default:
+	}
 	out, err, keep := w.convert(ctx, clean, kind, filter, options, ext)
 	if keep {
 		c.idle <- w
@@ -200,14 +206,16 @@ func (c *Converter) convert(ctx context.Context, in []byte, fileName, filter, op
 	return out, err
 }
 
-// Close stops the workers.
+// Close stops the workers, after the conversions under way (each bounded
+// by the timeout). ToPDF and ToText then return ErrUnavailable.
 func (c *Converter) Close() error {
 	c.closeOnce.Do(func() {
 		close(c.closing)
-		c.restarts.Wait()
-		for _, w := range c.workers {
+		for range c.workers { // each comes back from its conversion or restart
+			w := <-c.idle
 			w.stop()
 		}
+		c.restarts.Wait()
 		c.removeWorkDir()
 	})
 	return nil
