@@ -33,7 +33,7 @@ func pagesDOCX(b testing.TB, pages int) []byte {
 	if pages == 1 {
 		body = body[:i]
 	} else {
-		body = strings.Repeat(body, pages/12) + body[:i] // the fixture is 12 to 13 pages
+		body = strings.Repeat(body, pages/12) + strings.Repeat(body[:i], 2) // 4 × the fixture: 49 pages
 	}
 	return withEntries(b, read(b, fixture+".docx"), map[string][]byte{"word/document.xml": []byte(head + body + tail)})
 }
