@@ -68,6 +68,7 @@ type worker struct {
 	exited  chan struct{}
 	stderr  *tailBuffer
 	mode    isolation
+	pipe    string // the name of LibreOffice's UNO pipe
 }
 
 func (w *worker) dir(name string) string {
@@ -103,6 +104,7 @@ func (w *worker) start() error {
 		return fmt.Errorf("convert: unable to write the profile: %v", err)
 	}
 	pipe := fmt.Sprintf("vanban-convert-%d-%d-%d", os.Getpid(), w.id, time.Now().UnixNano())
+	w.pipe = pipe
 
 	modeMu.Lock()
 	m := mode
@@ -203,6 +205,8 @@ func (w *worker) stop() {
 	w.stdin.Close()
 	<-w.exited
 	w.cmd = nil
+	// A killed LibreOffice leaves its pipe's socket behind, always in /tmp.
+	os.Remove(fmt.Sprintf("/tmp/OSL_PIPE_%d_%s", os.Getuid(), w.pipe))
 }
 
 // restartLater restarts the worker in the background and hands it back to
