@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs from Debian what the build and the tests need, when missing:
 # chromium, poppler-utils (pdfsig, pdftoppm), mupdf-tools (mutool), qpdf,
-# softhsm2 (softhsm2-util), haproxy (the multi-instance tests), fonts-liberation, curl; and PostgreSQL (server +
+# softhsm2 (softhsm2-util), haproxy (the multi-instance tests), fonts-liberation, curl,
+# LibreOffice (libreoffice-writer-nogui, python3-uno: the converter's workers) with
+# fonts-liberation2 (Liberation Serif 2: Times New Roman's metrics with Vietnamese
+# glyphs; version 1 lacks them); and PostgreSQL (server +
 # contrib for unaccent), gcc (cgo, -race) and make when absent.
 # As root it runs `apt-get update` once and installs; otherwise it prints
 # what to install and exits 1.
@@ -45,6 +48,10 @@ need_cmd certutil libnss3-tools
 need_cmd xmlsec1 xmlsec1
 need_cmd haproxy haproxy
 need_pkg fonts-liberation
+need_cmd soffice libreoffice-writer-nogui
+need_pkg libreoffice-writer-nogui
+need_pkg python3-uno
+need_pkg fonts-liberation2
 need_cmd curl curl
 need_cmd gcc gcc libc6-dev
 need_cmd make make
