@@ -478,6 +478,9 @@ func (s *Service) addSignedVersionTx(ctx context.Context, tx *sqlx.Tx, p auth.Pr
 			return err
 		}
 	}
+	if err := s.afterSignature(ctx, tx, p, d, sig.Kind, status); err != nil {
+		return err
+	}
 	action := "document.seal" // the organisation's signature, or its copy mark
 	if sig.Kind == "person" {
 		action = "document.sign"
