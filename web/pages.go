@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/drafting"
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/httpx"
 	"github.com/hcm-edu/vanban/signing"
@@ -76,6 +77,9 @@ func parsePages() (map[string]*template.Template, error) {
 		funcs[k] = f
 	}
 	for k, f := range meetingFuncs() {
+		funcs[k] = f
+	}
+	for k, f := range draftFuncs() {
 		funcs[k] = f
 	}
 	root := template.New("pages").Funcs(funcs)
@@ -143,6 +147,8 @@ type pageData struct {
 	Wide              bool         // a page of wide tables
 	R                 *routingView // the routing pages and forms
 	M                 *meetingView // the meeting pages
+	Q                 *draftView   // the drafting pages
+	Work              drafting.Counts
 }
 
 func (s *Server) page(c *fiber.Ctx, title string) *pageData {
@@ -160,6 +166,7 @@ func (s *Server) page(c *fiber.Ctx, title string) *pageData {
 			}
 			d.Unread = n
 		}
+		d.Work = s.queueCounts(c, p)
 	}
 	return d
 }
@@ -209,8 +216,8 @@ func randomToken() string {
 }
 
 func (s *Server) home(c *fiber.Ctx) error {
-	if _, ok := httpx.LoggedIn(c); ok {
-		return c.Redirect("/documents", fiber.StatusSeeOther)
+	if p, ok := httpx.LoggedIn(c); ok {
+		return c.Redirect(s.landing(c, p), fiber.StatusSeeOther)
 	}
 	return c.Redirect("/login", fiber.StatusSeeOther)
 }
@@ -224,6 +231,9 @@ func (s *Server) loginPage(c *fiber.Ctx) error {
 	d := s.page(c, "Đăng nhập")
 	d.User = nil
 	d.Next = safeNext(c.Query("next"))
+	if c.Query("next") == "" {
+		d.Next = "" // after login: the landing page of the user's work
+	}
 	d.CSRF = s.loginCSRF(c)
 	return s.render(c, fiber.StatusOK, "login", d)
 }
@@ -269,6 +279,9 @@ func (s *Server) loginSubmit(c *fiber.Ctx) error {
 	c.Cookie(&fiber.Cookie{Name: auth.DeviceCookie, Value: sess.Device, Path: "/login", HTTPOnly: true,
 		Secure: s.cookieSecure(c), SameSite: fiber.CookieSameSiteStrictMode, MaxAge: int(auth.KnownFor.Seconds())})
 	c.ClearCookie(loginCSRFCookie)
+	if c.FormValue("next") == "" {
+		d.Next = s.landing(c, sess.Principal) // where the user's work is
+	}
 	return c.Redirect(d.Next, fiber.StatusSeeOther)
 }
 
