@@ -458,8 +458,17 @@ func draftFuncs() map[string]any {
 			}
 			return t.Format("02/01/2006")
 		},
-		"decisionName": func(d string) string {
-			return map[string]string{drafting.Approved: "Đã duyệt", drafting.ChangesRequested: "Đề nghị sửa"}[d]
+		"decisionName": func(d *string) string {
+			if d == nil {
+				return ""
+			}
+			return map[string]string{drafting.Approved: "Đã duyệt", drafting.ChangesRequested: "Đề nghị sửa"}[*d]
+		},
+		"decisionClass": func(d *string) string {
+			if d != nil && *d == drafting.Approved {
+				return "ok"
+			}
+			return "bad"
 		},
 		"diffClass": func(op string) string { return map[string]string{"+": "added", "-": "removed"}[op] },
 		"sub":       func(a, b int) int { return a - b },

@@ -202,6 +202,11 @@ func TestDraftPages(t *testing.T) {
 	wantStatus(t, "create", status, 201, out)
 	d := decodeDraft(t, out)
 	due := time.Now().In(domain.VietnamTime).AddDate(0, 0, 2).Format(time.DateOnly)
+	path := fmt.Sprintf("/api/v1/drafts/%d", d.Document.ID)
+	status, out = e.postJSON(t, path+"/reviews", drafter, map[string]any{"reviewer_ids": []int64{e.userID(t, "truongphong.sgd")}})
+	wantStatus(t, "request review", status, 200, out)
+	status, out = e.postJSON(t, path+"/reviews/decision", e.login("truongphong.sgd"), map[string]any{"decision": "approved"})
+	wantStatus(t, "approve", status, 200, out)
 
 	b := newBrowser(t, e)
 	b.login("chuyenvien.sgd")
@@ -211,7 +216,7 @@ func TestDraftPages(t *testing.T) {
 		}
 	}
 	_, page, _ := b.get(fmt.Sprintf("/drafts/%d", d.Document.ID))
-	for _, want := range []string{`class="pdf-view"`, "download?inline=1", "Trình ký", "Tải lên bản sửa", "Bình luận"} {
+	for _, want := range []string{`class="pdf-view"`, "download?inline=1", "Trình ký", "Tải lên bản sửa", "Bình luận", "Đã duyệt"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("draft page lacks %q", want)
 		}
