@@ -133,6 +133,8 @@ func signatureRule(p auth.Principal, d Document, role string, sealed bool) Permi
 		return forbidden("Chỉ người có thẩm quyền ký của đơn vị ban hành văn bản mới ký số được văn bản này")
 	case role == auth.RoleSigner && d.SubmittedTo != nil && *d.SubmittedTo != p.UserID:
 		return precondition(submittedToOther(d))
+	case role == auth.RoleSigner && d.SignHold != "":
+		return precondition(&domain.PreconditionError{Code: "sign_hold", Message: d.SignHold})
 	case d.Status == "recalled":
 		return precondition(ErrRecalled)
 	case sealed:

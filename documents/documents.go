@@ -76,6 +76,9 @@ type Document struct {
 	// (Link.SubmittedTo), who alone signs it; SubmittedToName their name.
 	SubmittedTo     *int64 `db:"submitted_to" json:"submitted_to,omitempty"`
 	SubmittedToName string `db:"submitted_to_name" json:"submitted_to_name,omitempty"`
+	// SignHold says why the competent person may not sign it now
+	// (Link.SignHold); empty when nothing holds it.
+	SignHold string `db:"sign_hold" json:"-"`
 }
 
 // Origins of a document's number (Decree 30/2020): the unit's register
@@ -514,7 +517,8 @@ func (s *Service) columns() string {
 	to := s.submittedTo()
 	return documentColumns + `,
 	` + to + ` AS submitted_to,
-	coalesce((SELECT st.full_name FROM users st WHERE st.id = ` + to + `), '') AS submitted_to_name`
+	coalesce((SELECT st.full_name FROM users st WHERE st.id = ` + to + `), '') AS submitted_to_name,
+	coalesce(` + s.signHold() + `, '') AS sign_hold`
 }
 
 const documentFrom = `

@@ -31,6 +31,10 @@ type Link struct {
 	// was submitted to for signature, NULL when it was not. Only that user
 	// signs it (signatureRule). At most one link gives it.
 	SubmittedTo string
+	// SignHold is an SQL expression on d: NULL, or why (in Vietnamese) the
+	// competent person may not sign d now (a draft its drafter withdrew).
+	// At most one link gives it.
+	SignHold string
 }
 
 // AddLink tells s about another package's rows. Call it while wiring up,
@@ -90,6 +94,17 @@ func seeArgs(p auth.Principal) map[string]any {
 // not a person's: drafts are not narrowed to their participants here.
 func (s *Service) SeenBy(unit string) string {
 	return strings.ReplaceAll(s.visibleFor(`d.unit_id = :unit`), ":unit", unit)
+}
+
+// signHold is the SQL expression of why d may not be signed now (see
+// Link.SignHold).
+func (s *Service) signHold() string {
+	for _, l := range s.links {
+		if l.SignHold != "" {
+			return `(` + l.SignHold + `)`
+		}
+	}
+	return `CAST(NULL AS text)`
 }
 
 // submittedTo is the SQL expression of the user a draft d was submitted

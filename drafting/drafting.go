@@ -82,6 +82,8 @@ var documentLink = documents.Link{
 	Participant: `EXISTS (SELECT 1 FROM drafts pdr WHERE pdr.document_id = d.id AND pdr.signer_id = :user)
 	  OR EXISTS (SELECT 1 FROM draft_reviews prv WHERE prv.document_id = d.id AND prv.reviewer_id = :user)`,
 	SubmittedTo: `SELECT sdr.signer_id FROM drafts sdr WHERE sdr.document_id = d.id AND sdr.state = 'submitted'`,
+	SignHold: `SELECT 'Người soạn thảo đã rút lại dự thảo này nên không ký được' FROM drafts hdr
+	  WHERE hdr.document_id = d.id AND hdr.state = 'withdrawn'`,
 }
 
 func (s *Service) now() time.Time {

@@ -446,6 +446,8 @@ func TestBadInput(t *testing.T) {
 	wantCode(t, err, "draft_withdrawn")
 	_, err = f.svc.Submit(f.ctx, drafter, id, leader.UserID, due())
 	wantCode(t, err, "draft_withdrawn")
+	_, err = f.docs.SignAsPerson(f.ctx, leader, id, documents.SignRequest{VersionSHA256: d.Latest().SHA256})
+	wantCode(t, err, "sign_hold")
 
 	// A draft not submitted is signed as before by a leader who sees it.
 	own := f.create(leader)

@@ -53,6 +53,30 @@ func TestE2EBrowserDrafting(t *testing.T) {
 		t.Helper()
 		click("log out", `form[action="/logout"] button`)
 	}
+	// shots screenshots the page on a phone and a laptop; on the phone
+	// nothing may scroll sideways.
+	shots := func(name string) {
+		t.Helper()
+		for _, v := range []struct {
+			suffix        string
+			width, height int64
+		}{{"phone", 390, 844}, {"laptop", 1280, 900}} {
+			b.must("resize", chromedp.Do(b.ctx, chromedp.EmulateViewport(v.width, v.height)))
+			png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+			b.must("screenshot "+name, err)
+			p := filepath.Join(b.shots, name+"-"+v.suffix+".png")
+			b.must("screenshot "+name, os.WriteFile(p, png, 0o644))
+			t.Logf("screenshot: %s", p)
+			if v.suffix == "phone" {
+				wide, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+				b.must("measure "+name, err)
+				if wide {
+					t.Errorf("%s scrolls sideways on a phone", name)
+				}
+			}
+		}
+		b.must("reset the viewport", chromedp.Do(b.ctx, chromedp.ResetViewport()))
+	}
 
 	// (1) The drafter uploads the draft and asks for a review.
 	login("chuyenvien.sgd", "/drafts")
@@ -75,6 +99,7 @@ func TestE2EBrowserDrafting(t *testing.T) {
 	if ok, _ := b.find("#download-pdf"); !ok {
 		t.Error("no download link beside the viewer")
 	}
+	shots("draft")
 	b.must("pick the reviewer", chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(`input[id="reviewer-truongphong.sgd"]`))))
 	click("ask for a review", "#review-submit")
 	b.waitText(".flash", "Đã gửi đề nghị góp ý")
@@ -107,6 +132,7 @@ func TestE2EBrowserDrafting(t *testing.T) {
 	login("giamdoc.sgd", "/queues/sign")
 	b.waitText("#sign-count", "1")
 	b.waitText("#queue-items", title)
+	shots("sign-queue")
 	if ok, _ := b.find(`#batch-sign input[name="doc"][value^="` + id + `:"]`); !ok {
 		t.Error("no batch-signing checkbox for the draft")
 	}
