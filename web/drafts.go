@@ -21,6 +21,21 @@ import (
 // queues. The rules are drafting's (Draft.Actions); these pages only show
 // them.
 
+// The drafting actions in a document's history.
+func init() {
+	for k, v := range map[string]string{
+		"document.version": "Tải lên phiên bản mới", "draft.revise": "Tải lên bản sửa dự thảo",
+		"draft.review_request": "Đề nghị góp ý, duyệt", "draft.review_approved": "Duyệt dự thảo",
+		"draft.review_changes_requested": "Đề nghị sửa dự thảo", "draft.submit": "Trình ký",
+		"draft.return": "Trả lại dự thảo", "draft.withdraw": "Rút lại dự thảo",
+		"draft.conversion_pending": "Chờ chuyển đổi tệp Word",
+	} {
+		if _, ok := actionLabels[k]; !ok {
+			actionLabels[k] = v
+		}
+	}
+}
+
 // draftView is what the drafting pages show.
 type draftView struct {
 	Draft      *drafting.Draft
