@@ -7,6 +7,7 @@ import (
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/config"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/drafting"
 	"github.com/hcm-edu/vanban/internal/httpx"
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/notify"
@@ -23,6 +24,7 @@ type Server struct {
 	routing  *routing.Service
 	notes    *notify.Store
 	meetings *meetings.Service
+	drafts   *drafting.Service
 	shutdown <-chan struct{}
 	spec     []byte
 }
@@ -31,7 +33,7 @@ type Server struct {
 // closed.
 func New(d httpx.Deps, shutdown <-chan struct{}) (*Server, error) {
 	s := &Server{cfg: d.Config, auth: d.Auth, units: d.Units, docs: d.Docs, routing: d.Routing, notes: d.Notes,
-		meetings: d.Meetings, shutdown: shutdown}
+		meetings: d.Meetings, drafts: d.Drafts, shutdown: shutdown}
 	var err error
 	if s.spec, err = openAPIJSON(); err != nil {
 		return nil, err

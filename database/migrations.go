@@ -804,4 +804,83 @@ CREATE TRIGGER document_attachments_of_recalled BEFORE INSERT ON document_attach
 
 ALTER TABLE document_access ADD COLUMN attachment_id bigint; -- no foreign key: the history outlives a removed attachment
 `,
+	// 12: drafts (issue 12). A draft is a documents row (outgoing, status
+	// draft) whose versions are its revisions' PDFs; these tables add its
+	// workflow: the state of its submission for signature, review requests
+	// and decisions, comments per revision (append-only), the original Word
+	// or ODT file of a revision with its text (for "what changed"), and the
+	// uploads kept while the converter was unavailable.
+	`
+CREATE TABLE drafts (
+  document_id   bigint PRIMARY KEY REFERENCES documents (id),
+  state         text NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'submitted', 'returned', 'withdrawn')),
+  signer_id     bigint REFERENCES users (id),
+  due_date      date,
+  submitted_at  timestamptz,
+  submitted_by  bigint REFERENCES users (id),
+  return_reason text NOT NULL DEFAULT '',
+  returned_at   timestamptz,
+  updated_at    timestamptz NOT NULL DEFAULT now(),
+  CHECK (state <> 'submitted' OR (signer_id IS NOT NULL AND submitted_at IS NOT NULL))
+);
+CREATE INDEX drafts_signer ON drafts (signer_id, due_date) WHERE state = 'submitted';
+
+CREATE TABLE draft_reviews (
+  id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  document_id  bigint NOT NULL REFERENCES drafts (document_id),
+  reviewer_id  bigint NOT NULL REFERENCES users (id),
+  requested_by bigint NOT NULL REFERENCES users (id),
+  requested_at timestamptz NOT NULL DEFAULT now(),
+  version_no   integer NOT NULL CHECK (version_no > 0),
+  decision     text CHECK (decision IN ('approved', 'changes_requested')),
+  decided_at   timestamptz,
+  note         text NOT NULL DEFAULT '' CHECK (length(note) <= 4000),
+  CHECK ((decision IS NULL) = (decided_at IS NULL))
+);
+CREATE UNIQUE INDEX draft_reviews_open ON draft_reviews (document_id, reviewer_id) WHERE decision IS NULL;
+CREATE INDEX draft_reviews_reviewer ON draft_reviews (reviewer_id) WHERE decision IS NULL;
+
+CREATE TABLE draft_comments (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  document_id bigint NOT NULL REFERENCES drafts (document_id),
+  version_no  integer NOT NULL CHECK (version_no > 0),
+  author_id   bigint NOT NULL REFERENCES users (id),
+  body        text NOT NULL CHECK (body <> '' AND length(body) <= 4000),
+  created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX draft_comments_document ON draft_comments (document_id, id);
+CREATE TRIGGER draft_comments_immutable BEFORE UPDATE OR DELETE ON draft_comments
+  FOR EACH ROW EXECUTE FUNCTION forbid_change();
+
+CREATE TABLE version_sources (
+  document_id bigint NOT NULL,
+  version_no  integer NOT NULL,
+  object_key  text NOT NULL,
+  sha256      text NOT NULL,
+  size_bytes  bigint NOT NULL CHECK (size_bytes > 0),
+  media_type  text NOT NULL,
+  file_name   text NOT NULL,
+  text        text NOT NULL DEFAULT '',
+  PRIMARY KEY (document_id, version_no),
+  FOREIGN KEY (document_id, version_no) REFERENCES document_versions (document_id, version_no)
+);
+
+CREATE TABLE pending_conversions (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  user_id     bigint NOT NULL REFERENCES users (id),
+  unit_id     bigint NOT NULL REFERENCES units (id),
+  document_id bigint REFERENCES drafts (document_id),
+  meta        jsonb NOT NULL DEFAULT '{}',
+  object_key  text NOT NULL,
+  sha256      text NOT NULL,
+  size_bytes  bigint NOT NULL,
+  file_name   text NOT NULL,
+  state       text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
+  error       text NOT NULL DEFAULT '',
+  result_id   bigint REFERENCES documents (id),
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  updated_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX pending_conversions_user ON pending_conversions (user_id) WHERE state = 'pending';
+`,
 }

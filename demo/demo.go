@@ -120,6 +120,7 @@ func Seed(ctx context.Context, units *org.Store, users *auth.Service, password s
 		{"giamdoc.sgd", "Lê Hoài Nam", "Giám đốc", dept, []string{auth.RoleSigner}},
 		{"phogiamdoc.sgd", "Nguyễn Văn Hiếu", "Phó Giám đốc", dept, []string{auth.RoleSigner}},
 		{"chuyenvien.sgd", "Trần Văn Lĩnh", "Chuyên viên", dept, []string{auth.RoleStaff}},
+		{"truongphong.sgd", "Phạm Thị Minh Thư", "Trưởng phòng Giáo dục Trung học", dept, []string{auth.RoleStaff}},
 		{"vanthu.q1", "Phạm Thị Ngọc Ánh", "Văn thư", q1, []string{auth.RoleClerk}},
 		{"truongphong.q1", "Võ Minh Quân", "Trưởng phòng", q1, []string{auth.RoleSigner}},
 		{"vanthu.thpt1", "Đặng Thị Kim Oanh", "Văn thư", thpt, []string{auth.RoleClerk}},

@@ -131,6 +131,10 @@ func signatureRule(p auth.Principal, d Document, role string, sealed bool) Permi
 			return forbidden("Chỉ văn thư của đơn vị ban hành văn bản mới ký số của cơ quan được")
 		}
 		return forbidden("Chỉ người có thẩm quyền ký của đơn vị ban hành văn bản mới ký số được văn bản này")
+	case role == auth.RoleSigner && d.SubmittedTo != nil && *d.SubmittedTo != p.UserID:
+		return precondition(submittedToOther(d))
+	case role == auth.RoleSigner && d.SignHold != "":
+		return precondition(&domain.PreconditionError{Code: "sign_hold", Message: d.SignHold})
 	case d.Status == "recalled":
 		return precondition(ErrRecalled)
 	case sealed:
@@ -141,6 +145,13 @@ func signatureRule(p auth.Principal, d Document, role string, sealed bool) Permi
 		return precondition(errSecret)
 	}
 	return allowed
+}
+
+// submittedToOther: a draft submitted for signature to a named leader is
+// signed by that leader alone (the drafter withdraws it, or the leader
+// returns it, to change who signs).
+func submittedToOther(d Document) *domain.PreconditionError {
+	return &domain.PreconditionError{Code: "submitted_to_other", Message: "Dự thảo đã được trình ký cho " + d.SubmittedToName + "; chỉ người này ký được. Người soạn thảo có thể rút lại để trình người khác"}
 }
 
 // registerRule says whether p's unit may number d: its clerk, once.

@@ -72,6 +72,13 @@ type Document struct {
 	PersonSigned bool   `db:"person_signed" json:"person_signed"`
 	SealKind     string `db:"seal_kind" json:"seal_kind,omitempty"`
 	IssueNotice  string `db:"-" json:"issue_notice,omitempty"` // where the number and date went, when not in their places (Seal, Register)
+	// SubmittedTo is the user a draft was submitted to for signature
+	// (Link.SubmittedTo), who alone signs it; SubmittedToName their name.
+	SubmittedTo     *int64 `db:"submitted_to" json:"submitted_to,omitempty"`
+	SubmittedToName string `db:"submitted_to_name" json:"submitted_to_name,omitempty"`
+	// SignHold says why the competent person may not sign it now
+	// (Link.SignHold); empty when nothing holds it.
+	SignHold string `db:"sign_hold" json:"-"`
 }
 
 // Origins of a document's number (Decree 30/2020): the unit's register
@@ -111,6 +118,7 @@ type Service struct {
 	sign     *SigningDeps
 	links    []Link // what other packages' rows add; see AddLink
 	attach   attachDeps
+	onSign   []SignHook
 }
 
 // NewService returns a Service. Uploads are spooled in spoolDir (to hash
@@ -505,14 +513,24 @@ const documentColumns = `
 	coalesce((SELECT g.kind FROM document_signatures g WHERE g.document_id = d.id AND g.kind <> 'person'
 	          ORDER BY g.id DESC LIMIT 1), '') AS seal_kind`
 
+// columns are documentColumns and what the links add.
+func (s *Service) columns() string {
+	to := s.submittedTo()
+	return documentColumns + `,
+	` + to + ` AS submitted_to,
+	coalesce((SELECT st.full_name FROM users st WHERE st.id = ` + to + `), '') AS submitted_to_name,
+	coalesce(` + s.signHold() + `, '') AS sign_hold`
+}
+
 const documentFrom = `
 	FROM documents d JOIN units n ON n.id = d.unit_id JOIN users u ON u.id = d.created_by`
 
 // Get returns a document and its versions, newest first.
 func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Document, error) {
 	var d Document
-	q, args, err := sqlx.Named(`SELECT `+documentColumns+documentFrom+` WHERE d.id = :id AND `+s.visible(),
-		map[string]any{"id": id, "unit": p.UnitID})
+	args0 := seeArgs(p)
+	args0["id"] = id
+	q, args, err := sqlx.Named(`SELECT `+s.columns()+documentFrom+` WHERE d.id = :id AND `+s.visible(), args0)
 	if err != nil {
 		return d, err
 	}
@@ -579,8 +597,8 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) (Page, e
 	if bad := f.Problems(); len(bad) > 0 {
 		return Page{}, &domain.ValidationError{Fields: bad}
 	}
-	args := map[string]any{"unit": p.UnitID}
-	where := []string{owned}
+	args := seeArgs(p)
+	where := []string{owned, s.draftSeen()}
 	if f.UnitID != 0 {
 		args["filter_unit"] = f.UnitID
 		where = append(where, "d.unit_id = :filter_unit")
@@ -615,7 +633,7 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) (Page, e
 		limit = 50
 	}
 	args["limit"] = limit + 1
-	q, qargs, err := sqlx.Named(`SELECT `+documentColumns+documentFrom+
+	q, qargs, err := sqlx.Named(`SELECT `+s.columns()+documentFrom+
 		` WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY d.created_at DESC, d.id DESC LIMIT :limit`, args)
 	if err != nil {

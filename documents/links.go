@@ -3,6 +3,8 @@ package documents
 import (
 	"slices"
 	"strings"
+
+	"github.com/hcm-edu/vanban/auth"
 )
 
 // Link is how another package's rows bear on documents. The packages that
@@ -20,6 +22,19 @@ type Link struct {
 	// MeetingOffice) for the document :doc: the office in whose name
 	// SignAsMeetingOfficer signs.
 	Office string
+	// Participant is an SQL condition under which the user :user takes
+	// part in the outgoing draft d of :user's unit (a reviewer, the signer
+	// it was submitted to, a meeting's officer for its minutes), so sees it
+	// before it is signed; see visible.
+	Participant string
+	// SubmittedTo is an SQL expression on d: the id of the user a draft
+	// was submitted to for signature, NULL when it was not. Only that user
+	// signs it (signatureRule). At most one link gives it.
+	SubmittedTo string
+	// SignHold is an SQL expression on d: NULL, or why (in Vietnamese) the
+	// competent person may not sign d now (a draft its drafter withdrew).
+	// At most one link gives it.
+	SignHold string
 }
 
 // AddLink tells s about another package's rows. Call it while wiring up,
@@ -30,12 +45,23 @@ func (s *Service) AddLink(l Link) {
 	}
 }
 
-// visible is the SQL condition for documents the acting unit may see: the
-// ones it issued, and the ones a link reaches (delivered to it, issued or
-// relayed, and not taken back by an accepted recall). It is the one place
-// that decides.
+// visible is the SQL condition for documents the acting user may see: the
+// ones the user's unit (:unit) issued, and the ones a link reaches
+// (delivered to it, issued or relayed, and not taken back by an accepted
+// recall). An outgoing draft, before the competent person signs it, is
+// seen inside its unit only by its drafter, those who take part in it
+// (Link.Participant: reviewers, the signer it was submitted to) and the
+// unit's signers (:lead; the leaders stand in for the head of section
+// until the organisation has sections); once signed, the whole unit sees
+// it, the clerk who registers it included. It is the one place that
+// decides; args gives its parameters.
 func (s *Service) visible() string {
-	conds := []string{`d.unit_id = :unit`}
+	return s.visibleFor(`d.unit_id = :unit AND ` + s.draftSeen())
+}
+
+// visibleFor is visible with own as the condition for the unit's own documents.
+func (s *Service) visibleFor(own string) string {
+	conds := []string{`(` + own + `)`}
 	for _, l := range s.links {
 		if l.Reach != "" {
 			conds = append(conds, l.Reach)
@@ -44,10 +70,53 @@ func (s *Service) visible() string {
 	return `(` + strings.Join(conds, ` OR `) + `)`
 }
 
+// draftSeen is the condition that :user sees d when d is a document of
+// :user's unit: anything but an unsigned outgoing draft, or such a draft
+// :user drafted, takes part in or, as a leader (:lead), may be asked to sign.
+func (s *Service) draftSeen() string {
+	conds := []string{`d.status <> 'draft'`, `d.origin <> 'outgoing'`, `d.created_by = :user`, `:lead`}
+	for _, l := range s.links {
+		if l.Participant != "" {
+			conds = append(conds, l.Participant)
+		}
+	}
+	return `(` + strings.Join(conds, ` OR `) + `)`
+}
+
+// seeArgs are the parameters of visible for p.
+func seeArgs(p auth.Principal) map[string]any {
+	return map[string]any{"unit": p.UnitID, "user": p.UserID, "lead": p.Has(auth.RoleSigner)}
+}
+
 // SeenBy is the visible condition for the unit whose id is the SQL
 // expression unit, on a documents row d, for the queries of other packages
-// (meetings: what a meeting may show its people).
-func (s *Service) SeenBy(unit string) string { return strings.ReplaceAll(s.visible(), ":unit", unit) }
+// (meetings: what a meeting may show its people). It is the unit's sight,
+// not a person's: drafts are not narrowed to their participants here.
+func (s *Service) SeenBy(unit string) string {
+	return strings.ReplaceAll(s.visibleFor(`d.unit_id = :unit`), ":unit", unit)
+}
+
+// signHold is the SQL expression of why d may not be signed now (see
+// Link.SignHold).
+func (s *Service) signHold() string {
+	for _, l := range s.links {
+		if l.SignHold != "" {
+			return `(` + l.SignHold + `)`
+		}
+	}
+	return `CAST(NULL AS text)`
+}
+
+// submittedTo is the SQL expression of the user a draft d was submitted
+// to for signature (see Link.SubmittedTo).
+func (s *Service) submittedTo() string {
+	for _, l := range s.links {
+		if l.SubmittedTo != "" {
+			return `(` + l.SubmittedTo + `)`
+		}
+	}
+	return `CAST(NULL AS bigint)`
+}
 
 // objectRefs lists every row that names a stored object: document
 // versions, signature and seal images, and what the links list (the files

@@ -502,6 +502,9 @@ func (s *Service) addSignedVersionTx(ctx context.Context, tx *sqlx.Tx, p auth.Pr
 			return err
 		}
 	}
+	if err := s.afterSignature(ctx, tx, p, d, sig.Kind, status); err != nil {
+		return err
+	}
 	action := "document.seal" // the organisation's signature, or its copy mark
 	details := map[string]any{"version": no, "kind": sig.Kind, "sha256": shaHex,
 		"certificate_subject": cert.Subject.String(), "certificate_serial": cert.SerialNumber.Text(16)}

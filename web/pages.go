@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/drafting"
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/httpx"
 	"github.com/hcm-edu/vanban/signing"
@@ -79,6 +80,9 @@ func parsePages() (map[string]*template.Template, error) {
 		funcs[k] = f
 	}
 	funcs["dayVN"] = dayVN
+	for k, f := range draftFuncs() {
+		funcs[k] = f
+	}
 	root := template.New("pages").Funcs(funcs)
 	files, err := fs.Glob(Templates(), "templates/*.html")
 	if err != nil {
@@ -146,6 +150,8 @@ type pageData struct {
 	M                 *meetingView    // the meeting pages
 	A                 *authorityView  // the signing authorities page and batch signing
 	Att               *attachmentView // a document's attachments
+	Q                 *draftView      // the drafting pages
+	Work              drafting.Counts
 }
 
 func (s *Server) page(c *fiber.Ctx, title string) *pageData {
@@ -163,6 +169,7 @@ func (s *Server) page(c *fiber.Ctx, title string) *pageData {
 			}
 			d.Unread = n
 		}
+		d.Work = s.queueCounts(c, p)
 	}
 	return d
 }
@@ -212,8 +219,8 @@ func randomToken() string {
 }
 
 func (s *Server) home(c *fiber.Ctx) error {
-	if _, ok := httpx.LoggedIn(c); ok {
-		return c.Redirect("/documents", fiber.StatusSeeOther)
+	if p, ok := httpx.LoggedIn(c); ok {
+		return c.Redirect(s.landing(c, p), fiber.StatusSeeOther)
 	}
 	return c.Redirect("/login", fiber.StatusSeeOther)
 }
@@ -227,6 +234,9 @@ func (s *Server) loginPage(c *fiber.Ctx) error {
 	d := s.page(c, "Đăng nhập")
 	d.User = nil
 	d.Next = safeNext(c.Query("next"))
+	if c.Query("next") == "" {
+		d.Next = "" // after login: the landing page of the user's work
+	}
 	d.CSRF = s.loginCSRF(c)
 	return s.render(c, fiber.StatusOK, "login", d)
 }
@@ -272,6 +282,9 @@ func (s *Server) loginSubmit(c *fiber.Ctx) error {
 	c.Cookie(&fiber.Cookie{Name: auth.DeviceCookie, Value: sess.Device, Path: "/login", HTTPOnly: true,
 		Secure: s.cookieSecure(c), SameSite: fiber.CookieSameSiteStrictMode, MaxAge: int(auth.KnownFor.Seconds())})
 	c.ClearCookie(loginCSRFCookie)
+	if c.FormValue("next") == "" {
+		d.Next = s.landing(c, sess.Principal) // where the user's work is
+	}
 	return c.Redirect(d.Next, fiber.StatusSeeOther)
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/config"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/drafting"
 	"github.com/hcm-edu/vanban/internal/httpx"
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/notify"
@@ -50,6 +51,7 @@ type Server struct {
 	routing  *routing.Service
 	notes    *notify.Store
 	meetings *meetings.Service
+	drafts   *drafting.Service
 	log      *slog.Logger
 	pages    map[string]*template.Template
 }
@@ -57,7 +59,7 @@ type Server struct {
 // New parses the page templates.
 func New(d httpx.Deps) (*Server, error) {
 	s := &Server{cfg: d.Config, auth: d.Auth, units: d.Units, docs: d.Docs, routing: d.Routing, notes: d.Notes,
-		meetings: d.Meetings, log: d.Log}
+		meetings: d.Meetings, drafts: d.Drafts, log: d.Log}
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err

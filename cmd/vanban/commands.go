@@ -25,6 +25,7 @@ import (
 	"github.com/hcm-edu/vanban/database"
 	"github.com/hcm-edu/vanban/demo"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/drafting"
 	"github.com/hcm-edu/vanban/internal/httpx"
 	"github.com/hcm-edu/vanban/internal/server"
 	"github.com/hcm-edu/vanban/meetings"
@@ -169,8 +170,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	notes := notify.NewStore(db, cfg.EmailEnabled())
 	authSvc.NotifyAttacks(notes)
 	rt := routing.New(db, docs, notes)
+	// The converter of Word files: nil until the LibreOffice pool
+	// (package convert) is wired; Word uploads are then kept for a retry.
+	var conv drafting.Converter
+	drafts := drafting.New(db, docs, notes, conv)
 	handlers := rt.Handlers()
 	maps.Copy(handlers, docs.Handlers())
+	maps.Copy(handlers, drafts.Handlers())
 	if cfg.EmailEnabled() {
 		mailer, err := notify.NewMailer(notify.SMTPConfig{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom,
 			Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS})
@@ -187,7 +193,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	ms.SpoolDir = spool
 	ms.PresignExpiry = min(cfg.PresignExpiry, time.Minute)
 	srv, err := server.New(httpx.Deps{Config: cfg, DB: db, Blobs: blobs, Auth: authSvc, Units: org.NewStore(db),
-		Docs: docs, Routing: rt, Notes: notes, Meetings: ms, Log: log, Registry: reg})
+		Docs: docs, Routing: rt, Notes: notes, Meetings: ms, Drafts: drafts, Log: log, Registry: reg})
 	if err != nil {
 		return err
 	}

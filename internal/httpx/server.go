@@ -22,6 +22,7 @@ import (
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/config"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/drafting"
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
@@ -43,6 +44,7 @@ type Deps struct {
 	Routing  *routing.Service
 	Notes    *notify.Store
 	Meetings *meetings.Service
+	Drafts   *drafting.Service
 	Log      *slog.Logger
 	Registry *prometheus.Registry
 }

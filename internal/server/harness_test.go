@@ -17,6 +17,7 @@ import (
 	"github.com/hcm-edu/vanban/config"
 	"github.com/hcm-edu/vanban/demo"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/drafting"
 	"github.com/hcm-edu/vanban/internal/httpx"
 	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/meetings"
@@ -39,6 +40,7 @@ type testEnv struct {
 	cfg     *config.Config
 	docs    *documents.Service
 	routing *routing.Service
+	drafts  *drafting.Service
 	log     *slog.Logger
 	baseURL string
 	spool   string
@@ -50,6 +52,7 @@ type envOptions struct {
 	db             *sqlx.DB      // default: a fresh database
 	signing        bool          // development keys and demo images, as make run has
 	now            func() time.Time
+	converter      drafting.Converter // Word files; nil: kept for a retry
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
@@ -103,8 +106,9 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	}
 	notes := notify.NewStore(db, false)
 	rt := routing.New(db, docs, notes)
+	drafts := drafting.New(db, docs, notes, o.converter)
 	srv, err := New(httpx.Deps{Config: cfg, DB: db, Blobs: blobs, Auth: auth.NewService(db, time.Hour),
-		Units: org.NewStore(db), Docs: docs, Routing: rt, Notes: notes,
+		Units: org.NewStore(db), Docs: docs, Routing: rt, Notes: notes, Drafts: drafts,
 		Meetings: meetings.New(db, docs, blobs, meetings.NewHub(db, "", log)), Log: log})
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +123,7 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		defer cancel()
 		srv.Shutdown(ctx)
 	})
-	return &testEnv{t: t, db: db, blobs: blobs, cfg: cfg, docs: docs, routing: rt, log: log,
+	return &testEnv{t: t, db: db, blobs: blobs, cfg: cfg, docs: docs, routing: rt, drafts: drafts, log: log,
 		baseURL: "http://" + ln.Addr().String(), spool: spool}
 }
 
