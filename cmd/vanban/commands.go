@@ -22,6 +22,7 @@ import (
 
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/config"
+	"github.com/hcm-edu/vanban/convert"
 	"github.com/hcm-edu/vanban/database"
 	"github.com/hcm-edu/vanban/demo"
 	"github.com/hcm-edu/vanban/documents"
@@ -170,9 +171,14 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	notes := notify.NewStore(db, cfg.EmailEnabled())
 	authSvc.NotifyAttacks(notes)
 	rt := routing.New(db, docs, notes)
-	// The converter of Word files: nil until the LibreOffice pool
-	// (package convert) is wired; Word uploads are then kept for a retry.
+	// The converter of Word files. Without it (CONVERT_SOFFICE=off, or
+	// LibreOffice missing) Word uploads get 503 and are kept for a retry.
 	var conv drafting.Converter
+	if pool := startConverter(cfg, log); pool != nil {
+		defer pool.Close()
+		conv = pool
+		docs.SetConverter(pool)
+	}
 	drafts := drafting.New(db, docs, notes, conv)
 	handlers := rt.Handlers()
 	maps.Copy(handlers, docs.Handlers())
@@ -500,4 +506,21 @@ func readPassword() (string, bool, error) {
 		}
 	}
 	return randomPassword(), true, nil
+}
+
+// startConverter starts the LibreOffice pool, or returns nil (and says
+// why) when it is turned off or cannot start.
+func startConverter(cfg *config.Config, log *slog.Logger) *convert.Converter {
+	if cfg.ConvertSoffice == "off" {
+		log.Info("Word conversion turned off (CONVERT_SOFFICE=off): Word uploads are kept for a retry")
+		return nil
+	}
+	pool, err := convert.New(convert.Config{Soffice: cfg.ConvertSoffice, Workers: cfg.ConvertWorkers,
+		Timeout: cfg.ConvertTimeout, MemoryLimit: cfg.ConvertMemory})
+	if err != nil {
+		log.Warn("Word conversion unavailable: Word uploads are kept for a retry; install libreoffice-writer-nogui and python3-uno (scripts/deps.sh)", "error", err)
+		return nil
+	}
+	log.Info("Word conversion ready", "workers", cfg.ConvertWorkers)
+	return pool
 }
