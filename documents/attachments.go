@@ -112,17 +112,23 @@ var (
 )
 
 // AttachmentRule says whether p may add, remove or move the attachments of
-// d, a document p sees: its creator or a clerk of its unit, while it is a
-// draft nobody has signed (the person's signature is given in view of the
+// d, a document p sees: a draft's drafter, a paper copy's creator or a
+// clerk of its unit, while nobody has signed it (the person's signature is given in view of the
 // whole; the organisation's seals each attachment).
 func AttachmentRule(p auth.Principal, d Document) Permission {
 	switch {
-	case d.UnitID != p.UnitID || !(d.CreatedBy == p.UserID || p.Has(auth.RoleClerk)):
-		return forbidden("Chỉ người tải văn bản lên hoặc văn thư của đơn vị mới thêm, bớt phụ lục được")
+	case d.UnitID != p.UnitID:
+		return forbidden("Chỉ đơn vị ban hành văn bản mới thêm, bớt phụ lục được")
 	case d.Status == "recalled":
 		return precondition(ErrRecalled)
 	case d.Status != "draft" || d.PersonSigned || d.SealKind != "":
 		return precondition(errAttachmentsFrozen)
+	case d.Origin == OriginOutgoing && d.CreatedBy != p.UserID:
+		// As with its revisions: the drafter (a clerk sees a draft only
+		// once it is signed, and then its attachments are frozen).
+		return forbidden("Chỉ người soạn dự thảo mới thêm, bớt phụ lục của dự thảo được")
+	case d.CreatedBy != p.UserID && !p.Has(auth.RoleClerk):
+		return forbidden("Chỉ người số hóa bản gốc giấy hoặc văn thư của đơn vị mới thêm, bớt phụ lục được")
 	}
 	return allowed
 }

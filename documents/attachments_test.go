@@ -88,9 +88,9 @@ func (f *fakeConverter) ToPDF(_ context.Context, in []byte, name string) ([]byte
 	return testenv.PDF(1500, uint64(900+len(in))), nil
 }
 
-// The drafter adds, orders and removes the attachments of a draft; the
-// unit sees them, another unit does not, and only the drafter and the
-// unit's clerks change them.
+// The drafter adds, orders and removes the attachments of a draft; those
+// who see the draft (its leaders) see them, a colleague who is not asked
+// to review it and another unit do not, and only the drafter changes them.
 func TestAttachmentsOfADraft(t *testing.T) {
 	e := newDemoEnv(t)
 	staff, clerk, signer, other := e.who("chuyenvien.sgd"), e.who("vanthu.sgd"), e.who("giamdoc.sgd"), e.who("vanthu.q1")
@@ -102,7 +102,11 @@ func TestAttachmentsOfADraft(t *testing.T) {
 	d := e.newDraft(staff, 1)
 	a := e.mustAttach(staff, d.ID, "A", 11)
 	e.mustAttach(staff, d.ID, "B", 12)
-	c := e.mustAttach(clerk, d.ID, "C", 13)
+	c := e.mustAttach(staff, d.ID, "C", 13)
+	// The unit's clerk sees a draft only once it is signed.
+	if _, err := e.attach(clerk, d.ID, "X", "x.pdf", testenv.PDF(1500, 19)); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("the clerk adds to an unsigned draft: %v", err)
+	}
 	if got := e.titles(staff, d.ID); got != "A,B,C" {
 		t.Fatalf("order %s", got)
 	}
@@ -115,7 +119,7 @@ func TestAttachmentsOfADraft(t *testing.T) {
 	if got := e.titles(staff, d.ID); got != "C,A,B" {
 		t.Fatalf("after moving C first: %s", got)
 	}
-	if _, err := e.docs.MoveAttachment(e.ctx, clerk, d.ID, c.ID, 99); err != nil {
+	if _, err := e.docs.MoveAttachment(e.ctx, staff, d.ID, c.ID, 99); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.titles(staff, d.ID); got != "A,B,C" {
@@ -124,8 +128,8 @@ func TestAttachmentsOfADraft(t *testing.T) {
 	if err := e.docs.RemoveAttachment(e.ctx, staff, d.ID, a.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got := e.titles(colleague, d.ID); got != "B,C" {
-		t.Fatalf("after removing A, as a colleague sees it: %s", got)
+	if got := e.titles(signer, d.ID); got != "B,C" {
+		t.Fatalf("after removing A, as the leader sees it: %s", got)
 	}
 
 	// Another unit: as if it did not exist. The unit's other people: read,
@@ -140,15 +144,22 @@ func TestAttachmentsOfADraft(t *testing.T) {
 	if _, err := e.docs.Attachment(e.ctx, other, d.ID, c.ID); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("another unit downloads: %v", err)
 	}
-	for _, p := range []auth.Principal{colleague, signer} {
-		if _, err := e.attach(p, d.ID, "X", "x.pdf", testenv.PDF(1500, 21)); !errors.Is(err, domain.ErrForbidden) {
-			t.Fatalf("%s adds: %v", p.Username, err)
+	for _, tc := range []struct {
+		p    auth.Principal
+		want error
+	}{{colleague, domain.ErrNotFound}, {signer, domain.ErrForbidden}} {
+		p := tc.p
+		if _, err := e.docs.Attachments(e.ctx, p, d.ID); tc.want == domain.ErrNotFound && !errors.Is(err, domain.ErrNotFound) {
+			t.Fatalf("%s lists: %v", p.Username, err)
 		}
-		if err := e.docs.RemoveAttachment(e.ctx, p, d.ID, c.ID); !errors.Is(err, domain.ErrForbidden) {
-			t.Fatalf("%s removes: %v", p.Username, err)
+		if _, err := e.attach(p, d.ID, "X", "x.pdf", testenv.PDF(1500, 21)); !errors.Is(err, tc.want) {
+			t.Fatalf("%s adds: %v, want %v", p.Username, err, tc.want)
 		}
-		if _, err := e.docs.MoveAttachment(e.ctx, p, d.ID, c.ID, 1); !errors.Is(err, domain.ErrForbidden) {
-			t.Fatalf("%s moves: %v", p.Username, err)
+		if err := e.docs.RemoveAttachment(e.ctx, p, d.ID, c.ID); !errors.Is(err, tc.want) {
+			t.Fatalf("%s removes: %v, want %v", p.Username, err, tc.want)
+		}
+		if _, err := e.docs.MoveAttachment(e.ctx, p, d.ID, c.ID, 1); !errors.Is(err, tc.want) {
+			t.Fatalf("%s moves: %v, want %v", p.Username, err, tc.want)
 		}
 	}
 	if err := e.docs.RemoveAttachment(e.ctx, staff, 999999, c.ID); !errors.Is(err, domain.ErrNotFound) {
@@ -157,15 +168,15 @@ func TestAttachmentsOfADraft(t *testing.T) {
 	e.unchangedSince(before, "refused changes")
 
 	// A download is in the document's access history.
-	got, err := e.docs.Attachment(e.ctx, colleague, d.ID, c.ID)
+	got, err := e.docs.Attachment(e.ctx, signer, d.ID, c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.docs.RecordAttachmentDownload(e.ctx, colleague, got, 0, false, "req-1"); err != nil {
+	if err := e.docs.RecordAttachmentDownload(e.ctx, signer, got, 0, false, "req-1"); err != nil {
 		t.Fatal(err)
 	}
 	var n int
-	e.db.Get(&n, `SELECT count(*) FROM document_access WHERE attachment_id = $1 AND kind = 'download' AND user_id = $2`, c.ID, colleague.UserID)
+	e.db.Get(&n, `SELECT count(*) FROM document_access WHERE attachment_id = $1 AND kind = 'download' AND user_id = $2`, c.ID, signer.UserID)
 	if n != 1 {
 		t.Fatalf("%d accesses recorded", n)
 	}

@@ -149,14 +149,10 @@ func (f *fixture) who(username string) auth.Principal {
 	return p
 }
 
-// addSigner adds a second leader (phó giám đốc) to the department.
-func (f *fixture) addSigner() auth.Principal {
+// deputy is the department's second leader (phó giám đốc), whom the demo
+// seeds.
+func (f *fixture) deputy() auth.Principal {
 	f.t.Helper()
-	dept := f.who("giamdoc.sgd").UnitID
-	if _, err := f.users.CreateUser(f.ctx, auth.NewUser{Username: "phogiamdoc.sgd", FullName: "Nguyễn Bảo Quốc",
-		Position: "Phó Giám đốc", UnitID: dept, Roles: []string{auth.RoleSigner}, Password: password}); err != nil {
-		f.t.Fatal(err)
-	}
 	return f.who("phogiamdoc.sgd")
 }
 
@@ -403,7 +399,7 @@ func TestBadInput(t *testing.T) {
 	f := newFixture(t)
 	drafter, leader, clerk := f.who("chuyenvien.sgd"), f.who("giamdoc.sgd"), f.who("vanthu.sgd")
 	other := f.who("truongphong.q1") // a signer of another unit
-	deputy := f.addSigner()
+	deputy := f.deputy()
 	d := f.create(drafter)
 	id := d.Document.ID
 
@@ -566,8 +562,10 @@ func TestTemplate(t *testing.T) {
 	drafter, leader := f.who("chuyenvien.sgd"), f.who("giamdoc.sgd")
 	form := drafting.TemplateForm{DocType: "KH", Title: "Kế hoạch tuyển sinh lớp 10", Recipients: []string{"Như trên;", "Lưu: VT."},
 		SignerID: leader.UserID}
-	_, err := f.svc.CreateFromTemplate(f.ctx, drafter, form)
-	wantField(t, err, "doc_type") // the stub has no template yet
+	other := form
+	other.DocType = "GGT" // a type without a template
+	_, err := f.svc.CreateFromTemplate(f.ctx, drafter, other)
+	wantField(t, err, "doc_type")
 	var got doctemplate.Form
 	f.svc.DOCX = func(u doctemplate.Unit, fm doctemplate.Form) ([]byte, error) {
 		got = fm

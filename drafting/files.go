@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/hcm-edu/vanban/audit"
 	"github.com/hcm-edu/vanban/auth"
@@ -93,7 +94,7 @@ func (s *Service) prepare(ctx context.Context, f File) (*prepared, error) {
 		}
 		// The text is for showing what changed; without it the PDF's is used.
 		if t, err := s.conv.ToText(ctx, f.Data, f.Name); err == nil {
-			pr.text = t
+			pr.text = storableText(t)
 		}
 		src := f
 		pr.source = &src
@@ -372,3 +373,15 @@ func (s *Service) principal(ctx context.Context, userID int64) (auth.Principal, 
 }
 
 func draftLink(id int64) string { return fmt.Sprintf("/drafts/%d", id) }
+
+// storableText keeps of a converter's text what PostgreSQL stores and a page
+// shows: valid UTF-8 without NUL or other control characters but line
+// breaks and tabs.
+func storableText(t string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' || !unicode.IsControl(r) {
+			return r
+		}
+		return -1
+	}, strings.ToValidUTF8(t, "\uFFFD"))
+}

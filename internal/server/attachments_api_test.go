@@ -79,12 +79,12 @@ func TestAttachmentsThroughTheAPI(t *testing.T) {
 	if status != 200 || !strings.Contains(string(b), `"position":1,"title":"Phụ lục II. Kinh phí"`) {
 		t.Fatalf("move: %d %s", status, b)
 	}
-	status, got, h := e.request("GET", fmt.Sprintf("/api/v1/documents/%d/attachments/%d/download", d.ID, atts[0].ID), staff, nil, "")
+	status, got, h := e.request("GET", fmt.Sprintf("/api/v1/documents/%d/attachments/%d/download", d.ID, atts[0].ID), director, nil, "")
 	if status != 200 || !bytes.Equal(got, one) || h.Get("Content-Type") != "application/pdf" ||
 		!strings.Contains(h.Get("Content-Disposition"), "attachment;") || !strings.Contains(h.Get("Content-Disposition"), "Ph%E1%BB%A5%20l%E1%BB%A5c%20I.pdf") {
 		t.Fatalf("download: %d, identical %v, headers %v", status, bytes.Equal(got, one), h)
 	}
-	status, _, h = e.request("GET", fmt.Sprintf("/api/v1/documents/%d/attachments/%d/download?inline=1", d.ID, atts[0].ID), staff, nil, "")
+	status, _, h = e.request("GET", fmt.Sprintf("/api/v1/documents/%d/attachments/%d/download?inline=1", d.ID, atts[0].ID), director, nil, "")
 	if status != 200 || !strings.HasPrefix(h.Get("Content-Disposition"), "inline;") {
 		t.Fatalf("inline: %d %v", status, h)
 	}
@@ -98,7 +98,8 @@ func TestAttachmentsThroughTheAPI(t *testing.T) {
 		code             string
 	}{
 		{other, "X", "x.pdf", testenv.PDF(1500, 3), 404, "not_found"},
-		{staff, "X", "x.pdf", testenv.PDF(1500, 3), 403, "forbidden"},
+		{staff, "X", "x.pdf", testenv.PDF(1500, 3), 404, "not_found"},    // a colleague does not see another's draft
+		{director, "X", "x.pdf", testenv.PDF(1500, 3), 403, "forbidden"}, // the leader sees it; the drafter changes it
 		{clerk, "", "x.pdf", testenv.PDF(1500, 3), 422, "validation_failed"},
 		{clerk, "X", "x.pdf", []byte("không phải PDF"), 422, "validation_failed"},
 		{clerk, "X", "x.pdf", one, 422, "validation_failed"},
@@ -112,8 +113,8 @@ func TestAttachmentsThroughTheAPI(t *testing.T) {
 	if status, _ := e.attachments(t, other, d.ID); status != 404 {
 		t.Errorf("another unit lists: %d", status)
 	}
-	if status, _, _ := e.request("DELETE", fmt.Sprintf("/api/v1/documents/%d/attachments/%d", d.ID, atts[0].ID), staff, nil, ""); status != 403 {
-		t.Errorf("a colleague removes: %d", status)
+	if status, _, _ := e.request("DELETE", fmt.Sprintf("/api/v1/documents/%d/attachments/%d", d.ID, atts[0].ID), director, nil, ""); status != 403 {
+		t.Errorf("the leader removes: %d", status)
 	}
 	if n := e.countObjects(); n != objects {
 		t.Fatalf("refused attachments stored %d objects", n-objects)
@@ -127,12 +128,12 @@ func TestAttachmentsThroughTheAPI(t *testing.T) {
 	if status != 201 || json.Unmarshal(b, &word) != nil || word.FileName != "Biểu mẫu.pdf" || word.OriginalFileName == nil {
 		t.Fatalf("Word with a converter: %d %s", status, b)
 	}
-	status, got, h = e.request("GET", fmt.Sprintf("/api/v1/documents/%d/attachments/%d/download?original=1", d.ID, word.ID), staff, nil, "")
+	status, got, h = e.request("GET", fmt.Sprintf("/api/v1/documents/%d/attachments/%d/download?original=1", d.ID, word.ID), director, nil, "")
 	if status != 200 || !bytes.Equal(got, docx) || !strings.Contains(h.Get("Content-Type"), "wordprocessingml") ||
 		!strings.HasPrefix(h.Get("Content-Disposition"), "attachment;") {
 		t.Fatalf("the Word original: %d %v", status, h)
 	}
-	if status, _, _ := e.request("GET", fmt.Sprintf("/api/v1/documents/%d/attachments/%d/download?original=1", d.ID, atts[0].ID), staff, nil, ""); status != 404 {
+	if status, _, _ := e.request("GET", fmt.Sprintf("/api/v1/documents/%d/attachments/%d/download?original=1", d.ID, atts[0].ID), director, nil, ""); status != 404 {
 		t.Fatalf("the original of a PDF: %d", status)
 	}
 
