@@ -36,6 +36,7 @@ build:
 # The demo password is made once and kept in var/demo-password, so a second
 # `make run` prints the same logins. DEMO_PASSWORD from the environment wins.
 run: build
+	$(DEPS) run
 	$(PG) start
 	@mkdir -p var/data
 	@pwnote="DEMO_PASSWORD from the environment"; \

@@ -36,27 +36,35 @@ have_unaccent() {
 	compgen -G '/usr/share/postgresql/*/extension/unaccent.control' >/dev/null
 }
 
-need_file /usr/bin/chromium chromium
-need_cmd pdfsig poppler-utils
-need_cmd pdftoppm poppler-utils
-need_cmd mutool mupdf-tools
-need_cmd qpdf qpdf
-need_cmd softhsm2-util softhsm2
-need_cmd pkcs11-tool opensc
-need_cmd openssl openssl
-need_cmd certutil libnss3-tools
-need_cmd xmlsec1 xmlsec1
-need_cmd haproxy haproxy
-need_pkg fonts-liberation
+# `deps.sh run`: only what serving needs (make run): the PostgreSQL server
+# and the Word converter. Without root it only warns, and the service runs
+# without Word conversion.
+run_only=false
+[[ ${1:-} == run ]] && run_only=true
+
 need_cmd soffice libreoffice-writer-nogui
 need_pkg libreoffice-writer-nogui
 need_pkg python3-uno
 need_pkg fonts-liberation2
-need_cmd curl curl
-need_cmd gcc gcc libc6-dev
-need_cmd make make
-need_cmd psql postgresql-client
 if ! have_pg_server || ! have_unaccent; then missing+=(postgresql postgresql-contrib); fi
+if ! $run_only; then
+	need_file /usr/bin/chromium chromium
+	need_cmd pdfsig poppler-utils
+	need_cmd pdftoppm poppler-utils
+	need_cmd mutool mupdf-tools
+	need_cmd qpdf qpdf
+	need_cmd softhsm2-util softhsm2
+	need_cmd pkcs11-tool opensc
+	need_cmd openssl openssl
+	need_cmd certutil libnss3-tools
+	need_cmd xmlsec1 xmlsec1
+	need_cmd haproxy haproxy
+	need_pkg fonts-liberation
+	need_cmd curl curl
+	need_cmd gcc gcc libc6-dev
+	need_cmd make make
+	need_cmd psql postgresql-client
+fi
 
 if ((${#missing[@]} == 0)); then
 	echo "deps: all present"
@@ -74,6 +82,10 @@ done
 
 if ((EUID != 0)); then
 	echo "deps: missing Debian packages: ${pkgs[*]}" >&2
+	if $run_only; then
+		echo "deps: serving without them: Word drafts are refused with 503 and kept until LibreOffice is installed" >&2
+		exit 0
+	fi
 	echo "deps: install them with:  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${pkgs[*]}" >&2
 	exit 1
 fi
