@@ -169,6 +169,20 @@ func TestEveryTypeIsADocument(t *testing.T) {
 	}
 }
 
+// A "Lưu:" line the drafter types replaces the template's own, once and
+// last, instead of doubling it.
+func TestTypedStorageLine(t *testing.T) {
+	b, err := DOCX(testUnit, Form{DocType: "KH", Title: "Cải cách hành chính", Signer: deputy, Recipients: []string{"Lưu: VT, VP, Phòng GDTrH.", "UBND các quận"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := texts(t, openParts(t, b)["word/document.xml"])
+	i := slices.Index(ps, "Nơi nhận:")
+	if i < 0 || ps[i+1] != "- UBND các quận;" || ps[i+2] != "- Lưu: VT, VP, Phòng GDTrH." || slices.Contains(ps, "- Lưu: VT, VP.") {
+		t.Errorf("recipients: %q", ps[i:])
+	}
+}
+
 // Whatever the drafter types is text in the document, never markup.
 func TestEscaping(t *testing.T) {
 	hostile := `Quy chế "A & B" <w:p/> 'c' ]]> &amp; x` + "\x00\x1b"

@@ -298,15 +298,22 @@ func footer(k kind, f Form, addressees []string, drafting string) *table {
 	case k.code == "QĐ" && len(list) == 0:
 		recv = append(recv, item("- Như Điều 3;"))
 	}
-	for _, r := range list {
-		recv = append(recv, item("- "+strings.TrimRight(r, ".;")+";"))
-	}
-	if len(list) == 0 {
-		recv = append(recv, item("- ……………;"))
-	}
 	lưu := "- Lưu: VT, " + drafting + "."
 	if k.code == "BB" {
 		lưu = "- Lưu: VT, Hồ sơ."
+	}
+	n := 0
+	for _, r := range list {
+		// A drafter who types the "Lưu:" line gets it once, last.
+		if strings.HasPrefix(strings.ToLower(r), "lưu") {
+			lưu = "- " + strings.TrimRight(r, ".;") + "."
+			continue
+		}
+		recv = append(recv, item("- "+strings.TrimRight(r, ".;")+";"))
+		n++
+	}
+	if n == 0 {
+		recv = append(recv, item("- ……………;"))
 	}
 	recv = append(recv, item(lưu))
 
