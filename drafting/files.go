@@ -102,8 +102,10 @@ func (s *Service) prepare(ctx context.Context, f File) (*prepared, error) {
 			return nil, err
 		}
 		// The text is for showing what changed; without it the PDF's is used.
+		// PostgreSQL's text holds neither NUL nor invalid UTF-8, which a
+		// binary .doc's text may carry.
 		if t, err := s.conv.ToText(ctx, f.Data, f.Name); err == nil {
-			pr.text = t
+			pr.text = strings.ToValidUTF8(strings.ReplaceAll(t, "\x00", ""), "")
 		}
 		src := f
 		pr.source = &src
