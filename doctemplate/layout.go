@@ -292,9 +292,11 @@ func footer(k kind, f Form, addressees []string, drafting string) *table {
 		return para{Spacing: &spacing{0, 0, 240}, Runs: []run{{Text: s, Sz: pt11}}}
 	}
 	list := cleanList(f.Recipients)
+	asAbove := false // "Như trên" written for the addressees
 	switch {
 	case len(addressees) > 0 && kindTakesAddressees(k.code):
 		recv = append(recv, item("- Như trên;"))
+		asAbove = true
 	case k.code == "QĐ" && len(list) == 0:
 		recv = append(recv, item("- Như Điều 3;"))
 	}
@@ -307,6 +309,10 @@ func footer(k kind, f Form, addressees []string, drafting string) *table {
 		// A drafter who types the "Lưu:" line gets it once, last.
 		if strings.HasPrefix(strings.ToLower(r), "lưu") {
 			lưu = "- " + strings.TrimRight(r, ".;") + "."
+			continue
+		}
+		if asAbove && strings.EqualFold(strings.TrimRight(r, ".;"), "như trên") {
+			n++ // typed too: written once
 			continue
 		}
 		recv = append(recv, item("- "+strings.TrimRight(r, ".;")+";"))

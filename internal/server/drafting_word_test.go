@@ -248,6 +248,25 @@ func TestDraftFromTemplateWithLibreOffice(t *testing.T) {
 		t.Errorf("the registered PDF's text: %s", text)
 	}
 	testenv.CheckSignedPDF(t, final, 2)
+	keepForReview(t, "template-kh-registered", final)
+}
+
+// keepForReview writes a PDF and its first page as PNG into
+// $VANBAN_SCREENSHOTS, when set, for a look at what LibreOffice made.
+func keepForReview(t *testing.T, name string, pdf []byte) {
+	t.Helper()
+	dir := os.Getenv("VANBAN_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	p := filepath.Join(dir, name+".pdf")
+	if err := os.MkdirAll(dir, 0o755); err != nil || os.WriteFile(p, pdf, 0o644) != nil {
+		t.Fatalf("keep %s: %v", p, err)
+	}
+	if out, err := exec.Command("pdftoppm", "-f", "1", "-l", "1", "-r", "80", "-png", "-singlefile", p, strings.TrimSuffix(p, ".pdf")).CombinedOutput(); err != nil {
+		t.Logf("pdftoppm: %v %s", err, out)
+	}
+	t.Logf("kept for review: %s", p)
 }
 
 // TestDeputyWordDraftWithWordAttachment: a công văn from the template for
@@ -294,7 +313,9 @@ func TestDeputyWordDraftWithWordAttachment(t *testing.T) {
 	if status != 200 || !strings.Contains(string(out), `"capacity":"KT"`) || !strings.Contains(string(out), `"signed_as":"KT. GIÁM ĐỐC — PHÓ GIÁM ĐỐC Nguyễn Văn Hiếu"`) {
 		t.Fatalf("signatures: %d %s", status, out)
 	}
-	testenv.CheckSignedPDF(t, e.latestPDF(t, clerk, id), 2)
+	final := e.latestPDF(t, clerk, id)
+	testenv.CheckSignedPDF(t, final, 2)
+	keepForReview(t, "template-cv-kt-registered", final)
 	_, atts := e.attachments(t, clerk, id)
 	if len(atts) != 1 || !atts[0].Sealed || atts[0].Valid == nil || !*atts[0].Valid {
 		t.Fatalf("the attachment after registration: %+v", atts)
