@@ -99,6 +99,9 @@ func TestAttachmentsOfADraft(t *testing.T) {
 		t.Fatal(err)
 	}
 	colleague := e.who("chuyenvien2.sgd")
+	// An unsigned draft is seen only by those who take part in it (the
+	// drafting package's reviewers): the clerk and the colleague do here.
+	e.docs.AddLink(documents.Link{Participant: fmt.Sprintf(`:user IN (%d, %d)`, clerk.UserID, colleague.UserID)})
 	d := e.newDraft(staff, 1)
 	a := e.mustAttach(staff, d.ID, "A", 11)
 	e.mustAttach(staff, d.ID, "B", 12)
