@@ -64,6 +64,10 @@ func TestAttachmentsThroughTheAPI(t *testing.T) {
 	e := newEnv(t, envOptions{blobs: newS3Store(t, s3, s3.Endpoint), signing: true})
 	clerk, director, staff, other := e.login("vanthu.sgd"), e.login("giamdoc.sgd"), e.login("chuyenvien.sgd"), e.login("vanthu.q1")
 	d := e.create(t, clerk, validFields(), "Kế hoạch.pdf", fixturePDF(t))
+	// The colleague reviews it, so sees the unsigned draft (drafting's rule).
+	if status, b := e.postJSON(t, fmt.Sprintf("/api/v1/drafts/%d/reviews", d.ID), clerk, map[string]any{"reviewer_ids": []int64{e.userID(t, "chuyenvien.sgd")}}); status != 200 {
+		t.Fatalf("review request: %d %s", status, b)
+	}
 	one, two := testenv.PDF(1500, 1), testenv.PDF(1500, 2)
 	if status, b := e.addAttachment(t, clerk, d.ID, "Phụ lục I. Danh sách trường", "Phụ lục I.pdf", one); status != 201 {
 		t.Fatalf("add: %d %s", status, b)
