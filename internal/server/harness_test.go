@@ -257,6 +257,9 @@ var realPool struct {
 // python3-uno the test skips, and fails under CI, which has them.
 func realConverter(t testing.TB) *convert.Converter {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("the LibreOffice pool is for integration tests")
+	}
 	if _, err := exec.LookPath("soffice"); err != nil {
 		testenv.Missing(t, "LibreOffice (soffice)")
 	}
