@@ -118,7 +118,10 @@ func FileName(f Form) string {
 		name = k.name
 	}
 	title := safeName(f.Title)
-	if title != "" {
+	switch {
+	case strings.HasPrefix(strings.ToLower(title), strings.ToLower(name)):
+		name = title // "Kế hoạch tổ chức …", not "Kế hoạch - Kế hoạch tổ chức …"
+	case title != "":
 		name += " - " + title
 	}
 	if utf8.RuneCountInString(name) > maxNameRunes {

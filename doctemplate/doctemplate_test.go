@@ -169,6 +169,32 @@ func TestEveryTypeIsADocument(t *testing.T) {
 	}
 }
 
+// A "Lưu:" line the drafter types replaces the template's own, once and
+// last, instead of doubling it; so does a typed "Như trên".
+func TestTypedStorageLine(t *testing.T) {
+	b, err := DOCX(testUnit, Form{DocType: "KH", Title: "Cải cách hành chính", Signer: deputy, Recipients: []string{"Lưu: VT, VP, Phòng GDTrH.", "UBND các quận"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := texts(t, openParts(t, b)["word/document.xml"])
+	i := slices.Index(ps, "Nơi nhận:")
+	if i < 0 || ps[i+1] != "- UBND các quận;" || ps[i+2] != "- Lưu: VT, VP, Phòng GDTrH." || slices.Contains(ps, "- Lưu: VT, VP.") {
+		t.Errorf("recipients: %q", ps[i:])
+	}
+	// A công văn's "Như trên" stands for its addressees: typed again, it
+	// is written once.
+	b, err = DOCX(testUnit, Form{DocType: "CV", Title: "Cải cách hành chính", Signer: deputy,
+		Addressees: []string{"Phòng Giáo dục và Đào tạo các quận, huyện"}, Recipients: []string{"Như trên;", "Lưu: VT."}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps = texts(t, openParts(t, b)["word/document.xml"])
+	i = slices.Index(ps, "Nơi nhận:")
+	if i < 0 || ps[i+1] != "- Như trên;" || ps[i+2] != "- Lưu: VT." {
+		t.Errorf("recipients: %q", ps[i:])
+	}
+}
+
 // Whatever the drafter types is text in the document, never markup.
 func TestEscaping(t *testing.T) {
 	hostile := `Quy chế "A & B" <w:p/> 'c' ]]> &amp; x` + "\x00\x1b"
@@ -265,6 +291,7 @@ func TestFileName(t *testing.T) {
 		{Form{DocType: "CV", Title: "  \n "}, "Công văn.docx"},
 		{Form{DocType: "TB", Title: "Ke\u0302\u0301 hoa\u0323ch."}, "Thông báo - Kế hoạch.docx"}, // NFC, no trailing dot
 		{Form{DocType: "XX", Title: "x"}, "Văn bản - x.docx"},
+		{Form{DocType: "KH", Title: "Kế hoạch tổ chức Hội khỏe Phù Đổng"}, "Kế hoạch tổ chức Hội khỏe Phù Đổng.docx"}, // the type once
 	} {
 		if got := FileName(tt.f); got != tt.want {
 			t.Errorf("FileName(%q) = %q, want %q", tt.f.Title, got, tt.want)

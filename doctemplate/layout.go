@@ -292,21 +292,34 @@ func footer(k kind, f Form, addressees []string, drafting string) *table {
 		return para{Spacing: &spacing{0, 0, 240}, Runs: []run{{Text: s, Sz: pt11}}}
 	}
 	list := cleanList(f.Recipients)
+	asAbove := false // "Như trên" written for the addressees
 	switch {
 	case len(addressees) > 0 && kindTakesAddressees(k.code):
 		recv = append(recv, item("- Như trên;"))
+		asAbove = true
 	case k.code == "QĐ" && len(list) == 0:
 		recv = append(recv, item("- Như Điều 3;"))
-	}
-	for _, r := range list {
-		recv = append(recv, item("- "+strings.TrimRight(r, ".;")+";"))
-	}
-	if len(list) == 0 {
-		recv = append(recv, item("- ……………;"))
 	}
 	lưu := "- Lưu: VT, " + drafting + "."
 	if k.code == "BB" {
 		lưu = "- Lưu: VT, Hồ sơ."
+	}
+	n := 0
+	for _, r := range list {
+		// A drafter who types the "Lưu:" line gets it once, last.
+		if strings.HasPrefix(strings.ToLower(r), "lưu") {
+			lưu = "- " + strings.TrimRight(r, ".;") + "."
+			continue
+		}
+		if asAbove && strings.EqualFold(strings.TrimRight(r, ".;"), "như trên") {
+			n++ // typed too: written once
+			continue
+		}
+		recv = append(recv, item("- "+strings.TrimRight(r, ".;")+";"))
+		n++
+	}
+	if n == 0 {
+		recv = append(recv, item("- ……………;"))
 	}
 	recv = append(recv, item(lưu))
 

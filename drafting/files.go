@@ -37,6 +37,13 @@ var officeTypes = map[string]string{
 // errFileType: neither a PDF nor an office file.
 var errFileType = domain.Invalid("file", "chỉ nhận tệp PDF, Word (.docx, .doc) hoặc LibreOffice (.odt)")
 
+// macroEnabled are Word's macro-enabled formats: refused for what they
+// are, with the converter's reason, rather than as an unknown type.
+var macroEnabled = map[string]bool{".docm": true, ".dotm": true}
+
+// errMacroEnabled says why a .docm is refused and what to do.
+var errMacroEnabled = &convert.BadFileError{Code: "macros", Reason: "Tệp có chứa macro nên không được nhận vì lý do an toàn; hãy lưu lại dưới dạng .docx hoặc .odt (không có macro) rồi tải lên lại"}
+
 // office reports whether f is an office file to convert (by its name; the
 // converter checks the content), and refuses what is neither that nor a
 // PDF.
@@ -53,6 +60,9 @@ func office(f File) (bool, error) {
 	}
 	if ext == ".pdf" {
 		return false, documents.ErrNotPDF
+	}
+	if macroEnabled[ext] {
+		return false, errMacroEnabled
 	}
 	return false, errFileType
 }
@@ -93,6 +103,8 @@ func (s *Service) prepare(ctx context.Context, f File) (*prepared, error) {
 			return nil, err
 		}
 		// The text is for showing what changed; without it the PDF's is used.
+		// PostgreSQL's text holds neither NUL nor invalid UTF-8, which a
+		// binary .doc's text may carry.
 		if t, err := s.conv.ToText(ctx, f.Data, f.Name); err == nil {
 			pr.text = storableText(t)
 		}

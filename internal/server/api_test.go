@@ -51,6 +51,7 @@ type docJSON struct {
 	NumberSymbol string `json:"number_symbol"`
 	DocDate      string `json:"doc_date"`
 	CreatorName  string `json:"creator_name"`
+	IssueNotice  string `json:"issue_notice"`
 	Versions     []struct {
 		Version  int    `json:"version"`
 		SHA256   string `json:"sha256"`

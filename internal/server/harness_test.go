@@ -10,11 +10,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/config"
+	"github.com/hcm-edu/vanban/convert"
 	"github.com/hcm-edu/vanban/demo"
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/drafting"
@@ -106,6 +109,9 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	}
 	notes := notify.NewStore(db, false)
 	rt := routing.New(db, docs, notes)
+	if o.converter != nil {
+		docs.SetConverter(o.converter)
+	}
 	drafts := drafting.New(db, docs, notes, o.converter)
 	srv, err := New(httpx.Deps{Config: cfg, DB: db, Blobs: blobs, Auth: auth.NewService(db, time.Hour),
 		Units: org.NewStore(db), Docs: docs, Routing: rt, Notes: notes, Drafts: drafts,
@@ -236,4 +242,40 @@ func (e *testEnv) countObjects() int {
 		e.t.Fatal(err)
 	}
 	return n
+}
+
+// realPool is the LibreOffice pool the tests that convert share: one per
+// test binary, started by the first that needs it (about 3 s), closed by
+// TestMain.
+var realPool struct {
+	once sync.Once
+	c    *convert.Converter
+	err  error
+}
+
+// realConverter is the shared LibreOffice pool. Without LibreOffice or
+// python3-uno the test skips, and fails under CI, which has them.
+func realConverter(t testing.TB) *convert.Converter {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("the LibreOffice pool is for integration tests")
+	}
+	if _, err := exec.LookPath("soffice"); err != nil {
+		testenv.Missing(t, "LibreOffice (soffice)")
+	}
+	if exec.Command("/usr/bin/python3", "-c", "import uno").Run() != nil && exec.Command("python3", "-c", "import uno").Run() != nil {
+		testenv.Missing(t, "python3-uno")
+	}
+	realPool.once.Do(func() { realPool.c, realPool.err = convert.New(convert.Config{}) })
+	if realPool.err != nil {
+		t.Fatalf("the LibreOffice pool: %v", realPool.err)
+	}
+	return realPool.c
+}
+
+// closeRealConverter stops the shared pool if a test started it.
+func closeRealConverter() {
+	if realPool.c != nil {
+		realPool.c.Close()
+	}
 }

@@ -12,5 +12,7 @@ import (
 // its production cost dominates these tests under the race detector.
 func TestMain(m *testing.M) {
 	auth.PasswordCost = bcrypt.MinCost
-	os.Exit(m.Run())
+	code := m.Run()
+	closeRealConverter()
+	os.Exit(code)
 }
