@@ -12,6 +12,7 @@ import (
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/jmoiron/sqlx"
+	"golang.org/x/text/unicode/norm"
 )
 
 // NumberRequest asks the clerk's unit to give a document its number and
@@ -90,7 +91,33 @@ func (s *Service) registerSymbol(ctx context.Context, d Document, req NumberRequ
 	if err != nil {
 		return "", err
 	}
-	return symbolFor(d.DocType, unit.Abbreviation, req.DraftingUnit)
+	du := req.DraftingUnit
+	if d.DocType == "CV" && strings.TrimSpace(du) == "" {
+		du = s.printedDraftingUnit(ctx, d, unit.Abbreviation)
+	}
+	return symbolFor(d.DocType, unit.Abbreviation, du)
+}
+
+// printedDraftingUnit is the drafting unit a công văn's latest version
+// already prints after its blank number ("Số:      /SGDĐT-VP", as the
+// templates write it), or "" when it prints none the clerk need not type.
+func (s *Service) printedDraftingUnit(ctx context.Context, d Document, orgAbbr string) string {
+	if len(d.Versions) == 0 || d.Versions[0].Size > s.maxBytes {
+		return ""
+	}
+	in, err := s.ReadVersion(ctx, d.Versions[0])
+	if err != nil {
+		return ""
+	}
+	l, err := readIssueLayout(in)
+	if err != nil {
+		return ""
+	}
+	du, ok := strings.CutPrefix(norm.NFC.String(l.symbol), norm.NFC.String(orgAbbr)+"-")
+	if !ok || !abbrRE.MatchString(du) {
+		return ""
+	}
+	return du
 }
 
 // registerTyped numbers d, whose latest version in is already read and

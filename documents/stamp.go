@@ -107,6 +107,7 @@ type issueLayout struct {
 	numberFilled string  // what is typed where the number goes
 	afterSo      float64 // right edge of "Số:"
 	slash        float64 // left edge of the typed "/symbol"; 0 if none
+	symbol       string  // the typed symbol after the slash ("SGDĐT-VP"); "" if none
 	numberLimit  float64 // left edge of the next text on the baseline; 0 if none
 	numberY      float64
 
@@ -190,8 +191,8 @@ func (l *issueLayout) readNumber(ws []word) {
 		if len(typed) == 0 {
 			return
 		}
-		if before, _, found := strings.Cut(typed[0].s, "/"); found && before == "" {
-			l.slash = typed[0].x0
+		if before, after, found := strings.Cut(typed[0].s, "/"); found && before == "" {
+			l.slash, l.symbol = typed[0].x0, after
 			return
 		}
 		l.numberFilled = typed[0].s

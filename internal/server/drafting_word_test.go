@@ -304,7 +304,7 @@ func TestDeputyWordDraftWithWordAttachment(t *testing.T) {
 		t.Error("the attachment's Word original differs")
 	}
 
-	reg := e.signRegister(t, d, "chuyenvien.sgd", "phogiamdoc.sgd", "vanthu.sgd", "VP")
+	reg := e.signRegister(t, d, "chuyenvien.sgd", "phogiamdoc.sgd", "vanthu.sgd", "") // the template printed /SGDĐT-VP: the clerk types nothing
 	clerk := e.login("vanthu.sgd")
 	if !strings.HasSuffix(reg.NumberSymbol, "/SGDĐT-VP") || reg.IssueNotice != "" {
 		t.Errorf("registered as %q (%s)", reg.NumberSymbol, reg.IssueNotice)
