@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
@@ -67,6 +70,17 @@ type Review struct {
 	Decision        *string    `db:"decision" json:"decision,omitempty"`
 	DecidedAt       *time.Time `db:"decided_at" json:"decided_at,omitempty"`
 	Note            string     `db:"note" json:"note,omitempty"`
+}
+
+// Initials are the reviewer's initials ("Phạm Thị Minh Thư": "PTMT"),
+// the short mark (ký nháy) Vietnamese practice puts beside an approval.
+func (r Review) Initials() string {
+	var b strings.Builder
+	for _, w := range strings.Fields(r.ReviewerName) {
+		first, _ := utf8.DecodeRuneInString(w)
+		b.WriteRune(unicode.ToUpper(first))
+	}
+	return b.String()
 }
 
 // Comment is a participant's remark on a revision.

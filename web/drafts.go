@@ -479,6 +479,7 @@ func draftFuncs() map[string]any {
 			}
 			return map[string]string{drafting.Approved: "Đã duyệt", drafting.ChangesRequested: "Đề nghị sửa"}[*d]
 		},
+		"approved": func(d *string) bool { return d != nil && *d == drafting.Approved },
 		"decisionClass": func(d *string) string {
 			if d != nil && *d == drafting.Approved {
 				return "ok"

@@ -122,6 +122,7 @@ func TestE2EBrowserDrafting(t *testing.T) {
 	login("chuyenvien.sgd", "/drafts")
 	b.navigate(draftPath)
 	b.waitText("#reviews", "Đã duyệt")
+	b.waitText("#reviews", "Ký nháy: PTMT") // Phạm Thị Minh Thư's initials mark
 	click("submit for signature", "#submit-button")
 	b.waitText("#confirm-message", "Lê Hoài Nam")
 	click("confirm the submission", "#confirm-button")
