@@ -1,6 +1,7 @@
 package signing
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
@@ -19,6 +20,12 @@ type VerifyOptions struct {
 	Roots *x509.CertPool
 	// Now is the time of verification; nil means time.Now.
 	Now func() time.Time
+	// Revocation, when set, asks each trusted signer's OCSP responder or
+	// CRL (CheckRevocation); nil leaves revocation "unknown" unless the
+	// PDF embeds the answer.
+	Revocation *RevocationChecker
+	// Context bounds the revocation checks; nil means context.Background.
+	Context context.Context
 }
 
 // Kinds of change found after a signature.
@@ -107,6 +114,12 @@ type SignatureReport struct {
 	ChangesAfter        []Change         `json:"changes_after"`
 	LibraryValid        bool             `json:"library_valid"`
 	Problems            []string         `json:"problems,omitempty"`
+	// RevocationDetail says, beside Revocation ("good", "revoked" or
+	// "unknown"), when and why it was revoked, or why it is not known.
+	RevocationDetail *RevocationResult `json:"revocation_detail,omitempty"`
+	// Chain is the signer's certificate and its issuer (DER), as verified,
+	// for a revocation check after the verification (CheckRevocation).
+	Chain [][]byte `json:"chain,omitempty"`
 }
 
 // TimestampReport describes the RFC 3161 timestamp of a signature.
@@ -169,6 +182,13 @@ func Verify(in []byte, o VerifyOptions) (rep Report, err error) {
 	v.changes(&rep)
 	rep.IssueMarks = issueMarks(rep)
 	v.verdict(&rep)
+	if o.Revocation != nil {
+		ctx := o.Context
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		CheckRevocation(ctx, &rep, o.Revocation)
+	}
 	return rep, nil
 }
 

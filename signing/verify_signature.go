@@ -153,11 +153,14 @@ func (v *verification) check(f sigField) *checkedSig {
 			inter.AddCert(c)
 		}
 	}
-	if _, err := leaf.Verify(x509.VerifyOptions{Roots: v.roots, Intermediates: inter, CurrentTime: trustAt,
+	if chains, err := leaf.Verify(x509.VerifyOptions{Roots: v.roots, Intermediates: inter, CurrentTime: trustAt,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
 		s.problem("the signer's certificate is not trusted at %s: %v", trustAt.In(domain.VietnamTime).Format(time.RFC3339), err)
 	} else {
 		r.Trusted = true
+		if len(chains[0]) > 1 {
+			r.Chain = [][]byte{leaf.Raw, chains[0][1].Raw}
+		}
 	}
 	return s
 }
@@ -511,7 +514,8 @@ func (v *verification) merge(lib libraryResults) {
 			s.problem("pdfsign: %v", e)
 		}
 		if res.revoked {
-			s.rep.Revocation = "revoked"
+			s.rep.Revocation = RevocationRevoked
+			s.rep.RevocationDetail = &RevocationResult{Status: RevocationRevoked, Source: SourceEmbedded, CheckedAt: v.now}
 		}
 		// pdfsign stops before the timestamp when the signature is broken
 		if tr := s.rep.Timestamp; tr != nil && s.rep.Intact && !res.timestampValid {
