@@ -81,6 +81,10 @@ func (u *Upload) signable() error {
 // which is said.
 func verifyGuarded(ctx context.Context, deps *SigningDeps, path string) (signing.Report, error) {
 	r, err := verifyFile(ctx, deps, path)
+	if err == nil && deps.Revocation != nil {
+		// Here, not in the worker: the checker's cache lives in this process.
+		signing.CheckRevocation(ctx, &r, deps.Revocation)
+	}
 	if !errors.Is(err, ErrEncryptedPDF) && !errors.Is(err, signing.ErrEncrypted) {
 		return r, err
 	}

@@ -55,6 +55,12 @@ type SigningDeps struct {
 	// RootCerts are Roots' certificates, which a pdfguard worker trusts
 	// (a pool cannot be listed); with Roots nil, the system's roots.
 	RootCerts []*x509.Certificate
+	// Revocation checks the signer's certificate at signing and each
+	// signer's in verification; nil: not checked ("unknown").
+	Revocation *signing.RevocationChecker
+	// RevocationPolicy is RevocationWarn (also when empty) or
+	// RevocationRefuse: what signing does when the status is unknown.
+	RevocationPolicy string
 }
 
 // EnableSigning turns on signing and verification.
@@ -142,6 +148,9 @@ type Signature struct {
 	// Notice is for the clerk: the number and date went into the seal's
 	// text (issueNoticeSealMark).
 	Notice string `db:"-" json:"-"`
+	// Revocation is the signing certificate's status checked before
+	// signing, for the audit entry (checkSignerRevocation).
+	Revocation string `db:"-" json:"-"`
 }
 
 // Signatures lists the signatures applied to a document, oldest first.
@@ -276,6 +285,10 @@ func (s *Service) signPerson(ctx context.Context, deps *SigningDeps, p auth.Prin
 		return d, keyError(err)
 	}
 	defer release()
+	revocation, err := checkSignerRevocation(ctx, deps, key, p.FullName)
+	if err != nil {
+		return d, err
+	}
 	if reason = strings.TrimSpace(reason); reason == "" {
 		reason = defaultReason
 	}
@@ -288,6 +301,7 @@ func (s *Service) signPerson(ctx context.Context, deps *SigningDeps, p auth.Prin
 	sig := Signature{Kind: "person", Page: page, LLX: rect[0], LLY: rect[1], URX: rect[2], URY: rect[3],
 		ImageX: &inner.X, ImageY: &inner.Y, ImageW: &inner.W, ImageH: &inner.H,
 		Capacity: as.Capacity, CapacityLine: as.Line, Position: as.Position, AuthorityID: as.AuthorityID}
+	sig.Revocation = revocation
 	return s.addSignedVersion(ctx, p, d, out, sig, key, "signed", nil, nil)
 }
 
@@ -384,6 +398,11 @@ func (s *Service) sealBytes(ctx context.Context, deps *SigningDeps, d Document, 
 	if err != nil {
 		return nil, Signature{}, signing.Key{}, none, keyError(err)
 	}
+	revocation, err := checkSignerRevocation(ctx, deps, key, unit.Name)
+	if err != nil {
+		release()
+		return nil, Signature{}, signing.Key{}, none, err
+	}
 	out, err := signing.Sign(ctx, in, signing.Options{Key: key, Name: unit.Name,
 		Reason: "Văn thư ký số của cơ quan, " + formatNumber(number, symbol), Location: domain.Place,
 		Appearance: &signing.Appearance{Page: page, Rect: rect, PNG: app}, TSA: deps.TSA, MaxBytes: deps.MaxBytes})
@@ -392,6 +411,7 @@ func (s *Service) sealBytes(ctx context.Context, deps *SigningDeps, d Document, 
 		return nil, Signature{}, signing.Key{}, none, err
 	}
 	sig := Signature{Kind: kind, Page: page, LLX: rect[0], LLY: rect[1], URX: rect[2], URY: rect[3], Notice: issueNotice}
+	sig.Revocation = revocation
 	return out, sig, key, release, nil
 }
 
@@ -449,7 +469,7 @@ func (s *Service) addSignedVersionTx(ctx context.Context, tx *sqlx.Tx, p auth.Pr
 	if err != nil {
 		return err
 	}
-	report, verr := signing.Verify(out, signing.VerifyOptions{Roots: s.sign.Roots})
+	report, verr := signing.Verify(out, signing.VerifyOptions{Roots: s.sign.Roots, Revocation: s.sign.Revocation, Context: ctx})
 	if err := lockObject(ctx, tx, objKey); err != nil {
 		return err
 	}
@@ -508,6 +528,9 @@ func (s *Service) addSignedVersionTx(ctx context.Context, tx *sqlx.Tx, p auth.Pr
 	action := "document.seal" // the organisation's signature, or its copy mark
 	details := map[string]any{"version": no, "kind": sig.Kind, "sha256": shaHex,
 		"certificate_subject": cert.Subject.String(), "certificate_serial": cert.SerialNumber.Text(16)}
+	if sig.Revocation != "" {
+		details["revocation"] = sig.Revocation
+	}
 	if sig.Kind == "person" {
 		action = "document.sign"
 		if sig.AuthorityID != nil {
