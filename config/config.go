@@ -55,6 +55,12 @@ type Config struct {
 	ConvertWorkers   int
 	ConvertTimeout   time.Duration
 	ConvertMemory    int64
+
+	// RevocationCheck, RevocationPolicy (warn or refuse) and
+	// RevocationTimeout: the OCSP/CRL check of signing certificates.
+	RevocationCheck   bool
+	RevocationPolicy  string
+	RevocationTimeout time.Duration
 }
 
 // UseS3 reports whether documents go to S3 rather than the local disk.
@@ -164,6 +170,12 @@ var options = []option{
 		}, current: func(c *Config) string { return c.TSAURL }},
 	durationOption("TSA_TIMEOUT", "10s", "longest wait for the timestamp authority", time.Second, 5*time.Minute,
 		func(c *Config) *time.Duration { return &c.TSATimeout }),
+	boolOption("REVOCATION_CHECK", "true", "check signing certificates against their OCSP responder or CRL, at signing and in verification",
+		func(c *Config) *bool { return &c.RevocationCheck }),
+	enumOption("REVOCATION_POLICY", "warn", []string{"warn", "refuse"}, "at signing, when a certificate's revocation status cannot be learnt: sign and record a warning, or refuse",
+		func(c *Config) *string { return &c.RevocationPolicy }),
+	durationOption("REVOCATION_TIMEOUT", "5s", "longest wait for each OCSP or CRL request", 100*time.Millisecond, time.Minute,
+		func(c *Config) *time.Duration { return &c.RevocationTimeout }),
 	strOption("CONVERT_SOFFICE", "", false, "LibreOffice's soffice, which converts Word and ODT drafts to PDF (default: found on PATH; \"off\": Word uploads are refused with 503)",
 		func(c *Config) *string { return &c.ConvertSoffice }),
 	intOption("CONVERT_WORKERS", "2", "LibreOffice converter processes", 1, 32,

@@ -240,6 +240,11 @@ func signingDeps(cfg *config.Config, log *slog.Logger) (documents.SigningDeps, e
 	if cfg.TSAURL != "" {
 		d.TSA = &signing.TSA{URL: cfg.TSAURL, Timeout: cfg.TSATimeout}
 	}
+	if cfg.RevocationCheck {
+		// One checker, so one cache, for the whole process.
+		d.Revocation = &signing.RevocationChecker{Timeout: cfg.RevocationTimeout}
+		d.RevocationPolicy = cfg.RevocationPolicy
+	}
 	roots := x509.NewCertPool()
 	switch {
 	case cfg.TrustRootsFile != "":

@@ -15,12 +15,14 @@ import (
 	"github.com/hcm-edu/vanban/signing"
 )
 
-const verifyUsage = `usage: vanban verify [--json] [--trust ROOTS.pem] FILE
+const verifyUsage = `usage: vanban verify [--json] [--trust ROOTS.pem] [--offline] FILE
 
 Checks the digital signatures of a PDF and what was changed after them.
 Needs no database and no configuration. Exits with status 1 unless every
 signature is intact and trusted and nothing was changed after the last one.
-Without --trust, only the system's root certificates are trusted`
+Without --trust, only the system's root certificates are trusted. Each
+signer's certificate is checked against its OCSP responder or CRL (5 s per
+request) unless --offline; a revoked one makes its signature invalid`
 
 // verifyCmd prints the verification report of a PDF; it returns an error
 // unless the document is valid.
@@ -29,6 +31,7 @@ func verifyCmd(args []string) error {
 	fs.SetOutput(io.Discard)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	trust := fs.String("trust", "", "PEM file of the trusted root certificates")
+	offline := fs.Bool("offline", false, "do not ask OCSP responders or CRLs")
 	// flags may come before or after the file
 	var files []string
 	for {
@@ -59,7 +62,11 @@ func verifyCmd(args []string) error {
 	if err != nil {
 		return fmt.Errorf("unable to read %s: %v", files[0], err)
 	}
-	rep, err := signing.Verify(in, signing.VerifyOptions{Roots: roots})
+	o := signing.VerifyOptions{Roots: roots}
+	if !*offline {
+		o.Revocation = &signing.RevocationChecker{}
+	}
+	rep, err := signing.Verify(in, o)
 	if err != nil {
 		return fmt.Errorf("%s: %w", files[0], err)
 	}
@@ -112,7 +119,7 @@ func printReport(w io.Writer, name string, rep signing.Report) {
 		if s.CertificateSerial != "" {
 			line("  Chứng thư / Certificate:", "serial "+s.CertificateSerial+", "+s.Issuer)
 		}
-		line("  Thu hồi / Revocation:", revocationText(s.Revocation))
+		line("  Thu hồi / Revocation:", revocationText(s))
 		if s.Reason != "" {
 			line("  Lý do / Reason:", s.Reason)
 		}
@@ -163,11 +170,18 @@ func coverageText(c string) string {
 	return "không xác định / unknown"
 }
 
-func revocationText(r string) string {
-	if r == "unknown" {
+func revocationText(s signing.SignatureReport) string {
+	if d := s.RevocationDetail; d != nil {
+		t := d.StringVI() + " / " + d.String()
+		if d.Source != "" {
+			t += " [" + d.Source + "]"
+		}
+		return t
+	}
+	if s.Revocation == signing.RevocationUnknown {
 		return "chưa kiểm tra / unknown"
 	}
-	return r
+	return s.Revocation
 }
 
 func changeText(c signing.Change) string {

@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/signing/signingtest"
@@ -93,4 +96,45 @@ func TestVerifyCommand(t *testing.T) {
 			t.Errorf("%v %+v", err, rep)
 		}
 	})
+}
+
+// `vanban verify` asks the signer's CRL: a revoked signer's signature is
+// invalid and the report says when and why; --offline does not ask.
+func TestVerifyCommandRevocation(t *testing.T) {
+	t.Setenv("DATABASE_URL", "")
+	ca := signingtest.NewRevocationCA(t)
+	revokedAt := time.Now().Add(-time.Hour)
+	crl := signingtest.ServeCRL(t, ca.CRL(t, map[int64]time.Time{0x42: revokedAt}, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)))
+	in, err := os.ReadFile("../../testdata/206-KH-SGDDT.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	roots := filepath.Join(dir, "roots.pem")
+	if err := os.WriteFile(roots, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Cert.Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		serial int64
+		args   []string
+		ok     bool
+		want   string
+	}{
+		{0x42, nil, false, "đã bị thu hồi lúc"},
+		{0x43, nil, true, "còn hiệu lực (chưa bị thu hồi) / good [crl]"},
+		{0x42, []string{"--offline"}, true, "chưa kiểm tra / unknown"},
+	} {
+		signed, err := signing.Sign(context.Background(), in, signing.Options{Key: ca.Issue(t, c.serial, signingtest.PersonName, "", crl.URL)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(dir, fmt.Sprintf("%x.pdf", c.serial))
+		if err := os.WriteFile(file, signed, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := capture(t, append([]string{"verify", "--trust", roots, file}, c.args...)...)
+		if (err == nil) != c.ok || !strings.Contains(out, c.want) {
+			t.Errorf("serial %x %v: error %v, want ok=%v and %q:\n%s", c.serial, c.args, err, c.ok, c.want, out)
+		}
+	}
 }
