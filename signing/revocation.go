@@ -111,11 +111,20 @@ type RevocationChecker struct {
 	Client *http.Client
 	// MaxEntries bounds the cache; 0 means 4096.
 	MaxEntries int
+	// UnknownTTL is how long an unknown answer is kept, so that a
+	// responder that is down costs one timeout per signing, not one per
+	// check; 0 means 1 minute, negative not at all.
+	UnknownTTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
 	mu    sync.Mutex
-	cache map[string]RevocationResult
+	cache map[string]cacheEntry
+}
+
+type cacheEntry struct {
+	r     RevocationResult
+	until time.Time
 }
 
 var defaultRevocationClient = &http.Client{CheckRedirect: func(req *http.Request, via []*http.Request) error {
@@ -157,19 +166,30 @@ func cacheKey(cert, issuer *x509.Certificate) string {
 func (c *RevocationChecker) cached(key string, now time.Time) (RevocationResult, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	r, ok := c.cache[key]
+	e, ok := c.cache[key]
 	if !ok {
-		return r, false
+		return RevocationResult{}, false
 	}
-	if r.NextUpdate == nil || !now.Before(*r.NextUpdate) {
+	if !now.Before(e.until) {
 		delete(c.cache, key)
-		return r, false
+		return RevocationResult{}, false
 	}
-	return r, true
+	return e.r, true
 }
 
 func (c *RevocationChecker) keep(key string, r RevocationResult, now time.Time) {
-	if r.Status == RevocationUnknown || r.NextUpdate == nil || !now.Before(*r.NextUpdate) {
+	var until time.Time
+	switch {
+	case r.Status == RevocationUnknown:
+		ttl := c.UnknownTTL
+		if ttl == 0 {
+			ttl = time.Minute
+		}
+		until = now.Add(ttl)
+	case r.NextUpdate != nil:
+		until = *r.NextUpdate
+	}
+	if !now.Before(until) {
 		return
 	}
 	max := c.MaxEntries
@@ -179,11 +199,11 @@ func (c *RevocationChecker) keep(key string, r RevocationResult, now time.Time) 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cache == nil {
-		c.cache = map[string]RevocationResult{}
+		c.cache = map[string]cacheEntry{}
 	}
 	if len(c.cache) >= max {
 		for k, e := range c.cache {
-			if !now.Before(*e.NextUpdate) {
+			if !now.Before(e.until) {
 				delete(c.cache, k)
 			}
 		}
@@ -194,12 +214,12 @@ func (c *RevocationChecker) keep(key string, r RevocationResult, now time.Time) 
 		}
 		delete(c.cache, k) // any one: the map's order is random
 	}
-	c.cache[key] = r
+	c.cache[key] = cacheEntry{r: r, until: until}
 }
 
 // Check returns the revocation status of cert, issued by issuer: from the
 // cache, else OCSP, else the CRL. It never fails: what could not be learnt
-// is an unknown status saying why.
+// is an unknown status saying why (kept UnknownTTL).
 func (c *RevocationChecker) Check(ctx context.Context, cert, issuer *x509.Certificate) RevocationResult {
 	now := c.now()
 	if cert == nil || issuer == nil {
@@ -231,7 +251,9 @@ func (c *RevocationChecker) Check(ctx context.Context, cert, issuer *x509.Certif
 		}
 		en, vi = append(en, "CRL "+err.en), append(vi, "CRL "+err.vi)
 	}
-	return unknown(now, strings.Join(en, "; "), strings.Join(vi, "; "))
+	r := unknown(now, strings.Join(en, "; "), strings.Join(vi, "; "))
+	c.keep(key, r, now)
+	return r
 }
 
 func unknown(now time.Time, en, vi string) RevocationResult {
@@ -310,6 +332,9 @@ func (c *RevocationChecker) checkOCSP(ctx context.Context, u string, cert, issue
 	}
 	if !resp.NextUpdate.IsZero() && resp.NextUpdate.Before(now.Add(-clockSkew)) {
 		return RevocationResult{}, bad("stale: nextUpdate has passed")
+	}
+	if resp.NextUpdate.IsZero() && resp.ThisUpdate.Before(now.Add(-24*time.Hour)) {
+		return RevocationResult{}, bad("stale: no nextUpdate and thisUpdate more than a day old")
 	}
 	r := RevocationResult{Source: SourceOCSP, CheckedAt: now}
 	if !resp.NextUpdate.IsZero() {

@@ -115,7 +115,9 @@ func TestRevocationStaleCRL(t *testing.T) {
 	// A CRL signed by another CA is not believed either.
 	other := signingtest.NewRevocationCA(t)
 	w.crl.Set(other.CRL(t, nil, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)))
-	if r := w.check(t, k); r.Status != signing.RevocationUnknown {
+	// (another CA of the same name: only the signature tells them apart)
+	k2 := w.ca.Issue(t, serialStale+0x100, "other", "", w.crl.URL)
+	if r := w.check(t, k2); r.Status != signing.RevocationUnknown || !strings.Contains(r.WhyEN, "bad CRL signature") {
 		t.Fatalf("another CA's CRL: %+v", r)
 	}
 }
@@ -187,12 +189,17 @@ func TestRevocationCache(t *testing.T) {
 	if hits := w.crl.Hits.Load(); hits != 1 {
 		t.Errorf("CRL fetched %d times", hits)
 	}
+	// An unknown answer is kept a minute: one timeout per signing.
 	u := w.ca.Issue(t, 0x3001, "unknown", down, "")
 	w.check(t, u)
 	before := w.requests.n.Load()
+	if r := w.check(t, u); r.Status != signing.RevocationUnknown || w.requests.n.Load() != before {
+		t.Errorf("an unknown answer was not kept: %+v", r)
+	}
+	w.checker.Now = func() time.Time { return time.Now().Add(2 * time.Minute) }
 	w.check(t, u)
 	if w.requests.n.Load() == before {
-		t.Errorf("an unknown answer was cached")
+		t.Errorf("an unknown answer was kept past UnknownTTL")
 	}
 	// Past nextUpdate (a day), the responder is asked again.
 	w.checker.Now = func() time.Time { return time.Now().Add(25 * time.Hour) }
