@@ -168,6 +168,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 		return err
 	}
 	docs.EnableSigning(sd)
+	authSvc.RequireTOTP(cfg.Require2FA)
+	docs.SetSecondFactor(authSvc)
 	notes := notify.NewStore(db, cfg.EmailEnabled())
 	authSvc.NotifyAttacks(notes)
 	rt := routing.New(db, docs, notes)
