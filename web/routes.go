@@ -48,6 +48,7 @@ func (s *Server) Routes() []httpx.Route {
 		{"GET", "/settings/authorities", "", true, false, s.authoritiesPage},
 		{"POST", "/settings/authorities", "", true, false, s.grantAuthoritySubmit},
 		{"POST", "/settings/authorities/:id/revoke", "", true, false, s.revokeAuthoritySubmit},
+		{"GET", "/settings/totp/qr.png", "", true, false, s.totpQR},
 		{"POST", "/settings/totp/begin", "", true, false, s.totpBeginSubmit},
 		{"POST", "/settings/totp/confirm", "", true, false, s.totpConfirmSubmit},
 		{"POST", "/settings/totp/disable", "", true, false, s.totpDisableSubmit},

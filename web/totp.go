@@ -4,7 +4,10 @@ import (
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/skip2/go-qrcode"
+
 	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/httpx"
 )
 
@@ -50,6 +53,25 @@ func (s *Server) totpBeginSubmit(c *fiber.Ctx) error {
 		return s.totpRefused(c, err)
 	}
 	return s.renderSettings(c, fiber.StatusOK, "Hãy thêm tài khoản vào ứng dụng xác thực rồi nhập mã đầu tiên để hoàn tất.", nil)
+}
+
+// totpQR is the QR code of the enrolment begun and not yet confirmed, for
+// the app to scan; after the first code it is gone (404).
+func (s *Server) totpQR(c *fiber.Ctx) error {
+	e, ok, err := s.auth.PendingTOTP(c.UserContext(), httpx.Principal(c))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return domain.ErrNotFound
+	}
+	png, err := qrcode.Encode(e.URI, qrcode.Medium, 256)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderContentType, "image/png")
+	return c.Send(png)
 }
 
 func (s *Server) totpConfirmSubmit(c *fiber.Ctx) error {

@@ -235,6 +235,9 @@ func TestRequire2FA(t *testing.T) {
 	if status != 200 || m == nil || !strings.Contains(page, "otpauth://totp/vanban:vanthu.sgd?") {
 		t.Fatalf("begin: %d", status)
 	}
+	if status, png, h := w.get("/settings/totp/qr.png"); status != 200 || h.Get("Content-Type") != "image/png" || !strings.HasPrefix(png, "\x89PNG") {
+		t.Errorf("QR code: %d %q", status, h.Get("Content-Type"))
+	}
 	c, _ := auth.TOTPCode(m[1], time.Now())
 	status, page, _ = w.postForm("/settings/totp/confirm", url.Values{"_csrf": {csrfOf(t, page)}, "otp": {c[:5] + string('0'+(c[5]-'0'+1)%10)}}, "")
 	if status != 403 || !strings.Contains(page, `id="totp-confirm-form"`) {
@@ -246,6 +249,9 @@ func TestRequire2FA(t *testing.T) {
 	}
 	if _, page, _ = w.get("/settings"); strings.Contains(page, "<li><code>") || strings.Contains(page, m[1]) {
 		t.Error("recovery codes or the secret shown again")
+	}
+	if status, _, _ := w.get("/settings/totp/qr.png"); status != 404 {
+		t.Errorf("QR code after enrolment: %d", status)
 	}
 
 	// Register through the confirm page with the code.
