@@ -56,11 +56,12 @@ func (s *Server) signBatch(c *fiber.Ctx) error {
 	var b struct {
 		Items  []documents.BatchItem `json:"items"`
 		Reason string                `json:"reason"`
+		OTP    string                `json:"otp"` // one second-factor code for the whole batch
 	}
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	res, err := s.docs.SignBatch(c.UserContext(), httpx.Principal(c), b.Items, b.Reason)
+	res, err := s.docs.SignBatch(c.UserContext(), httpx.Principal(c), b.Items, b.Reason, b.OTP)
 	if err != nil {
 		return err
 	}

@@ -294,8 +294,9 @@ func (s *Server) draftMinutes(c *fiber.Ctx) error {
 func (s *Server) signMinutes(c *fiber.Ctx) error {
 	return withIDBody(c, fiber.StatusOK, func(ctx context.Context, p auth.Principal, id int64, b struct {
 		VersionSHA256 string `json:"version_sha256"`
+		OTP           string `json:"otp"` // second factor, when the user has enrolled
 	}) (documentJSON, error) {
-		d, err := s.meetings.SignMinutes(ctx, p, id, b.VersionSHA256)
+		d, err := s.meetings.SignMinutes(ctx, p, id, b.VersionSHA256, b.OTP)
 		return toJSON(d), err
 	})
 }

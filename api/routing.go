@@ -25,6 +25,7 @@ type registerBody struct {
 	Copies        int    `json:"copies"`
 	FileUnit      string `json:"file_unit"`
 	Notes         string `json:"notes"`
+	OTP           string `json:"otp"` // second factor, when the clerk has enrolled
 }
 
 func (s *Server) registerDocument(c *fiber.Ctx) error {
@@ -36,7 +37,7 @@ func (s *Server) registerDocument(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	req := documents.NumberRequest{VersionSHA256: b.VersionSHA256, DraftingUnit: b.DraftingUnit, Copies: b.Copies, FileUnit: b.FileUnit, Notes: b.Notes}
+	req := documents.NumberRequest{VersionSHA256: b.VersionSHA256, DraftingUnit: b.DraftingUnit, Copies: b.Copies, FileUnit: b.FileUnit, Notes: b.Notes, OTP: b.OTP}
 	if dry, err := boolQuery(c, "dry_run"); err != nil || dry {
 		if err != nil {
 			return err

@@ -19,6 +19,7 @@ type signBody struct {
 	Number        json.Number `json:"number"`
 	Symbol        string      `json:"symbol"`
 	Copy          bool        `json:"copy"`
+	OTP           string      `json:"otp"` // second factor, when the user has enrolled
 }
 
 func (s *Server) signDocument(c *fiber.Ctx) error {
@@ -41,7 +42,7 @@ func (s *Server) signDocument(c *fiber.Ctx) error {
 		return c.JSON(pv)
 	}
 	d, err := s.docs.SignAsPerson(c.UserContext(), httpx.Principal(c), id, documents.SignRequest{
-		VersionSHA256: b.VersionSHA256, Page: b.Page, Rect: b.Rect, Reason: b.Reason})
+		VersionSHA256: b.VersionSHA256, Page: b.Page, Rect: b.Rect, Reason: b.Reason, OTP: b.OTP})
 	if err != nil {
 		return err
 	}
@@ -57,7 +58,7 @@ func (s *Server) sealDocument(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	req := documents.SealRequest{VersionSHA256: b.VersionSHA256, Number: b.Number.String(), Symbol: b.Symbol, Copy: b.Copy}
+	req := documents.SealRequest{VersionSHA256: b.VersionSHA256, Number: b.Number.String(), Symbol: b.Symbol, Copy: b.Copy, OTP: b.OTP}
 	if dry, err := boolQuery(c, "dry_run"); err != nil || dry {
 		if err != nil {
 			return err

@@ -92,6 +92,8 @@ type Service struct {
 	ttl   time.Duration
 	now   func() time.Time
 	notes *notify.Store // nil: attacks are not reported
+	// requireTOTP: signers, clerks and admins must enrol (REQUIRE_2FA).
+	requireTOTP bool
 }
 
 // NewService returns a Service whose sessions last ttl.

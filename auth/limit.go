@@ -354,9 +354,9 @@ ON CONFLICT (user_id, client) DO UPDATE SET last_login = now()`, a.userID, clien
 	return device, nil
 }
 
-// Unlock clears the login limits of an account: its pairs' back-off and
-// its failures across clients. Address limits are not the account's and
-// end with their window.
+// Unlock clears the login limits of an account: its pairs' back-off, its
+// failures across clients and its wrong second-factor codes. Address
+// limits are not the account's and end with their window.
 func (s *Service) Unlock(ctx context.Context, username string) error {
 	username = strings.ToLower(strings.TrimSpace(username))
 	tx, err := s.db.BeginTxx(ctx, nil)
@@ -371,7 +371,7 @@ func (s *Service) Unlock(ctx context.Context, username string) error {
 	if !exists {
 		return ErrUserNotFound
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM login_windows WHERE scope = 'account' AND key = $1`, username); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM login_windows WHERE scope IN ('account', 'totp') AND key = $1`, username); err != nil {
 		return fmt.Errorf("auth: unable to unlock %s: %w", username, err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM login_pairs WHERE username = $1`, username); err != nil {

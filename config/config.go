@@ -55,6 +55,7 @@ type Config struct {
 	ConvertWorkers   int
 	ConvertTimeout   time.Duration
 	ConvertMemory    int64
+	Require2FA       bool // signers, clerks and admins must enrol TOTP to sign
 
 	// RevocationCheck, RevocationPolicy (warn or refuse) and
 	// RevocationTimeout: the OCSP/CRL check of signing certificates.
@@ -144,6 +145,8 @@ var options = []option{
 			}
 			return fmt.Errorf("must be auto, true or false")
 		}, current: func(c *Config) string { return c.CookieSecure }},
+	boolOption("REQUIRE_2FA", "false", "signers, clerks and admins must enrol an authenticator app (TOTP) before signing or sealing; set true in production",
+		func(c *Config) *bool { return &c.Require2FA }),
 	boolOption("TRUST_PROXY", "false", "trust X-Forwarded-For/Proto from a reverse proxy", func(c *Config) *bool { return &c.TrustProxy }),
 	enumOption("LOG_LEVEL", "info", []string{"debug", "info", "warn", "error"}, "log level", func(c *Config) *string { return &c.LogLevel }),
 	enumOption("LOG_FORMAT", "text", []string{"text", "json"}, "log format", func(c *Config) *string { return &c.LogFormat }),

@@ -883,4 +883,24 @@ CREATE TABLE pending_conversions (
 );
 CREATE INDEX pending_conversions_user ON pending_conversions (user_id) WHERE state = 'pending';
 `,
+	// 13: two factors (auth/totp.go): a user's TOTP secret, pending until the
+	// first code confirms it, the last time step accepted (a code is used
+	// once), and the hashes of the recovery codes. Wrong codes are counted
+	// in login_windows under the scope totp.
+	`
+CREATE TABLE user_totp (
+  user_id    bigint PRIMARY KEY REFERENCES users (id),
+  secret     bytea NOT NULL,
+  enabled_at timestamptz,
+  last_step  bigint NOT NULL DEFAULT 0,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE totp_recovery_codes (
+  user_id   bigint NOT NULL REFERENCES users (id),
+  code_hash bytea NOT NULL,
+  PRIMARY KEY (user_id, code_hash)
+);
+ALTER TABLE login_windows DROP CONSTRAINT login_windows_scope_check;
+ALTER TABLE login_windows ADD CONSTRAINT login_windows_scope_check CHECK (scope IN ('account', 'address', 'totp'));
+`,
 }

@@ -257,7 +257,7 @@ func TestSignBatch(t *testing.T) {
 			}
 		}
 	}
-	res, err := e.docs.SignBatch(e.ctx, director, items, "")
+	res, err := e.docs.SignBatch(e.ctx, director, items, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,20 +277,20 @@ func TestSignBatch(t *testing.T) {
 		t.Fatalf("the changed document was signed: %+v", d)
 	}
 	// Bounds of a batch.
-	if _, err := e.docs.SignBatch(e.ctx, director, nil, ""); fieldOf(t, err) != "items" {
+	if _, err := e.docs.SignBatch(e.ctx, director, nil, "", ""); fieldOf(t, err) != "items" {
 		t.Fatal("an empty batch")
 	}
 	long := make([]documents.BatchItem, documents.MaxBatch+1)
 	for i := range long {
 		long[i].ID = int64(i + 1)
 	}
-	if _, err := e.docs.SignBatch(e.ctx, director, long, ""); fieldOf(t, err) != "items" {
+	if _, err := e.docs.SignBatch(e.ctx, director, long, "", ""); fieldOf(t, err) != "items" {
 		t.Fatal("a batch too long")
 	}
-	if _, err := e.docs.SignBatch(e.ctx, director, []documents.BatchItem{items[0], items[0]}, ""); fieldOf(t, err) != "items" {
+	if _, err := e.docs.SignBatch(e.ctx, director, []documents.BatchItem{items[0], items[0]}, "", ""); fieldOf(t, err) != "items" {
 		t.Fatal("a document twice")
 	}
-	if _, err := e.docs.SignBatch(e.ctx, clerk, items[:1], ""); !errors.Is(err, domain.ErrForbidden) {
+	if _, err := e.docs.SignBatch(e.ctx, clerk, items[:1], "", ""); !errors.Is(err, domain.ErrForbidden) {
 		t.Fatalf("a clerk's batch: %v", err)
 	}
 }

@@ -37,8 +37,9 @@ type BatchResult struct {
 // SignBatch signs each item as SignAsPerson signs it, with the same checks
 // and placement, a few at a time; a failure on one is its result and does
 // not stop the others. Results are in the items' order. The error is for
-// the batch as a whole: empty, too long, or an item twice.
-func (s *Service) SignBatch(ctx context.Context, p auth.Principal, items []BatchItem, reason string) ([]BatchResult, error) {
+// the batch as a whole: empty, too long, an item twice, or the second
+// factor otp refused (one code for the whole batch).
+func (s *Service) SignBatch(ctx context.Context, p auth.Principal, items []BatchItem, reason, otp string) ([]BatchResult, error) {
 	switch {
 	case len(items) == 0:
 		return nil, domain.Invalid("items", "hãy chọn ít nhất một văn bản để ký")
@@ -58,6 +59,9 @@ func (s *Service) SignBatch(ctx context.Context, p auth.Principal, items []Batch
 	if _, err := s.signingDeps(); err != nil {
 		return nil, err
 	}
+	if err := s.stepUp(ctx, p, otp); err != nil {
+		return nil, err
+	}
 	out := make([]BatchResult, len(items))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -72,7 +76,7 @@ func (s *Service) SignBatch(ctx context.Context, p auth.Principal, items []Batch
 					out[i].Err = err
 					continue
 				}
-				d, err := s.SignAsPerson(ctx, p, it.ID, SignRequest{VersionSHA256: strings.TrimSpace(it.VersionSHA256), Reason: reason})
+				d, err := s.SignAsPerson(ctx, p, it.ID, SignRequest{VersionSHA256: strings.TrimSpace(it.VersionSHA256), Reason: reason, stepped: true})
 				if err != nil {
 					out[i].Err = err
 					continue

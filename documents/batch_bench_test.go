@@ -69,7 +69,7 @@ func BenchmarkSignBatch(b *testing.B) {
 	batch := func() time.Duration {
 		items := upload()
 		t0 := time.Now()
-		res, err := svc.SignBatch(ctx, director, items, "")
+		res, err := svc.SignBatch(ctx, director, items, "", "")
 		el := time.Since(t0)
 		if err != nil {
 			b.Fatal(err)

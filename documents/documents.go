@@ -119,6 +119,7 @@ type Service struct {
 	links    []Link // what other packages' rows add; see AddLink
 	attach   attachDeps
 	onSign   []SignHook
+	factor   SecondFactor // nil: no second factor asked (SetSecondFactor)
 }
 
 // NewService returns a Service. Uploads are spooled in spoolDir (to hash

@@ -26,6 +26,7 @@ type NumberRequest struct {
 	Copies       int    // paper copies made, for the register (default 1)
 	FileUnit     string // unit or person keeping the file copy
 	Notes        string
+	OTP          string // the clerk's second factor (auth.Service.StepUp)
 }
 
 // Series of numbers: ordinary documents and secret ones are numbered apart
@@ -61,6 +62,9 @@ func (s *Service) AssignNumber(ctx context.Context, p auth.Principal, id int64, 
 	deps, d, in, err := s.latestForSigning(ctx, p, auth.RoleClerk, id, req.VersionSHA256)
 	if err != nil {
 		return d, s.raced(ctx, p, id, err)
+	}
+	if err := s.stepUp(ctx, p, req.OTP); err != nil {
+		return d, err
 	}
 	d, err = s.register(ctx, p, deps, d, in, symbol, 0, req, false)
 	return d, s.raced(ctx, p, id, err)
@@ -136,6 +140,9 @@ func (s *Service) registerTyped(ctx context.Context, p auth.Principal, deps *Sig
 	own, err := s.registerSymbol(ctx, d, nr)
 	if err != nil || own != symbol {
 		return d, &domain.ValidationError{Fields: map[string]string{"symbol": "ký hiệu của văn bản đi do hệ thống ghép theo loại văn bản và cơ quan (" + symbolHint(d.DocType, own) + "); hãy dùng Đăng ký, cấp số"}}
+	}
+	if err := s.stepUp(ctx, p, req.OTP); err != nil {
+		return d, err
 	}
 	return s.register(ctx, p, deps, d, in, symbol, want, nr, req.Copy)
 }

@@ -105,6 +105,8 @@ type SignRequest struct {
 	Page          int         // 1-based; 0: the last page
 	Rect          *[4]float64 // llx, lly, urx, ury; nil: the signer block at the bottom right
 	Reason        string
+	OTP           string // the second factor (auth.Service.StepUp), when the signer has enrolled
+	stepped       bool   // the batch checked OTP once for all its items
 }
 
 // SealRequest asks for the organisation's signature, applied by the clerk.
@@ -115,6 +117,7 @@ type SealRequest struct {
 	// Copy marks an attachment or an electronic copy: the organisation's
 	// signature without image, as text at the top right of page 1.
 	Copy bool
+	OTP  string // the clerk's second factor (auth.Service.StepUp)
 }
 
 // Signature is a signature applied through the service.
@@ -272,6 +275,11 @@ func (s *Service) SignAsPerson(ctx context.Context, p auth.Principal, id int64, 
 	if err != nil {
 		return d, err
 	}
+	if !req.stepped {
+		if err := s.stepUp(ctx, p, req.OTP); err != nil {
+			return d, err
+		}
+	}
 	return s.signPerson(ctx, deps, p, d, in, req.Reason, "Ký ban hành văn bản", page, rect, app, inner, as)
 }
 
@@ -318,6 +326,9 @@ func (s *Service) Seal(ctx context.Context, p auth.Principal, id int64, req Seal
 		// Only the register numbers an outgoing document: a number typed
 		// here must be the next of the series (numbering.go).
 		return s.registerTyped(ctx, p, deps, d, in, req)
+	}
+	if err := s.stepUp(ctx, p, req.OTP); err != nil {
+		return d, err
 	}
 	out, sig, key, release, err := s.sealBytes(ctx, deps, d, in, *d.Number, *d.Symbol, req.Copy)
 	if err != nil {

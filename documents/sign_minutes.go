@@ -83,6 +83,9 @@ func (s *Service) SignAsMeetingOfficer(ctx context.Context, p auth.Principal, of
 	} else if page, rect, app, inner, err = personPlacement(in, req, img, p); err != nil {
 		return d, err
 	}
+	if err := s.stepUp(ctx, p, req.OTP); err != nil {
+		return d, err
+	}
 	return s.signPerson(ctx, deps, p, d, in, req.Reason, "Ký biên bản", page, rect, app, inner, signedAs{})
 }
 

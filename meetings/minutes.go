@@ -160,8 +160,9 @@ func (s *Service) DraftMinutes(ctx context.Context, p auth.Principal, meetingID 
 
 // SignMinutes applies p's person signature to the minutes at p's block:
 // the secretary's on the left, the chair's on the right. versionSHA256 is
-// the version p read, as for any signature. Each signs once.
-func (s *Service) SignMinutes(ctx context.Context, p auth.Principal, meetingID int64, versionSHA256 string) (documents.Document, error) {
+// the version p read, as for any signature, otp p's second factor (when
+// p has enrolled). Each signs once.
+func (s *Service) SignMinutes(ctx context.Context, p auth.Principal, meetingID int64, versionSHA256, otp string) (documents.Document, error) {
 	st, err := s.stand(ctx, s.db, p, viaMeeting, meetingID, 0)
 	if err != nil {
 		return documents.Document{}, err
@@ -196,7 +197,7 @@ func (s *Service) SignMinutes(ctx context.Context, p auth.Principal, meetingID i
 	}
 	rect := l.rect(role)
 	d, err := s.docs.SignAsMeetingOfficer(ctx, p, office, *st.MinutesDocumentID,
-		documents.SignRequest{VersionSHA256: versionSHA256, Page: l.Page, Rect: &rect, Reason: reason})
+		documents.SignRequest{VersionSHA256: versionSHA256, Page: l.Page, Rect: &rect, Reason: reason, OTP: otp})
 	if err != nil {
 		return d, err
 	}

@@ -247,18 +247,18 @@ func testMinutesDraftAndSign(t *testing.T, e *voteEnv) {
 
 	// Signing: each at their block, the version they read, once.
 	v2 := d2.Versions[0].SHA256
-	if _, err := e.svc.SignMinutes(e.ctx, member, m.ID, v2); !errors.Is(err, domain.ErrForbidden) {
+	if _, err := e.svc.SignMinutes(e.ctx, member, m.ID, v2, ""); !errors.Is(err, domain.ErrForbidden) {
 		t.Errorf("member signs: %v", err)
 	}
 	var ce *documents.ConflictError
-	if _, err := e.svc.SignMinutes(e.ctx, secretary, m.ID, d.Versions[0].SHA256); !errors.As(err, &ce) {
+	if _, err := e.svc.SignMinutes(e.ctx, secretary, m.ID, d.Versions[0].SHA256, ""); !errors.As(err, &ce) {
 		t.Errorf("signing an old version: %v", err)
 	}
-	d3, err := e.svc.SignMinutes(e.ctx, secretary, m.ID, v2)
+	d3, err := e.svc.SignMinutes(e.ctx, secretary, m.ID, v2, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.SignMinutes(e.ctx, secretary, m.ID, d3.Versions[0].SHA256); preconditionCode(err) != "already_signed" {
+	if _, err := e.svc.SignMinutes(e.ctx, secretary, m.ID, d3.Versions[0].SHA256, ""); preconditionCode(err) != "already_signed" {
 		t.Errorf("secretary signs twice: %v", err)
 	}
 	if _, err := e.svc.DraftMinutes(e.ctx, secretary, m.ID); preconditionCode(err) != "minutes_signed" {
@@ -288,7 +288,7 @@ func testMinutesDraftAndSign(t *testing.T, e *voteEnv) {
 			t.Errorf("%s signs as a meeting officer: %v", name, err)
 		}
 	}
-	d4, err := e.svc.SignMinutes(e.ctx, chair, m.ID, d3.Versions[0].SHA256)
+	d4, err := e.svc.SignMinutes(e.ctx, chair, m.ID, d3.Versions[0].SHA256, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +335,7 @@ func testMinutesNeedTheOrganiserUnit(t *testing.T, e *voteEnv) {
 	if _, err := e.svc.DraftMinutes(e.ctx, chair, m.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.SignMinutes(e.ctx, outside, m.ID, "x"); preconditionCode(err) != "not_organiser_unit" {
+	if _, err := e.svc.SignMinutes(e.ctx, outside, m.ID, "x", ""); preconditionCode(err) != "not_organiser_unit" {
 		t.Errorf("a secretary of another unit signs: %v", err)
 	}
 }

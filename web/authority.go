@@ -152,7 +152,7 @@ func (s *Server) signBatchConfirm(c *fiber.Ctx) error {
 		return s.batchError(c, err)
 	}
 	p := httpx.Principal(c)
-	cv := &confirmView{Heading: "Xác nhận ký số nhiều văn bản", Action: "/documents/sign-batch/confirm", Back: "/documents"}
+	cv := &confirmView{Heading: "Xác nhận ký số nhiều văn bản", Action: "/documents/sign-batch/confirm", Back: "/documents", OTP: true}
 	var as string
 	for _, it := range items {
 		pv, err := s.docs.PreviewSign(c.UserContext(), p, it.ID, it.VersionSHA256)
@@ -185,7 +185,7 @@ func (s *Server) signBatchSubmit(c *fiber.Ctx) error {
 		return s.batchError(c, err)
 	}
 	p := httpx.Principal(c)
-	res, err := s.docs.SignBatch(c.UserContext(), p, items, "")
+	res, err := s.docs.SignBatch(c.UserContext(), p, items, "", c.FormValue("otp"))
 	if err != nil {
 		return s.batchError(c, err)
 	}

@@ -28,16 +28,18 @@ type confirmView struct {
 	Button  string
 	Back    string
 	Fields  []confirmField
+	OTP     bool // asks for the second factor (the form field otp)
 }
 
 type confirmField struct{ Name, Value string }
 
 // postedFields are the fields of the form being confirmed, but its CSRF
-// token, which the confirmation page renews.
+// token, which the confirmation page renews, and a second-factor code,
+// which the page asks afresh.
 func postedFields(c *fiber.Ctx) []confirmField {
 	var out []confirmField
 	c.Request().PostArgs().VisitAll(func(k, v []byte) {
-		if string(k) != "_csrf" {
+		if string(k) != "_csrf" && string(k) != "otp" {
 			out = append(out, confirmField{string(k), string(v)})
 		}
 	})
@@ -46,6 +48,15 @@ func postedFields(c *fiber.Ctx) []confirmField {
 
 func (s *Server) renderConfirm(c *fiber.Ctx, cv *confirmView) error {
 	d := s.page(c, cv.Heading)
+	if cv.OTP {
+		// Asked of an enrolled user (or one REQUIRE_2FA sends to enrol,
+		// whom the action then refuses with the way to /settings).
+		need, err := s.auth.NeedsOTP(c.UserContext(), httpx.Principal(c))
+		if err != nil {
+			return err
+		}
+		cv.OTP = need
+	}
 	d.R.Confirm = cv
 	return s.render(c, fiber.StatusOK, "confirm", d)
 }
@@ -92,7 +103,7 @@ func (s *Server) registerConfirm(c *fiber.Ctx) error {
 }
 
 func documentConfirm(c *fiber.Ctx, id int64, heading, action, button string, pv documents.Preview) *confirmView {
-	return &confirmView{Heading: heading, Message: pv.Message, Allowed: true, Button: button,
+	return &confirmView{Heading: heading, Message: pv.Message, Allowed: true, Button: button, OTP: true,
 		Action: fmt.Sprintf("/documents/%d/%s", id, action), Back: fmt.Sprintf("/documents/%d", id), Fields: postedFields(c)}
 }
 
@@ -148,5 +159,5 @@ func numberRequestFrom(c *fiber.Ctx) (documents.NumberRequest, error) {
 		copies = n
 	}
 	return documents.NumberRequest{VersionSHA256: c.FormValue("version_sha256"), DraftingUnit: c.FormValue("drafting_unit"),
-		Copies: copies, FileUnit: c.FormValue("file_unit"), Notes: c.FormValue("notes")}, nil
+		Copies: copies, FileUnit: c.FormValue("file_unit"), Notes: c.FormValue("notes"), OTP: c.FormValue("otp")}, nil
 }

@@ -930,7 +930,7 @@ func (s *Server) minutesSubmit(c *fiber.Ctx) error {
 
 func (s *Server) signMinutesSubmit(c *fiber.Ctx) error {
 	return s.meetingAction(c, "sign", func(id int64) (string, string, error) {
-		_, err := s.meetings.SignMinutes(c.UserContext(), httpx.Principal(c), id, c.FormValue("version_sha256"))
+		_, err := s.meetings.SignMinutes(c.UserContext(), httpx.Principal(c), id, c.FormValue("version_sha256"), c.FormValue("otp"))
 		return "signed", "m-docs", err
 	})
 }

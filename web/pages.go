@@ -151,6 +151,7 @@ type pageData struct {
 	A                 *authorityView  // the signing authorities page and batch signing
 	Att               *attachmentView // a document's attachments
 	Q                 *draftView      // the drafting pages
+	TOTP              *totpView       // the settings page's two factors
 	Work              drafting.Counts
 }
 
@@ -437,7 +438,7 @@ func (s *Server) signSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.docs.SignAsPerson(c.UserContext(), httpx.Principal(c), id, documents.SignRequest{VersionSHA256: c.FormValue("version_sha256")})
+	_, err = s.docs.SignAsPerson(c.UserContext(), httpx.Principal(c), id, documents.SignRequest{VersionSHA256: c.FormValue("version_sha256"), OTP: c.FormValue("otp")})
 	return s.afterAction(c, id, "signed", err)
 }
 
@@ -447,7 +448,7 @@ func (s *Server) sealSubmit(c *fiber.Ctx) error {
 		return err
 	}
 	_, err = s.docs.Seal(c.UserContext(), httpx.Principal(c), id, documents.SealRequest{VersionSHA256: c.FormValue("version_sha256"),
-		Number: c.FormValue("number"), Symbol: c.FormValue("symbol"), Copy: c.FormValue("copy") == "1"})
+		Number: c.FormValue("number"), Symbol: c.FormValue("symbol"), Copy: c.FormValue("copy") == "1", OTP: c.FormValue("otp")})
 	return s.afterAction(c, id, "sealed", err)
 }
 
@@ -519,6 +520,9 @@ func (s *Server) renderSettings(c *fiber.Ctx, status int, flash string, perr *ht
 		return err
 	}
 	if d.HasSealImage, err = s.docs.HasImage(c.UserContext(), "seal", 0, p.UnitID); err != nil {
+		return err
+	}
+	if err := s.fillTOTP(c, d); err != nil {
 		return err
 	}
 	return s.render(c, status, "settings", d)

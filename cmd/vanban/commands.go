@@ -168,6 +168,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 		return err
 	}
 	docs.EnableSigning(sd)
+	authSvc.RequireTOTP(cfg.Require2FA)
+	docs.SetSecondFactor(authSvc)
 	notes := notify.NewStore(db, cfg.EmailEnabled())
 	authSvc.NotifyAttacks(notes)
 	rt := routing.New(db, docs, notes)
@@ -380,7 +382,7 @@ func userCmd(ctx context.Context, cfg *config.Config, args []string) error {
   vanban user add --username U --name "Họ tên" --unit CODE --roles clerk[,signer,...] [--position P] [--email E]
                   (the password is read from standard input, or generated and printed)
   vanban user disable USERNAME | enable USERNAME
-  vanban user unlock USERNAME      (clear the login limits of the account)
+  vanban user unlock USERNAME      (clear the login limits and wrong TOTP codes of the account)
   vanban user passwd USERNAME      (new password from standard input, or generated and printed)
   vanban user list`
 	if len(args) == 0 {

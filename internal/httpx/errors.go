@@ -64,6 +64,7 @@ func ToProblem(err error, maxUpload int64) Problem {
 	var ve *domain.ValidationError
 	var br *errBadRequest
 	var rl *auth.RateLimitedError
+	var sf *auth.SecondFactorError
 	var fe *fiber.Error
 	var ce *documents.ConflictError
 	var pe *domain.PreconditionError
@@ -138,6 +139,15 @@ func ToProblem(err error, maxUpload int64) Problem {
 		return Problem{Status: 401, Code: "bad_credentials", Message: "Sai tên đăng nhập hoặc mật khẩu"}
 	case errors.Is(err, auth.ErrUnauthenticated):
 		return Problem{Status: 401, Code: "unauthenticated", Message: "Cần đăng nhập"}
+	case errors.As(err, &sf):
+		if sf.RetryAfter > 0 {
+			return Problem{Status: 429, Code: sf.Code, RetryAfter: int(sf.RetryAfter.Seconds()) + 1, Message: sf.Message}
+		}
+		pr := Problem{Status: 403, Code: sf.Code, Message: sf.Message}
+		if sf.Code != auth.ErrEnrolmentRequired.Code {
+			pr.Fields = map[string]string{"otp": sf.Message}
+		}
+		return pr
 	case errors.As(err, &rl):
 		secs := int(rl.RetryAfter.Seconds()) + 1
 		return Problem{Status: 429, Code: "too_many_attempts", RetryAfter: secs,

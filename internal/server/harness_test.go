@@ -56,6 +56,7 @@ type envOptions struct {
 	signing        bool          // development keys and demo images, as make run has
 	now            func() time.Time
 	converter      drafting.Converter // Word files; nil: kept for a retry
+	require2FA     bool               // REQUIRE_2FA
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
@@ -113,7 +114,11 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		docs.SetConverter(o.converter)
 	}
 	drafts := drafting.New(db, docs, notes, o.converter)
-	srv, err := New(httpx.Deps{Config: cfg, DB: db, Blobs: blobs, Auth: auth.NewService(db, time.Hour),
+	authSvc := auth.NewService(db, time.Hour)
+	authSvc.RequireTOTP(o.require2FA)
+	cfg.Require2FA = o.require2FA
+	docs.SetSecondFactor(authSvc) // as cmd/vanban serve wires it
+	srv, err := New(httpx.Deps{Config: cfg, DB: db, Blobs: blobs, Auth: authSvc,
 		Units: org.NewStore(db), Docs: docs, Routing: rt, Notes: notes, Drafts: drafts,
 		Meetings: meetings.New(db, docs, blobs, meetings.NewHub(db, "", log)), Log: log})
 	if err != nil {

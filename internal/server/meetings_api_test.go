@@ -642,7 +642,11 @@ func TestMeetingThroughTheAPI(t *testing.T) {
 	status, b = e.postJSON(t, base+"/minutes/sign", secretary, map[string]any{"version_sha256": minutes.Versions[0].SHA256})
 	e.refused(t, "sign the minutes twice", status, b, 409, "")
 	sha, _ = e.latest(t, chair, minutes.ID)
-	e.call(t, "POST", base+"/minutes/sign", chair, map[string]any{"version_sha256": sha}, 200, nil)
+	// The chair has enrolled a second factor: the minutes take the code too.
+	chairSecret := e.enrolTOTP(t, "giamdoc.sgd")
+	status, b = e.postJSON(t, base+"/minutes/sign", chair, map[string]any{"version_sha256": sha})
+	e.refused(t, "sign the minutes without the code", status, b, 403, "otp")
+	e.call(t, "POST", base+"/minutes/sign", chair, map[string]any{"version_sha256": sha, "otp": e.freshCode(t, "giamdoc.sgd", chairSecret)}, 200, nil)
 	_, no := e.latest(t, chair, minutes.ID)
 	status, signed, _ := e.request("GET", fmt.Sprintf("/api/v1/documents/%d/versions/%d/download", minutes.ID, no), secretary, nil, "")
 	if status != 200 {
