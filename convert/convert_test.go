@@ -8,7 +8,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"image/png"
 	"net"
 	"os"
 	"os/exec"
@@ -171,48 +170,13 @@ func TestFixtureToPDF(t *testing.T) {
 		t.Logf("wrote %s: review it before committing", ref)
 		return
 	}
-	differ, total, err := pixelDifference(page, read(t, ref))
+	differ, total, err := testenv.PixelDifference(page, read(t, ref))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if differ > total/200 {
 		t.Errorf("page 1 differs from the reviewed rendering in %d of %d pixels (see %s)", differ, total, filepath.Join(dir, "page.png"))
 	}
-}
-
-// pixelDifference counts the pixels that differ visibly between two PNGs
-// (as internal/server's rendering test does).
-func pixelDifference(a, b []byte) (int, int, error) {
-	ia, err := png.Decode(bytes.NewReader(a))
-	if err != nil {
-		return 0, 0, err
-	}
-	ib, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		return 0, 0, err
-	}
-	r := ia.Bounds()
-	if r != ib.Bounds() {
-		return r.Dx() * r.Dy(), r.Dx() * r.Dy(), nil
-	}
-	differ := 0
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			r1, g1, b1, _ := ia.At(x, y).RGBA()
-			r2, g2, b2, _ := ib.At(x, y).RGBA()
-			if absDiff(r1, r2) > 48<<8 || absDiff(g1, g2) > 48<<8 || absDiff(b1, b2) > 48<<8 {
-				differ++
-			}
-		}
-	}
-	return differ, r.Dx() * r.Dy(), nil
-}
-
-func absDiff(a, b uint32) uint32 {
-	if a > b {
-		return a - b
-	}
-	return b - a
 }
 
 func TestToText(t *testing.T) {

@@ -1,9 +1,7 @@
 package doctemplate
 
 import (
-	"bytes"
 	"flag"
-	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -163,7 +161,7 @@ func TestKHRendersAsReviewed(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no reference image (run with -update-render and review it): %v", err)
 	}
-	differ, total, err := pixelDifference(got, want)
+	differ, total, err := testenv.PixelDifference(got, want)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,39 +169,4 @@ func TestKHRendersAsReviewed(t *testing.T) {
 		os.WriteFile(filepath.Join(os.TempDir(), "kh-page1-got.png"), got, 0o644)
 		t.Errorf("page 1 differs from the reviewed rendering in %d of %d pixels (see %s)", differ, total, filepath.Join(os.TempDir(), "kh-page1-got.png"))
 	}
-}
-
-// pixelDifference counts the pixels whose colour differs noticeably;
-// images of different sizes differ everywhere.
-func pixelDifference(a, b []byte) (int, int, error) {
-	ia, err := png.Decode(bytes.NewReader(a))
-	if err != nil {
-		return 0, 0, err
-	}
-	ib, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		return 0, 0, err
-	}
-	r := ia.Bounds()
-	if r != ib.Bounds() {
-		return r.Dx() * r.Dy(), r.Dx() * r.Dy(), nil
-	}
-	differ := 0
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			r1, g1, b1, _ := ia.At(x, y).RGBA()
-			r2, g2, b2, _ := ib.At(x, y).RGBA()
-			if absDiff(r1, r2) > 48<<8 || absDiff(g1, g2) > 48<<8 || absDiff(b1, b2) > 48<<8 {
-				differ++
-			}
-		}
-	}
-	return differ, r.Dx() * r.Dy(), nil
-}
-
-func absDiff(a, b uint32) uint32 {
-	if a > b {
-		return a - b
-	}
-	return b - a
 }

@@ -93,7 +93,7 @@ func TestRegisterWritesNumberAndDate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no reference image (run with -update-render and review it): %v", err)
 	}
-	differ, total, err := pixelDifference(got, want)
+	differ, total, err := testenv.PixelDifference(got, want)
 	if err != nil {
 		t.Fatal(err)
 	}

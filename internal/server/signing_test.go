@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"image/png"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -388,7 +387,7 @@ func TestSignedFixtureRendersAsReviewed(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no reference image (run with -update-render and review it): %v", err)
 	}
-	differ, total, err := pixelDifference(got, want)
+	differ, total, err := testenv.PixelDifference(got, want)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,41 +397,6 @@ func TestSignedFixtureRendersAsReviewed(t *testing.T) {
 		bad := filepath.Join(dir, "page.png")
 		t.Errorf("the signed page differs from the reviewed rendering in %d of %d pixels (see %s)", differ, total, bad)
 	}
-}
-
-// pixelDifference counts the pixels whose colour differs by more than 48
-// in any channel.
-func pixelDifference(a, b []byte) (int, int, error) {
-	ia, err := png.Decode(bytes.NewReader(a))
-	if err != nil {
-		return 0, 0, err
-	}
-	ib, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		return 0, 0, err
-	}
-	if ia.Bounds() != ib.Bounds() {
-		return ia.Bounds().Dx() * ia.Bounds().Dy(), ia.Bounds().Dx() * ia.Bounds().Dy(), nil
-	}
-	differ := 0
-	r := ia.Bounds()
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			r1, g1, b1, _ := ia.At(x, y).RGBA()
-			r2, g2, b2, _ := ib.At(x, y).RGBA()
-			if absDiff(r1, r2) > 48<<8 || absDiff(g1, g2) > 48<<8 || absDiff(b1, b2) > 48<<8 {
-				differ++
-			}
-		}
-	}
-	return differ, r.Dx() * r.Dy(), nil
-}
-
-func absDiff(a, b uint32) uint32 {
-	if a > b {
-		return a - b
-	}
-	return b - a
 }
 
 func TestSigningBadInput(t *testing.T) {
