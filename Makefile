@@ -67,8 +67,8 @@ test:
 	$(S3) start
 	$(SMTP) start
 	@$(SERVICE_ENV); \
-	echo "+ $(GO) test -race -count=1 -timeout 20m ./..."; \
-	$(GO) test -race -count=1 -timeout 20m ./...
+	echo "+ $(GO) test -race -count=1 -timeout 40m ./..."; \
+	$(GO) test -race -count=1 -timeout 40m ./...
 
 # Unit tests only: integration tests skip in -short mode, and the variables
 # that name the test services are unset besides, whatever the shell holds.
