@@ -332,6 +332,10 @@ func TestDraftStory(t *testing.T) {
 	if len(d.Revisions) != 2 {
 		t.Fatalf("revisions: %+v", d.Revisions)
 	}
+	// Revised, it is being drafted again: out of "Bị trả lại".
+	if d.State != drafting.StateOpen || len(f.queue(drafter, drafting.QueueReturned)) != 0 {
+		t.Fatalf("after the revision: state %s, returned queue %+v", d.State, f.queue(drafter, drafting.QueueReturned))
+	}
 	if _, err := f.svc.Diff(f.ctx, drafter, d.Document.ID, 1, 2); err != nil {
 		t.Fatalf("diff: %v", err)
 	}

@@ -132,7 +132,8 @@ func (s *Service) notifyOne(ctx context.Context, tx *sqlx.Tx, to int64, kind, ti
 
 // AddRevision adds f (a PDF, or a Word or ODT file converted to PDF) as
 // the next revision of draft id: its drafter only, while it is open or
-// returned (a draft submitted, signed or withdrawn gives a 409).
+// returned (a draft submitted, signed or withdrawn gives a 409). A
+// returned draft is open again.
 func (s *Service) AddRevision(ctx context.Context, p auth.Principal, id int64, f File, note string) (Draft, error) {
 	d, err := s.Get(ctx, p, id)
 	if err != nil {
@@ -164,6 +165,12 @@ func (s *Service) revise(ctx context.Context, p auth.Principal, id int64, pr *pr
 		}
 		if err := s.recordSource(ctx, tx, id, no, pr); err != nil {
 			return err
+		}
+		// A returned draft, revised, is being drafted again: it leaves
+		// "Bị trả lại" (the reason stays in its history).
+		if _, err := tx.ExecContext(ctx, `UPDATE drafts SET state = 'open', updated_at = now()
+			WHERE document_id = $1 AND state = 'returned'`, id); err != nil {
+			return fmt.Errorf("drafting: unable to reopen the draft: %w", err)
 		}
 		if err := record(ctx, tx, p, "draft.revise", id, "", map[string]any{"version": no, "original": pr.source != nil}); err != nil {
 			return err
