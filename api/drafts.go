@@ -2,7 +2,6 @@ package api
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hcm-edu/vanban/documents"
@@ -90,24 +89,7 @@ func (s *Server) addRevision(c *fiber.Ctx) error {
 }
 
 // downloadDraftSource sends the Word or ODT original of a revision.
-func (s *Server) downloadDraftSource(c *fiber.Ctx) error {
-	id, err := httpx.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	no, err := strconv.Atoi(c.Params("version"))
-	if err != nil || no <= 0 {
-		return fiber.ErrNotFound
-	}
-	src, b, err := s.drafts.Source(c.UserContext(), httpx.Principal(c), id, no)
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderContentType, src.MediaType)
-	c.Set(fiber.HeaderContentDisposition, documents.ContentDisposition("attachment", src.FileName))
-	c.Set(fiber.HeaderCacheControl, "private, no-cache")
-	return c.Send(b)
-}
+func (s *Server) downloadDraftSource(c *fiber.Ctx) error { return httpx.SendDraftSource(c, s.drafts) }
 
 // draftOp runs one of the JSON operations on a draft and answers the draft.
 func (s *Server) draftOp(c *fiber.Ctx, body any, op func(id int64) (drafting.Draft, error)) error {

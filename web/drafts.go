@@ -421,24 +421,7 @@ func (s *Server) draftDiffPage(c *fiber.Ctx) error {
 	return s.render(c, fiber.StatusOK, "draft_diff", d)
 }
 
-func (s *Server) draftSourceDownload(c *fiber.Ctx) error {
-	id, err := httpx.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	no, err := strconv.Atoi(c.Params("version"))
-	if err != nil || no <= 0 {
-		return fiber.ErrNotFound
-	}
-	src, b, err := s.drafts.Source(c.UserContext(), httpx.Principal(c), id, no)
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderContentType, src.MediaType)
-	c.Set(fiber.HeaderContentDisposition, documents.ContentDisposition("attachment", src.FileName))
-	c.Set(fiber.HeaderCacheControl, "private, no-cache")
-	return c.Send(b)
-}
+func (s *Server) draftSourceDownload(c *fiber.Ctx) error { return httpx.SendDraftSource(c, s.drafts) }
 
 func (s *Server) queuePage(c *fiber.Ctx) error {
 	q := c.Params("queue")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"mime/multipart"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -69,4 +70,25 @@ func SplitLines(s string) []string {
 		}
 	}
 	return out
+}
+
+// SendDraftSource sends the Word or ODT original of a draft's revision
+// (path parameters id and version), as the pages and the API both offer it.
+func SendDraftSource(c *fiber.Ctx, drafts *drafting.Service) error {
+	id, err := PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	no, err := strconv.Atoi(c.Params("version"))
+	if err != nil || no <= 0 {
+		return fiber.ErrNotFound
+	}
+	src, b, err := drafts.Source(c.UserContext(), Principal(c), id, no)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, src.MediaType)
+	c.Set(fiber.HeaderContentDisposition, documents.ContentDisposition("attachment", src.FileName))
+	c.Set(fiber.HeaderCacheControl, "private, no-cache")
+	return c.Send(b)
 }
