@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/testenv"
 )
 
@@ -309,12 +310,15 @@ func TestMeetingThroughTheAPI(t *testing.T) {
 	var cal struct {
 		Items []meetingJSON `json:"items"`
 	}
-	month := start.Format("2006-01-02")
-	e.call(t, "GET", "/api/v1/meetings?from="+month+"&to="+start.AddDate(0, 0, 1).Format("2006-01-02"), school, nil, 200, &cal)
+	// The calendar's days are Vietnam days: two hours from now may already
+	// be tomorrow there.
+	day := start.In(domain.VietnamTime)
+	month, next := day.Format(time.DateOnly), day.AddDate(0, 0, 1).Format(time.DateOnly)
+	e.call(t, "GET", "/api/v1/meetings?from="+month+"&to="+next, school, nil, 200, &cal)
 	if len(cal.Items) != 1 || cal.Items[0].ID != m.ID {
 		t.Errorf("the school's calendar = %+v", cal.Items)
 	}
-	e.call(t, "GET", "/api/v1/meetings?from="+month+"&to="+start.AddDate(0, 0, 1).Format("2006-01-02"), outsider, nil, 200, &cal)
+	e.call(t, "GET", "/api/v1/meetings?from="+month+"&to="+next, outsider, nil, 200, &cal)
 	if len(cal.Items) != 0 {
 		t.Errorf("the outsider's calendar = %+v", cal.Items)
 	}
