@@ -903,4 +903,51 @@ CREATE TABLE totp_recovery_codes (
 ALTER TABLE login_windows DROP CONSTRAINT login_windows_scope_check;
 ALTER TABLE login_windows ADD CONSTRAINT login_windows_scope_check CHECK (scope IN ('account', 'address', 'totp'));
 `,
+	// 14: the signer holds the key (issue 13). Each person's certificates
+	// (from the signing helper, a .cer upload, or a remote-signing
+	// credential), a certificate belonging to one person at a time;
+	// signatures prepared on the server and completed by the signer's
+	// device, which expire; how each signature was made; and a per-user
+	// signing mode overriding SIGNING_MODE ('' follows it).
+	`
+CREATE TABLE user_certificates (
+  id            bigserial PRIMARY KEY,
+  user_id       bigint NOT NULL REFERENCES users (id),
+  fingerprint   text NOT NULL,
+  subject       text NOT NULL,
+  common_name   text NOT NULL,
+  issuer        text NOT NULL,
+  serial        text NOT NULL,
+  not_before    timestamptz NOT NULL,
+  not_after     timestamptz NOT NULL,
+  der           bytea NOT NULL,
+  chain         bytea NOT NULL DEFAULT '',
+  source        text NOT NULL CHECK (source IN ('helper', 'upload', 'remote')),
+  account       text NOT NULL DEFAULT '',
+  credential_id text NOT NULL DEFAULT '',
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  removed_at    timestamptz,
+  warned_at     timestamptz
+);
+CREATE UNIQUE INDEX user_certificates_held ON user_certificates (fingerprint) WHERE removed_at IS NULL;
+CREATE INDEX user_certificates_user ON user_certificates (user_id) WHERE removed_at IS NULL;
+CREATE TABLE prepared_signatures (
+  id             text PRIMARY KEY,
+  document_id    bigint NOT NULL REFERENCES documents (id),
+  version_no     int NOT NULL,
+  user_id        bigint NOT NULL REFERENCES users (id),
+  certificate_id bigint NOT NULL REFERENCES user_certificates (id),
+  method         text NOT NULL CHECK (method IN ('helper', 'remote')),
+  object_key     text NOT NULL,
+  digest         bytea NOT NULL,
+  record         jsonb NOT NULL,
+  created_at     timestamptz NOT NULL DEFAULT now(),
+  expires_at     timestamptz NOT NULL,
+  completed_at   timestamptz
+);
+CREATE INDEX prepared_signatures_open ON prepared_signatures (expires_at) WHERE completed_at IS NULL;
+ALTER TABLE document_signatures ADD COLUMN method text NOT NULL DEFAULT 'server' CHECK (method IN ('server', 'helper', 'remote'));
+ALTER TABLE document_signatures ADD COLUMN certificate_id bigint REFERENCES user_certificates (id);
+ALTER TABLE users ADD COLUMN signing_mode text NOT NULL DEFAULT '' CHECK (signing_mode IN ('', 'server', 'helper', 'remote'));
+`,
 }

@@ -238,16 +238,37 @@ func devRoot(dir string) (*x509.Certificate, crypto.Signer, bool, error) {
 	return root, key, true, nil
 }
 
-func writeDevLeaf(path string, subject pkix.Name, root *x509.Certificate, rootKey crypto.Signer, now time.Time) error {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return fmt.Errorf("signing: unable to generate dev key: %v", err)
+// IssueDevCertificate issues, from the development root in dir (made by
+// GenerateDevPKI), a signing certificate for a key held elsewhere (a
+// SoftHSM token standing for a person's USB token, a test remote-signing
+// service); the chain is leaf then root.
+func IssueDevCertificate(dir string, subject pkix.Name, pub crypto.PublicKey, notBefore, notAfter time.Time) ([]*x509.Certificate, error) {
+	certPEM, certErr := os.ReadFile(DevRootPath(dir))
+	keyPEM, keyErr := os.ReadFile(devRootKeyPath(dir))
+	if err := errors.Join(certErr, keyErr); err != nil {
+		return nil, fmt.Errorf("signing: unable to read the dev root: %v", err)
 	}
-	tmpl := &x509.Certificate{
+	k, err := parsePEM(certPEM, keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("signing: unable to load dev root: %w", err)
+	}
+	der, err := x509.CreateCertificate(rand.Reader, devLeafTemplate(subject, notBefore, notAfter), k.Certificate(), pub, k.Signer)
+	if err != nil {
+		return nil, fmt.Errorf("signing: unable to create dev certificate for %q: %v", subject.CommonName, err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("signing: unable to create dev certificate for %q: %v", subject.CommonName, err)
+	}
+	return []*x509.Certificate{leaf, k.Certificate()}, nil
+}
+
+func devLeafTemplate(subject pkix.Name, notBefore, notAfter time.Time) *x509.Certificate {
+	return &x509.Certificate{
 		SerialNumber: randomSerial(),
 		Subject:      subject,
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.AddDate(5, 0, 0),
+		NotBefore:    notBefore,
+		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
 		// As the signing certificates of Vietnamese CAs carry it: NSS-based
 		// validators (poppler's pdfsig, Firefox, Thunderbird) accept a
@@ -257,6 +278,14 @@ func writeDevLeaf(path string, subject pkix.Name, root *x509.Certificate, rootKe
 		UnknownExtKeyUsage:    []asn1.ObjectIdentifier{OIDDocumentSigningMicrosoft, OIDDocumentSigning},
 		BasicConstraintsValid: true,
 	}
+}
+
+func writeDevLeaf(path string, subject pkix.Name, root *x509.Certificate, rootKey crypto.Signer, now time.Time) error {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return fmt.Errorf("signing: unable to generate dev key: %v", err)
+	}
+	tmpl := devLeafTemplate(subject, now.Add(-time.Hour), now.AddDate(5, 0, 0))
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, root, key.Public(), rootKey)
 	if err != nil {
 		return fmt.Errorf("signing: unable to create dev certificate for %q: %v", subject.CommonName, err)
