@@ -98,6 +98,23 @@ func (p *PKI) NewKey(t testing.TB, cn, org string, notBefore, notAfter time.Time
 	return signing.Key{Signer: k, Chain: []*x509.Certificate{leaf, p.Intermediate}}
 }
 
+// Issue issues a signing certificate for a key held elsewhere (a token, a
+// remote-signing service) from the intermediate CA; the chain is leaf then
+// intermediate.
+func (p *PKI) Issue(t testing.TB, cn string, pub crypto.PublicKey) []*x509.Certificate {
+	t.Helper()
+	now := time.Now()
+	leaf := createCert(t, &x509.Certificate{
+		Subject:            pkix.Name{CommonName: cn, Organization: []string{PersonOrg}, Country: []string{"VN"}},
+		NotBefore:          now.Add(-time.Hour),
+		NotAfter:           now.AddDate(1, 0, 0),
+		KeyUsage:           x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+		ExtKeyUsage:        []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
+		UnknownExtKeyUsage: []asn1.ObjectIdentifier{oidDocumentSigning},
+	}, p.Intermediate, pub, p.interKey)
+	return []*x509.Certificate{leaf, p.Intermediate}
+}
+
 // RootPEM returns the PKI's trust anchors (its root and the TSA root) as PEM.
 func (p *PKI) RootPEM() []byte {
 	var out []byte
