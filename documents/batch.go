@@ -59,6 +59,15 @@ func (s *Service) SignBatch(ctx context.Context, p auth.Principal, items []Batch
 	if _, err := s.signingDeps(); err != nil {
 		return nil, err
 	}
+	switch mode, err := s.SigningMode(ctx, p.UserID); {
+	case err != nil:
+		return nil, err
+	case mode == ModeHelper:
+		return nil, errUseHelper
+	case mode == ModeRemote:
+		// One authorisation of the remote-signing service for the batch.
+		return s.signRemote(ctx, p, items, reason, otp, 0, nil)
+	}
 	if err := s.stepUp(ctx, p, otp); err != nil {
 		return nil, err
 	}

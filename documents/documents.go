@@ -22,6 +22,7 @@ import (
 	"github.com/hcm-edu/vanban/audit"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/internal/domain"
+	"github.com/hcm-edu/vanban/remotesign"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -119,7 +120,9 @@ type Service struct {
 	links    []Link // what other packages' rows add; see AddLink
 	attach   attachDeps
 	onSign   []SignHook
-	factor   SecondFactor // nil: no second factor asked (SetSecondFactor)
+	factor   SecondFactor        // nil: no second factor asked (SetSecondFactor)
+	mode     string              // SIGNING_MODE: ModeServer when empty (SetSigningMode)
+	remote   remotesign.Provider // nil: no remote signing (SetSigningMode)
 }
 
 // NewService returns a Service. Uploads are spooled in spoolDir (to hash

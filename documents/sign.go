@@ -2,6 +2,7 @@ package documents
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
@@ -146,6 +147,11 @@ type Signature struct {
 	CapacityLine string `db:"capacity_line" json:"capacity_line"`
 	Position     string `db:"position" json:"position"`
 	AuthorityID  *int64 `db:"authority_id" json:"authority_id,omitempty"`
+	// Method is how the signature was made: ModeServer (a key the server
+	// holds), ModeHelper (the person's token, through the signing helper)
+	// or ModeRemote (the person's remote-signing credential).
+	Method        string `db:"method" json:"method"`
+	CertificateID *int64 `db:"certificate_id" json:"-"`
 	// SignedAs is how the signature reads: "KT. GIÁM ĐỐC — PHÓ GIÁM ĐỐC Nguyễn Văn A".
 	SignedAs string `db:"-" json:"signed_as"`
 	// Notice is for the clerk: the number and date went into the seal's
@@ -169,7 +175,7 @@ func (s *Service) signatures(ctx context.Context, id int64) ([]Signature, error)
 	err := s.db.SelectContext(ctx, &out, `
 		SELECT g.id, g.version_no, g.kind, g.signed_by, u.full_name AS signer_name, g.page,
 		       g.certificate_subject, g.certificate_serial, g.signed_at, g.llx, g.lly, g.urx, g.ury,
-		       g.image_x, g.image_y, g.image_w, g.image_h, g.capacity, g.capacity_line, g.position, g.authority_id
+		       g.image_x, g.image_y, g.image_w, g.image_h, g.capacity, g.capacity_line, g.position, g.authority_id, g.method, g.certificate_id
 		FROM document_signatures g JOIN users u ON u.id = g.signed_by
 		WHERE g.document_id = $1 ORDER BY g.version_no, g.id`, id)
 	if err != nil {
@@ -236,25 +242,77 @@ func (s *Service) readLatest(ctx context.Context, p auth.Principal, role string,
 }
 
 // SignAsPerson adds the competent person's signature: their handwritten
-// signature image with position and name, at the signer block.
+// signature image with position and name, at the signer block. The key is
+// the server's (SIGNING_MODE server), or the person's remote-signing
+// credential with req.OTP as that service's one-time code; a person who
+// signs with their own token through the helper uses PrepareSignature.
 func (s *Service) SignAsPerson(ctx context.Context, p auth.Principal, id int64, req SignRequest) (Document, error) {
-	deps, d, in, err := s.latestForSigning(ctx, p, auth.RoleSigner, id, req.VersionSHA256)
+	mode, err := s.SigningMode(ctx, p.UserID)
 	if err != nil {
-		return d, err
+		return Document{}, err
+	}
+	switch mode {
+	case ModeHelper:
+		return Document{}, errUseHelper
+	case ModeRemote:
+		docs, err := s.signRemote(ctx, p, []BatchItem{{ID: id, VersionSHA256: req.VersionSHA256}}, req.Reason, req.OTP, req.Page, req.Rect)
+		if err != nil {
+			return Document{}, err
+		}
+		if docs[0].Err != nil {
+			return Document{}, docs[0].Err
+		}
+		return *docs[0].Document, nil
+	}
+	plan, err := s.planPerson(ctx, p, id, req)
+	if err != nil {
+		return plan.d, err
+	}
+	if !req.stepped {
+		if err := s.stepUp(ctx, p, req.OTP); err != nil {
+			return plan.d, err
+		}
+	}
+	return s.signPerson(ctx, plan.deps, p, plan.d, plan.in, req.Reason, plan.defaultReason, plan.page, plan.rect, plan.app, plan.inner, plan.as)
+}
+
+// personPlan is a person signature worked out before any key is used:
+// the document and its bytes, where the signature goes, what it looks
+// like, and the capacity it is signed in.
+type personPlan struct {
+	deps          *SigningDeps
+	d             Document
+	in            []byte
+	page          int
+	rect          [4]float64
+	app           []byte
+	inner         signing.Rect
+	as            signedAs
+	defaultReason string
+}
+
+// planPerson checks that p may sign document id now (the version seen,
+// the places and date left for the clerk, the signer named, the capacity)
+// and places the signature.
+func (s *Service) planPerson(ctx context.Context, p auth.Principal, id int64, req SignRequest) (personPlan, error) {
+	deps, d, in, err := s.latestForSigning(ctx, p, auth.RoleSigner, id, req.VersionSHA256)
+	plan := personPlan{deps: deps, d: d, defaultReason: "Ký ban hành văn bản"}
+	if err != nil {
+		return plan, err
 	}
 	if err := checkIssuePlaces(in, time.Now()); err != nil {
-		return d, err
+		return plan, err
 	}
 	if err := checkSigner(in, p); err != nil {
-		return d, err
+		return plan, err
 	}
 	as, err := s.checkAuthority(ctx, p, d, in, time.Now())
 	if err != nil {
-		return d, err
+		return plan, err
 	}
 	img, err := s.image(ctx, "signature", p.UserID, 0)
 	if err != nil {
-		return d, err
+		return plan, err
 	}
 	// An appearance drawn here, without the draft's block, names the
 	// capacity above the title (Appendix I ô 7a, 7b).
@@ -273,14 +331,10 @@ func (s *Service) SignAsPerson(ctx context.Context, p auth.Principal, id int64, 
 		}
 	}
 	if err != nil {
-		return d, err
+		return plan, err
 	}
-	if !req.stepped {
-		if err := s.stepUp(ctx, p, req.OTP); err != nil {
-			return d, err
-		}
-	}
-	return s.signPerson(ctx, deps, p, d, in, req.Reason, "Ký ban hành văn bản", page, rect, app, inner, as)
+	plan.in, plan.page, plan.rect, plan.app, plan.inner, plan.as = in, page, rect, app, inner, as
+	return plan, nil
 }
 
 // signPerson applies p's person signature with its appearance app at rect
@@ -512,11 +566,12 @@ func (s *Service) addSignedVersionTx(ctx context.Context, tx *sqlx.Tx, p auth.Pr
 	_, err = tx.ExecContext(ctx, `
 		INSERT INTO document_signatures (document_id, version_no, kind, signed_by, unit_id, page,
 		       llx, lly, urx, ury, image_x, image_y, image_w, image_h,
-		       certificate_subject, certificate_serial, signed_at, capacity, capacity_line, position, authority_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now(), $17, $18, $19, $20)`,
+		       certificate_subject, certificate_serial, signed_at, capacity, capacity_line, position, authority_id,
+		       method, certificate_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, now(), $17, $18, $19, $20, $21, $22)`,
 		d.ID, no, sig.Kind, p.UserID, p.UnitID, sig.Page, sig.LLX, sig.LLY, sig.URX, sig.URY,
 		sig.ImageX, sig.ImageY, sig.ImageW, sig.ImageH, cert.Subject.String(), cert.SerialNumber.Text(16),
-		sig.Capacity, sig.CapacityLine, sig.Position, sig.AuthorityID)
+		sig.Capacity, sig.CapacityLine, sig.Position, sig.AuthorityID, cmp.Or(sig.Method, ModeServer), sig.CertificateID)
 	if err != nil {
 		return fmt.Errorf("documents: unable to record signature: %w", err)
 	}
@@ -542,6 +597,7 @@ func (s *Service) addSignedVersionTx(ctx context.Context, tx *sqlx.Tx, p auth.Pr
 	if sig.Revocation != "" {
 		details["revocation"] = sig.Revocation
 	}
+	details["method"] = cmp.Or(sig.Method, ModeServer)
 	if sig.Kind == "person" {
 		action = "document.sign"
 		if sig.AuthorityID != nil {
