@@ -62,6 +62,19 @@ type Config struct {
 	RevocationCheck   bool
 	RevocationPolicy  string
 	RevocationTimeout time.Duration
+
+	// SigningMode is how people sign unless their account says otherwise:
+	// server (keys the server holds: development), helper (their own USB
+	// token through vanban-signer) or remote (a CSC remote-signing
+	// service at CSCURL). Production refuses file keys and server-held
+	// personal keys.
+	SigningMode     string
+	Production      bool
+	SignerHelperURL string
+	CSCURL          string
+	CSCClientID     string
+	CSCSecret       string
+	CSCTimeout      time.Duration
 }
 
 // UseS3 reports whether documents go to S3 rather than the local disk.
@@ -177,6 +190,18 @@ var options = []option{
 		func(c *Config) *bool { return &c.RevocationCheck }),
 	enumOption("REVOCATION_POLICY", "warn", []string{"warn", "refuse"}, "at signing, when a certificate's revocation status cannot be learnt: sign and record a warning, or refuse",
 		func(c *Config) *string { return &c.RevocationPolicy }),
+	enumOption("SIGNING_MODE", "server", []string{"server", "helper", "remote"}, "how people sign: server (keys on the server: development only), helper (their own USB token through vanban-signer) or remote (a CSC remote-signing service)",
+		func(c *Config) *string { return &c.SigningMode }),
+	boolOption("PRODUCTION", "false", "production: refuse file keys (SIGNING_KEYS_DIR) and personal keys held by the server; require REQUIRE_2FA",
+		func(c *Config) *bool { return &c.Production }),
+	strOption("SIGNER_HELPER_URL", "http://127.0.0.1:8765", false, "where pages find the signing helper vanban-signer on the signer's PC",
+		func(c *Config) *string { return &c.SignerHelperURL }),
+	strOption("CSC_URL", "", false, "remote-signing service (Cloud Signature Consortium API v2), e.g. https://rs.ca.example/csc/v2 without the path; enables remote signing",
+		func(c *Config) *string { return &c.CSCURL }),
+	strOption("CSC_CLIENT_ID", "", false, "vanban's client id at the remote-signing service", func(c *Config) *string { return &c.CSCClientID }),
+	strOption("CSC_CLIENT_SECRET", "", true, "vanban's client secret at the remote-signing service", func(c *Config) *string { return &c.CSCSecret }),
+	durationOption("CSC_TIMEOUT", "60s", "longest wait for the remote-signing service (the person confirms in its app meanwhile)", time.Second, 10*time.Minute,
+		func(c *Config) *time.Duration { return &c.CSCTimeout }),
 	durationOption("REVOCATION_TIMEOUT", "5s", "longest wait for each OCSP or CRL request", 100*time.Millisecond, time.Minute,
 		func(c *Config) *time.Duration { return &c.RevocationTimeout }),
 	strOption("CONVERT_SOFFICE", "", false, "LibreOffice's soffice, which converts Word and ODT drafts to PDF (default: found on PATH; \"off\": Word uploads are refused with 503)",
@@ -333,6 +358,21 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	if c.PKCS11Module != "" && c.PKCS11Token == "" {
 		errs = append(errs, errors.New("PKCS11_TOKEN_LABEL is required when PKCS11_MODULE is set"))
+	}
+	if c.SigningMode == "remote" && c.CSCURL == "" {
+		errs = append(errs, errors.New("SIGNING_MODE=remote needs CSC_URL (and CSC_CLIENT_ID, CSC_CLIENT_SECRET)"))
+	}
+	if c.Production {
+		// Decree 30 art. 32.3: each person keeps their own key.
+		if c.PKCS11Module == "" {
+			errs = append(errs, errors.New("PRODUCTION=true refuses file keys: set PKCS11_MODULE to the office HSM holding the organisation keys"))
+		}
+		if c.SigningMode == "server" {
+			errs = append(errs, errors.New("PRODUCTION=true refuses personal keys held by the server: set SIGNING_MODE=helper or remote"))
+		}
+		if !c.Require2FA {
+			errs = append(errs, errors.New("PRODUCTION=true needs REQUIRE_2FA=true (the clerk seals after a second factor)"))
+		}
 	}
 	if c.EmailEnabled() {
 		if c.SMTPFrom == "" {

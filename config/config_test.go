@@ -83,3 +83,22 @@ func TestPrintMasksSecrets(t *testing.T) {
 		t.Errorf("Print hides what is not secret:\n%s", out)
 	}
 }
+
+// Production refuses what only development may use: file keys, personal
+// keys held by the server, signing without a second factor.
+func TestProductionRefusesServerKeys(t *testing.T) {
+	_, err := Load(env(map[string]string{"DATABASE_URL": "postgres://h/db", "PRODUCTION": "true"}))
+	for _, want := range []string{"PKCS11_MODULE", "SIGNING_MODE=helper or remote", "REQUIRE_2FA=true"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("production with the defaults: %v, want it to name %s", err, want)
+		}
+	}
+	c, err := Load(env(map[string]string{"DATABASE_URL": "postgres://h/db", "PRODUCTION": "true", "PKCS11_MODULE": "/usr/lib/hsm.so",
+		"PKCS11_TOKEN_LABEL": "vanthu", "SIGNING_MODE": "helper", "REQUIRE_2FA": "true"}))
+	if err != nil || c.SigningMode != "helper" || c.SignerHelperURL != "http://127.0.0.1:8765" {
+		t.Fatalf("a production setup: %+v %v", c, err)
+	}
+	if _, err := Load(env(map[string]string{"DATABASE_URL": "postgres://h/db", "SIGNING_MODE": "remote"})); err == nil || !strings.Contains(err.Error(), "CSC_URL") {
+		t.Errorf("remote without a service: %v", err)
+	}
+}

@@ -62,6 +62,9 @@ type SigningDeps struct {
 	// RevocationPolicy is RevocationWarn (also when empty) or
 	// RevocationRefuse: what signing does when the status is unknown.
 	RevocationPolicy string
+	// PersonKeysOff refuses personal signatures with keys the server holds
+	// (PRODUCTION): people sign with their own token or remote credential.
+	PersonKeysOff bool
 }
 
 // EnableSigning turns on signing and verification.
@@ -342,6 +345,9 @@ func (s *Service) planPerson(ctx context.Context, p auth.Principal, id int64, re
 // stores the result as the next version, recording the capacity as.
 func (s *Service) signPerson(ctx context.Context, deps *SigningDeps, p auth.Principal, d Document, in []byte, reason, defaultReason string,
 	page int, rect [4]float64, app []byte, inner signing.Rect, as signedAs) (Document, error) {
+	if deps.PersonKeysOff {
+		return d, errServerKeysOff
+	}
 	key, release, err := deps.Keys.PersonKey(ctx, p.Username)
 	if err != nil {
 		return d, keyError(err)

@@ -63,6 +63,9 @@ func (s *Service) SigningMode(ctx context.Context, userID int64) (string, error)
 var errUseHelper = &domain.PreconditionError{Code: "use_helper",
 	Message: "Bạn ký bằng USB token của mình qua chương trình ký vanban-signer: hãy mở chương trình ký trên máy tính rồi bấm «Ký số» trên trang văn bản (ký từng văn bản)"}
 
+var errServerKeysOff = &domain.PreconditionError{Code: "server_keys_off",
+	Message: "Hệ thống không ký bằng khóa lưu trên máy chủ: mỗi người ký bằng USB token của mình hoặc tài khoản ký số từ xa. Hãy liên hệ quản trị viên để được cấu hình cách ký"}
+
 // PreparedSignature is what the signer's device needs: the digest to sign
 // with the certificate named by Fingerprint, and what to show the person.
 type PreparedSignature struct {

@@ -168,6 +168,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 		return err
 	}
 	docs.EnableSigning(sd)
+	docs.SetSigningMode(cfg.SigningMode, nil)
 	authSvc.RequireTOTP(cfg.Require2FA)
 	docs.SetSecondFactor(authSvc)
 	notes := notify.NewStore(db, cfg.EmailEnabled())
@@ -235,7 +236,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 // signingDeps decides where keys live (a PKCS#11 token when configured,
 // else key files) and which roots verification trusts.
 func signingDeps(cfg *config.Config, log *slog.Logger) (documents.SigningDeps, error) {
-	d := documents.SigningDeps{MaxBytes: cfg.MaxSignBytes, Keys: signing.DirKeys{Dir: cfg.KeysDir}}
+	d := documents.SigningDeps{MaxBytes: cfg.MaxSignBytes, Keys: signing.DirKeys{Dir: cfg.KeysDir}, PersonKeysOff: cfg.Production}
 	if cfg.PKCS11Module != "" {
 		d.Keys = signing.TokenKeys{Config: signing.PKCS11Config{Module: cfg.PKCS11Module, TokenLabel: cfg.PKCS11Token, PIN: cfg.PKCS11PIN}}
 	}
