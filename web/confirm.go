@@ -29,6 +29,19 @@ type confirmView struct {
 	Back    string
 	Fields  []confirmField
 	OTP     bool // asks for the second factor (the form field otp)
+	// OTPLabel names the code asked when it is not the user's own TOTP
+	// (a remote-signing service's); it is then always asked.
+	OTPLabel string
+	// Helper, when set, signs with the person's USB token through the
+	// signing helper (app.js) instead of posting the form.
+	Helper *helperSign
+}
+
+// helperSign is what the page's script needs to sign through the helper.
+type helperSign struct {
+	Prepare string // the API path preparing the signature
+	Version string // the version the signer saw
+	URL     string // where the helper listens (SIGNER_HELPER_URL)
 }
 
 type confirmField struct{ Name, Value string }
@@ -48,7 +61,7 @@ func postedFields(c *fiber.Ctx) []confirmField {
 
 func (s *Server) renderConfirm(c *fiber.Ctx, cv *confirmView) error {
 	d := s.page(c, cv.Heading)
-	if cv.OTP {
+	if cv.OTP && cv.OTPLabel == "" {
 		// Asked of an enrolled user (or one REQUIRE_2FA sends to enrol,
 		// whom the action then refuses with the way to /settings).
 		need, err := s.auth.NeedsOTP(c.UserContext(), httpx.Principal(c))
@@ -70,7 +83,21 @@ func (s *Server) signConfirm(c *fiber.Ctx) error {
 	if err != nil {
 		return s.afterAction(c, id, "", err)
 	}
-	return s.renderConfirm(c, documentConfirm(c, id, "Xác nhận ký số", "sign", "Ký số", pv))
+	cv := documentConfirm(c, id, "Xác nhận ký số", "sign", "Ký số", pv)
+	mode, err := s.docs.SigningMode(c.UserContext(), httpx.Principal(c).UserID)
+	if err != nil {
+		return err
+	}
+	switch mode {
+	case documents.ModeHelper:
+		cv.OTP = false
+		cv.Helper = &helperSign{Prepare: fmt.Sprintf("/api/v1/documents/%d/signatures/prepare", id),
+			Version: c.FormValue("version_sha256"), URL: strings.TrimRight(s.cfg.SignerHelperURL, "/")}
+	case documents.ModeRemote:
+		cv.OTPLabel = "Mã xác thực (OTP) của dịch vụ ký số từ xa — hoặc xác nhận yêu cầu trên ứng dụng của dịch vụ rồi nhập mã hiện ra"
+		cv.Button = "Ký số từ xa"
+	}
+	return s.renderConfirm(c, cv)
 }
 
 func (s *Server) sealConfirm(c *fiber.Ctx) error {

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -185,7 +186,9 @@ func (s *Server) render(c *fiber.Ctx, status int, name string, d *pageData) erro
 		return fmt.Errorf("web: render %s: %w", name, err)
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	c.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	// The signing helper on the signer's own PC is the one other place a
+	// page's script may reach.
+	c.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' "+helperOrigin(s.cfg.SignerHelperURL)+"; frame-ancestors 'none'; form-action 'self'")
 	c.Set("X-Frame-Options", "DENY")
 	return c.Status(status).Send(buf.Bytes())
 }
@@ -562,4 +565,14 @@ func (s *Server) imageSubmit(c *fiber.Ctx) error {
 		return s.renderSettings(c, pr.Status, "", &pr)
 	}
 	return s.renderSettings(c, fiber.StatusOK, "Đã lưu ảnh.", nil)
+}
+
+// helperOrigin is the scheme://host:port of the signing helper's URL, or
+// nothing when it is not an http(s) URL.
+func helperOrigin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(u.Host, " ;'") {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
