@@ -199,6 +199,22 @@ func TestCSC(t *testing.T) {
 		}
 	})
 
+	t.Run("credentials/info", func(t *testing.T) {
+		c := rawClient{t: t, url: svc.URL}
+		c.login(svc.ClientID, svc.ClientSecret)
+		status, out := c.post("credentials/info", map[string]any{"credentialID": "cred-raw", "certificates": "chain", "certInfo": true})
+		if status != 200 || out["SCAL"] != "2" || len(out["cert"].(map[string]any)["certificates"].([]any)) != 2 {
+			t.Fatalf("info: %d %v", status, out)
+		}
+		if status, out := c.post("credentials/info", map[string]any{"credentialID": "cred-none"}); status != 400 || out["error"] != "invalid_request" {
+			t.Fatalf("info of an unknown credential: %d %v", status, out)
+		}
+		c.token = "forged"
+		if status, _ := c.post("credentials/info", map[string]any{"credentialID": "cred-raw"}); status != 401 {
+			t.Fatalf("info with a forged token: %d", status)
+		}
+	})
+
 	t.Run("a used OTP is refused", func(t *testing.T) {
 		c := rawClient{t: t, url: svc.URL}
 		c.login(svc.ClientID, svc.ClientSecret)
