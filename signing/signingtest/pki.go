@@ -221,20 +221,3 @@ func loadTSACA(t testing.TB) {
 		t.Fatalf("signingtest: TSA certificate: %v", tsaCA.err)
 	}
 }
-
-// Issue certifies pub, a key held elsewhere (a token, a remote service),
-// as a signing certificate for cn from the intermediate CA; the chain is
-// leaf then intermediate.
-func (p *PKI) Issue(t testing.TB, cn string, pub crypto.PublicKey) []*x509.Certificate {
-	t.Helper()
-	now := time.Now()
-	leaf := createCert(t, &x509.Certificate{
-		Subject:            pkix.Name{CommonName: cn, Organization: []string{PersonOrg}, Country: []string{"VN"}},
-		NotBefore:          now.Add(-time.Hour),
-		NotAfter:           now.Add(365 * 24 * time.Hour),
-		KeyUsage:           x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
-		ExtKeyUsage:        []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
-		UnknownExtKeyUsage: []asn1.ObjectIdentifier{oidDocumentSigning},
-	}, p.Intermediate, pub, p.interKey)
-	return []*x509.Certificate{leaf, p.Intermediate}
-}
