@@ -32,6 +32,7 @@ import (
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/remotesign"
 	"github.com/hcm-edu/vanban/routing"
 	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/storage"
@@ -168,7 +169,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 		return err
 	}
 	docs.EnableSigning(sd)
-	docs.SetSigningMode(cfg.SigningMode, nil)
+	remote, err := remoteSigner(cfg)
+	if err != nil {
+		return err
+	}
+	docs.SetSigningMode(cfg.SigningMode, remote)
 	authSvc.RequireTOTP(cfg.Require2FA)
 	docs.SetSecondFactor(authSvc)
 	notes := notify.NewStore(db, cfg.EmailEnabled())
@@ -235,6 +240,19 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 
 // signingDeps decides where keys live (a PKCS#11 token when configured,
 // else key files) and which roots verification trusts.
+// remoteSigner is the remote-signing service (CSC API v2), or nil when
+// CSC_URL is not set.
+func remoteSigner(cfg *config.Config) (remotesign.Provider, error) {
+	if cfg.CSCURL == "" {
+		return nil, nil
+	}
+	csc, err := remotesign.NewCSC(remotesign.CSCConfig{URL: cfg.CSCURL, ClientID: cfg.CSCClientID, ClientSecret: cfg.CSCSecret, Timeout: cfg.CSCTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("CSC_URL: %w", err)
+	}
+	return csc, nil
+}
+
 func signingDeps(cfg *config.Config, log *slog.Logger) (documents.SigningDeps, error) {
 	d := documents.SigningDeps{MaxBytes: cfg.MaxSignBytes, Keys: signing.DirKeys{Dir: cfg.KeysDir}, PersonKeysOff: cfg.Production}
 	if cfg.PKCS11Module != "" {
@@ -296,6 +314,11 @@ func housekeeping(ctx context.Context, log *slog.Logger, db *sqlx.DB, a *auth.Se
 			log.Warn("housekeeping: orphan objects", "error", err)
 		} else if n > 0 {
 			log.Info("housekeeping: deleted orphan objects", "count", n)
+		}
+		if n, err := docs.PurgePrepared(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("housekeeping: prepared signatures", "error", err)
+		} else if n > 0 {
+			log.Info("housekeeping: removed expired prepared signatures", "count", n)
 		}
 		entries, _ := os.ReadDir(spool)
 		for _, e := range entries {
