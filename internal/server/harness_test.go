@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -26,6 +27,7 @@ import (
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/remotesign"
 	"github.com/hcm-edu/vanban/routing"
 	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/storage"
@@ -55,8 +57,10 @@ type envOptions struct {
 	db             *sqlx.DB      // default: a fresh database
 	signing        bool          // development keys and demo images, as make run has
 	now            func() time.Time
-	converter      drafting.Converter // Word files; nil: kept for a retry
-	require2FA     bool               // REQUIRE_2FA
+	converter      drafting.Converter  // Word files; nil: kept for a retry
+	require2FA     bool                // REQUIRE_2FA
+	remote         remotesign.Provider // the remote-signing service (CSC_URL)
+	helperURL      string              // SIGNER_HELPER_URL
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
@@ -82,7 +86,8 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		max = 32 << 20
 	}
 	cfg := &config.Config{MaxUploadBytes: max, PresignExpiry: time.Minute, SessionTTL: time.Hour,
-		CookieSecure: "auto", LogLevel: "info", LogFormat: "text"}
+		CookieSecure: "auto", LogLevel: "info", LogFormat: "text", SigningMode: documents.ModeServer,
+		SignerHelperURL: cmp.Or(o.helperURL, "http://127.0.0.1:8765")}
 	spool := t.TempDir()
 	docs, err := documents.NewService(db, blobs, spool, max)
 	if err != nil {
@@ -118,6 +123,7 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	authSvc.RequireTOTP(o.require2FA)
 	cfg.Require2FA = o.require2FA
 	docs.SetSecondFactor(authSvc) // as cmd/vanban serve wires it
+	docs.SetSigningMode(cfg.SigningMode, o.remote)
 	srv, err := New(httpx.Deps{Config: cfg, DB: db, Blobs: blobs, Auth: authSvc,
 		Units: org.NewStore(db), Docs: docs, Routing: rt, Notes: notes, Drafts: drafts,
 		Meetings: meetings.New(db, docs, blobs, meetings.NewHub(db, "", log)), Log: log})
