@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -12,13 +13,18 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hcm-edu/vanban/database"
+	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/signing"
 )
 
 const verifyUsage = `usage: vanban verify [--json] [--trust ROOTS.pem] [--offline] FILE
 
 Checks the digital signatures of a PDF and what was changed after them.
-Needs no database and no configuration. Exits with status 1 unless every
+Needs no database and no configuration; with DATABASE_URL set, it also
+shows vanban's record of how each signature was made (the signer's USB
+token, remote signing, or a key the server holds). Exits with status 1 unless every
 signature is intact and trusted and nothing was changed after the last one.
 Without --trust, only the system's root certificates are trusted. Each
 signer's certificate is checked against its OCSP responder or CRL (5 s per
@@ -70,14 +76,21 @@ func verifyCmd(args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", files[0], err)
 	}
+	records, recErr := signatureRecords(in, rep)
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := enc.Encode(struct {
+			signing.Report
+			Records []documents.SignatureRecord `json:"records,omitempty"`
+		}{rep, records}); err != nil {
 			return err
 		}
 	} else {
-		printReport(os.Stdout, files[0], rep)
+		printReport(os.Stdout, files[0], rep, records)
+	}
+	if recErr != nil {
+		fmt.Fprintf(os.Stderr, "vanban verify: the records of how the signatures were made are not shown: %v\n", recErr)
 	}
 	if !rep.Valid {
 		return fmt.Errorf("%s is not valid: %s", files[0], rep.VerdictEN)
@@ -85,7 +98,24 @@ func verifyCmd(args []string) error {
 	return nil
 }
 
-func printReport(w io.Writer, name string, rep signing.Report) {
+// signatureRecords looks up vanban's records of the signatures when
+// DATABASE_URL is set; nil otherwise.
+func signatureRecords(in []byte, rep signing.Report) ([]documents.SignatureRecord, error) {
+	url := os.Getenv("DATABASE_URL")
+	if url == "" || len(rep.Signatures) == 0 {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	db, err := database.Open(ctx, url, 2)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return documents.RecordsFor(ctx, db, in, rep.Signatures)
+}
+
+func printReport(w io.Writer, name string, rep signing.Report, records []documents.SignatureRecord) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	line := func(label, value string) { fmt.Fprintf(tw, "%s\t%s\n", label, value) }
 	line("Tệp / File:", name)
@@ -120,6 +150,14 @@ func printReport(w io.Writer, name string, rep signing.Report) {
 			line("  Chứng thư / Certificate:", "serial "+s.CertificateSerial+", "+s.Issuer)
 		}
 		line("  Thu hồi / Revocation:", revocationText(s))
+		if i < len(records) {
+			if r := records[i]; r.Found {
+				line("  Cách ký / Made with:", documents.MethodText(r.Method))
+				line("  Hồ sơ / Record:", fmt.Sprintf("%s, %s", r.Signer, r.SignedAt.In(domain.VietnamTime).Format("15:04 02/01/2006")))
+			} else {
+				line("  Cách ký / Made with:", "không có trong hồ sơ của hệ thống này / not in this system's records")
+			}
+		}
 		if s.Reason != "" {
 			line("  Lý do / Reason:", s.Reason)
 		}
