@@ -407,6 +407,8 @@ func userCmd(ctx context.Context, cfg *config.Config, args []string) error {
                   (the password is read from standard input, or generated and printed)
   vanban user disable USERNAME | enable USERNAME
   vanban user unlock USERNAME      (clear the login limits and wrong TOTP codes of the account)
+  vanban user signing-mode USERNAME server|helper|remote|default
+                                   (how the person signs; default follows SIGNING_MODE)
   vanban user passwd USERNAME      (new password from standard input, or generated and printed)
   vanban user list`
 	if len(args) == 0 {
@@ -460,6 +462,27 @@ func userCmd(ctx context.Context, cfg *config.Config, args []string) error {
 		if generated {
 			fmt.Printf("password: %s\n", pw)
 		}
+		return nil
+	case "signing-mode":
+		if len(args) != 3 {
+			return errors.New(help)
+		}
+		mode := args[2]
+		switch mode {
+		case "default":
+			mode = ""
+		case documents.ModeServer, documents.ModeHelper, documents.ModeRemote:
+		default:
+			return fmt.Errorf("signing mode %q: use server, helper, remote or default", args[2])
+		}
+		res, err := db.ExecContext(ctx, `UPDATE users SET signing_mode = $2 WHERE username = $1`, args[1], mode)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("no user %q", args[1])
+		}
+		fmt.Printf("user %s signs in mode %s\n", args[1], args[2])
 		return nil
 	case "unlock":
 		if len(args) != 2 {

@@ -112,6 +112,14 @@ func TestServeRefusesAnOldSchema(t *testing.T) {
 	if _, err := capture(t, "user", "unlock", "nobody"); err == nil {
 		t.Error("unlock of an unknown user succeeds")
 	}
+	if out, err := capture(t, "user", "signing-mode", "chuyenvien.q1", "helper"); err != nil || !strings.Contains(out, "helper") {
+		t.Errorf("user signing-mode: %v\n%s", err, out)
+	}
+	for _, bad := range [][]string{{"chuyenvien.q1", "usb"}, {"nobody", "remote"}} {
+		if _, err := capture(t, "user", "signing-mode", bad[0], bad[1]); err == nil {
+			t.Errorf("signing-mode %v accepted", bad)
+		}
+	}
 }
 
 func TestConfigPrintsMasked(t *testing.T) {
