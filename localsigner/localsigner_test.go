@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ThalesGroup/crypto11"
 	"github.com/hcm-edu/vanban/localsigner"
 	"github.com/hcm-edu/vanban/localsigner/signertest"
 	"github.com/hcm-edu/vanban/signing/signingtest"
@@ -154,6 +155,11 @@ func newToken(t testing.TB) (*signingtest.Token, []*x509.Certificate) {
 func startHelper(t testing.TB) *helper {
 	t.Helper()
 	tok, chain := newToken(t)
+	return startHelperWith(t, tok, chain)
+}
+
+func startHelperWith(t testing.TB, tok *signingtest.Token, chain []*x509.Certificate) *helper {
+	t.Helper()
 	h := &helper{chain: chain, tok: tok, log: &syncBuffer{}, clock: &clock{t: time.Now()}}
 	s, err := localsigner.New(localsigner.Config{
 		Module:  tok.Module,
@@ -587,6 +593,40 @@ func TestParseOrigins(t *testing.T) {
 		if _, err := localsigner.ParseOrigins([]string{bad}); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// TestSignWithECKey signs with an ECDSA P-256 key on the token: an ASN.1
+// signature.
+func TestSignWithECKey(t *testing.T) {
+	tok := signingtest.NewToken(t, tokLabel, pin)
+	t.Setenv("SOFTHSM2_CONF", tok.Conf)
+	ctx, err := crypto11.Configure(&crypto11.Config{Path: tok.Module, TokenLabel: tok.Label, Pin: tok.PIN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ctx.GenerateECDSAKeyPairWithLabel([]byte{7}, []byte("ec"), elliptic.P256())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := newCA(t)
+	chain := ca.issue(t, "Trần Thị Ĩnh")(key.Public())
+	if err := ctx.ImportCertificateWithLabel([]byte{7}, []byte("ec"), chain[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := ctx.ImportCertificateWithLabel([]byte{0xca, 7}, []byte("ec-ca"), chain[1]); err != nil {
+		t.Fatal(err)
+	}
+	ctx.Close()
+
+	h := startHelperWith(t, tok, chain[:2])
+	digest := digestOf("ec")
+	req, secret := h.request(t, digest)
+	mustContain(t, h.confirm(t, req.ID, secret, "sign", pin).body, "Đã ký xong.")
+	s := h.state(t, req.ID)
+	sig, _ := base64.StdEncoding.DecodeString(s.Signature)
+	if !ecdsa.VerifyASN1(chain[0].PublicKey.(*ecdsa.PublicKey), digest, sig) || len(s.Chain) != 1 || s.Chain[0] != b64(chain[1]) {
+		t.Errorf("%+v", s)
 	}
 }
 

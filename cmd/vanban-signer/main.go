@@ -41,7 +41,9 @@ func run(args []string) error {
 	module := fs.String("module", env("MODULE", ""), "path of the CA's PKCS#11 driver (VANBAN_SIGNER_MODULE, required)")
 	token := fs.String("token", env("TOKEN", ""), "label of the token to use; empty: every token with a certificate (VANBAN_SIGNER_TOKEN)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
 		return err
 	}
 	if *showVersion {
