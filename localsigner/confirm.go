@@ -71,6 +71,7 @@ Chỉ ký khi bạn đang thao tác trên trang này và thông tin dưới đâ
 <dt>Người được cấp</dt><dd id="cert-cn">{{.CN}}</dd>
 <dt>Tổ chức cấp</dt><dd id="cert-issuer">{{.Issuer}}</dd>
 <dt>Hiệu lực</dt><dd id="cert-validity">từ {{.NotBefore}} đến {{.NotAfter}}</dd>
+{{if .CertWarning}}<dt>Lưu ý</dt><dd class="error" id="cert-warning">{{.CertWarning}}</dd>{{end}}
 <dt>Thiết bị ký</dt><dd id="cert-token">{{.Token}}</dd>
 </dl>
 <h2>Giá trị băm cần ký (SHA-256)</h2>
@@ -96,7 +97,7 @@ type pageData struct {
 	Nonce, ID, Secret, Origin       string
 	Doc                             Document
 	CN, Issuer, NotBefore, NotAfter string
-	Token, Digest                   string
+	Token, Digest, CertWarning      string
 	Error, Done                     string
 	Close                           bool
 }
@@ -111,7 +112,9 @@ func (s *Server) renderPage(w http.ResponseWriter, status int, q *request, errMs
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+nonce+"'; script-src 'nonce-"+nonce+
 		"'; img-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	// Not no-referrer: under it a browser sends "Origin: null" with the
+	// page's own form, which confirm refuses. The page links nowhere else.
+	h.Set("Referrer-Policy", "same-origin")
 	d := pageData{Nonce: nonce, Error: errMsg, Done: done, Close: done == msgSigned || done == msgRefusedPage}
 	if q != nil {
 		c := q.cert.Cert
@@ -124,6 +127,13 @@ func (s *Server) renderPage(w http.ResponseWriter, status int, q *request, errMs
 		d.NotBefore = c.NotBefore.In(domain.VietnamTime).Format(validityLayout)
 		d.NotAfter = c.NotAfter.In(domain.VietnamTime).Format(validityLayout)
 		d.Digest = hex.EncodeToString(q.digest)
+		// vanban refuses such a signature at completion; say so before
+		// the PIN is spent.
+		if now := s.cfg.Now(); now.Before(c.NotBefore) {
+			d.CertWarning = "Chứng thư số này chưa đến thời hạn có hiệu lực."
+		} else if now.After(c.NotAfter) {
+			d.CertWarning = "Chứng thư số này đã hết hiệu lực."
+		}
 	}
 	w.WriteHeader(status)
 	if err := pageTemplate.Execute(w, d); err != nil {

@@ -449,7 +449,7 @@ type SignState struct {
 	State       string   `json:"state"`
 	Signature   string   `json:"signature,omitempty"`
 	Certificate string   `json:"certificate,omitempty"`
-	Chain       []string `json:"chain,omitempty"`
+	Chain       []string `json:"chain"` // [] until signed
 	Message     string   `json:"message,omitempty"`
 }
 
@@ -459,7 +459,7 @@ func (s *Server) signState(w http.ResponseWriter, r *http.Request) {
 	q := s.requests[r.PathValue("id")]
 	var out SignState
 	if q != nil {
-		out = SignState{State: q.state, Message: q.message}
+		out = SignState{State: q.state, Message: q.message, Chain: []string{}}
 		if q.state == StateSigned {
 			out.Signature = base64.StdEncoding.EncodeToString(q.signature)
 			out.Certificate = base64.StdEncoding.EncodeToString(q.cert.Cert.Raw)

@@ -14,10 +14,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
@@ -26,6 +28,8 @@ import (
 	"time"
 
 	"github.com/ThalesGroup/crypto11"
+	"github.com/chromedp/chromedp"
+	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/localsigner"
 	"github.com/hcm-edu/vanban/localsigner/signertest"
 	"github.com/hcm-edu/vanban/signing/signingtest"
@@ -158,12 +162,14 @@ func startHelper(t testing.TB) *helper {
 	return startHelperWith(t, tok, chain)
 }
 
-func startHelperWith(t testing.TB, tok *signingtest.Token, chain []*x509.Certificate) *helper {
+// startHelperWith serves tok; the helper answers origin, another origin and
+// the extra ones.
+func startHelperWith(t testing.TB, tok *signingtest.Token, chain []*x509.Certificate, extraOrigins ...string) *helper {
 	t.Helper()
 	h := &helper{chain: chain, tok: tok, log: &syncBuffer{}, clock: &clock{t: time.Now()}}
 	s, err := localsigner.New(localsigner.Config{
 		Module:  tok.Module,
-		Origins: []string{origin + ", https://other.example:8443"},
+		Origins: append([]string{origin + ", https://other.example:8443"}, extraOrigins...),
 		Version: "test",
 		Logger:  slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:     h.clock.Now,
@@ -360,7 +366,7 @@ func TestListAndSign(t *testing.T) {
 
 	digest := digestOf("văn bản 1")
 	req, secret := h.request(t, digest)
-	if s := h.state(t, req.ID); s.State != localsigner.StatePending || s.Signature != "" {
+	if s := h.state(t, req.ID); s.State != localsigner.StatePending || s.Signature != "" || s.Chain == nil {
 		t.Errorf("before confirmation: %+v", s)
 	}
 
@@ -371,6 +377,9 @@ func TestListAndSign(t *testing.T) {
 	mustContain(t, page.body, `lang="vi"`, origin, "Kế hoạch tổ chức Hội khỏe Phù Đổng", "123/KH-SGDĐT", "Phòng Giáo dục Thể chất",
 		signingtest.PersonName, "Vanban Helper Test Issuing CA", hex.EncodeToString(digest),
 		`id="pin" name="pin" type="password"`, `id="sign">Ký số</button>`, `id="refuse" formnovalidate>Từ chối</button>`)
+	if bytes.Contains(page.body, []byte("cert-warning")) {
+		t.Error("a warning about a valid certificate")
+	}
 	if page.header.Get("X-Frame-Options") != "DENY" || !strings.Contains(page.header.Get("Content-Security-Policy"), "frame-ancestors 'none'") ||
 		!strings.Contains(page.header.Get("Content-Security-Policy"), "default-src 'none'") {
 		t.Errorf("confirm page headers %v", page.header)
@@ -495,6 +504,11 @@ func TestExpiredRequest(t *testing.T) {
 	if s := h.state(t, req.ID); s.State != localsigner.StateExpired || s.Signature != "" {
 		t.Errorf("%+v", s)
 	}
+
+	// A certificate past its validity is named on the page before the PIN.
+	h.clock.Advance(25 * time.Hour)
+	req, _ = h.request(t, digestOf("expired certificate"))
+	mustContain(t, do(t, "GET", req.ConfirmURL, "", nil).body, `id="cert-warning">Chứng thư số này đã hết hiệu lực.`)
 }
 
 func TestBadRequests(t *testing.T) {
@@ -670,5 +684,87 @@ func BenchmarkHelperSign(b *testing.B) {
 		if s := h.state(b, req.ID); s.State != localsigner.StateSigned {
 			b.Fatalf("%+v", s)
 		}
+	}
+}
+
+// TestConfirmInChromium drives the helper from a real browser: a page of
+// the configured origin lists the certificates and asks for a signature
+// (CORS, with a preflight for the JSON POST), the confirmation page takes a
+// wrong PIN then the right one, and a page of another origin is refused.
+func TestConfirmInChromium(t *testing.T) {
+	blank := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, `<!doctype html><html lang="vi"><title>vanban</title><body>vanban</body></html>`)
+	})
+	site := httptest.NewServer(blank)
+	defer site.Close()
+	other := httptest.NewServer(blank)
+	defer other.Close()
+
+	tok, chain := newToken(t)
+	h := startHelperWith(t, tok, chain, site.URL)
+	ctx := testenv.Browser(t, 2*time.Minute)
+	run := func(step string, a chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, a); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	eval := func(js string) any {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[any](js, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		return v
+	}
+	// submit posts the confirmation form and reads the answering page's message.
+	submit := func(pin string) string {
+		t.Helper()
+		resp, err := chromedp.RunResponse(ctx, chromedp.SendKeys(chromedp.ID("pin"), pin), chromedp.Click(chromedp.ID("sign")))
+		if err != nil || resp.Status != 200 {
+			t.Fatalf("confirm: %v %v", resp, err)
+		}
+		msg, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("message")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return msg
+	}
+
+	digest := digestOf("chromium")
+	run("open the vanban page", chromedp.Navigate(site.URL))
+	confirmURL, _ := eval(fmt.Sprintf(`(async () => {
+		const list = await (await fetch(%[1]q + "/v1/certificates")).json();
+		const c = list.certificates[0];
+		const r = await fetch(%[1]q + "/v1/sign", {method: "POST", headers: {"Content-Type": "application/json"},
+			body: JSON.stringify({digest: %[2]q, hash: "SHA-256", fingerprint: c.fingerprint,
+				document: {title: "Công văn thử", number: "1/SGDĐT", unit: "Văn phòng"}})});
+		return (await r.json()).confirm_url;
+	})()`, h.base, base64.StdEncoding.EncodeToString(digest))).(string)
+	if !strings.HasPrefix(confirmURL, h.base+"/confirm/") {
+		t.Fatalf("confirm_url %q", confirmURL)
+	}
+	id := strings.TrimPrefix(strings.SplitN(confirmURL, "?", 2)[0], h.base+"/confirm/")
+
+	run("open the confirmation page", chromedp.Navigate(confirmURL))
+	// The page's style carries the CSP nonce: the browser applied it.
+	if bg := eval(`getComputedStyle(document.getElementById("sign")).backgroundColor`); bg != "rgb(11, 79, 156)" {
+		t.Errorf("the Ký số button's background is %v: the style was blocked", bg)
+	}
+	msg := submit(wrongPIN)
+	done := submit(pin)
+	if !strings.Contains(msg, "Mã PIN không đúng") || done != "Đã ký xong. Bạn có thể đóng cửa sổ này." {
+		t.Errorf("messages %q, %q", msg, done)
+	}
+
+	run("back to the vanban page", chromedp.Navigate(site.URL))
+	if state := eval(fmt.Sprintf(`fetch(%q).then(r => r.json()).then(s => s.state)`, h.base+"/v1/sign/"+id)); state != localsigner.StateSigned {
+		t.Errorf("state %v", state)
+	}
+
+	run("open a page of another origin", chromedp.Navigate(other.URL))
+	if refused := eval(fmt.Sprintf(`fetch(%q).then(() => false, () => true)`, h.base+"/v1/certificates")); refused != true {
+		t.Error("a page of another origin read the certificates")
 	}
 }
