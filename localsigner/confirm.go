@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hcm-edu/vanban/internal/domain"
+	"github.com/miekg/pkcs11"
 )
 
 // Messages of the confirmation page.
@@ -26,6 +27,8 @@ const (
 	msgBadSignature = "Chữ ký do thiết bị tạo ra không khớp với chứng thư số; chưa ký được."
 	msgTokenFailed  = "Thiết bị ký báo lỗi; chưa ký được. Hãy thử lại từ trang văn bản."
 	msgBusy         = "Thiết bị đang ký yêu cầu này, vui lòng chờ."
+	msgFinalTry     = " Chỉ còn một lần thử: nếu nhập sai nữa, thiết bị sẽ bị khóa."
+	msgCountLow     = " Thiết bị báo đã nhập sai nhiều lần."
 )
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
@@ -76,6 +79,7 @@ Chỉ ký khi bạn đang thao tác trên trang này và thông tin dưới đâ
 </dl>
 <h2>Giá trị băm cần ký (SHA-256)</h2>
 <p><code id="digest">{{.Digest}}</code></p>
+<p>Yêu cầu này hết hạn lúc {{.Expires}}.</p>
 {{if .Error}}<p class="error" id="message" role="alert">{{.Error}}</p>{{end}}
 <form method="post" action="/confirm/{{.ID}}" autocomplete="off">
 <input type="hidden" name="t" value="{{.Secret}}">
@@ -98,6 +102,7 @@ type pageData struct {
 	Doc                             Document
 	CN, Issuer, NotBefore, NotAfter string
 	Token, Digest, CertWarning      string
+	Expires                         string
 	Error, Done                     string
 	Close                           bool
 }
@@ -127,6 +132,7 @@ func (s *Server) renderPage(w http.ResponseWriter, status int, q *request, errMs
 		d.NotBefore = c.NotBefore.In(domain.VietnamTime).Format(validityLayout)
 		d.NotAfter = c.NotAfter.In(domain.VietnamTime).Format(validityLayout)
 		d.Digest = hex.EncodeToString(q.digest)
+		d.Expires = q.created.Add(s.cfg.TTL).In(domain.VietnamTime).Format("15:04:05")
 		// vanban refuses such a signature at completion; say so before
 		// the PIN is spent.
 		if now := s.cfg.Now(); now.Before(c.NotBefore) {
@@ -177,7 +183,29 @@ func (s *Server) confirmPage(w http.ResponseWriter, r *http.Request) {
 		s.renderPage(w, http.StatusNotFound, nil, "", "Không tìm thấy yêu cầu ký, hoặc đường dẫn không đúng.")
 		return
 	}
-	s.renderPage(w, http.StatusOK, q, "", done)
+	warning := ""
+	if done == "" {
+		warning = s.pinWarning(q.cert, "")
+	}
+	s.renderPage(w, http.StatusOK, q, warning, done)
+}
+
+// pinWarning is what the token's PIN flags say before the person types
+// (prefix "") or after a wrong PIN (prefix msgWrongPIN).
+func (s *Server) pinWarning(c Certificate, prefix string) string {
+	flags, err := s.mod.PINFlags(c)
+	if err != nil {
+		return prefix
+	}
+	switch {
+	case flags&pkcs11.CKF_USER_PIN_LOCKED != 0:
+		return msgPINLocked
+	case flags&pkcs11.CKF_USER_PIN_FINAL_TRY != 0:
+		return strings.TrimSpace(prefix + msgFinalTry)
+	case flags&pkcs11.CKF_USER_PIN_COUNT_LOW != 0:
+		return strings.TrimSpace(prefix + msgCountLow)
+	}
+	return prefix
 }
 
 func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
@@ -251,7 +279,7 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 		q.state, q.signature = StateSigned, sig
 		s.log.Info("localsigner: signed", "id", q.id, "certificate", cert.Fingerprint, "duration", time.Since(start))
 	case errors.Is(err, ErrWrongPIN):
-		retry = msgWrongPIN
+		retry = msgWrongPIN // with the token's counter, read below
 	case errors.Is(err, ErrTokenAbsent):
 		retry = msgTokenAbsent
 	case errors.Is(err, ErrPINLocked):
@@ -270,6 +298,18 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 		done = doneMessage(q)
 	}
 	s.mu.Unlock()
+	if errors.Is(err, ErrWrongPIN) {
+		retry = s.pinWarning(cert, retry)
+		if retry == msgPINLocked { // that was the last try
+			s.mu.Lock()
+			if q.state == StatePending {
+				q.state, q.message = StateFailed, msgPINLocked
+			}
+			done = doneMessage(q)
+			s.mu.Unlock()
+			retry = ""
+		}
+	}
 	if err != nil {
 		s.log.Warn("localsigner: signing failed", "id", q.id, "error", err)
 	}

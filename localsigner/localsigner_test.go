@@ -387,6 +387,9 @@ func TestListAndSign(t *testing.T) {
 
 	r = h.confirm(t, req.ID, secret, "sign", wrongPIN)
 	mustContain(t, r.body, "Mã PIN không đúng", `id="pin"`)
+	// SoftHSM, like a USB token, raises CKF_USER_PIN_COUNT_LOW after a
+	// failed login; the page passes the token's counter on.
+	mustContain(t, r.body, "Thiết bị báo đã nhập sai nhiều lần.")
 	if s := h.state(t, req.ID); s.State != localsigner.StatePending {
 		t.Errorf("after a wrong PIN: %+v", s)
 	}

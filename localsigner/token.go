@@ -279,6 +279,31 @@ func chainOf(leaf *x509.Certificate, all []*x509.Certificate) []*x509.Certificat
 	}
 }
 
+// PINFlags reads the token's PIN flags (CKF_USER_PIN_COUNT_LOW,
+// CKF_USER_PIN_FINAL_TRY, CKF_USER_PIN_LOCKED): what its own retry counter
+// says, without a login.
+func (m *module) PINFlags(c Certificate) (uint, error) {
+	var flags uint
+	err := m.withCtx(func(p *pkcs11.Ctx) error {
+		slots, tokens, err := m.slots(p)
+		if err != nil {
+			return err
+		}
+		for i, s := range slots {
+			if tokens[i].Serial == c.serial && tokens[i].Label == c.Token {
+				info, err := p.GetTokenInfo(s)
+				if err != nil {
+					return err
+				}
+				flags = info.Flags
+				return nil
+			}
+		}
+		return ErrTokenAbsent
+	})
+	return flags, err
+}
+
 // Sign logs in to the certificate's token with pin, signs the SHA-256
 // digest with the private key whose public key is the certificate's
 // (PKCS#1 v1.5 for RSA, ASN.1 for ECDSA), checks the signature against the
