@@ -62,6 +62,10 @@ type Config struct {
 	RevocationCheck   bool
 	RevocationPolicy  string
 	RevocationTimeout time.Duration
+
+	// SignerHelperURL is the signing helper on the user's PC, as the
+	// pages reach it.
+	SignerHelperURL string
 }
 
 // UseS3 reports whether documents go to S3 rather than the local disk.
@@ -171,6 +175,15 @@ var options = []option{
 			c.TSAURL = v
 			return nil
 		}, current: func(c *Config) string { return c.TSAURL }},
+	{name: "SIGNER_HELPER_URL", def: "http://127.0.0.1:8765", help: "the signing helper on each user's PC, as their browser reaches it",
+		set: func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(v, " ;,'\"") {
+				return fmt.Errorf("must be an http or https URL, such as http://127.0.0.1:8765")
+			}
+			c.SignerHelperURL = strings.TrimRight(v, "/")
+			return nil
+		}, current: func(c *Config) string { return c.SignerHelperURL }},
 	durationOption("TSA_TIMEOUT", "10s", "longest wait for the timestamp authority", time.Second, 5*time.Minute,
 		func(c *Config) *time.Duration { return &c.TSATimeout }),
 	boolOption("REVOCATION_CHECK", "true", "check signing certificates against their OCSP responder or CRL, at signing and in verification",

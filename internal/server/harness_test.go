@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/certs"
 	"github.com/hcm-edu/vanban/config"
 	"github.com/hcm-edu/vanban/convert"
 	"github.com/hcm-edu/vanban/demo"
@@ -57,6 +59,7 @@ type envOptions struct {
 	now            func() time.Time
 	converter      drafting.Converter // Word files; nil: kept for a retry
 	require2FA     bool               // REQUIRE_2FA
+	certRoots      *x509.CertPool     // roots of registered certificates; nil: the system's
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
@@ -119,7 +122,7 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	cfg.Require2FA = o.require2FA
 	docs.SetSecondFactor(authSvc) // as cmd/vanban serve wires it
 	srv, err := New(httpx.Deps{Config: cfg, DB: db, Blobs: blobs, Auth: authSvc,
-		Units: org.NewStore(db), Docs: docs, Routing: rt, Notes: notes, Drafts: drafts,
+		Units: org.NewStore(db), Docs: docs, Routing: rt, Notes: notes, Drafts: drafts, Certs: certs.New(db, func() *x509.CertPool { return o.certRoots }),
 		Meetings: meetings.New(db, docs, blobs, meetings.NewHub(db, "", log)), Log: log})
 	if err != nil {
 		t.Fatal(err)
