@@ -406,3 +406,24 @@ func TestRegisterRemote(t *testing.T) {
 		t.Errorf("service down: %v", err)
 	}
 }
+
+func TestRegisterRefusesRevoked(t *testing.T) {
+	f := newFixture(t)
+	p := f.who("giamdoc.sgd")
+	ca := signingtest.NewRevocationCA(t)
+	now := time.Now()
+	crl := signingtest.ServeCRL(t, ca.CRL(t, map[int64]time.Time{7: now.Add(-time.Hour)}, now.Add(-time.Minute), now.Add(time.Hour)))
+	svc := certs.New(f.db, func() *x509.CertPool { return ca.Roots })
+	svc.SetRevocation(&signing.RevocationChecker{Timeout: 5 * time.Second})
+	_, err := svc.Register(f.ctx, p, request(ca.Issue(t, 7, director, "", crl.URL), certs.SourceUpload))
+	if msg := refusedField(t, "revoked", err, "certificate"); !strings.Contains(msg, "thu hồi") {
+		t.Errorf("revoked: %q", msg)
+	}
+	if _, err := svc.Register(f.ctx, p, request(ca.Issue(t, 8, director, "", crl.URL), certs.SourceUpload)); err != nil {
+		t.Errorf("good: %v", err)
+	}
+	// A CRL that cannot be fetched says nothing: registration goes on.
+	if _, err := svc.Register(f.ctx, p, request(ca.Issue(t, 9, director, "", signingtest.ClosedURL(t)), certs.SourceUpload)); err != nil {
+		t.Errorf("unknown: %v", err)
+	}
+}
