@@ -5,6 +5,7 @@ package api
 
 import (
 	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/certs"
 	"github.com/hcm-edu/vanban/config"
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/drafting"
@@ -25,6 +26,7 @@ type Server struct {
 	notes    *notify.Store
 	meetings *meetings.Service
 	drafts   *drafting.Service
+	certs    *certs.Service
 	shutdown <-chan struct{}
 	spec     []byte
 }
@@ -33,7 +35,7 @@ type Server struct {
 // closed.
 func New(d httpx.Deps, shutdown <-chan struct{}) (*Server, error) {
 	s := &Server{cfg: d.Config, auth: d.Auth, units: d.Units, docs: d.Docs, routing: d.Routing, notes: d.Notes,
-		meetings: d.Meetings, drafts: d.Drafts, shutdown: shutdown}
+		meetings: d.Meetings, drafts: d.Drafts, certs: d.Certs, shutdown: shutdown}
 	var err error
 	if s.spec, err = openAPIJSON(); err != nil {
 		return nil, err

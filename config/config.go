@@ -184,6 +184,15 @@ var options = []option{
 			c.TSAURL = v
 			return nil
 		}, current: func(c *Config) string { return c.TSAURL }},
+	{name: "SIGNER_HELPER_URL", def: "http://127.0.0.1:8765", help: "the signing helper on each user's PC, as their browser reaches it",
+		set: func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(v, " ;,'\"") {
+				return fmt.Errorf("must be an http or https URL, such as http://127.0.0.1:8765")
+			}
+			c.SignerHelperURL = strings.TrimRight(v, "/")
+			return nil
+		}, current: func(c *Config) string { return c.SignerHelperURL }},
 	durationOption("TSA_TIMEOUT", "10s", "longest wait for the timestamp authority", time.Second, 5*time.Minute,
 		func(c *Config) *time.Duration { return &c.TSATimeout }),
 	boolOption("REVOCATION_CHECK", "true", "check signing certificates against their OCSP responder or CRL, at signing and in verification",
@@ -194,8 +203,6 @@ var options = []option{
 		func(c *Config) *string { return &c.SigningMode }),
 	boolOption("PRODUCTION", "false", "production: refuse file keys (SIGNING_KEYS_DIR) and personal keys held by the server; require REQUIRE_2FA",
 		func(c *Config) *bool { return &c.Production }),
-	strOption("SIGNER_HELPER_URL", "http://127.0.0.1:8765", false, "where pages find the signing helper vanban-signer on the signer's PC",
-		func(c *Config) *string { return &c.SignerHelperURL }),
 	strOption("CSC_URL", "", false, "remote-signing service (Cloud Signature Consortium API v2), e.g. https://rs.ca.example/csc/v2 without the path; enables remote signing",
 		func(c *Config) *string { return &c.CSCURL }),
 	strOption("CSC_CLIENT_ID", "", false, "vanban's client id at the remote-signing service", func(c *Config) *string { return &c.CSCClientID }),

@@ -153,6 +153,7 @@ type pageData struct {
 	Att               *attachmentView // a document's attachments
 	Q                 *draftView      // the drafting pages
 	TOTP              *totpView       // the settings page's two factors
+	C                 *certView       // the certificate pages
 	Work              drafting.Counts
 }
 

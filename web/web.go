@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/certs"
 	"github.com/hcm-edu/vanban/config"
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/drafting"
@@ -52,6 +53,7 @@ type Server struct {
 	notes    *notify.Store
 	meetings *meetings.Service
 	drafts   *drafting.Service
+	certs    *certs.Service
 	log      *slog.Logger
 	pages    map[string]*template.Template
 }
@@ -59,7 +61,7 @@ type Server struct {
 // New parses the page templates.
 func New(d httpx.Deps) (*Server, error) {
 	s := &Server{cfg: d.Config, auth: d.Auth, units: d.Units, docs: d.Docs, routing: d.Routing, notes: d.Notes,
-		meetings: d.Meetings, drafts: d.Drafts, log: d.Log}
+		meetings: d.Meetings, drafts: d.Drafts, certs: d.Certs, log: d.Log}
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err

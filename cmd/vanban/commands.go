@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/certs"
 	"github.com/hcm-edu/vanban/config"
 	"github.com/hcm-edu/vanban/convert"
 	"github.com/hcm-edu/vanban/database"
@@ -191,6 +192,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	handlers := rt.Handlers()
 	maps.Copy(handlers, docs.Handlers())
 	maps.Copy(handlers, drafts.Handlers())
+	registry := certs.New(db, func() *x509.CertPool { return sd.Roots })
+	registry.SetRevocation(sd.Revocation)
+	registry.SetNotes(notes)
+	if remote != nil {
+		registry.SetRemote(remote)
+	}
+	maps.Copy(handlers, registry.Handlers())
 	if cfg.EmailEnabled() {
 		mailer, err := notify.NewMailer(notify.SMTPConfig{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom,
 			Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS})
@@ -207,7 +215,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	ms.SpoolDir = spool
 	ms.PresignExpiry = min(cfg.PresignExpiry, time.Minute)
 	srv, err := server.New(httpx.Deps{Config: cfg, DB: db, Blobs: blobs, Auth: authSvc, Units: org.NewStore(db),
-		Docs: docs, Routing: rt, Notes: notes, Meetings: ms, Drafts: drafts, Log: log, Registry: reg})
+		Docs: docs, Routing: rt, Notes: notes, Meetings: ms, Drafts: drafts, Certs: registry, Log: log, Registry: reg})
 	if err != nil {
 		return err
 	}
@@ -306,6 +314,9 @@ func housekeeping(ctx context.Context, log *slog.Logger, db *sqlx.DB, a *auth.Se
 		hour := time.Now().UTC().Format("2006-01-02T15")
 		if err := notify.Enqueue(ctx, db, notify.Job{Kind: routing.JobDeadlines, DedupeKey: "deadlines:" + hour}); err != nil && ctx.Err() == nil {
 			log.Warn("housekeeping: deadline scan", "error", err)
+		}
+		if err := notify.Enqueue(ctx, db, certs.WarnJob(time.Now())); err != nil && ctx.Err() == nil {
+			log.Warn("housekeeping: certificate expiry warnings", "error", err)
 		}
 		if err := a.SweepExpired(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("housekeeping: sessions", "error", err)

@@ -20,6 +20,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/certs"
 	"github.com/hcm-edu/vanban/config"
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/drafting"
@@ -45,6 +46,7 @@ type Deps struct {
 	Notes    *notify.Store
 	Meetings *meetings.Service
 	Drafts   *drafting.Service
+	Certs    *certs.Service
 	Log      *slog.Logger
 	Registry *prometheus.Registry
 }

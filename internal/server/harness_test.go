@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/certs"
 	"github.com/hcm-edu/vanban/config"
 	"github.com/hcm-edu/vanban/convert"
 	"github.com/hcm-edu/vanban/demo"
@@ -61,6 +63,7 @@ type envOptions struct {
 	require2FA     bool                // REQUIRE_2FA
 	remote         remotesign.Provider // the remote-signing service (CSC_URL)
 	helperURL      string              // SIGNER_HELPER_URL
+	certRoots      *x509.CertPool      // roots of registered certificates; nil: the server's
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
@@ -124,8 +127,18 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	cfg.Require2FA = o.require2FA
 	docs.SetSecondFactor(authSvc) // as cmd/vanban serve wires it
 	docs.SetSigningMode(cfg.SigningMode, o.remote)
+	// Registered certificates chain to the server's roots, as serve wires it.
+	registry := certs.New(db, func() *x509.CertPool {
+		if o.certRoots != nil {
+			return o.certRoots
+		}
+		return docs.Roots()
+	})
+	if o.remote != nil {
+		registry.SetRemote(o.remote)
+	}
 	srv, err := New(httpx.Deps{Config: cfg, DB: db, Blobs: blobs, Auth: authSvc,
-		Units: org.NewStore(db), Docs: docs, Routing: rt, Notes: notes, Drafts: drafts,
+		Units: org.NewStore(db), Docs: docs, Routing: rt, Notes: notes, Drafts: drafts, Certs: registry,
 		Meetings: meetings.New(db, docs, blobs, meetings.NewHub(db, "", log)), Log: log})
 	if err != nil {
 		t.Fatal(err)
