@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
-	"net/url"
 	"strings"
 	"time"
 
@@ -66,16 +65,6 @@ func (s *Server) helperURL() string {
 	return "http://127.0.0.1:8765"
 }
 
-// allowHelper lets the page's script reach the signing helper: render's
-// policy allows connections to this site only.
-func (s *Server) allowHelper(c *fiber.Ctx) {
-	origin := "http://127.0.0.1:8765"
-	if u, err := url.Parse(s.helperURL()); err == nil {
-		origin = u.Scheme + "://" + u.Host
-	}
-	c.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' "+origin+"; frame-ancestors 'none'; form-action 'self'")
-}
-
 func (s *Server) certificatesPage(c *fiber.Ctx) error {
 	return s.renderCertificates(c, fiber.StatusOK, "", nil)
 }
@@ -99,11 +88,7 @@ func (s *Server) renderCertificates(c *fiber.Ctx, status int, flash string, pr *
 			SourceVI: certSources[m.Source], Expiring: m.Expiring(now), Expired: m.Expired(now)})
 	}
 	d.C = v
-	if err := s.render(c, status, "certificates", d); err != nil {
-		return err
-	}
-	s.allowHelper(c)
-	return nil
+	return s.render(c, status, "certificates", d)
 }
 
 // certificateRefused shows the page again with the reason.

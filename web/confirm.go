@@ -92,7 +92,7 @@ func (s *Server) signConfirm(c *fiber.Ctx) error {
 	case documents.ModeHelper:
 		cv.OTP = false
 		cv.Helper = &helperSign{Prepare: fmt.Sprintf("/api/v1/documents/%d/signatures/prepare", id),
-			Version: c.FormValue("version_sha256"), URL: strings.TrimRight(s.cfg.SignerHelperURL, "/")}
+			Version: c.FormValue("version_sha256"), URL: strings.TrimRight(s.helperURL(), "/")}
 	case documents.ModeRemote:
 		cv.OTPLabel = "Mã xác thực (OTP) của dịch vụ ký số từ xa — hoặc xác nhận yêu cầu trên ứng dụng của dịch vụ rồi nhập mã hiện ra"
 		cv.Button = "Ký số từ xa"

@@ -189,7 +189,7 @@ func (s *Server) render(c *fiber.Ctx, status int, name string, d *pageData) erro
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	// The signing helper on the signer's own PC is the one other place a
 	// page's script may reach.
-	c.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' "+helperOrigin(s.cfg.SignerHelperURL)+"; frame-ancestors 'none'; form-action 'self'")
+	c.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' "+helperOrigin(s.helperURL())+"; frame-ancestors 'none'; form-action 'self'")
 	c.Set("X-Frame-Options", "DENY")
 	return c.Status(status).Send(buf.Bytes())
 }
