@@ -82,7 +82,7 @@ func (b *e2eBrowser) pollJS(js string, timeout time.Duration) error {
 	for {
 		_, err := chromedp.Run(b.ctx, chromedp.Poll[bool](js,
 			chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(time.Until(deadline))))
-		if err != nil && strings.Contains(err.Error(), "Cannot find context with specified id") && time.Now().Before(deadline) {
+		if err != nil && replacedDocument(err) && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
@@ -121,4 +121,16 @@ func (b *e2eBrowser) submit(step string, actions ...chromedp.Action[chromedp.Voi
 	resp, err := chromedp.RunResponse(b.ctx, actions...)
 	b.must(step, err)
 	return resp.Status
+}
+
+// replacedDocument reports whether err comes from a document replaced
+// while a script ran in it (a redirect, a live refresh, a window that
+// left about:blank).
+func replacedDocument(err error) bool {
+	for _, m := range []string{"Cannot find context with specified id", "Execution context was destroyed", "Inspected target navigated or closed"} {
+		if strings.Contains(err.Error(), m) {
+			return true
+		}
+	}
+	return false
 }
