@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/rand"
 	"fmt"
 	"sync"
 	"testing"
@@ -36,13 +37,16 @@ func record(b *testing.B, key string) {
 	benchMu.Unlock()
 }
 
-func printRatios(prefix string) {
+func printRatios(prefix string) { printRatiosOf(prefix, "pdfsign", "vanban") }
+
+// printRatiosOf prints, per size, the time of b against a's.
+func printRatiosOf(prefix, a, b string) {
 	benchMu.Lock()
 	defer benchMu.Unlock()
 	for _, size := range benchSizes {
-		lib, ours := benchResults[prefix+"/"+size.name+"/pdfsign"], benchResults[prefix+"/"+size.name+"/vanban"]
-		if lib > 0 && ours > 0 {
-			fmt.Printf("%s/%s: pdfsign %v/op, vanban %v/op, ratio vanban/pdfsign %.2f\n", prefix, size.name, lib.Round(time.Microsecond), ours.Round(time.Microsecond), float64(ours)/float64(lib))
+		base, other := benchResults[prefix+"/"+size.name+"/"+a], benchResults[prefix+"/"+size.name+"/"+b]
+		if base > 0 && other > 0 {
+			fmt.Printf("%s/%s: %s %v/op, %s %v/op, ratio %s/%s %.2f\n", prefix, size.name, a, base.Round(time.Microsecond), b, other.Round(time.Microsecond), b, a, float64(other)/float64(base))
 		}
 	}
 }
@@ -131,4 +135,43 @@ func BenchmarkVerify(b *testing.B) {
 		})
 	}
 	printRatios("Verify")
+}
+
+// BenchmarkTwoStep: one-step Sign against Prepare + the device's signature
+// (the same key, held in process) + Complete, same file, same key, same
+// run; a line prints the ratio two-step/one-step. The helper's and the
+// remote service's own times are benchmarked in localsigner and remotesign.
+func BenchmarkTwoStep(b *testing.B) {
+	k := testPKI(b).Person
+	opts := signing.Options{Key: k, Name: benchName, Reason: "Phê duyệt", Location: "Thành phố Hồ Chí Minh"}
+	for _, size := range benchSizes {
+		in := minimalPDF("1.7", size.size, "Benchmark")
+		b.Run(size.name+"/one-step", func(b *testing.B) {
+			b.SetBytes(int64(len(in)))
+			for b.Loop() {
+				if _, err := signing.Sign(context.Background(), in, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+			record(b, "TwoStep/"+size.name+"/one-step")
+		})
+		b.Run(size.name+"/two-step", func(b *testing.B) {
+			b.SetBytes(int64(len(in)))
+			for b.Loop() {
+				prep, err := signing.Prepare(context.Background(), in, k.Chain, opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				value, err := k.Signer.Sign(rand.Reader, prep.Digest, crypto.SHA256)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := signing.Complete(context.Background(), prep.PDF, prep.Digest, value, k.Certificate(), nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			record(b, "TwoStep/"+size.name+"/two-step")
+		})
+	}
+	printRatiosOf("TwoStep", "one-step", "two-step")
 }
