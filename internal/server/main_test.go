@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/localsigner/signertest"
+	"github.com/hcm-edu/vanban/remotesign/csctest"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -14,5 +16,9 @@ func TestMain(m *testing.M) {
 	auth.PasswordCost = bcrypt.MinCost
 	code := m.Run()
 	closeRealConverter()
+	// The helper and the CSC service are built once per run into temporary
+	// folders.
+	signertest.RemoveBinary()
+	csctest.RemoveBinary()
 	os.Exit(code)
 }
