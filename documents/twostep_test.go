@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
+	"io"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -91,6 +92,9 @@ func TestTwoStepSigning(t *testing.T) {
 	e.register("giamdoc.sgd", "upload", "", "", foreign.Chain)
 	_, err = e.docs.PrepareSignature(e.ctx, signer, d.ID, req, "")
 	wantPrecondition(t, "a certificate from an untrusted CA", err, "certificate_untrusted")
+	if _, err := e.db.ExecContext(e.ctx, `UPDATE user_certificates SET removed_at = now()`); err != nil {
+		t.Fatal(err)
+	}
 	certID := e.register("giamdoc.sgd", "helper", "", "", token.Chain)
 	fp := sha256.Sum256(token.Certificate().Raw)
 
@@ -162,6 +166,37 @@ func TestTwoStepSigning(t *testing.T) {
 	}
 	_, err = e.docs.CompleteSignature(e.ctx, signer, prep3.ID, value)
 	wantPrecondition(t, "a completion replayed for another document", err, "signature_mismatch")
+	// A prepared file altered in the store before completion: the
+	// completed file does not verify, and nothing is recorded.
+	prep4, err := e.docs.PrepareSignature(e.ctx, signer, d2.ID, documents.SignRequest{VersionSHA256: d2.Versions[0].SHA256}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "prepared/" + prep4.ID
+	rc, err := e.blobs.Open(e.ctx, key, 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := io.ReadAll(rc)
+	rc.Close()
+	// A digit of the new signature's rectangle, which the signature covers.
+	i := bytes.LastIndex(stored, []byte("/Rect ["))
+	if i < 0 || stored[i+7] < '0' || stored[i+7] > '8' {
+		t.Fatalf("no rectangle to alter in the prepared file")
+	}
+	stored[i+7]++
+	if err := e.blobs.Delete(e.ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.blobs.Put(e.ctx, key, bytes.NewReader(stored), int64(len(stored))); err != nil {
+		t.Fatal(err)
+	}
+	value4, _ := token.Signer.Sign(rand.Reader, prep4.Digest, crypto.SHA256)
+	_, err = e.docs.CompleteSignature(e.ctx, signer, prep4.ID, value4)
+	wantPrecondition(t, "a prepared file altered in the store", err, "signature_invalid")
+	if sigs, _ := e.docs.Signatures(e.ctx, signer, d2.ID); len(sigs) != 0 {
+		t.Fatal("a completion of an altered file recorded a signature")
+	}
 	e.setMode("phogiamdoc.sgd", documents.ModeServer)
 	if _, err := e.docs.SignAsPerson(e.ctx, other, d2.ID, documents.SignRequest{VersionSHA256: d2.Versions[0].SHA256}); err != nil {
 		t.Fatal(err)
