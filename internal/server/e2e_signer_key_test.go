@@ -116,6 +116,7 @@ func TestE2EBrowserSignerHoldsKey(t *testing.T) {
 	if n := env.signatureCount(t, first.ID); n != 1 {
 		t.Fatalf("%d signatures after signing through the helper", n)
 	}
+	br.waitText("#signed-as", "bằng USB token của người ký")
 
 	// The clerk seals it after TOTP.
 	secret := env.enrolTOTP(t, "vanthu.sgd")
