@@ -950,4 +950,58 @@ ALTER TABLE document_signatures ADD COLUMN method text NOT NULL DEFAULT 'server'
 ALTER TABLE document_signatures ADD COLUMN certificate_id bigint REFERENCES user_certificates (id);
 ALTER TABLE users ADD COLUMN signing_mode text NOT NULL DEFAULT '' CHECK (signing_mode IN ('', 'server', 'helper', 'remote'));
 `,
+	// 15: the real organisation (issue 14). Units get an e-mail and may
+	// be closed (their documents stay); sections (phòng ban, tổ chuyên
+	// môn) with a head; a person belongs to a unit and maybe a section,
+	// and may have left; single-use links for invitations and password
+	// resets (only the SHA-256 of the secret is stored); identities at
+	// OpenID providers linked to accounts; documents restricted inside
+	// their unit to named people and sections.
+	`
+ALTER TABLE units ADD COLUMN email text NOT NULL DEFAULT '';
+ALTER TABLE units ADD COLUMN closed_at timestamptz;
+CREATE TABLE sections (
+  id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  unit_id      bigint NOT NULL REFERENCES units (id),
+  name         text NOT NULL CHECK (name <> ''),
+  kind         text NOT NULL DEFAULT 'phong' CHECK (kind IN ('phong', 'to')),
+  head_user_id bigint REFERENCES users (id),
+  closed_at    timestamptz,
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (unit_id, name)
+);
+ALTER TABLE users ADD COLUMN section_id bigint REFERENCES sections (id);
+ALTER TABLE users ADD COLUMN left_at timestamptz;
+CREATE TABLE account_links (
+  token_hash bytea PRIMARY KEY,
+  user_id    bigint NOT NULL REFERENCES users (id),
+  purpose    text NOT NULL CHECK (purpose IN ('invite', 'reset')),
+  created_by bigint REFERENCES users (id),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz NOT NULL,
+  used_at    timestamptz
+);
+CREATE INDEX account_links_user ON account_links (user_id);
+CREATE TABLE user_identities (
+  issuer     text NOT NULL,
+  subject    text NOT NULL,
+  user_id    bigint NOT NULL REFERENCES users (id),
+  email      text NOT NULL DEFAULT '',
+  created_at timestamptz NOT NULL DEFAULT now(),
+  last_login timestamptz,
+  PRIMARY KEY (issuer, subject)
+);
+ALTER TABLE documents ADD COLUMN restricted boolean NOT NULL DEFAULT false;
+CREATE TABLE document_grants (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  document_id bigint NOT NULL REFERENCES documents (id),
+  user_id     bigint REFERENCES users (id),
+  section_id  bigint REFERENCES sections (id),
+  granted_by  bigint NOT NULL REFERENCES users (id),
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  CHECK ((user_id IS NULL) <> (section_id IS NULL))
+);
+CREATE UNIQUE INDEX document_grants_user ON document_grants (document_id, user_id) WHERE user_id IS NOT NULL;
+CREATE UNIQUE INDEX document_grants_section ON document_grants (document_id, section_id) WHERE section_id IS NOT NULL;
+`,
 }
