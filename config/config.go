@@ -75,7 +75,18 @@ type Config struct {
 	CSCClientID     string
 	CSCSecret       string
 	CSCTimeout      time.Duration
+
+	// OpenID Connect login (one provider): enabled when OIDCIssuer is set.
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+	OIDCRedirectURL  string // default PUBLIC_URL + /auth/oidc/callback
+	OIDCMatchClaim   string // email, or the claim holding the vanban username
+	OIDCButton       string
 }
+
+// OIDCEnabled reports whether people may sign in through OpenID Connect.
+func (c *Config) OIDCEnabled() bool { return c.OIDCIssuer != "" }
 
 // UseS3 reports whether documents go to S3 rather than the local disk.
 func (c *Config) UseS3() bool { return c.S3Endpoint != "" }
@@ -270,6 +281,15 @@ var options = []option{
 			}
 			return fmt.Errorf("must be none, starttls or tls")
 		}, current: func(c *Config) string { return c.SMTPTLS }},
+	strOption("OIDC_ISSUER", "", false, "OpenID Connect provider's issuer URL (discovery at /.well-known/openid-configuration); empty: password login only",
+		func(c *Config) *string { return &c.OIDCIssuer }),
+	strOption("OIDC_CLIENT_ID", "", false, "vanban's client id at the OpenID provider", func(c *Config) *string { return &c.OIDCClientID }),
+	strOption("OIDC_CLIENT_SECRET", "", true, "vanban's client secret at the OpenID provider", func(c *Config) *string { return &c.OIDCClientSecret }),
+	strOption("OIDC_REDIRECT_URL", "", false, "callback registered at the provider (default PUBLIC_URL + /auth/oidc/callback)",
+		func(c *Config) *string { return &c.OIDCRedirectURL }),
+	strOption("OIDC_MATCH_CLAIM", "email", false, "claim matched to an account: email (verified e-mail against the account's e-mail) or another claim (such as preferred_username) against the username",
+		func(c *Config) *string { return &c.OIDCMatchClaim }),
+	strOption("OIDC_BUTTON", "Đăng nhập bằng tài khoản của Sở", false, "label of the login page's OpenID button", func(c *Config) *string { return &c.OIDCButton }),
 }
 
 func dbURLOption() option {
@@ -400,6 +420,17 @@ func Load(getenv func(string) string) (*Config, error) {
 		// The password would cross the network in clear.
 		if c.SMTPUsername != "" && c.SMTPTLS == "none" && !isLoopback(c.SMTPAddr) {
 			errs = append(errs, errors.New("SMTP_USERNAME needs SMTP_TLS=starttls or tls unless SMTP_ADDR is a loopback address"))
+		}
+	}
+	if c.OIDCEnabled() {
+		if c.OIDCClientID == "" {
+			errs = append(errs, errors.New("OIDC_CLIENT_ID is required when OIDC_ISSUER is set"))
+		}
+		if c.OIDCRedirectURL == "" {
+			if c.PublicURL == "" {
+				errs = append(errs, errors.New("OIDC_ISSUER needs PUBLIC_URL or OIDC_REDIRECT_URL: the provider sends people back there"))
+			}
+			c.OIDCRedirectURL = c.PublicURL + "/auth/oidc/callback"
 		}
 	}
 	if c.KeysDir == "" {

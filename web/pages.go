@@ -126,6 +126,7 @@ type pageData struct {
 	RequestID         string
 	Form              map[string]string
 	Next              string
+	OIDCButton        string // the OpenID login button's label; empty: none
 	Docs              []documents.Document
 	Doc               *documents.Document
 	Filtered          bool
@@ -243,6 +244,7 @@ func (s *Server) loginPage(c *fiber.Ctx) error {
 		d.Next = "" // after login: the landing page of the user's work
 	}
 	d.CSRF = s.loginCSRF(c)
+	d.OIDCButton = s.oidcButton()
 	return s.render(c, fiber.StatusOK, "login", d)
 }
 
@@ -263,6 +265,7 @@ func (s *Server) loginSubmit(c *fiber.Ctx) error {
 	d.User = nil
 	d.Next = safeNext(c.FormValue("next"))
 	d.Form["username"] = c.FormValue("username")
+	d.OIDCButton = s.oidcButton()
 	want := c.Cookies(loginCSRFCookie)
 	if !httpx.SameOrigin(c) || want == "" || !auth.TokensEqual(want, c.FormValue("_csrf")) {
 		d.CSRF = s.loginCSRF(c)
@@ -282,8 +285,7 @@ func (s *Server) loginSubmit(c *fiber.Ctx) error {
 		d.Error = p.Message
 		return s.render(c, p.Status, "login", d)
 	}
-	c.Cookie(&fiber.Cookie{Name: httpx.SessionCookie, Value: sess.Token, Path: "/", HTTPOnly: true,
-		Secure: s.cookieSecure(c), SameSite: fiber.CookieSameSiteLaxMode, Expires: sess.ExpiresAt})
+	s.setSessionCookie(c, sess)
 	c.Cookie(&fiber.Cookie{Name: auth.DeviceCookie, Value: sess.Device, Path: "/login", HTTPOnly: true,
 		Secure: s.cookieSecure(c), SameSite: fiber.CookieSameSiteStrictMode, MaxAge: int(auth.KnownFor.Seconds())})
 	c.ClearCookie(loginCSRFCookie)

@@ -13,6 +13,8 @@ func (s *Server) Routes() []httpx.Route {
 		{"GET", "/login", "", false, false, s.loginPage},
 		{"POST", "/login", "", false, false, s.loginSubmit},
 		{"POST", "/logout", "", true, false, s.logoutSubmit},
+		{"GET", "/auth/oidc/start", "", false, false, s.oidcStart},
+		{"GET", "/auth/oidc/callback", "", false, false, s.oidcCallback},
 		{"GET", "/documents", "", true, false, s.documentsPage},
 		{"GET", "/documents/new", "", true, false, s.newDocumentPage},
 		{"POST", "/documents", "", true, true, s.createDocumentSubmit},

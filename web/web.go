@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hcm-edu/vanban/auth"
@@ -56,6 +57,8 @@ type Server struct {
 	certs    *certs.Service
 	log      *slog.Logger
 	pages    map[string]*template.Template
+	oidcOnce sync.Once
+	oidc     *auth.OIDC // see openID
 }
 
 // New parses the page templates.

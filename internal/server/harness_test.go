@@ -25,6 +25,7 @@ import (
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/drafting"
 	"github.com/hcm-edu/vanban/internal/httpx"
+	"github.com/hcm-edu/vanban/internal/oidctest"
 	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/notify"
@@ -64,6 +65,8 @@ type envOptions struct {
 	remote         remotesign.Provider // the remote-signing service (CSC_URL)
 	helperURL      string              // SIGNER_HELPER_URL
 	certRoots      *x509.CertPool      // roots of registered certificates; nil: the server's
+	oidc           *oidctest.Provider  // OIDC_ISSUER and its client; nil: password login only
+	oidcClaim      string              // OIDC_MATCH_CLAIM (default email)
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
@@ -125,6 +128,10 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	authSvc := auth.NewService(db, time.Hour)
 	authSvc.RequireTOTP(o.require2FA)
 	cfg.Require2FA = o.require2FA
+	if o.oidc != nil {
+		cfg.OIDCIssuer, cfg.OIDCClientID, cfg.OIDCClientSecret = o.oidc.Issuer, o.oidc.ClientID, o.oidc.ClientSecret
+		cfg.OIDCMatchClaim = cmp.Or(o.oidcClaim, "email")
+	}
 	docs.SetSecondFactor(authSvc) // as cmd/vanban serve wires it
 	docs.SetSigningMode(cfg.SigningMode, o.remote)
 	// Registered certificates chain to the server's roots, as serve wires it.
@@ -146,6 +153,9 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.oidc != nil {
+		cfg.OIDCRedirectURL = "http://" + ln.Addr().String() + "/auth/oidc/callback"
 	}
 	go srv.App().Listener(ln)
 	t.Cleanup(func() {

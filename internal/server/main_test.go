@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/internal/oidctest"
 	"github.com/hcm-edu/vanban/localsigner/signertest"
 	"github.com/hcm-edu/vanban/remotesign/csctest"
 	"golang.org/x/crypto/bcrypt"
@@ -20,5 +21,6 @@ func TestMain(m *testing.M) {
 	// folders.
 	signertest.RemoveBinary()
 	csctest.RemoveBinary()
+	oidctest.RemoveBinary()
 	os.Exit(code)
 }
