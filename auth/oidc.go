@@ -185,8 +185,12 @@ func (o *OIDC) Finish(ctx context.Context, f OIDCFlow, state, code string) (Sess
 	if err != nil {
 		return Session{}, err
 	}
-	if _, ok := id.claims[o.cfg.MatchClaim]; !ok {
-		// Some providers put the profile only in UserInfo.
+	_, has := id.claims[o.cfg.MatchClaim]
+	if _, ok := id.claims["email_verified"]; o.cfg.MatchClaim == "email" && !ok {
+		has = false
+	}
+	if !has {
+		// Some providers put the profile (or email_verified) only in UserInfo.
 		ui, err := p.UserInfo(o.ctx(ctx), oauth2.StaticTokenSource(tok))
 		if err != nil {
 			return Session{}, fmt.Errorf("auth: unable to fetch the OpenID user info: %w", err)

@@ -307,3 +307,18 @@ func BenchmarkOIDCLogin(b *testing.B) {
 	slices.Sort(took)
 	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "ms-median/login")
 }
+
+// TestOIDCOff: without OIDC_ISSUER the login page has no button and the
+// routes are not there.
+func TestOIDCOff(t *testing.T) {
+	env := newEnv(t, envOptions{})
+	b := newBrowser(t, env)
+	if status, page, _ := b.get("/login"); status != 200 || strings.Contains(page, "oidc") {
+		t.Fatalf("login page: %d\n%s", status, page)
+	}
+	for _, path := range []string{"/auth/oidc/start", "/auth/oidc/callback?state=x&code=y"} {
+		if status, _, _ := b.get(path); status != 404 {
+			t.Errorf("%s: %d", path, status)
+		}
+	}
+}
