@@ -57,12 +57,18 @@ func TestOIDCVerify(t *testing.T) {
 		t.Fatalf("good token: %v %v", claims, err)
 	}
 	bad := map[string]func(map[string]any) (*rsa.PrivateKey, string){
-		"foreign key":    func(map[string]any) (*rsa.PrivateKey, string) { return other, "n-1" },
-		"other issuer":   func(c map[string]any) (*rsa.PrivateKey, string) { c["iss"] = "https://evil.example/"; return key, "n-1" },
+		"foreign key": func(map[string]any) (*rsa.PrivateKey, string) { return other, "n-1" },
+		"other issuer": func(c map[string]any) (*rsa.PrivateKey, string) {
+			c["iss"] = "https://evil.example/"
+			return key, "n-1"
+		},
 		"other audience": func(c map[string]any) (*rsa.PrivateKey, string) { c["aud"] = "another-client"; return key, "n-1" },
-		"expired":        func(c map[string]any) (*rsa.PrivateKey, string) { c["exp"] = now.Add(-time.Minute).Unix(); return key, "n-1" },
-		"other nonce":    func(map[string]any) (*rsa.PrivateKey, string) { return key, "n-2" },
-		"no nonce":       func(c map[string]any) (*rsa.PrivateKey, string) { delete(c, "nonce"); return key, "n-1" },
+		"expired": func(c map[string]any) (*rsa.PrivateKey, string) {
+			c["exp"] = now.Add(-time.Minute).Unix()
+			return key, "n-1"
+		},
+		"other nonce": func(map[string]any) (*rsa.PrivateKey, string) { return key, "n-2" },
+		"no nonce":    func(c map[string]any) (*rsa.PrivateKey, string) { delete(c, "nonce"); return key, "n-1" },
 	}
 	for name, spoil := range bad {
 		c := good()
