@@ -139,14 +139,22 @@ func (o *OIDC) Start(ctx context.Context) (OIDCFlow, error) {
 	return f, nil
 }
 
+// stateMatches checks the callback's state against the browser's flow.
+func (o *OIDC) stateMatches(f OIDCFlow, state string) bool {
+	now := o.svc.now()
+	return state != "" && subtle.ConstantTimeCompare([]byte(state), []byte(f.State)) == 1 &&
+		now.Before(f.Expires) && f.Expires.Sub(now) <= OIDCFlowTTL
+}
+
 // claimUse takes the state once: a replayed callback is refused even
 // within the flow's lifetime (the code is single-use at the provider too,
-// which covers several vanban instances).
+// which covers several vanban instances). Only states whose code the
+// provider honoured are kept, so forged callbacks cannot fill the memory.
 func (o *OIDC) claimUse(f OIDCFlow, state string) bool {
-	now := o.svc.now()
-	if state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(f.State)) != 1 || now.After(f.Expires) {
+	if !o.stateMatches(f, state) {
 		return false
 	}
+	now := o.svc.now()
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for s, exp := range o.used {
@@ -166,7 +174,7 @@ func (o *OIDC) claimUse(f OIDCFlow, state string) bool {
 // JWKS, issuer, audience, expiry, nonce), finds or links the account and
 // opens a web session for it.
 func (o *OIDC) Finish(ctx context.Context, f OIDCFlow, state, code string) (Session, error) {
-	if !o.claimUse(f, state) {
+	if !o.stateMatches(f, state) {
 		return Session{}, ErrOIDCState
 	}
 	if code == "" {
@@ -178,7 +186,10 @@ func (o *OIDC) Finish(ctx context.Context, f OIDCFlow, state, code string) (Sess
 	}
 	tok, err := o.oauth(p).Exchange(o.ctx(ctx), code, oauth2.VerifierOption(f.Verifier))
 	if err != nil {
-		return Session{}, fmt.Errorf("%w: unable to exchange the code: %v", ErrOIDCToken, err)
+		return Session{}, fmt.Errorf("%w: unable to exchange the code: %v", ErrOIDCState, err)
+	}
+	if !o.claimUse(f, state) {
+		return Session{}, ErrOIDCState
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	id, err := o.verify(ctx, v, raw, f.Nonce)

@@ -109,6 +109,10 @@ func TestOIDCState(t *testing.T) {
 	if o.ClaimUseForTest(old, "st-3") {
 		t.Error("an expired flow accepted")
 	}
+	far := auth.OIDCFlow{State: "st-4", Expires: time.Now().Add(time.Hour)}
+	if o.ClaimUseForTest(far, "st-4") {
+		t.Error("a flow longer than OIDCFlowTTL accepted")
+	}
 }
 
 // TestOIDCLink: the linking rules.
