@@ -235,6 +235,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 		store = "S3 " + cfg.S3Endpoint + "/" + cfg.S3Bucket
 	}
 	log.Info("vanban listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "store", store)
+	if cfg.OIDCEnabled() {
+		log.Info("OpenID Connect login offered", "issuer", cfg.OIDCIssuer, "match_claim", cfg.OIDCMatchClaim, "redirect_url", cfg.OIDCRedirectURL)
+	}
 	select {
 	case err := <-errc:
 		return err
