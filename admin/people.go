@@ -381,4 +381,3 @@ func (s *Service) setLeft(ctx context.Context, p auth.Principal, old Person, lef
 	}
 	return s.Person(ctx, p, old.ID)
 }
-
