@@ -124,6 +124,11 @@ func (s *Service) checkUnit(ctx context.Context, tx *sqlx.Tx, sc Scope, id int64
 	if in.Name == "" {
 		bad["name"] = "cần tên đơn vị"
 	}
+	if in.Abbreviation == "" {
+		bad["abbreviation"] = "cần tên viết tắt (dùng trong ký hiệu văn bản, ví dụ SGDĐT)"
+	} else if len([]rune(in.Abbreviation)) > 50 {
+		bad["abbreviation"] = "tên viết tắt dài tối đa 50 ký tự"
+	}
 	if !slices.Contains(UnitKinds, in.Kind) {
 		bad["kind"] = "loại đơn vị phải là Sở, phòng thuộc Sở, phòng GD&ĐT hoặc trường học"
 	} else if in.Kind == org.KindDepartment && !sc.All {
