@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hcm-edu/vanban/admin"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/certs"
 	"github.com/hcm-edu/vanban/config"
@@ -64,6 +65,7 @@ type envOptions struct {
 	remote         remotesign.Provider // the remote-signing service (CSC_URL)
 	helperURL      string              // SIGNER_HELPER_URL
 	certRoots      *x509.CertPool      // roots of registered certificates; nil: the server's
+	mailer         admin.Sender        // e-mails invitation and reset links (links to http://vanban.test)
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
@@ -139,7 +141,8 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	}
 	srv, err := New(httpx.Deps{Config: cfg, DB: db, Blobs: blobs, Auth: authSvc,
 		Units: org.NewStore(db), Docs: docs, Routing: rt, Notes: notes, Drafts: drafts, Certs: registry,
-		Meetings: meetings.New(db, docs, blobs, meetings.NewHub(db, "", log)), Log: log})
+		Meetings: meetings.New(db, docs, blobs, meetings.NewHub(db, "", log)), Log: log,
+		Admin: admin.New(db, authSvc, o.mailer, "http://vanban.test", log)})
 	if err != nil {
 		t.Fatal(err)
 	}
