@@ -179,6 +179,15 @@ func (s *Service) CreatePerson(ctx context.Context, p auth.Principal, in PersonI
 	if err := s.placement(ctx, p, in.UnitID, in.SectionID, bad); err != nil {
 		return Person{}, err
 	}
+	if bad["username"] == "" {
+		var taken bool
+		if err := s.db.GetContext(ctx, &taken, `SELECT EXISTS (SELECT 1 FROM users WHERE username = $1)`, in.Username); err != nil {
+			return Person{}, fmt.Errorf("admin: unable to check the username: %w", err)
+		}
+		if taken {
+			bad["username"] = "tên đăng nhập " + in.Username + " đã có người dùng"
+		}
+	}
 	if len(bad) > 0 {
 		return Person{}, &domain.ValidationError{Fields: bad}
 	}
