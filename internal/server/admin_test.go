@@ -280,3 +280,113 @@ func TestAdminScopeAndInput(t *testing.T) {
 		t.Errorf("session after a change of roles: %d", status)
 	}
 }
+
+func TestAdminPages(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	b := newBrowser(t, e)
+	b.login("admin")
+	thcs := e.unitID(t, "001.01.24.H29")
+	ok := func(path, want string) string {
+		t.Helper()
+		status, page, _ := b.get(path)
+		if status != http.StatusOK || !strings.Contains(page, want) {
+			t.Fatalf("%s: %d, no %q\n%s", path, status, want, page)
+		}
+		return page
+	}
+	page := ok("/documents", `id="nav-admin"`)
+	ok("/admin", "Người dùng")
+	ok("/admin/units?q=van+lang", "Trường THCS Văn Lang")
+	page = ok(fmt.Sprintf("/admin/units/%d", thcs), "001.01.24.H29")
+	// Edit: a new e-mail for the school.
+	status, _, h := b.postForm(fmt.Sprintf("/admin/units/%d", thcs), url.Values{"_csrf": {csrfOf(t, page)}, "code": {"001.01.24.H29"},
+		"name": {"Trường THCS Văn Lang"}, "abbreviation": {"THCSVL"}, "kind": {"school"}, "school_level": {"thcs"},
+		"parent_id": {fmt.Sprint(e.unitID(t, "000.01.24.H29"))}, "email": {"thcsvanlang@hcm.edu.vn"}}, "")
+	if status != http.StatusSeeOther {
+		t.Fatalf("edit unit: %d", status)
+	}
+	ok(h.Get("Location"), "thcsvanlang@hcm.edu.vn")
+	// Sections: create, head.
+	page = ok(fmt.Sprintf("/admin/units/%d/sections", thcs), "Thêm phòng ban, tổ")
+	status, _, h = b.postForm(fmt.Sprintf("/admin/units/%d/sections", thcs), url.Values{"_csrf": {csrfOf(t, page)}, "name": {"Tổ Ngữ văn"}, "kind": {"to"}}, "")
+	if status != http.StatusSeeOther {
+		t.Fatalf("create section: %d", status)
+	}
+	page = ok(h.Get("Location"), "Tổ Ngữ văn")
+	var sec, clerk int64
+	e.db.Get(&sec, `SELECT id FROM sections WHERE name = 'Tổ Ngữ văn'`)
+	e.db.Get(&clerk, `SELECT id FROM users WHERE username = 'vanthu.thcs1'`)
+	status, _, _ = b.postForm(fmt.Sprintf("/admin/sections/%d/head", sec), url.Values{"_csrf": {csrfOf(t, page)}, "head_user_id": {fmt.Sprint(clerk)}}, "")
+	if status != http.StatusSeeOther {
+		t.Fatalf("set head: %d", status)
+	}
+	ok(fmt.Sprintf("/admin/units/%d/sections", thcs), "Đặt trưởng")
+	// People: search, the person page, a move into the section, leave, reactivate.
+	ok(fmt.Sprintf("/admin/people?unit=%d&q=duc", thcs), "Huỳnh Văn Đức")
+	page = ok(fmt.Sprintf("/admin/people/%d", clerk), "Huỳnh Văn Đức")
+	status, _, _ = b.postForm(fmt.Sprintf("/admin/people/%d", clerk), url.Values{"_csrf": {csrfOf(t, page)}, "full_name": {"Huỳnh Văn Đức"},
+		"position": {"Văn thư"}, "email": {""}, "unit_id": {fmt.Sprint(thcs)}, "section_id": {fmt.Sprint(sec)}, "roles": {"clerk", "staff"}}, "")
+	if status != http.StatusSeeOther {
+		t.Fatalf("edit person: %d", status)
+	}
+	page = ok(fmt.Sprintf("/admin/people/%d", clerk), "Tổ Ngữ văn")
+	status, _, _ = b.postForm(fmt.Sprintf("/admin/people/%d/leave", clerk), url.Values{"_csrf": {csrfOf(t, page)}}, "")
+	if status != http.StatusSeeOther {
+		t.Fatalf("leave: %d", status)
+	}
+	page = ok(fmt.Sprintf("/admin/people/%d", clerk), `id="person-left"`)
+	if e.canLogin("vanthu.thcs1", testPassword) {
+		t.Fatal("a person who left logs in")
+	}
+	status, _, _ = b.postForm(fmt.Sprintf("/admin/people/%d/reactivate", clerk), url.Values{"_csrf": {csrfOf(t, page)}}, "")
+	if status != http.StatusSeeOther || !e.canLogin("vanthu.thcs1", testPassword) {
+		t.Fatalf("reactivate: %d", status)
+	}
+	// Invitation without SMTP: the link is on the page.
+	page = ok(fmt.Sprintf("/admin/people/%d", clerk), "Gửi lời mời")
+	status, page, _ = b.postForm(fmt.Sprintf("/admin/people/%d/invite", clerk), url.Values{"_csrf": {csrfOf(t, page)}}, "")
+	if status != http.StatusOK || !linkRE.MatchString(page) {
+		t.Fatalf("invite without SMTP: %d", status)
+	}
+	// Without the CSRF token, nothing changes.
+	if status, _, _ := b.postForm(fmt.Sprintf("/admin/people/%d/leave", clerk), url.Values{}, ""); status != http.StatusForbidden {
+		t.Errorf("leave without CSRF: %d", status)
+	}
+	var n int
+	e.db.Get(&n, `SELECT count(*) FROM audit_log WHERE action IN ('unit.update', 'section.create', 'section.head', 'account.roles', 'account.move', 'account.leave', 'account.reactivate', 'account.invite')`)
+	if n != 8 {
+		t.Errorf("%d audit entries, want 8", n)
+	}
+}
+
+func TestResetRequestsLimited(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	statuses := []int{}
+	for i := 0; i < 7; i++ {
+		b := newBrowser(t, e)
+		_, page, _ := b.get("/account/forgot")
+		who := "vanthu.sgd"
+		if i%2 == 1 {
+			who = "khong.ton.tai"
+		}
+		status, page, _ := b.postForm("/account/forgot", url.Values{"_csrf": {csrfOf(t, page)}, "who": {who}}, "")
+		if status == http.StatusOK && !strings.Contains(page, admin.ForgotMessage) {
+			t.Fatalf("answer %d differs", i)
+		}
+		statuses = append(statuses, status)
+	}
+	for i, s := range statuses {
+		want := http.StatusOK
+		if i >= 5 {
+			want = http.StatusTooManyRequests
+		}
+		if s != want {
+			t.Errorf("request %d: %d, want %d (%v)", i, s, want, statuses)
+		}
+	}
+	// The login page links to it.
+	b := newBrowser(t, e)
+	if _, page, _ := b.get("/login"); !strings.Contains(page, `href="/account/forgot"`) {
+		t.Error("no link from the login page")
+	}
+}
