@@ -5,8 +5,8 @@ import (
 	"errors"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/admin"
+	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/internal/httpx"
 )
 

@@ -5,7 +5,6 @@
 package web
 
 import (
-	"github.com/hcm-edu/vanban/admin"
 	"embed"
 	"html/template"
 	"io/fs"
@@ -13,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/hcm-edu/vanban/admin"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/certs"
 	"github.com/hcm-edu/vanban/config"
