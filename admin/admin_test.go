@@ -3,6 +3,8 @@ package admin_test
 import (
 	"context"
 	"errors"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/hcm-edu/vanban/demo"
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/testenv"
+	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
 )
 
@@ -450,5 +453,86 @@ func TestLinkExpiry(t *testing.T) {
 	var n int
 	if err := f.db.Get(&n, `SELECT count(*) FROM account_links WHERE token_hash = convert_to($1, 'UTF8')`, token); err != nil || n != 0 {
 		t.Fatalf("the secret is stored: %d %v", n, err)
+	}
+}
+
+// outbox is a Sender that keeps the messages.
+type outbox chan notify.Message
+
+func (o outbox) Send(_ context.Context, m notify.Message) error { o <- m; return nil }
+
+func TestForgot(t *testing.T) {
+	f := setup(t)
+	ctx := f.ctx
+	box := make(outbox, 10)
+	svc := admin.New(f.db, f.auth, box, "https://vanban.test/", nil)
+	person, err := svc.CreatePerson(ctx, f.deptAdmin, admin.PersonInput{Username: "quen.mk", FullName: "Người Hay Quên",
+		Email: "Quen.MK@hcm.edu.vn", UnitID: f.dept.ID, Roles: []string{auth.RoleStaff}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	linkRE := regexp.MustCompile(`https://vanban\.test/account/set-password\?token=([A-Za-z0-9_-]{43})`)
+	next := func() string {
+		t.Helper()
+		select {
+		case m := <-box:
+			if m.To.Address != "Quen.MK@hcm.edu.vn" || !strings.Contains(m.Subject, "Đặt lại mật khẩu") {
+				t.Fatalf("message %+v", m)
+			}
+			l := linkRE.FindStringSubmatch(m.Text)
+			if l == nil {
+				t.Fatalf("no link in %s", m.Text)
+			}
+			return l[1]
+		case <-time.After(10 * time.Second):
+			t.Fatal("no message")
+		}
+		return ""
+	}
+	// By e-mail, in any case, and by username.
+	if err := svc.Forgot(ctx, "quen.mk@HCM.edu.vn", "10.1.1.1"); err != nil {
+		t.Fatal(err)
+	}
+	first := next()
+	if err := svc.Forgot(ctx, "quen.mk", "10.1.1.2"); err != nil {
+		t.Fatal(err)
+	}
+	second := next()
+	// The newer link replaces the older.
+	if _, err := f.auth.CheckLink(ctx, first); !errors.Is(err, auth.ErrLinkUsed) {
+		t.Errorf("older link: %v", err)
+	}
+	if _, err := f.auth.UseLink(ctx, second, "mat-khau-moi-123"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.auth.Login(ctx, "quen.mk", "mat-khau-moi-123", "10.0.0.9", auth.KindAPI); err != nil {
+		t.Fatal(err)
+	}
+	// At most three links an hour per account; nothing for unknown or departed people.
+	svc.Forgot(ctx, "quen.mk", "10.1.1.3")
+	next()
+	svc.Forgot(ctx, "quen.mk", "10.1.1.4")
+	svc.Forgot(ctx, "khong.ai", "10.1.1.5")
+	if _, err := svc.Leave(ctx, f.deptAdmin, person.ID); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	select {
+	case m := <-box:
+		t.Fatalf("unexpected message to %s", m.To.Address)
+	default:
+	}
+	// One address: five requests, then a wait.
+	for i := 0; i < 5; i++ {
+		if err := svc.Forgot(ctx, "khong.ai", "10.9.9.9"); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	var rl *auth.RateLimitedError
+	if err := svc.Forgot(ctx, "khong.ai", "10.9.9.9"); !errors.As(err, &rl) || rl.RetryAfter <= 0 {
+		t.Fatalf("sixth request: %v", err)
+	}
+	if n := countAudit(t, f.db, "account.reset_requested"); n != 3 {
+		t.Errorf("%d reset requests audited, want 3", n)
 	}
 }

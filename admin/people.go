@@ -311,6 +311,12 @@ func (s *Service) UpdatePerson(ctx context.Context, p auth.Principal, id int64, 
 			return Person{}, err
 		}
 	}
+	if n.UnitID != old.UnitID {
+		// No one heads a section of a unit they left.
+		if _, err := tx.ExecContext(ctx, `UPDATE sections SET head_user_id = NULL WHERE head_user_id = $1 AND unit_id <> $2`, id, n.UnitID); err != nil {
+			return Person{}, fmt.Errorf("admin: unable to update sections: %w", err)
+		}
+	}
 	for _, action := range events {
 		if err := s.audit(ctx, tx, p, action, map[string]any{"user": id, "username": old.Username,
 			"full_name": n.FullName, "position": n.Position, "email": n.Email,

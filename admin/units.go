@@ -131,7 +131,8 @@ func (s *Service) checkUnit(ctx context.Context, tx *sqlx.Tx, sc Scope, id int64
 	}
 	if !slices.Contains(UnitKinds, in.Kind) {
 		bad["kind"] = "loại đơn vị phải là Sở, phòng thuộc Sở, phòng GD&ĐT hoặc trường học"
-	} else if in.Kind == org.KindDepartment && !sc.All {
+	} else if !sc.All && in.Kind != org.KindSchool && id != sc.UnitID {
+		// Below the department, administrators add and keep schools only.
 		bad["kind"] = "chỉ quản trị của Sở đặt được loại đơn vị này"
 	}
 	if in.Kind == org.KindSchool {
