@@ -58,6 +58,22 @@ func (s *Service) unit(ctx context.Context, q sqlx.QueryerContext, id int64) (Un
 	return u, nil
 }
 
+// Counts returns how many open units and active people p's scope holds.
+func (s *Service) Counts(ctx context.Context, p auth.Principal) (units, people int, err error) {
+	sc, err := s.ScopeOf(ctx, p)
+	if err != nil {
+		return 0, 0, err
+	}
+	w, args := sc.where(1)
+	err = s.db.QueryRowxContext(ctx, `
+		SELECT (SELECT count(*) FROM units n WHERE `+w+` AND n.kind <> 'external' AND n.closed_at IS NULL),
+		       (SELECT count(*) FROM users u JOIN units n ON n.id = u.unit_id WHERE `+w+` AND u.left_at IS NULL)`, args...).Scan(&units, &people)
+	if err != nil {
+		return 0, 0, fmt.Errorf("admin: unable to count: %w", err)
+	}
+	return units, people, nil
+}
+
 // Unit returns a unit in p's scope.
 func (s *Service) Unit(ctx context.Context, p auth.Principal, id int64) (Unit, error) {
 	_, u, err := s.manage(ctx, p, id)
@@ -92,8 +108,8 @@ func (s *Service) Units(ctx context.Context, p auth.Principal, f UnitFilter) ([]
 		where = append(where, "n.closed_at IS NULL")
 	}
 	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
+	if limit <= 0 || limit > 5000 {
+		limit = 5000
 	}
 	units := []Unit{}
 	q := unitSelect + ` WHERE ` + strings.Join(where, " AND ") +

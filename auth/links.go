@@ -116,7 +116,7 @@ func (r linkRow) check() error {
 		return ErrLinkUsed
 	case r.Expired:
 		return ErrLinkExpired
-	case r.Disabled && r.Purpose != LinkInvite:
+	case r.Disabled: // left or locked since the link was made
 		return ErrLinkInvalid
 	}
 	return nil

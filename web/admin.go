@@ -35,6 +35,7 @@ type adminView struct {
 	Levels    []choice
 	Roles     []choice
 	Mail      bool // links are e-mailed
+	UnitCount, PeopleCount int // the overview
 	// The account pages.
 	Token string
 	Done  bool
@@ -149,11 +150,7 @@ func (s *Server) adminHome(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := httpx.Principal(c)
-	if av.Units, err = s.admin.Units(c.UserContext(), p, admin.UnitFilter{Closed: true}); err != nil {
-		return err
-	}
-	if av.People, err = s.admin.People(c.UserContext(), p, admin.PeopleFilter{Limit: 1000}); err != nil {
+	if av.UnitCount, av.PeopleCount, err = s.admin.Counts(c.UserContext(), httpx.Principal(c)); err != nil {
 		return err
 	}
 	return s.render(c, fiber.StatusOK, "admin_home", d)
@@ -184,7 +181,7 @@ func (s *Server) renderAdminUnits(c *fiber.Ctx, status int, flash string, pr *ht
 		keepAdminForm(c, d, *pr)
 	}
 	p := httpx.Principal(c)
-	f := admin.UnitFilter{Query: c.Query("q"), Kind: c.Query("kind"), Closed: c.Query("closed") != ""}
+	f := admin.UnitFilter{Query: c.Query("q"), Kind: c.Query("kind"), Closed: c.Query("closed") != "", Limit: 500}
 	if av.Units, err = s.admin.Units(c.UserContext(), p, f); err != nil {
 		return err
 	}
