@@ -18,24 +18,24 @@ import (
 
 // adminView is what the administration and account pages add to pageData.
 type adminView struct {
-	Scope     admin.Scope
-	ScopeText string
-	CanCreate bool // may add units
-	Units     []admin.Unit
-	Unit      *admin.Unit
-	Parents   []admin.Unit // units a unit may be put under
-	Choices   []admin.Unit // units a person may be put in
-	Sections  []admin.Section
-	Members   []admin.Person // people of the unit, for section heads
-	People    []admin.Person
-	Person    *admin.Person
-	Link      *admin.LinkResult
-	Selected  map[string]bool // the roles ticked on a form that comes back
-	Kinds     []choice
-	Levels    []choice
-	Roles     []choice
-	Mail      bool // links are e-mailed
-	UnitCount, PeopleCount int // the overview
+	Scope                  admin.Scope
+	ScopeText              string
+	CanCreate              bool // may add units
+	Units                  []admin.Unit
+	Unit                   *admin.Unit
+	Parents                []admin.Unit // units a unit may be put under
+	Choices                []admin.Unit // units a person may be put in
+	Sections               []admin.Section
+	Members                []admin.Person // people of the unit, for section heads
+	People                 []admin.Person
+	Person                 *admin.Person
+	Link                   *admin.LinkResult
+	Selected               map[string]bool // the roles ticked on a form that comes back
+	Kinds                  []choice
+	Levels                 []choice
+	Roles                  []choice
+	Mail                   bool // links are e-mailed
+	UnitCount, PeopleCount int  // the overview
 	// The account pages.
 	Token string
 	Done  bool
