@@ -2,6 +2,7 @@ package api
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hcm-edu/vanban/admin"
@@ -186,6 +187,9 @@ func (s *Server) createAdminPerson(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
+		if strings.HasPrefix(res.Link, "/") { // no PUBLIC_URL
+			res.Link = c.BaseURL() + res.Link
+		}
 		out["invitation"] = res
 	}
 	return c.Status(fiber.StatusCreated).JSON(out)
@@ -250,6 +254,9 @@ func (s *Server) linkAction(c *fiber.Ctx, do func(ctx ctxT, p principalT, id int
 	res, err := do(c.UserContext(), httpx.Principal(c), id)
 	if err != nil {
 		return err
+	}
+	if strings.HasPrefix(res.Link, "/") { // no PUBLIC_URL
+		res.Link = c.BaseURL() + res.Link
 	}
 	return c.JSON(res)
 }

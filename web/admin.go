@@ -437,11 +437,20 @@ func (s *Server) adminCreatePersonSubmit(c *fiber.Ctx) error {
 			}
 			flash += " Chưa gửi được lời mời: " + pr.Message
 		} else {
+			absoluteLink(c, &res)
 			link = &res
 			flash += " " + linkFlash(res)
 		}
 	}
 	return s.renderPerson(c, person.ID, fiber.StatusOK, flash, nil, link)
+}
+
+// absoluteLink completes a link made without PUBLIC_URL with the address
+// the admin reached the service at.
+func absoluteLink(c *fiber.Ctx, res *admin.LinkResult) {
+	if strings.HasPrefix(res.Link, "/") {
+		res.Link = c.BaseURL() + res.Link
+	}
 }
 
 func linkFlash(res admin.LinkResult) string {
@@ -532,6 +541,7 @@ func (s *Server) adminPersonSubmit(c *fiber.Ctx) error {
 			res, err = s.admin.SendReset(ctx, p, id)
 		}
 		if err == nil {
+			absoluteLink(c, &res)
 			link = &res
 			return s.renderPerson(c, id, fiber.StatusOK, linkFlash(res), nil, link)
 		}
