@@ -4,6 +4,7 @@
 package api
 
 import (
+	"github.com/hcm-edu/vanban/admin"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/certs"
 	"github.com/hcm-edu/vanban/config"
@@ -27,6 +28,7 @@ type Server struct {
 	meetings *meetings.Service
 	drafts   *drafting.Service
 	certs    *certs.Service
+	admin    *admin.Service
 	shutdown <-chan struct{}
 	spec     []byte
 }
@@ -36,6 +38,7 @@ type Server struct {
 func New(d httpx.Deps, shutdown <-chan struct{}) (*Server, error) {
 	s := &Server{cfg: d.Config, auth: d.Auth, units: d.Units, docs: d.Docs, routing: d.Routing, notes: d.Notes,
 		meetings: d.Meetings, drafts: d.Drafts, certs: d.Certs, shutdown: shutdown}
+	s.admin = adminService(d)
 	var err error
 	if s.spec, err = openAPIJSON(); err != nil {
 		return nil, err

@@ -155,6 +155,7 @@ type pageData struct {
 	Q                 *draftView      // the drafting pages
 	TOTP              *totpView       // the settings page's two factors
 	C                 *certView       // the certificate pages
+	Adm               *adminView      // the administration and account pages
 	Work              drafting.Counts
 }
 

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/hcm-edu/vanban/admin"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/certs"
 	"github.com/hcm-edu/vanban/config"
@@ -55,6 +56,7 @@ type Server struct {
 	meetings *meetings.Service
 	drafts   *drafting.Service
 	certs    *certs.Service
+	admin    *admin.Service
 	log      *slog.Logger
 	pages    map[string]*template.Template
 	oidcOnce sync.Once
@@ -65,6 +67,7 @@ type Server struct {
 func New(d httpx.Deps) (*Server, error) {
 	s := &Server{cfg: d.Config, auth: d.Auth, units: d.Units, docs: d.Docs, routing: d.Routing, notes: d.Notes,
 		meetings: d.Meetings, drafts: d.Drafts, certs: d.Certs, log: d.Log}
+	s.admin = adminService(d)
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err

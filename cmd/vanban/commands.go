@@ -20,6 +20,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hcm-edu/vanban/admin"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/certs"
 	"github.com/hcm-edu/vanban/config"
@@ -199,6 +200,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 		registry.SetRemote(remote)
 	}
 	maps.Copy(handlers, registry.Handlers())
+	var linkMailer admin.Sender // invitation and reset links; nil: shown to the admin
 	if cfg.EmailEnabled() {
 		mailer, err := notify.NewMailer(notify.SMTPConfig{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom,
 			Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS})
@@ -206,6 +208,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 			return err
 		}
 		handlers[notify.KindEmail] = notify.EmailHandler(db, mailer, cfg.PublicURL)
+		linkMailer = mailer
 	}
 	host, _ := os.Hostname()
 	worker := notify.NewWorker(db, fmt.Sprintf("%s-%d", host, os.Getpid()), handlers,
@@ -215,7 +218,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	ms.SpoolDir = spool
 	ms.PresignExpiry = min(cfg.PresignExpiry, time.Minute)
 	srv, err := server.New(httpx.Deps{Config: cfg, DB: db, Blobs: blobs, Auth: authSvc, Units: org.NewStore(db),
-		Docs: docs, Routing: rt, Notes: notes, Meetings: ms, Drafts: drafts, Certs: registry, Log: log, Registry: reg})
+		Docs: docs, Routing: rt, Notes: notes, Meetings: ms, Drafts: drafts, Certs: registry, Log: log, Registry: reg,
+		Admin: admin.New(db, authSvc, linkMailer, cfg.PublicURL, log)})
 	if err != nil {
 		return err
 	}

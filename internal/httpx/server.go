@@ -19,6 +19,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/hcm-edu/vanban/admin"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/certs"
 	"github.com/hcm-edu/vanban/config"
@@ -47,6 +48,7 @@ type Deps struct {
 	Meetings *meetings.Service
 	Drafts   *drafting.Service
 	Certs    *certs.Service
+	Admin    *admin.Service // nil: one without e-mail, made from DB, Auth and Config
 	Log      *slog.Logger
 	Registry *prometheus.Registry
 }

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hcm-edu/vanban/admin"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/certs"
 	"github.com/hcm-edu/vanban/config"
@@ -67,6 +68,7 @@ type envOptions struct {
 	certRoots      *x509.CertPool      // roots of registered certificates; nil: the server's
 	oidc           *oidctest.Provider  // OIDC_ISSUER and its client; nil: password login only
 	oidcClaim      string              // OIDC_MATCH_CLAIM (default email)
+	mailer         admin.Sender        // e-mails invitation and reset links (links to http://vanban.test)
 }
 
 func newEnv(t testing.TB, o envOptions) *testEnv {
@@ -146,7 +148,8 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	}
 	srv, err := New(httpx.Deps{Config: cfg, DB: db, Blobs: blobs, Auth: authSvc,
 		Units: org.NewStore(db), Docs: docs, Routing: rt, Notes: notes, Drafts: drafts, Certs: registry,
-		Meetings: meetings.New(db, docs, blobs, meetings.NewHub(db, "", log)), Log: log})
+		Meetings: meetings.New(db, docs, blobs, meetings.NewHub(db, "", log)), Log: log,
+		Admin: admin.New(db, authSvc, o.mailer, "http://vanban.test", log)})
 	if err != nil {
 		t.Fatal(err)
 	}
