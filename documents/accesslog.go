@@ -34,14 +34,15 @@ const (
 // is full the reader writes its row synchronously, a failed flush keeps
 // its rows for the next, and Close flushes what is left.
 type accessLog struct {
-	db    *sqlx.DB
-	log   *slog.Logger
-	mu    sync.Mutex
-	buf   []accessRow
-	flush sync.Mutex // one flush at a time, so rows keep their order
-	kick  chan struct{}
-	stop  chan struct{}
-	done  chan struct{}
+	db     *sqlx.DB
+	log    *slog.Logger
+	mu     sync.Mutex
+	buf    []accessRow
+	closed bool       // Close began: readers write their rows themselves
+	flush  sync.Mutex // one flush at a time, so rows keep their order
+	kick   chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
 }
 
 // BatchAccess makes RecordAccess write behind: rows are kept in memory and
@@ -49,40 +50,40 @@ type accessLog struct {
 // once while wiring up, and Close on shutdown. Readers of the history
 // (AccessHistoryPage, AccessStats) flush first, so they see every read.
 func (s *Service) BatchAccess(log *slog.Logger) {
-	if s.log != nil {
-		return
-	}
 	if log == nil {
 		log = slog.Default()
 	}
 	l := &accessLog{db: s.db, log: log, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
-	s.log = l
-	go l.run()
+	if s.log.CompareAndSwap(nil, l) {
+		go l.run()
+	}
 }
 
 // Close writes the reads still waiting (see BatchAccess) and stops the
 // writer. The Service keeps working, writing reads at once.
 func (s *Service) Close() error {
-	l := s.log
+	l := s.log.Swap(nil)
 	if l == nil {
 		return nil
 	}
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
 	close(l.stop)
 	<-l.done
-	s.log = nil
 	return l.write(context.Background())
 }
 
 // FlushAccess writes the reads waiting to be written, if any.
 func (s *Service) FlushAccess(ctx context.Context) error {
-	if s.log == nil {
-		return nil
+	if l := s.log.Load(); l != nil {
+		return l.write(ctx)
 	}
-	return s.log.write(ctx)
+	return nil
 }
 
 func (s *Service) recordAccess(ctx context.Context, r accessRow) error {
-	if l := s.log; l != nil && l.add(r) {
+	if l := s.log.Load(); l != nil && l.add(r) {
 		return nil
 	}
 	if err := insertAccess(ctx, s.db, []accessRow{r}); err != nil {
@@ -94,7 +95,7 @@ func (s *Service) recordAccess(ctx context.Context, r accessRow) error {
 // add buffers r, and says false when the buffer is full.
 func (l *accessLog) add(r accessRow) bool {
 	l.mu.Lock()
-	if len(l.buf) >= accessBufferRows {
+	if l.closed || len(l.buf) >= accessBufferRows {
 		l.mu.Unlock()
 		return false
 	}

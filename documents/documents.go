@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -125,8 +126,9 @@ type Service struct {
 	factor   SecondFactor        // nil: no second factor asked (SetSecondFactor)
 	mode     string              // SIGNING_MODE: ModeServer when empty (SetSigningMode)
 	remote   remotesign.Provider // nil: no remote signing (SetSigningMode)
-	notes    *notify.Store       // nil: notifications not e-mailed (SetNotes)
-	log      *accessLog          // access history written behind (see access.go)
+
+	notes *notify.Store             // nil: notifications not e-mailed (SetNotes)
+	log   atomic.Pointer[accessLog] // nil: reads written at once (BatchAccess)
 }
 
 // NewService returns a Service. Uploads are spooled in spoolDir (to hash
