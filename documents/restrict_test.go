@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
@@ -229,5 +230,44 @@ func TestAccessHistoryEntitled(t *testing.T) {
 	var n int
 	if err := e.db.Get(&n, `SELECT count(*) FROM document_access`); err != nil || n != 52 {
 		t.Errorf("%d rows, want 52", n)
+	}
+}
+
+// Written behind, reads reach the table by themselves within the flush
+// period, and Close writes what is left: none is lost.
+func TestAccessWrittenBehind(t *testing.T) {
+	e := newDemoEnv(t)
+	e.docs.BatchAccess(nil)
+	clerk := e.who("vanthu.sgd")
+	d, err := e.docs.Create(e.ctx, clerk, documents.Meta{DocType: "KH", Title: "Kế hoạch", DocDate: "2026-11-20"}, e.spool(testenv.PDF(2000, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 250 {
+		if err := e.docs.RecordView(e.ctx, clerk, d, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	deadline := time.Now().Add(5 * time.Second)
+	for n < 250 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		e.db.Get(&n, `SELECT count(*) FROM document_access`)
+	}
+	if n != 250 {
+		t.Fatalf("%d rows written behind, want 250", n)
+	}
+	if err := e.docs.RecordView(e.ctx, clerk, d, "last"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.docs.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.docs.RecordView(e.ctx, clerk, d, "after"); err != nil { // written at once after Close
+		t.Fatal(err)
+	}
+	e.db.Get(&n, `SELECT count(*) FROM document_access`)
+	if n != 252 {
+		t.Errorf("%d rows after Close, want 252", n)
 	}
 }

@@ -50,6 +50,9 @@ func (s *Server) fillAccess(c *fiber.Ctx, d *pageData, doc documents.Document) e
 	if err != nil {
 		return err
 	}
+	if doc.UnitID != p.UnitID {
+		r = documents.Restriction{} // another unit's: who sees it there is not this unit's business
+	}
 	v := &accessView{Restriction: r, Named: map[int64]bool{}, NamedSec: map[int64]bool{}}
 	for _, u := range r.Users {
 		v.Named[u.ID] = true
