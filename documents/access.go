@@ -34,43 +34,80 @@ type Access struct {
 }
 
 // RecordAccess notes that p read document id (version no, 0 for none in
-// particular) in the way kind says. It is one INSERT into the append-only
+// particular) in the way kind says. It is a row of the append-only
 // document_access table, not an audit-log entry: reads are frequent and
-// the audit log orders its appends under one lock. Call it once per read
-// a person asked for (a page, a download from its first byte, a link),
+// the audit log orders its appends under one lock. The row is written at
+// once, or behind when BatchAccess was called. Call it once per read a
+// person asked for (a page, a download from its first byte, a link),
 // never per row of a list.
 func (s *Service) RecordAccess(ctx context.Context, p auth.Principal, id int64, no int, kind, requestID string) error {
-	var version *int
-	if no > 0 {
-		version = &no
-	}
-	_, err := s.db.ExecContext(ctx, `
-		INSERT INTO document_access (user_id, unit_id, document_id, version_no, kind, request_id)
-		VALUES ($1, $2, $3, $4, $5, $6)`, p.UserID, p.UnitID, id, version, kind, requestID)
-	if err != nil {
-		return fmt.Errorf("documents: unable to record the access: %w", err)
-	}
-	return nil
+	return s.recordAccess(ctx, accessRow{at: time.Now(), user: p.UserID, unit: p.UnitID, doc: id, version: int64(no),
+		kind: kind, request: requestID})
 }
 
-// AccessHistory returns who read a document, newest first: for the clerks
-// and administrators of the document's unit only.
+// accessHistoryPage is how many reads a page of the history shows.
+const accessHistoryPage = 50
+
+// AccessPage is one page of a document's access history, newest first.
+type AccessPage struct {
+	Items []Access `json:"items"`
+	Page  int      `json:"page"` // from 1
+	More  bool     `json:"more"` // a next page exists
+}
+
+// CanSeeHistory reports whether p may read the access history of d, which
+// p sees: its creator, and the clerks, head and administrators of its
+// unit.
+func (s *Service) CanSeeHistory(ctx context.Context, p auth.Principal, d Document) (bool, error) {
+	if d.UnitID != p.UnitID {
+		return false, nil
+	}
+	if d.CreatedBy == p.UserID || p.HasAny(auth.RoleClerk, auth.RoleAdmin) {
+		return true, nil
+	}
+	return s.isHead(ctx, p)
+}
+
+// AccessHistory returns the first page of who read a document, newest
+// first (see AccessHistoryPage).
 func (s *Service) AccessHistory(ctx context.Context, p auth.Principal, id int64) ([]Access, error) {
+	pg, err := s.AccessHistoryPage(ctx, p, id, 1)
+	return pg.Items, err
+}
+
+// AccessHistoryPage returns page (from 1) of who read a document, newest
+// first, 50 to a page: to those CanSeeHistory allows; to anyone else it
+// does not exist (domain.ErrNotFound), as the section is not shown.
+func (s *Service) AccessHistoryPage(ctx context.Context, p auth.Principal, id int64, page int) (AccessPage, error) {
 	d, err := s.Get(ctx, p, id)
 	if err != nil {
-		return nil, err
+		return AccessPage{}, err
 	}
-	if d.UnitID != p.UnitID || !p.HasAny(auth.RoleClerk, auth.RoleAdmin) {
-		return nil, domain.ErrForbidden
+	ok, err := s.CanSeeHistory(ctx, p, d)
+	if err != nil {
+		return AccessPage{}, err
 	}
-	out := []Access{}
-	err = s.db.SelectContext(ctx, &out, `
+	if !ok {
+		return AccessPage{}, domain.ErrNotFound
+	}
+	if page < 1 {
+		page = 1
+	}
+	if err := s.FlushAccess(ctx); err != nil {
+		return AccessPage{}, err
+	}
+	out := AccessPage{Items: []Access{}, Page: page}
+	err = s.db.SelectContext(ctx, &out.Items, `
 		SELECT a.id, a.at, a.user_id, u.full_name AS user_name, a.unit_id, n.name AS unit_name,
 		       a.document_id, a.version_no, a.attachment_id, a.kind, a.request_id
 		FROM document_access a JOIN users u ON u.id = a.user_id JOIN units n ON n.id = a.unit_id
-		WHERE a.document_id = $1 ORDER BY a.id DESC`, id)
+		WHERE a.document_id = $1 ORDER BY a.at DESC, a.id DESC LIMIT $2 OFFSET $3`,
+		id, accessHistoryPage+1, (page-1)*accessHistoryPage)
 	if err != nil {
-		return nil, fmt.Errorf("documents: unable to read the access history: %w", err)
+		return AccessPage{}, fmt.Errorf("documents: unable to read the access history: %w", err)
+	}
+	if len(out.Items) > accessHistoryPage {
+		out.Items, out.More = out.Items[:accessHistoryPage], true
 	}
 	return out, nil
 }

@@ -224,13 +224,8 @@ func (s *Service) RecordAttachmentDownload(ctx context.Context, p auth.Principal
 	if inline {
 		kind = AccessView
 	}
-	_, err := s.db.ExecContext(ctx, `
-		INSERT INTO document_access (user_id, unit_id, document_id, kind, request_id, attachment_id)
-		VALUES ($1, $2, $3, $4, $5, $6)`, p.UserID, p.UnitID, a.DocumentID, kind, requestID, a.ID)
-	if err != nil {
-		return fmt.Errorf("documents: unable to record the access: %w", err)
-	}
-	return nil
+	return s.recordAccess(ctx, accessRow{at: time.Now(), user: p.UserID, unit: p.UnitID, doc: a.DocumentID,
+		attachment: a.ID, kind: kind, request: requestID})
 }
 
 // AttachmentUpload is an attachment's file received and spooled: a PDF,

@@ -16,12 +16,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/hcm-edu/vanban/audit"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/internal/domain"
+	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/remotesign"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
@@ -62,6 +64,7 @@ type Document struct {
 	CreatedBy       int64     `db:"created_by" json:"created_by"`
 	CreatorName     string    `db:"creator_name" json:"creator_name"`
 	CreatedAt       time.Time `db:"created_at" json:"created_at"`
+	Restricted      bool      `db:"restricted" json:"restricted"` // seen inside its unit only by those named (see Restriction)
 	Versions        []Version `db:"-" json:"versions,omitempty"`
 
 	// Origin says where the number comes from: OriginOutgoing, OriginReceived
@@ -123,6 +126,9 @@ type Service struct {
 	factor   SecondFactor        // nil: no second factor asked (SetSecondFactor)
 	mode     string              // SIGNING_MODE: ModeServer when empty (SetSigningMode)
 	remote   remotesign.Provider // nil: no remote signing (SetSigningMode)
+
+	notes *notify.Store             // nil: notifications not e-mailed (SetNotes)
+	log   atomic.Pointer[accessLog] // nil: reads written at once (BatchAccess)
 }
 
 // NewService returns a Service. Uploads are spooled in spoolDir (to hash
@@ -512,7 +518,7 @@ const owned = `d.unit_id = :unit`
 const documentColumns = `
 	d.id, d.unit_id, n.name AS unit_name, d.doc_type, d.number, d.symbol, d.number_symbol,
 	d.title, d.doc_date, d.urgency, d.confidentiality, d.status, d.origin, d.signer_name,
-	d.created_by, u.full_name AS creator_name, d.created_at,
+	d.created_by, u.full_name AS creator_name, d.created_at, d.restricted,
 	EXISTS (SELECT 1 FROM document_signatures g WHERE g.document_id = d.id AND g.kind = 'person') AS person_signed,
 	coalesce((SELECT g.kind FROM document_signatures g WHERE g.document_id = d.id AND g.kind <> 'person'
 	          ORDER BY g.id DESC LIMIT 1), '') AS seal_kind`
@@ -602,7 +608,7 @@ func (s *Service) List(ctx context.Context, p auth.Principal, f Filter) (Page, e
 		return Page{}, &domain.ValidationError{Fields: bad}
 	}
 	args := seeArgs(p)
-	where := []string{owned, s.draftSeen()}
+	where := []string{owned, s.ownSeen()}
 	if f.UnitID != 0 {
 		args["filter_unit"] = f.UnitID
 		where = append(where, "d.unit_id = :filter_unit")

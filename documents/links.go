@@ -53,18 +53,48 @@ func (s *Service) AddLink(l Link) {
 // (Link.Participant: reviewers, the signer it was submitted to) and the
 // unit's signers (:lead; the leaders stand in for the head of section
 // until the organisation has sections); once signed, the whole unit sees
-// it, the clerk who registers it included. It is the one place that
-// decides; args gives its parameters.
+// it, the clerk who registers it included. A restricted document is
+// seen inside its unit only by those restrictionSeen names. What a link
+// reaches is another unit's document: a unit sees its own documents by
+// the first condition alone, so that no delivery widens a restriction.
+// It is the one place that decides; args gives its parameters.
 func (s *Service) visible() string {
-	return s.visibleFor(`d.unit_id = :unit AND ` + s.draftSeen())
+	return s.visibleFor(`d.unit_id = :unit AND ` + s.ownSeen())
+}
+
+// ownSeen is the condition that :user sees d when d is a document of
+// :user's unit: draftSeen and restrictionSeen.
+func (s *Service) ownSeen() string {
+	return s.draftSeen() + ` AND ` + s.restrictionSeen()
 }
 
 // visibleFor is visible with own as the condition for the unit's own documents.
 func (s *Service) visibleFor(own string) string {
-	conds := []string{`(` + own + `)`}
+	var reach []string
 	for _, l := range s.links {
 		if l.Reach != "" {
-			conds = append(conds, l.Reach)
+			reach = append(reach, l.Reach)
+		}
+	}
+	if len(reach) == 0 {
+		return `((` + own + `))`
+	}
+	return `((` + own + `) OR (d.unit_id <> :unit AND (` + strings.Join(reach, ` OR `) + `)))`
+}
+
+// restrictionSeen is the condition that :user sees d as far as its
+// restriction goes (documents.restricted, document_grants): d is not
+// restricted, or :user created it, is named in a grant, belongs to a
+// section named in one, signed it, or takes part in it as a draft
+// (Link.Participant: the signer it was submitted to, its reviewers).
+func (s *Service) restrictionSeen() string {
+	conds := []string{`NOT d.restricted`, `d.created_by = :user`,
+		`EXISTS (SELECT 1 FROM document_grants rg WHERE rg.document_id = d.id AND (rg.user_id = :user
+		  OR rg.section_id = (SELECT ru.section_id FROM users ru WHERE ru.id = :user)))`,
+		`EXISTS (SELECT 1 FROM document_signatures rs WHERE rs.document_id = d.id AND rs.signed_by = :user)`}
+	for _, l := range s.links {
+		if l.Participant != "" {
+			conds = append(conds, l.Participant)
 		}
 	}
 	return `(` + strings.Join(conds, ` OR `) + `)`

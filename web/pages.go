@@ -84,6 +84,9 @@ func parsePages() (map[string]*template.Template, error) {
 	for k, f := range draftFuncs() {
 		funcs[k] = f
 	}
+	for k, f := range accessFuncs() {
+		funcs[k] = f
+	}
 	root := template.New("pages").Funcs(funcs)
 	files, err := fs.Glob(Templates(), "templates/*.html")
 	if err != nil {
@@ -156,6 +159,7 @@ type pageData struct {
 	TOTP              *totpView       // the settings page's two factors
 	C                 *certView       // the certificate pages
 	Adm               *adminView      // the administration and account pages
+	Acc               *accessView     // a document's restriction and access history; access statistics
 	Work              drafting.Counts
 }
 
@@ -383,6 +387,8 @@ func (s *Server) documentPage(c *fiber.Ctx) error {
 		d.Flash = "Đã ký số. Phiên bản mới đã được lưu."
 	case "sealed":
 		d.Flash = "Văn thư đã ký số của cơ quan. Phiên bản mới đã được lưu."
+	case "restricted", "unrestricted":
+		d.Flash = restrictionFlash[c.Query("done")]
 	}
 	if c.Query("created") == "1" {
 		d.Flash = "Đã tải lên văn bản."
@@ -397,6 +403,9 @@ func (s *Server) documentPage(c *fiber.Ctx) error {
 		return err
 	}
 	if err := s.fillAttachments(c, d, doc); err != nil {
+		return err
+	}
+	if err := s.fillAccess(c, d, doc); err != nil {
 		return err
 	}
 	return s.render(c, fiber.StatusOK, "document", d)
@@ -486,6 +495,9 @@ func (s *Server) afterAction(c *fiber.Ctx, id int64, done string, err error) err
 		return ferr
 	}
 	if ferr := s.fillAttachments(c, d, doc); ferr != nil {
+		return ferr
+	}
+	if ferr := s.fillAccess(c, d, doc); ferr != nil {
 		return ferr
 	}
 	return s.render(c, pr.Status, "document", d)

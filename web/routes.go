@@ -95,6 +95,8 @@ func (s *Server) Routes() []httpx.Route {
 		{"POST", "/documents/:id/attachments/:attachment/remove", "", true, false, s.removeAttachmentSubmit},
 		{"POST", "/documents/:id/attachments/:attachment/move", "", true, false, s.moveAttachmentSubmit},
 		{"GET", "/documents/:id/deliveries", "", true, false, s.boardPage},
+		{"POST", "/documents/:id/restriction", "", true, false, s.restrictionSubmit},
+		{"GET", "/admin/access-stats", "", true, false, s.accessStatsPage},
 		{"GET", "/registers", "", true, false, s.registersPage},
 		{"GET", "/indicators", "", true, false, s.indicatorsPage},
 		{"GET", "/notifications", "", true, false, s.notificationsPage},

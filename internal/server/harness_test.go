@@ -101,6 +101,8 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	docs.BatchAccess(nil) // reads written behind, as cmd/vanban runs it
+	t.Cleanup(func() { docs.Close() })
 	if o.signing {
 		keys := t.TempDir()
 		if err := demo.SeedSigning(ctx, keys, auth.NewService(db, time.Hour), docs); err != nil {
@@ -122,6 +124,7 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	notes := notify.NewStore(db, false)
+	docs.SetNotes(notes)
 	rt := routing.New(db, docs, notes)
 	if o.converter != nil {
 		docs.SetConverter(o.converter)
