@@ -13,6 +13,7 @@ import (
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/orgimport"
 	"github.com/hcm-edu/vanban/routing"
 )
 
@@ -27,6 +28,7 @@ type Server struct {
 	meetings *meetings.Service
 	drafts   *drafting.Service
 	certs    *certs.Service
+	imports  *orgimport.Service
 	shutdown <-chan struct{}
 	spec     []byte
 }
@@ -36,6 +38,7 @@ type Server struct {
 func New(d httpx.Deps, shutdown <-chan struct{}) (*Server, error) {
 	s := &Server{cfg: d.Config, auth: d.Auth, units: d.Units, docs: d.Docs, routing: d.Routing, notes: d.Notes,
 		meetings: d.Meetings, drafts: d.Drafts, certs: d.Certs, shutdown: shutdown}
+	s.imports = orgimport.New(d.DB)
 	var err error
 	if s.spec, err = openAPIJSON(); err != nil {
 		return nil, err

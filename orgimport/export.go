@@ -268,3 +268,14 @@ func WriteTemplate(w io.Writer) error {
 func sortBy[T any](s []T, less func(a, b T) bool) {
 	sort.Slice(s, func(i, j int) bool { return less(s[i], s[j]) })
 }
+
+// XLSXType is the media type of a workbook.
+const XLSXType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// ContentType is the media type of an export format.
+func ContentType(format string) string {
+	if format == "csv" {
+		return "text/csv; charset=utf-8"
+	}
+	return XLSXType
+}

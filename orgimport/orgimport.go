@@ -13,7 +13,9 @@ import (
 	"strings"
 
 	"github.com/hcm-edu/vanban/audit"
+	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/org"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -317,13 +319,25 @@ var (
 )
 
 func makePlan(d *Data, dbUnits map[string]dbUnit, dbUsers map[string]dbUser) *plan {
+	// The same few kinds, levels and roles come on every row: fold each once.
+	folded := map[string]string{}
+	word := func(s string) string {
+		w, ok := folded[s]
+		if !ok {
+			w = word(s)
+			folded[s] = w
+		}
+		return w
+	}
 	p := &plan{report: &Report{Rows: make([]RowResult, 0, len(d.Units)+len(d.Accounts))}}
 	problems := map[[2]any][]string{}
 	for _, pr := range d.Problems {
 		k := [2]any{pr.Sheet, pr.Row}
 		problems[k] = append(problems[k], pr.Message)
 	}
-	col := func(h string, msg string, a ...any) string { return fmt.Sprintf("Cột %q: ", h) + fmt.Sprintf(msg, a...) }
+	col := func(h string, msg string, a ...any) string {
+		return fmt.Sprintf("Cột %q: ", h) + fmt.Sprintf(msg, a...)
+	}
 	uh, ah := UnitHeaders, AccountHeaders
 
 	// Units of the file, by code, after normalising.
@@ -581,4 +595,19 @@ func roleText(s string) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// Allowed is nil when p may import and export the organisation: an
+// administrator of the department. Others get domain.ErrNotFound (404):
+// the pages do not exist for them.
+// TODO(lead): replace with the shared delegated-admin scope.
+func (s *Service) Allowed(ctx context.Context, p auth.Principal) error {
+	if p.UserID == 0 || !p.Has(auth.RoleAdmin) {
+		return domain.ErrNotFound
+	}
+	var kind string
+	if err := s.db.GetContext(ctx, &kind, `SELECT kind FROM units WHERE id = $1`, p.UnitID); err != nil || kind != org.KindDepartment {
+		return domain.ErrNotFound
+	}
+	return nil
 }

@@ -3,12 +3,14 @@ package orgimport
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -38,13 +40,13 @@ var (
 
 // UnitRow is a line of the units sheet, as typed.
 type UnitRow struct {
-	Row                                                          int
+	Row                                                            int
 	Code, Name, Abbreviation, Kind, SchoolLevel, ParentCode, Email string
 }
 
 // AccountRow is a line of the accounts sheet, as typed.
 type AccountRow struct {
-	Row                                                       int
+	Row                                                           int
 	Username, FullName, Position, Email, UnitCode, Section, Roles string
 }
 
@@ -81,12 +83,16 @@ func tooMany() error {
 	return domain.Invalid("file", fmt.Sprintf("Tệp có quá %d dòng: hãy chia thành nhiều lần nhập.", MaxRows))
 }
 
-// formulaRE finds a formula element in a worksheet's XML, with or
-// without a namespace prefix; mergeRE a merged range.
-var (
-	formulaRE = regexp.MustCompile(`<(?:\w+:)?f[ >/]`)
-	mergeRE   = regexp.MustCompile(`<(?:\w+:)?mergeCell `)
-)
+// containsAny reports whether b holds one of the marks: formula
+// elements (<f>, with or without a namespace prefix) or merged ranges.
+func containsAny(b []byte, marks ...string) bool {
+	for _, m := range marks {
+		if bytes.Contains(b, []byte(m)) {
+			return true
+		}
+	}
+	return false
+}
 
 func (d *Data) readXLSX(r io.Reader) error {
 	f, err := excelize.OpenReader(io.LimitReader(r, MaxFileBytes+1), excelize.Options{
@@ -102,8 +108,8 @@ func (d *Data) readXLSX(r io.Reader) error {
 	f.Pkg.Range(func(k, v any) bool {
 		if name, _ := k.(string); strings.HasPrefix(name, "xl/worksheets/") {
 			if b, ok := v.([]byte); ok {
-				formulas = formulas || formulaRE.Match(b)
-				merges = merges || mergeRE.Match(b)
+				formulas = formulas || containsAny(b, "<f>", "<f ", ":f>", ":f ")
+				merges = merges || containsAny(b, "<mergeCell ", ":mergeCell ")
 			}
 		}
 		return true
@@ -310,4 +316,41 @@ func (d *Data) readCSV(r io.Reader) error {
 			return err
 		}
 	}
+}
+
+// Upload gathers the files of one import (a workbook, or the CSV files of
+// the two sheets) and their SHA-256, for the audit log and for checking
+// that what is imported is what was checked.
+type Upload struct {
+	Data  Data
+	Names []string
+	h     hash.Hash
+}
+
+// Add reads one file into u.
+func (u *Upload) Add(name string, r io.Reader) error {
+	if u.h == nil {
+		u.h = sha256.New()
+	}
+	if len(u.Names) >= 2 {
+		return domain.Invalid("file", "Gửi một tệp XLSX, hoặc hai tệp CSV (đơn vị và tài khoản).")
+	}
+	b, err := io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
+	if err != nil {
+		return fmt.Errorf("orgimport: unable to read the upload: %w", err)
+	}
+	if len(b) > MaxFileBytes {
+		return domain.Invalid("file", fmt.Sprintf("Tệp lớn hơn %d MB: hãy chia thành nhiều lần nhập.", MaxFileBytes>>20))
+	}
+	u.h.Write(b)
+	u.Names = append(u.Names, name)
+	return u.Data.Read(name, bytes.NewReader(b))
+}
+
+// SHA256 is the hex SHA-256 of the files, in the order they came.
+func (u *Upload) SHA256() string {
+	if u.h == nil {
+		return ""
+	}
+	return hex.EncodeToString(u.h.Sum(nil))
 }

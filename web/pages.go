@@ -154,6 +154,7 @@ type pageData struct {
 	Q                 *draftView      // the drafting pages
 	TOTP              *totpView       // the settings page's two factors
 	C                 *certView       // the certificate pages
+	I                 *importView     // the import page
 	Work              drafting.Counts
 }
 

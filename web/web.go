@@ -21,6 +21,7 @@ import (
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/orgimport"
 	"github.com/hcm-edu/vanban/routing"
 )
 
@@ -54,6 +55,7 @@ type Server struct {
 	meetings *meetings.Service
 	drafts   *drafting.Service
 	certs    *certs.Service
+	imports  *orgimport.Service
 	log      *slog.Logger
 	pages    map[string]*template.Template
 }
@@ -62,6 +64,7 @@ type Server struct {
 func New(d httpx.Deps) (*Server, error) {
 	s := &Server{cfg: d.Config, auth: d.Auth, units: d.Units, docs: d.Docs, routing: d.Routing, notes: d.Notes,
 		meetings: d.Meetings, drafts: d.Drafts, certs: d.Certs, log: d.Log}
+	s.imports = orgimport.New(d.DB)
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
