@@ -194,22 +194,23 @@ func (s *Service) Apply(ctx context.Context, d *Data, by Actor, sha string) (*Re
 
 func (p *plan) write(ctx context.Context, tx *sqlx.Tx) error {
 	if len(p.units) > 0 {
-		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE import_units (code text, name text, abbreviation text,
+		if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE import_units (ord int, code text, name text, abbreviation text,
 			kind text, school_level text, parent_code text, email text) ON COMMIT DROP`); err != nil {
 			return fmt.Errorf("orgimport: unable to create a temporary table: %w", err)
 		}
 		rows := make([][]any, len(p.units))
 		for i, u := range p.units {
-			rows[i] = []any{u.Code, u.Name, u.Abbreviation, u.kind, u.level, u.ParentCode, u.Email}
+			rows[i] = []any{i, u.Code, u.Name, u.Abbreviation, u.kind, u.level, u.ParentCode, u.Email}
 		}
-		if err := copyIn(ctx, tx, "import_units", []string{"code", "name", "abbreviation", "kind", "school_level", "parent_code", "email"}, rows); err != nil {
+		if err := copyIn(ctx, tx, "import_units", []string{"ord", "code", "name", "abbreviation", "kind", "school_level", "parent_code", "email"}, rows); err != nil {
 			return err
 		}
-		// Every unit first, then every parent: a parent may come after
+		// Rows keep the file's order (ids follow it). Every unit first,
+		// then every parent: a parent may come after
 		// its children in the file.
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO units (code, name, abbreviation, kind, school_level, email)
-			SELECT code, name, abbreviation, kind, school_level, email FROM import_units
+			SELECT code, name, abbreviation, kind, school_level, email FROM import_units ORDER BY ord
 			ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, abbreviation = EXCLUDED.abbreviation,
 			  kind = EXCLUDED.kind, school_level = EXCLUDED.school_level, email = EXCLUDED.email`); err != nil {
 			return fmt.Errorf("orgimport: unable to write units: %w", err)
@@ -230,15 +231,15 @@ func (p *plan) write(ctx context.Context, tx *sqlx.Tx) error {
 			return fmt.Errorf("orgimport: unable to end sessions: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE import_users (username text, full_name text, position text,
+	if _, err := tx.ExecContext(ctx, `CREATE TEMP TABLE import_users (ord int, username text, full_name text, position text,
 		email text, unit_code text, section text, roles text) ON COMMIT DROP`); err != nil {
 		return fmt.Errorf("orgimport: unable to create a temporary table: %w", err)
 	}
 	rows := make([][]any, len(p.accounts))
 	for i, a := range p.accounts {
-		rows[i] = []any{a.username, a.FullName, a.Position, a.Email, a.UnitCode, a.Section, a.roles}
+		rows[i] = []any{i, a.username, a.FullName, a.Position, a.Email, a.UnitCode, a.Section, a.roles}
 	}
-	if err := copyIn(ctx, tx, "import_users", []string{"username", "full_name", "position", "email", "unit_code", "section", "roles"}, rows); err != nil {
+	if err := copyIn(ctx, tx, "import_users", []string{"ord", "username", "full_name", "position", "email", "unit_code", "section", "roles"}, rows); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `
@@ -253,6 +254,7 @@ func (p *plan) write(ctx context.Context, tx *sqlx.Tx) error {
 		       COALESCE(string_to_array(NULLIF(t.roles, ''), ','), '{}'), $1
 		FROM import_users t JOIN units u ON u.code = t.unit_code
 		LEFT JOIN sections s ON s.unit_id = u.id AND s.name = t.section
+		ORDER BY t.ord
 		ON CONFLICT (username) DO UPDATE SET full_name = EXCLUDED.full_name, position = EXCLUDED.position,
 		  email = EXCLUDED.email, unit_id = EXCLUDED.unit_id, section_id = EXCLUDED.section_id,
 		  roles = EXCLUDED.roles, updated_at = now()`, NoPassword); err != nil {
