@@ -410,6 +410,17 @@ func makePlan(d *Data, dbUnits map[string]dbUnit, dbUsers map[string]dbUser) *pl
 		}
 	}
 
+	// Units with a unit under them, after the import.
+	hasChild := map[string]bool{}
+	for code, u := range dbUnits {
+		if fileUnits[code] == nil && u.ParentCode != "" {
+			hasChild[u.ParentCode] = true
+		}
+	}
+	for _, u := range fileUnits {
+		hasChild[u.ParentCode] = true
+	}
+
 	for _, u := range parsed {
 		res := RowResult{Sheet: SheetUnits, Row: u.Row, Key: u.Code}
 		errs := problems[[2]any{SheetUnits, u.Row}]
@@ -422,6 +433,9 @@ func makePlan(d *Data, dbUnits map[string]dbUnit, dbUsers map[string]dbUser) *pl
 			errs = append(errs, col(uh[0], "mã %s trùng với dòng %d: mỗi đơn vị chỉ một dòng.", u.Code, firstRow[u.Code]))
 		case dbUnits[u.Code].Kind == org.KindExternal:
 			errs = append(errs, col(uh[0], "mã %s là của một cơ quan ngoài đã có: hãy kiểm tra lại mã.", u.Code))
+		}
+		if u.kind == org.KindSchool && hasChild[u.Code] {
+			errs = append(errs, col(uh[3], "đơn vị %s có đơn vị cấp dưới nên không thể là trường học.", u.Code))
 		}
 		if u.Name == "" {
 			errs = append(errs, col(uh[1], "thiếu tên đơn vị."))

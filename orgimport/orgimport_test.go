@@ -5,11 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/demo"
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/testenv"
+	"github.com/hcm-edu/vanban/org"
 	"github.com/hcm-edu/vanban/orgimport"
 	"github.com/jmoiron/sqlx"
 	"github.com/xuri/excelize/v2"
@@ -127,6 +132,7 @@ func TestBadRows(t *testing.T) {
 		{"duplicate code", "001.02.24.H29,Trường A,TA,truong,thcs,000.01.24.H29,\n001.02.24.H29,Trường B,TB,truong,thcs,000.01.24.H29,", "", "trùng với dòng 2"},
 		{"cycle", "000.02.24.H29,Phòng A,PA,phong_gd,,000.03.24.H29,\n000.03.24.H29,Phòng B,PB,phong_gd,,000.02.24.H29,", "", "vòng lặp"},
 		{"under a school", "001.03.24.H29,Trường A,TA,truong,thcs,001.01.24.H29,", "", "là trường học"},
+		{"school over units", "000.01.24.H29,Phòng Giáo dục và Đào tạo Quận 1,PGDĐT-Q1,truong,thcs,000.00.24.H29,", "", "không thể là trường học"},
 		{"bad unit e-mail", "001.02.24.H29,Trường A,TA,truong,thcs,000.01.24.H29,a@@b", "", "không hợp lệ"},
 		{"bad kind", "001.02.24.H29,Trường A,TA,bệnh viện,,000.01.24.H29,", "", "loại \"bệnh viện\" không rõ"},
 		{"formula text", "001.02.24.H29,=HYPERLINK(\"http://x\"),TA,truong,thcs,000.01.24.H29,", "", "như một công thức"},
@@ -302,5 +308,31 @@ func TestTemplate(t *testing.T) {
 	}
 	if len(d.Units) != 1 || len(d.Accounts) != 1 || len(d.Problems) != 0 {
 		t.Errorf("template: %+v", d)
+	}
+}
+
+// TestTemplateFileOnTheDemo: the template in testdata, checked against
+// the demo organisation, creates its example school and clerk.
+func TestTemplateFileOnTheDemo(t *testing.T) {
+	db, _ := testenv.NewDB(t)
+	ctx := context.Background()
+	if _, err := demo.Seed(ctx, org.NewStore(db), auth.NewService(db, time.Hour), "demo-password-42", 0); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open("testdata/mau-nhap-don-vi-tai-khoan.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d := &orgimport.Data{}
+	if err := d.Read(f.Name(), f); err != nil {
+		t.Fatal(err)
+	}
+	r, err := orgimport.New(db).Plan(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Units.Create != 1 || r.Accounts.Create != 1 || r.Errors() != 0 {
+		t.Errorf("template on the demo: %+v %+v %+v", r.Units, r.Accounts, r.Rows)
 	}
 }

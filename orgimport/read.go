@@ -147,7 +147,7 @@ func (d *Data) readXLSX(r io.Reader) error {
 		n := 0
 		for rows.Next() {
 			n++
-			cols, err := rows.Columns()
+			cols, err := rows.Columns(excelize.Options{RawCellValue: true})
 			if err != nil {
 				rows.Close()
 				return domain.Invalid("file", fmt.Sprintf("Không đọc được dòng %d của trang %q.", n, name))
