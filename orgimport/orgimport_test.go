@@ -115,6 +115,31 @@ func TestImportAndRerun(t *testing.T) {
 	if row.Action != orgimport.ActionUpdate || len(row.Changes) != 1 || !strings.Contains(row.Changes[0], "Phó Hiệu trưởng") {
 		t.Errorf("update row: %+v", row)
 	}
+
+	// A change of roles ends the person's sessions; another change does not.
+	session := func() int {
+		db.MustExec(`INSERT INTO sessions (token_hash, user_id, kind, csrf_token, expires_at)
+			SELECT sha256(random()::text::bytea), id, 'web', 'x', now() + interval '1 hour' FROM users WHERE username = 'vanthu.thcs'`)
+		var n int
+		db.Get(&n, `SELECT count(*) FROM sessions`)
+		return n
+	}
+	before := session()
+	if _, err := s.Apply(ctx, read(t, base, changed), orgimport.Actor{}, ""); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	db.Get(&left, `SELECT count(*) FROM sessions`)
+	if left != before {
+		t.Errorf("a change of position ended sessions: %d → %d", before, left)
+	}
+	if _, err := s.Apply(ctx, read(t, base, strings.Replace(changed, "\"văn thư, chuyên viên\"", "lãnh đạo ký", 1)), orgimport.Actor{}, ""); err != nil {
+		t.Fatal(err)
+	}
+	db.Get(&left, `SELECT count(*) FROM sessions`)
+	if left != 0 {
+		t.Errorf("%d sessions left after a change of roles", left)
+	}
 }
 
 func TestBadRows(t *testing.T) {
