@@ -205,6 +205,9 @@ func (p *plan) write(ctx context.Context, tx *sqlx.Tx) error {
 		if err := copyIn(ctx, tx, "import_units", []string{"ord", "code", "name", "abbreviation", "kind", "school_level", "parent_code", "email"}, rows); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `ANALYZE import_units`); err != nil {
+			return fmt.Errorf("orgimport: unable to analyse: %w", err)
+		}
 		// Rows keep the file's order (ids follow it). Every unit first,
 		// then every parent: a parent may come after
 		// its children in the file.
@@ -241,6 +244,11 @@ func (p *plan) write(ctx context.Context, tx *sqlx.Tx) error {
 	}
 	if err := copyIn(ctx, tx, "import_users", []string{"ord", "username", "full_name", "position", "email", "unit_code", "section", "roles"}, rows); err != nil {
 		return err
+	}
+	// A temporary table has no statistics until analysed: without them
+	// the planner joins 15,000 rows by nested loops.
+	if _, err := tx.ExecContext(ctx, `ANALYZE import_users`); err != nil {
+		return fmt.Errorf("orgimport: unable to analyse: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO sections (unit_id, name)
