@@ -140,6 +140,11 @@ func TestImportAndRerun(t *testing.T) {
 	if left != 0 {
 		t.Errorf("%d sessions left after a change of roles", left)
 	}
+	var position string
+	db.Get(&position, `SELECT position || '|' || array_to_string(roles, ',') || '|' || password_hash FROM users WHERE username = 'vanthu.thcs'`)
+	if position != "Phó Hiệu trưởng|signer|!" {
+		t.Errorf("after the updates: %q", position)
+	}
 }
 
 func TestBadRows(t *testing.T) {
