@@ -152,3 +152,17 @@ func notFound(err error) error {
 	}
 	return err
 }
+
+// MayImport is nil when p may import and export the whole organisation
+// (orgimport): an administrator of the department. Others get
+// domain.ErrNotFound: the pages do not exist for them.
+func (s *Service) MayImport(ctx context.Context, p auth.Principal) error {
+	sc, err := s.ScopeOf(ctx, p)
+	if err != nil {
+		return err
+	}
+	if !sc.All {
+		return domain.ErrNotFound
+	}
+	return nil
+}

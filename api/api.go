@@ -14,6 +14,7 @@ import (
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/orgimport"
 	"github.com/hcm-edu/vanban/routing"
 )
 
@@ -29,6 +30,7 @@ type Server struct {
 	drafts   *drafting.Service
 	certs    *certs.Service
 	admin    *admin.Service
+	imports  *orgimport.Service
 	shutdown <-chan struct{}
 	spec     []byte
 }
@@ -39,6 +41,7 @@ func New(d httpx.Deps, shutdown <-chan struct{}) (*Server, error) {
 	s := &Server{cfg: d.Config, auth: d.Auth, units: d.Units, docs: d.Docs, routing: d.Routing, notes: d.Notes,
 		meetings: d.Meetings, drafts: d.Drafts, certs: d.Certs, shutdown: shutdown}
 	s.admin = adminService(d)
+	s.imports = orgimport.New(d.DB)
 	var err error
 	if s.spec, err = openAPIJSON(); err != nil {
 		return nil, err

@@ -6,11 +6,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/orgimport"
 	"github.com/hcm-edu/vanban/signing"
+	"github.com/jmoiron/sqlx"
 )
 
 // Districts are Ho Chi Minh City's 22 districts as of 2021, with the
@@ -39,100 +42,198 @@ type Result struct {
 	Schools int
 }
 
-// Seed creates the demo organisation and users; running it again changes
-// nothing already there. extraSchools adds synthetic schools for load tests.
-func Seed(ctx context.Context, units *org.Store, users *auth.Service, password string, extraSchools int) (Result, error) {
-	var res Result
-	add := func(u org.Unit) (org.Unit, error) {
-		u, err := units.Create(ctx, u)
-		if err == nil {
-			res.Units++
-		}
-		return u, err
+// demoPeople are the demo accounts, the first rows of Organisation's
+// accounts.
+var demoPeople = []orgimport.AccountRow{
+	{Username: "admin", FullName: "Quản trị hệ thống", Position: "Quản trị viên", UnitCode: deptCode, Roles: auth.RoleAdmin},
+	{Username: "vanthu.sgd", FullName: "Nguyễn Thị Thu Hà", Position: "Văn thư", UnitCode: deptCode, Roles: auth.RoleClerk},
+	{Username: "giamdoc.sgd", FullName: "Lê Hoài Nam", Position: "Giám đốc", UnitCode: deptCode, Roles: auth.RoleSigner},
+	{Username: "phogiamdoc.sgd", FullName: "Nguyễn Văn Hiếu", Position: "Phó Giám đốc", UnitCode: deptCode, Roles: auth.RoleSigner},
+	{Username: "chuyenvien.sgd", FullName: "Trần Văn Lĩnh", Position: "Chuyên viên", UnitCode: deptCode, Roles: auth.RoleStaff},
+	{Username: "truongphong.sgd", FullName: "Phạm Thị Minh Thư", Position: "Trưởng phòng Giáo dục Trung học", UnitCode: deptCode, Roles: auth.RoleStaff},
+	{Username: "vanthu.q1", FullName: "Phạm Thị Ngọc Ánh", Position: "Văn thư", UnitCode: q1Code, Roles: auth.RoleClerk},
+	{Username: "truongphong.q1", FullName: "Võ Minh Quân", Position: "Trưởng phòng", UnitCode: q1Code, Roles: auth.RoleSigner},
+	{Username: "vanthu.thpt1", FullName: "Đặng Thị Kim Oanh", Position: "Văn thư", UnitCode: "001.00.24.H29", Roles: auth.RoleClerk},
+	{Username: "vanthu.thcs1", FullName: "Huỳnh Văn Đức", Position: "Văn thư", UnitCode: "001.01.24.H29", Roles: auth.RoleClerk},
+}
+
+const (
+	deptCode = "000.00.24.H29"
+	q1Code   = "000.01.24.H29"
+)
+
+// Organisation is the demo organisation as import rows, parents first:
+// the department, its offices, the 22 district offices, four schools,
+// extraSchools synthetic schools for load tests, the demo accounts and,
+// in each synthetic school, staffPerSchool synthetic accounts (a clerk, a
+// principal, then teachers in three subject groups).
+func Organisation(extraSchools, staffPerSchool int) (*orgimport.Data, error) {
+	d := &orgimport.Data{}
+	unit := func(code, name, abbr, kind, level, parent string) {
+		d.Units = append(d.Units, orgimport.UnitRow{Row: len(d.Units) + 2, Code: code, Name: name, Abbreviation: abbr,
+			Kind: kind, SchoolLevel: level, ParentCode: parent})
 	}
-	dept, err := add(org.Unit{Code: "000.00.24.H29", Name: "Sở Giáo dục và Đào tạo Thành phố Hồ Chí Minh", Abbreviation: "SGDĐT", Kind: org.KindDepartment})
-	if err != nil {
-		return res, err
-	}
+	unit(deptCode, "Sở Giáo dục và Đào tạo Thành phố Hồ Chí Minh", "SGDĐT", org.KindDepartment, "", "")
 	for i, o := range offices {
-		if _, err := add(org.Unit{Code: fmt.Sprintf("000.%02d.24.H29", 91+i), Name: o.Name, Abbreviation: o.Abbr, Kind: org.KindOffice, ParentID: &dept.ID}); err != nil {
-			return res, err
-		}
+		unit(fmt.Sprintf("000.%02d.24.H29", 91+i), o.Name, o.Abbr, org.KindOffice, "", deptCode)
 	}
-	districtOffices := make([]org.Unit, len(Districts))
-	for i, d := range Districts {
-		u, err := add(org.Unit{Code: fmt.Sprintf("000.%02d.24.H29", i+1), Name: "Phòng Giáo dục và Đào tạo " + d.Name,
-			Abbreviation: "PGDĐT-" + d.Abbr, Kind: org.KindDistrictOffice, ParentID: &dept.ID})
-		if err != nil {
-			return res, err
-		}
-		districtOffices[i] = u
+	for i, dist := range Districts {
+		unit(fmt.Sprintf("000.%02d.24.H29", i+1), "Phòng Giáo dục và Đào tạo "+dist.Name, "PGDĐT-"+dist.Abbr, org.KindDistrictOffice, "", deptCode)
 	}
-	q1 := districtOffices[0]
-	thpt, err := add(org.Unit{Code: "001.00.24.H29", Name: "Trường THPT Bùi Thị Xuân", Abbreviation: "THPTBTX", Kind: org.KindSchool, SchoolLevel: "thpt", ParentID: &dept.ID})
-	if err != nil {
-		return res, err
-	}
-	thcs, err := add(org.Unit{Code: "001.01.24.H29", Name: "Trường THCS Văn Lang", Abbreviation: "THCSVL", Kind: org.KindSchool, SchoolLevel: "thcs", ParentID: &q1.ID})
-	if err != nil {
-		return res, err
-	}
-	if _, err := add(org.Unit{Code: "002.01.24.H29", Name: "Trường Tiểu học Trần Hưng Đạo", Abbreviation: "THTHĐ", Kind: org.KindSchool, SchoolLevel: "tieu_hoc", ParentID: &q1.ID}); err != nil {
-		return res, err
-	}
-	if _, err := add(org.Unit{Code: "003.01.24.H29", Name: "Trường Mầm non Bến Thành", Abbreviation: "MNBT", Kind: org.KindSchool, SchoolLevel: "mam_non", ParentID: &q1.ID}); err != nil {
-		return res, err
-	}
-	res.Schools = 4
+	unit("001.00.24.H29", "Trường THPT Bùi Thị Xuân", "THPTBTX", org.KindSchool, "thpt", deptCode)
+	unit("001.01.24.H29", "Trường THCS Văn Lang", "THCSVL", org.KindSchool, "thcs", q1Code)
+	unit("002.01.24.H29", "Trường Tiểu học Trần Hưng Đạo", "THTHĐ", org.KindSchool, "tieu_hoc", q1Code)
+	unit("003.01.24.H29", "Trường Mầm non Bến Thành", "MNBT", org.KindSchool, "mam_non", q1Code)
 	// Synthetic schools: THPT report to the department, others to their
 	// district office; codes 100-999 of each parent stay clear of the real ones.
 	levels := []string{"thpt", "thcs", "tieu_hoc", "mam_non"}
 	// Each group (the department's own schools, then each district's) numbers
 	// its schools from 100, so every synthetic school has its own code.
 	next := map[int]int{}
+	var synthetic []string
 	for i := 0; i < extraSchools; i++ {
 		level := levels[i%len(levels)]
-		parent, group := dept, 0
+		parent, group := deptCode, 0
 		if level != "thpt" {
-			d := (i / len(levels)) % len(districtOffices)
-			parent, group = districtOffices[d], d+1
+			dist := (i / len(levels)) % len(Districts)
+			parent, group = fmt.Sprintf("000.%02d.24.H29", dist+1), dist+1
 		}
 		seq := 100 + next[group]
 		next[group]++
 		code := fmt.Sprintf("%03d.%02d.24.H29", seq, group)
 		if seq > 999 {
-			return res, errors.New("demo: too many synthetic schools (at most about 20,000)")
+			return nil, errors.New("demo: too many synthetic schools (at most about 20,000)")
 		}
-		if _, err := add(org.Unit{Code: code, Name: fmt.Sprintf("Trường thử nghiệm %s %d", level, i+1),
-			Abbreviation: fmt.Sprintf("TN%d", i+1), Kind: org.KindSchool, SchoolLevel: level, ParentID: &parent.ID}); err != nil {
+		unit(code, fmt.Sprintf("Trường thử nghiệm %s %d", level, i+1), fmt.Sprintf("TN%d", i+1), org.KindSchool, level, parent)
+		synthetic = append(synthetic, code)
+	}
+	for _, p := range demoPeople {
+		p.Row = len(d.Accounts) + 2
+		d.Accounts = append(d.Accounts, p)
+	}
+	for i, code := range synthetic {
+		for j := 0; j < staffPerSchool; j++ {
+			a := orgimport.AccountRow{Row: len(d.Accounts) + 2, Username: fmt.Sprintf("tn%d.gv%d", i+1, j+1),
+				FullName: fmt.Sprintf("Giáo viên %d trường thử nghiệm %d", j+1, i+1), Position: "Giáo viên", UnitCode: code,
+				Section: fmt.Sprintf("Tổ chuyên môn %d", j%3+1), Roles: auth.RoleStaff}
+			switch j {
+			case 0:
+				a.Username, a.FullName, a.Position, a.Section, a.Roles = fmt.Sprintf("tn%d.vanthu", i+1), fmt.Sprintf("Văn thư trường thử nghiệm %d", i+1), "Văn thư", "Văn phòng", auth.RoleClerk
+			case 1:
+				a.Username, a.FullName, a.Position, a.Section, a.Roles = fmt.Sprintf("tn%d.hieutruong", i+1), fmt.Sprintf("Hiệu trưởng trường thử nghiệm %d", i+1), "Hiệu trưởng", "", auth.RoleSigner
+			}
+			d.Accounts = append(d.Accounts, a)
+		}
+	}
+	return d, nil
+}
+
+// Seed creates the demo organisation and users; running it again changes
+// nothing already there. extraSchools adds synthetic schools for load tests.
+// It writes unit by unit; SeedImport makes the same organisation through
+// the import.
+func Seed(ctx context.Context, units *org.Store, users *auth.Service, password string, extraSchools int) (Result, error) {
+	d, err := Organisation(extraSchools, 0)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Schools: 4 + extraSchools}
+	ids := map[string]int64{}
+	for _, r := range d.Units {
+		u := org.Unit{Code: r.Code, Name: r.Name, Abbreviation: r.Abbreviation, Kind: r.Kind, SchoolLevel: r.SchoolLevel}
+		if r.ParentCode != "" {
+			parent := ids[r.ParentCode]
+			u.ParentID = &parent
+		}
+		u, err := units.Create(ctx, u)
+		if err != nil {
 			return res, err
 		}
-		res.Schools++
+		ids[u.Code] = u.ID
+		res.Units++
 	}
-
-	people := []struct {
-		username, name, position string
-		unit                     org.Unit
-		roles                    []string
-	}{
-		{"admin", "Quản trị hệ thống", "Quản trị viên", dept, []string{auth.RoleAdmin}},
-		{"vanthu.sgd", "Nguyễn Thị Thu Hà", "Văn thư", dept, []string{auth.RoleClerk}},
-		{"giamdoc.sgd", "Lê Hoài Nam", "Giám đốc", dept, []string{auth.RoleSigner}},
-		{"phogiamdoc.sgd", "Nguyễn Văn Hiếu", "Phó Giám đốc", dept, []string{auth.RoleSigner}},
-		{"chuyenvien.sgd", "Trần Văn Lĩnh", "Chuyên viên", dept, []string{auth.RoleStaff}},
-		{"truongphong.sgd", "Phạm Thị Minh Thư", "Trưởng phòng Giáo dục Trung học", dept, []string{auth.RoleStaff}},
-		{"vanthu.q1", "Phạm Thị Ngọc Ánh", "Văn thư", q1, []string{auth.RoleClerk}},
-		{"truongphong.q1", "Võ Minh Quân", "Trưởng phòng", q1, []string{auth.RoleSigner}},
-		{"vanthu.thpt1", "Đặng Thị Kim Oanh", "Văn thư", thpt, []string{auth.RoleClerk}},
-		{"vanthu.thcs1", "Huỳnh Văn Đức", "Văn thư", thcs, []string{auth.RoleClerk}},
-	}
-	for _, p := range people {
-		_, err := users.CreateUser(ctx, auth.NewUser{Username: p.username, FullName: p.name, Position: p.position,
-			UnitID: p.unit.ID, Roles: p.roles, Password: password})
+	for _, p := range d.Accounts {
+		_, err := users.CreateUser(ctx, auth.NewUser{Username: p.Username, FullName: p.FullName, Position: p.Position,
+			UnitID: ids[p.UnitCode], Roles: []string{p.Roles}, Password: password})
 		if err != nil && !errors.Is(err, auth.ErrUserExists) {
 			return res, err
 		}
-		res.Users = append(res.Users, User{p.username, p.name, p.roles[0], p.unit.Name})
+	}
+	res.Users = demoUsers(d)
+	return res, nil
+}
+
+func demoUsers(d *orgimport.Data) []User {
+	names := map[string]string{}
+	for _, u := range d.Units {
+		names[u.Code] = u.Name
+	}
+	var out []User
+	for _, p := range d.Accounts[:len(demoPeople)] {
+		out = append(out, User{p.Username, p.FullName, p.Roles, names[p.UnitCode]})
+	}
+	return out
+}
+
+// StaffPerSchool is how many synthetic accounts SeedImport makes in each
+// synthetic school: 3,000 schools make a city of 15,000 accounts.
+const StaffPerSchool = 5
+
+// SeedImport makes the demo organisation through the import
+// (orgimport), the way an administrator loads the real one: only units
+// and accounts not there yet are created (running it again changes
+// nothing already there); the demo accounts then get password, the
+// synthetic ones none (they are for load tests and invitations).
+func SeedImport(ctx context.Context, db *sqlx.DB, users *auth.Service, password string, extraSchools int) (Result, error) {
+	d, err := Organisation(extraSchools, StaffPerSchool)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Units: len(d.Units), Schools: 4 + extraSchools, Users: demoUsers(d)}
+	var codes, usernames []string
+	if err := db.SelectContext(ctx, &codes, `SELECT code FROM units`); err != nil {
+		return res, fmt.Errorf("demo: unable to list units: %w", err)
+	}
+	if err := db.SelectContext(ctx, &usernames, `SELECT username FROM users`); err != nil {
+		return res, fmt.Errorf("demo: unable to list users: %w", err)
+	}
+	have := map[string]bool{}
+	for _, k := range append(codes, usernames...) {
+		have[k] = true
+	}
+	keep := &orgimport.Data{}
+	for _, u := range d.Units {
+		if !have[u.Code] {
+			keep.Units = append(keep.Units, u)
+		}
+	}
+	var fresh []string
+	for i, a := range d.Accounts {
+		if !have[a.Username] {
+			keep.Accounts = append(keep.Accounts, a)
+			if i < len(demoPeople) {
+				fresh = append(fresh, a.Username)
+			}
+		}
+	}
+	if len(keep.Units)+len(keep.Accounts) == 0 {
+		return res, nil
+	}
+	r, err := orgimport.New(db).Apply(ctx, keep, orgimport.Actor{}, "seed-demo")
+	if errors.Is(err, orgimport.ErrRows) {
+		for _, row := range r.Rows {
+			if row.Action == orgimport.ActionError {
+				return res, fmt.Errorf("demo: row %d of %s: %s", row.Row, row.Sheet, strings.Join(row.Errors, "; "))
+			}
+		}
+	}
+	if err != nil {
+		return res, err
+	}
+	for _, username := range fresh {
+		if err := users.SetPassword(ctx, username, password); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }

@@ -160,6 +160,7 @@ type pageData struct {
 	C                 *certView       // the certificate pages
 	Adm               *adminView      // the administration and account pages
 	Acc               *accessView     // a document's restriction and access history; access statistics
+	I                 *importView     // the import page
 	Work              drafting.Counts
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/orgimport"
 	"github.com/hcm-edu/vanban/routing"
 )
 
@@ -57,6 +58,7 @@ type Server struct {
 	drafts   *drafting.Service
 	certs    *certs.Service
 	admin    *admin.Service
+	imports  *orgimport.Service
 	log      *slog.Logger
 	pages    map[string]*template.Template
 	oidcOnce sync.Once
@@ -68,6 +70,7 @@ func New(d httpx.Deps) (*Server, error) {
 	s := &Server{cfg: d.Config, auth: d.Auth, units: d.Units, docs: d.Docs, routing: d.Routing, notes: d.Notes,
 		meetings: d.Meetings, drafts: d.Drafts, certs: d.Certs, log: d.Log}
 	s.admin = adminService(d)
+	s.imports = orgimport.New(d.DB)
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err

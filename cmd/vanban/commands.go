@@ -357,7 +357,7 @@ func housekeeping(ctx context.Context, log *slog.Logger, db *sqlx.DB, a *auth.Se
 
 func seedDemo(ctx context.Context, cfg *config.Config, args []string) error {
 	fs := flag.NewFlagSet("seed-demo", flag.ContinueOnError)
-	schools := fs.Int("schools", 0, "also create N synthetic schools for load tests")
+	schools := fs.Int("schools", 0, "also create N synthetic schools, each with 5 accounts, for load tests (through the import)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -377,7 +377,7 @@ func seedDemo(ctx context.Context, cfg *config.Config, args []string) error {
 		return fmt.Errorf("DEMO_PASSWORD: %s", msg)
 	}
 	users := auth.NewService(db, cfg.SessionTTL)
-	res, err := demo.Seed(ctx, org.NewStore(db), users, password, *schools)
+	res, err := demo.SeedImport(ctx, db, users, password, *schools)
 	if err != nil {
 		return err
 	}
