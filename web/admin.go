@@ -579,8 +579,11 @@ func (s *Server) accountPage(c *fiber.Ctx, title string) (*pageData, *adminView)
 	d.CSRF = s.accountCSRF(c)
 	av := &adminView{Selected: map[string]bool{}}
 	d.Adm = av
-	// The link's secret stays out of the Referer of anything the page loads.
-	c.Set("Referrer-Policy", "no-referrer")
+	// The link's secret stays out of the Referer of anything the page
+	// loads: "origin" sends the origin alone. Not "no-referrer", under
+	// which browsers post the form with Origin: null, which SameOrigin
+	// rightly refuses.
+	c.Set("Referrer-Policy", "origin")
 	return d, av
 }
 

@@ -96,7 +96,7 @@ func TestAdminInviteByMail(t *testing.T) {
 	// The link: a page with the account, then the password, then a login.
 	anon := newBrowser(t, e)
 	status, page, h := anon.get("/account/set-password?token=" + token)
-	if status != http.StatusOK || !strings.Contains(page, username) || h.Get("Referrer-Policy") != "no-referrer" {
+	if status != http.StatusOK || !strings.Contains(page, username) || h.Get("Referrer-Policy") != "origin" {
 		t.Fatalf("link page: %d", status)
 	}
 	status, page, _ = anon.postForm("/account/set-password", url.Values{"_csrf": {csrfOf(t, page)}, "token": {token},
