@@ -4,21 +4,16 @@
 package oidctest
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
-	"time"
+
+	"github.com/hcm-edu/vanban/internal/testenv"
 )
 
 const providerPackage = "github.com/hcm-edu/vanban/internal/oidctest/op"
@@ -83,52 +78,7 @@ func Start(t testing.TB, o Options) *Provider {
 	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(binary(t), cfgPath)
-	stdin, err := cmd.StdinPipe() // closed when this process dies: the provider follows
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, stdoutW := io.Pipe()
-	cmd.Stdout = stdoutW
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("oidctest: unable to start the provider: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		stdoutW.Close()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		stdin.Close()
-		cmd.Process.Kill()
-		<-exited
-		if t.Failed() && stderr.Len() > 0 {
-			t.Logf("oidctest: the provider's stderr:\n%s", stderr.String())
-		}
-	})
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		if sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-		for sc.Scan() { // keep the pipe drained
-		}
-	}()
-	select {
-	case line, ok := <-lines:
-		if !ok || !strings.HasPrefix(line, "http://") {
-			<-exited
-			t.Fatalf("oidctest: the provider did not start (first line %q):\n%s", line, stderr.String())
-		}
-		p.Issuer = line
-	case <-time.After(60 * time.Second):
-		t.Fatalf("oidctest: the provider printed no URL in 60 s:\n%s", stderr.String())
-	}
+	p.Issuer = testenv.Start(t, program.Binary(t), testenv.Run{Name: "the test OpenID provider", Args: []string{cfgPath}, Prefix: "http://"})
 	return p
 }
 
@@ -146,66 +96,14 @@ func (p *Provider) SetFault(t testing.TB, mode string) {
 	}
 }
 
-var build struct {
-	once sync.Once
-	dir  string
-	path string
-	out  []byte
-	err  error
-}
-
-// binary builds the provider once per test process with the go command
-// in PATH.
-func binary(t testing.TB) string {
-	t.Helper()
-	build.once.Do(func() {
-		build.dir, build.err = os.MkdirTemp("", "oidc-op-")
-		if build.err != nil {
-			return
-		}
-		build.path = filepath.Join(build.dir, "op")
-		cmd := exec.Command("go", "build", "-o", build.path, providerPackage)
-		build.out, build.err = cmd.CombinedOutput()
-	})
-	if build.err != nil {
-		t.Fatalf("oidctest: unable to build %s: %v\n%s", providerPackage, build.err, build.out)
-	}
-	return build.path
-}
+var program = &testenv.Program{Package: providerPackage}
 
 // RemoveBinary deletes the built provider; call it from TestMain after
 // m.Run (the binary outlives single tests, so no test's cleanup can).
-func RemoveBinary() {
-	if build.dir != "" {
-		os.RemoveAll(build.dir)
-	}
-}
+func RemoveBinary() { program.Remove() }
 
 func randomText(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return fmt.Sprintf("%x", b)
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-func (b *lockedBuffer) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Len()
 }

@@ -57,7 +57,8 @@ func Browser(t *testing.T, timeout time.Duration) context.Context {
 	return ctx
 }
 
-// lockedBuffer collects Chromium's output, written from another goroutine.
+// lockedBuffer collects a child process's output, written from another
+// goroutine.
 type lockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer

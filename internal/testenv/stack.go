@@ -290,44 +290,14 @@ func procStatus(tb testing.TB, pid int, field string) int64 {
 	return 0
 }
 
-var build struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-}
+// vanbanProgram is cmd/vanban, which the cluster and bench tests run.
+var vanbanProgram = &Program{Package: "./cmd/vanban"}
 
 // BuildBinary builds cmd/vanban once per test binary and returns its path.
 func BuildBinary(tb testing.TB) string {
 	tb.Helper()
-	build.once.Do(func() {
-		out, err := exec.Command("go", "env", "GOMOD").Output()
-		if err != nil {
-			build.err = fmt.Errorf("go env GOMOD: %w", err)
-			return
-		}
-		root := filepath.Dir(strings.TrimSpace(string(out)))
-		// Not tb.TempDir: the binary outlives the test that built it.
-		build.dir, build.err = os.MkdirTemp("", "vanban-bin-")
-		if build.err != nil {
-			return
-		}
-		build.path = filepath.Join(build.dir, "vanban")
-		cmd := exec.Command("go", "build", "-o", build.path, "./cmd/vanban")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			build.err = fmt.Errorf("go build ./cmd/vanban: %w\n%s", err, out)
-		}
-	})
-	if build.err != nil {
-		tb.Fatal(build.err)
-	}
-	return build.path
+	return vanbanProgram.Binary(tb)
 }
 
 // RemoveBinary deletes what BuildBinary built; call it from TestMain.
-func RemoveBinary() {
-	if build.dir != "" {
-		os.RemoveAll(build.dir)
-	}
-}
+func RemoveBinary() { vanbanProgram.Remove() }

@@ -3,24 +3,20 @@
 package csctest
 
 import (
-	"bufio"
-	"bytes"
 	"crypto"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/base32"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/signing/signingtest"
 )
 
@@ -128,55 +124,8 @@ func Start(t testing.TB, o Options) *Service {
 		t.Fatal(err)
 	}
 
-	cmd := exec.Command(binary(t), cfgPath)
-	cmd.Env = append(os.Environ(), "SOFTHSM2_CONF="+tok.Conf)
-	stdin, err := cmd.StdinPipe() // closed when this process dies: the service follows
-	if err != nil {
-		t.Fatal(err)
-	}
-	// An io.Pipe rather than StdoutPipe: Wait may then run while the
-	// first line is still being read.
-	stdout, stdoutW := io.Pipe()
-	cmd.Stdout = stdoutW
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("csctest: unable to start the service: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		stdoutW.Close()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		stdin.Close()
-		cmd.Process.Kill()
-		<-exited
-		if t.Failed() && stderr.Len() > 0 {
-			t.Logf("csctest: the service's stderr:\n%s", stderr.String())
-		}
-	})
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		if sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-		for sc.Scan() { // keep the pipe drained
-		}
-	}()
-	select {
-	case line, ok := <-lines:
-		if !ok || !strings.HasPrefix(line, "http://") {
-			<-exited
-			t.Fatalf("csctest: the service did not start (first line %q):\n%s", line, stderr.String())
-		}
-		s.URL = line
-	case <-time.After(60 * time.Second):
-		t.Fatalf("csctest: the service printed no URL in 60 s:\n%s", stderr.String())
-	}
+	s.URL = testenv.Start(t, program.Binary(t), testenv.Run{Name: "the test CSC service", Args: []string{cfgPath},
+		Env: []string{"SOFTHSM2_CONF=" + tok.Conf}, Prefix: "http://"})
 	return s
 }
 
@@ -235,40 +184,11 @@ func (s *Service) WrongOTP(account string) string {
 	}
 }
 
-var build struct {
-	once sync.Once
-	dir  string
-	path string
-	out  []byte
-	err  error
-}
-
-// binary builds cscserver once per test process with the go command in
-// PATH.
-func binary(t testing.TB) string {
-	t.Helper()
-	build.once.Do(func() {
-		build.dir, build.err = os.MkdirTemp("", "cscserver-")
-		if build.err != nil {
-			return
-		}
-		build.path = filepath.Join(build.dir, "cscserver")
-		cmd := exec.Command("go", "build", "-o", build.path, serverPackage)
-		build.out, build.err = cmd.CombinedOutput()
-	})
-	if build.err != nil {
-		t.Fatalf("csctest: unable to build %s: %v\n%s", serverPackage, build.err, build.out)
-	}
-	return build.path
-}
+var program = &testenv.Program{Package: serverPackage}
 
 // RemoveBinary deletes the built service; call it from TestMain after
 // m.Run (the binary outlives single tests, so no test's cleanup can).
-func RemoveBinary() {
-	if build.dir != "" {
-		os.RemoveAll(build.dir)
-	}
-}
+func RemoveBinary() { program.Remove() }
 
 func randomBytes(n int) []byte {
 	b := make([]byte, n)
@@ -278,27 +198,4 @@ func randomBytes(n int) []byte {
 
 func randomText(n int) string {
 	return fmt.Sprintf("%x", randomBytes(n))
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-func (b *lockedBuffer) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Len()
 }
