@@ -11,7 +11,6 @@ import (
 	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/orgimport"
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 )
 
 // cityData is a city-sized organisation: the department, 22 district
@@ -55,7 +54,7 @@ func bareCopy(ctx context.Context, db *sqlx.DB, d *orgimport.Data) error {
 	}
 	defer tx.Rollback()
 	cp := func(table string, cols []string, rows func(func(...any) error) error) error {
-		st, err := tx.PrepareContext(ctx, pq.CopyIn(table, cols...))
+		st, err := tx.PrepareContext(ctx, orgimport.CopySQL(table, cols))
 		if err != nil {
 			return err
 		}

@@ -278,8 +278,18 @@ func (p *plan) write(ctx context.Context, tx *sqlx.Tx) error {
 	return nil
 }
 
+// CopySQL is the COPY statement lib/pq streams prepared rows into (what
+// the deprecated pq.CopyIn wrote).
+func CopySQL(table string, cols []string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = pq.QuoteIdentifier(c)
+	}
+	return "COPY " + pq.QuoteIdentifier(table) + " (" + strings.Join(q, ", ") + ") FROM STDIN"
+}
+
 func copyIn(ctx context.Context, tx *sqlx.Tx, table string, cols []string, rows [][]any) error {
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn(table, cols...))
+	stmt, err := tx.PrepareContext(ctx, CopySQL(table, cols))
 	if err != nil {
 		return fmt.Errorf("orgimport: unable to copy: %w", err)
 	}

@@ -294,10 +294,10 @@ func TestAdminPages(t *testing.T) {
 		}
 		return page
 	}
-	page := ok("/documents", `id="nav-admin"`)
+	ok("/documents", `id="nav-admin"`)
 	ok("/admin", "Người dùng")
 	ok("/admin/units?q=van+lang", "Trường THCS Văn Lang")
-	page = ok(fmt.Sprintf("/admin/units/%d", thcs), "001.01.24.H29")
+	page := ok(fmt.Sprintf("/admin/units/%d", thcs), "001.01.24.H29")
 	// Edit: a new e-mail for the school.
 	status, _, h := b.postForm(fmt.Sprintf("/admin/units/%d", thcs), url.Values{"_csrf": {csrfOf(t, page)}, "code": {"001.01.24.H29"},
 		"name": {"Trường THCS Văn Lang"}, "abbreviation": {"THCSVL"}, "kind": {"school"}, "school_level": {"thcs"},
