@@ -100,6 +100,13 @@ func (s *Service) restrictionSeen() string {
 	return `(` + strings.Join(conds, ` OR `) + `)`
 }
 
+// RestrictionSQL is the SQL condition, over documents d and the named
+// parameter :user, that the user sees d as far as its restriction goes:
+// for lists other packages make of a unit's documents (the clerk's queue,
+// the registers), so that a restricted document's title does not show to
+// those it is hidden from.
+func (s *Service) RestrictionSQL() string { return s.restrictionSeen() }
+
 // draftSeen is the condition that :user sees d when d is a document of
 // :user's unit: anything but an unsigned outgoing draft, or such a draft
 // :user drafted, takes part in or, as a leader (:lead), may be asked to sign.

@@ -3,6 +3,7 @@ package drafting
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hcm-edu/vanban/auth"
@@ -82,6 +83,10 @@ func (s *Service) Queue(ctx context.Context, p auth.Principal, q string) ([]Item
 	if !ok {
 		return nil, domain.ErrNotFound
 	}
+	if q == QueueRegister {
+		// A restricted document the clerk may not see is not listed.
+		where = s.docs.RestrictionSQL() + ` AND ` + where
+	}
 	query, args, err := sqlx.Named(`SELECT `+itemColumns+` WHERE `+where+` LIMIT 200`,
 		map[string]any{"user": p.UserID, "unit": p.UnitID, "clerk": p.Has(auth.RoleClerk)})
 	if err != nil {
@@ -125,7 +130,8 @@ func (s *Service) Counts(ctx context.Context, p auth.Principal) (Counts, error) 
 		   WHERE dr.state = 'submitted' AND dr.signer_id = $1 AND d.status = 'draft' AND NOT `+personSigned+`) AS sign,
 		  (SELECT count(*) FROM documents d
 		   WHERE $3 AND d.unit_id = $2 AND d.origin = 'outgoing' AND d.number IS NULL
-		     AND d.status NOT IN ('recalled', 'issued') AND `+personSigned+`) AS register,
+		     AND d.status NOT IN ('recalled', 'issued') AND `+personSigned+`
+		     AND `+strings.ReplaceAll(s.docs.RestrictionSQL(), ":user", "$1")+`) AS register,
 		  (SELECT count(*) FROM drafts dr JOIN documents d ON d.id = dr.document_id
 		   WHERE dr.state = 'returned' AND d.created_by = $1 AND d.status = 'draft') AS returned`,
 		p.UserID, p.UnitID, p.Has(auth.RoleClerk))

@@ -33,6 +33,11 @@ type RegisterData struct {
 
 // RegisterBook returns p's unit's register book of the kind for the year. Clerks,
 // leaders and admins of the unit may read it.
+// hiddenTitle stands in the register for the title of a document
+// restricted to other people: the register keeps every number (Decree 30
+// art. 16), the title stays with those who may see it.
+const hiddenTitle = "(văn bản hạn chế quyền xem)"
+
 func (s *Service) RegisterBook(ctx context.Context, p auth.Principal, kind string, year int) (RegisterData, error) {
 	fields := map[string]string{}
 	if kind != RegisterOutgoing && kind != RegisterSecret && kind != RegisterIncoming {
@@ -55,6 +60,7 @@ func (s *Service) RegisterBook(ctx context.Context, p auth.Principal, kind strin
 		return out, fmt.Errorf("routing: unable to read the unit: %w", err)
 	}
 	if kind == RegisterIncoming {
+		restricted := strings.ReplaceAll(s.docs.RestrictionSQL(), ":user", "$3")
 		var rows []struct {
 			ArrivedAt   time.Time  `db:"arrived_at"`
 			Number      int        `db:"incoming_number"`
@@ -74,7 +80,8 @@ func (s *Service) RegisterBook(ctx context.Context, p auth.Principal, kind strin
 		}
 		err := s.db.SelectContext(ctx, &rows, `
 			SELECT dl.arrived_at, dl.incoming_number, au_.name AS author,
-			       CASE WHEN dl.sender_unit_id <> d.unit_id THEN su.name ELSE '' END AS relayed_by, d.number_symbol, d.doc_date, d.doc_type, d.title,
+			       CASE WHEN dl.sender_unit_id <> d.unit_id THEN su.name ELSE '' END AS relayed_by, d.number_symbol, d.doc_date, d.doc_type,
+			       CASE WHEN d.unit_id <> $1 OR `+restricted+` THEN d.title ELSE `+lit(hiddenTitle)+` END AS title,
 			       coalesce(au.full_name, '') AS assignee, dl.assigned_at, dl.status, dl.recall, dl.section,
 			       coalesce((SELECT u.full_name FROM audit_log a JOIN users u ON u.id = a.actor_id
 			                 WHERE a.delivery_id = dl.id AND a.action = 'delivery.accept' LIMIT 1), '') AS accepted_by,
@@ -85,7 +92,7 @@ func (s *Service) RegisterBook(ctx context.Context, p auth.Principal, kind strin
 			JOIN units au_ ON au_.id = d.unit_id
 			LEFT JOIN users au ON au.id = dl.assignee_id
 			WHERE dl.recipient_unit_id = $1 AND dl.incoming_year = $2
-			ORDER BY dl.incoming_number`, p.UnitID, year)
+			ORDER BY dl.incoming_number`, p.UnitID, year, p.UserID)
 		if err != nil {
 			return out, fmt.Errorf("routing: unable to read the incoming register: %w", err)
 		}
@@ -122,7 +129,8 @@ func (s *Service) RegisterBook(ctx context.Context, p auth.Principal, kind strin
 		Status     string         `db:"status"`
 	}
 	err = s.db.SelectContext(ctx, &rows, `
-		SELECT d.number_symbol, d.doc_date, d.doc_type, d.title, d.signer_name, r.file_unit, r.copies, r.notes, d.status,
+		SELECT d.number_symbol, d.doc_date, d.doc_type, d.signer_name, r.file_unit, r.copies, r.notes, d.status,
+		       CASE WHEN `+strings.ReplaceAll(s.docs.RestrictionSQL(), ":user", "$4")+` THEN d.title ELSE `+lit(hiddenTitle)+` END AS title,
 		       coalesce((SELECT array_agg(ru.name ORDER BY ru.name) FROM deliveries dl JOIN units ru ON ru.id = dl.recipient_unit_id
 		           WHERE dl.document_id = d.id AND dl.sender_unit_id = r.unit_id), '{}') AS recipients,
 		       (SELECT count(*) FROM deliveries dl WHERE dl.document_id = d.id AND dl.sender_unit_id = r.unit_id) AS n_recipients,
@@ -130,7 +138,7 @@ func (s *Service) RegisterBook(ctx context.Context, p auth.Principal, kind strin
 		       (SELECT min(created_at) FROM dispatches x WHERE x.document_id = d.id AND x.sender_unit_id = r.unit_id) AS sent_at
 		FROM registrations r JOIN documents d ON d.id = r.document_id
 		WHERE r.unit_id = $1 AND r.year = $2 AND r.series = $3
-		ORDER BY r.number`, p.UnitID, year, series)
+		ORDER BY r.number`, p.UnitID, year, series, p.UserID)
 	if err != nil {
 		return out, fmt.Errorf("routing: unable to read the outgoing register: %w", err)
 	}
