@@ -1004,4 +1004,91 @@ CREATE TABLE document_grants (
 CREATE UNIQUE INDEX document_grants_user ON document_grants (document_id, user_id) WHERE user_id IS NOT NULL;
 CREATE UNIQUE INDEX document_grants_section ON document_grants (document_id, section_id) WHERE section_id IS NOT NULL;
 `,
+	// 16: incoming documents handled the way Decree 30 art. 22–24 and
+	// Appendix IV say (issue 15). After acceptance the clerk presents the
+	// delivery to a leader (trình) or files it for information; the leader
+	// directs it (ý kiến chỉ đạo in deliveries.opinion, the deadline in
+	// deliveries.task_due) to tasks: a lead, coordinators and those informed,
+	// each a section or a person with its own deadline; a section's head
+	// gives the section's task to handlers (tasks with parent_id). The
+	// delivery's status (01–06) stays what the sender sees. Every step is an
+	// entry of the delivery's trail (append-only). The text of each
+	// document's latest version (from its PDF's text layer, or OCR of a
+	// scan) is kept for search. A paper document that arrived by post and
+	// was scanned is a document of origin received_paper. Saved searches
+	// are per person.
+	`
+ALTER TABLE deliveries ADD COLUMN presented_to bigint REFERENCES users (id);
+ALTER TABLE deliveries ADD COLUMN presented_at timestamptz;
+ALTER TABLE deliveries ADD COLUMN filed_at timestamptz;
+ALTER TABLE deliveries ADD COLUMN directed_by bigint REFERENCES users (id);
+ALTER TABLE deliveries ADD COLUMN directed_at timestamptz;
+CREATE INDEX deliveries_presented ON deliveries (presented_to) WHERE presented_to IS NOT NULL AND directed_at IS NULL;
+
+CREATE TABLE delivery_tasks (
+  id                   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  delivery_id          bigint NOT NULL REFERENCES deliveries (id),
+  parent_id            bigint REFERENCES delivery_tasks (id),
+  role                 text NOT NULL CHECK (role IN ('lead', 'coordinate', 'inform')),
+  section_id           bigint REFERENCES sections (id),
+  user_id              bigint REFERENCES users (id),
+  due_date             date,
+  state                text NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'in_progress', 'done', 'cancelled')),
+  assigned_by          bigint NOT NULL REFERENCES users (id),
+  assigned_at          timestamptz NOT NULL DEFAULT now(),
+  started_at           timestamptz,
+  done_at              timestamptz,
+  response_document_id bigint REFERENCES documents (id),
+  CHECK ((section_id IS NULL) <> (user_id IS NULL)),
+  CHECK ((state = 'done') = (done_at IS NOT NULL))
+);
+CREATE INDEX delivery_tasks_delivery ON delivery_tasks (delivery_id, id);
+CREATE INDEX delivery_tasks_user ON delivery_tasks (user_id, state) WHERE user_id IS NOT NULL;
+CREATE INDEX delivery_tasks_section ON delivery_tasks (section_id, state) WHERE section_id IS NOT NULL;
+CREATE INDEX delivery_tasks_parent ON delivery_tasks (parent_id) WHERE parent_id IS NOT NULL;
+
+CREATE TABLE delivery_entries (
+  id                   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  delivery_id          bigint NOT NULL REFERENCES deliveries (id),
+  task_id              bigint REFERENCES delivery_tasks (id),
+  kind                 text NOT NULL CHECK (kind IN ('accept', 'present', 'forward', 'file', 'direct', 'assign',
+                         'proposal', 'progress', 'contribution', 'done', 'reopen', 'remind', 'note')),
+  author_id            bigint REFERENCES users (id),
+  body                 text NOT NULL DEFAULT '',
+  response_document_id bigint REFERENCES documents (id),
+  created_at           timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX delivery_entries_delivery ON delivery_entries (delivery_id, id);
+CREATE TRIGGER delivery_entries_immutable BEFORE UPDATE OR DELETE ON delivery_entries
+  FOR EACH ROW EXECUTE FUNCTION forbid_change();
+
+CREATE TABLE document_texts (
+  document_id bigint PRIMARY KEY REFERENCES documents (id),
+  version_no  integer NOT NULL,
+  state       text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
+  method      text NOT NULL DEFAULT '' CHECK (method IN ('', 'text', 'ocr')),
+  pages       integer NOT NULL DEFAULT 0,
+  body        text NOT NULL DEFAULT '',
+  error       text NOT NULL DEFAULT '',
+  updated_at  timestamptz NOT NULL DEFAULT now(),
+  search      tsvector GENERATED ALWAYS AS (
+                to_tsvector('simple', regexp_replace(vn_unaccent(left(body, 500000)), '[^a-z0-9]+', ' ', 'g'))) STORED
+);
+CREATE INDEX document_texts_search ON document_texts USING gin (search);
+CREATE INDEX document_texts_pending ON document_texts (updated_at) WHERE state = 'pending';
+
+ALTER TABLE documents DROP CONSTRAINT documents_origin_check;
+ALTER TABLE documents ADD CONSTRAINT documents_origin_check
+  CHECK (origin IN ('outgoing', 'received', 'paper_copy', 'received_paper'));
+
+CREATE TABLE saved_searches (
+  id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  user_id    bigint NOT NULL REFERENCES users (id),
+  name       text NOT NULL CHECK (name <> '' AND length(name) <= 200),
+  params     jsonb NOT NULL DEFAULT '{}',
+  columns    text[] NOT NULL DEFAULT '{}',
+  created_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (user_id, name)
+);
+`,
 }
