@@ -53,8 +53,23 @@ var demoPeople = []orgimport.AccountRow{
 	{Username: "truongphong.sgd", FullName: "Phạm Thị Minh Thư", Position: "Trưởng phòng Giáo dục Trung học", UnitCode: deptCode, Roles: auth.RoleStaff},
 	{Username: "vanthu.q1", FullName: "Phạm Thị Ngọc Ánh", Position: "Văn thư", UnitCode: q1Code, Roles: auth.RoleClerk},
 	{Username: "truongphong.q1", FullName: "Võ Minh Quân", Position: "Trưởng phòng", UnitCode: q1Code, Roles: auth.RoleSigner},
+	// Quận 1's sections, for incoming documents handled by sections
+	// (DemoSectionHeads names their heads).
+	{Username: "phutrach.q1", FullName: "Trần Quốc Bảo", Position: "Phụ trách Bộ phận Giáo dục Tiểu học", UnitCode: q1Code,
+		Section: "Bộ phận Giáo dục Tiểu học", Roles: auth.RoleStaff},
+	{Username: "chuyenvien.q1", FullName: "Nguyễn Thị Lan", Position: "Chuyên viên", UnitCode: q1Code,
+		Section: "Bộ phận Giáo dục Tiểu học", Roles: auth.RoleStaff},
+	{Username: "ketoan.q1", FullName: "Lê Thị Mai", Position: "Kế toán", UnitCode: q1Code,
+		Section: "Bộ phận Kế hoạch - Tài chính", Roles: auth.RoleStaff},
 	{Username: "vanthu.thpt1", FullName: "Đặng Thị Kim Oanh", Position: "Văn thư", UnitCode: "001.00.24.H29", Roles: auth.RoleClerk},
 	{Username: "vanthu.thcs1", FullName: "Huỳnh Văn Đức", Position: "Văn thư", UnitCode: "001.01.24.H29", Roles: auth.RoleClerk},
+}
+
+// DemoSectionHeads are the heads of the demo sections, by section name
+// (SeedImport sets them).
+var DemoSectionHeads = map[string]string{
+	"Bộ phận Giáo dục Tiểu học":    "phutrach.q1",
+	"Bộ phận Kế hoạch - Tài chính": "ketoan.q1",
 }
 
 const (
@@ -233,6 +248,14 @@ func SeedImport(ctx context.Context, db *sqlx.DB, users *auth.Service, password 
 	for _, username := range fresh {
 		if err := users.SetPassword(ctx, username, password); err != nil {
 			return res, err
+		}
+	}
+	for section, head := range DemoSectionHeads {
+		_, err := db.ExecContext(ctx, `
+			UPDATE sections s SET head_user_id = u.id FROM users u
+			WHERE s.name = $1 AND u.username = $2 AND s.unit_id = u.unit_id AND s.head_user_id IS NULL`, section, head)
+		if err != nil {
+			return res, fmt.Errorf("demo: unable to name the head of %s: %w", section, err)
 		}
 	}
 	return res, nil

@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -43,7 +44,7 @@ func TestSeedImportMakesTheSameOrganisation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Units != 32+schools || res.Schools != 4+schools || len(res.Users) != 10 {
+	if res.Units != 32+schools || res.Schools != 4+schools || len(res.Users) != 13 {
 		t.Errorf("result: %d units, %d schools, %d users", res.Units, res.Schools, len(res.Users))
 	}
 	gotUnits, gotUsers := snapshot(t, db)
@@ -62,6 +63,16 @@ func TestSeedImportMakesTheSameOrganisation(t *testing.T) {
 	}
 	if _, err := users.Login(ctx, "vanthu.thcs1", "demo-password-42", "127.0.0.1", "web"); err != nil {
 		t.Errorf("demo login: %v", err)
+	}
+	// Quận 1's sections have their heads, who give the section's incoming
+	// documents to its people.
+	var heads []string
+	if err := db.Select(&heads, `SELECT s.name || ': ' || u.username FROM sections s JOIN users u ON u.id = s.head_user_id
+		ORDER BY s.name`); err != nil {
+		t.Fatal(err)
+	}
+	if want := "[Bộ phận Giáo dục Tiểu học: phutrach.q1 Bộ phận Kế hoạch - Tài chính: ketoan.q1]"; fmt.Sprint(heads) != want {
+		t.Errorf("section heads %v, want %s", heads, want)
 	}
 	if _, err := demo.SeedImport(ctx, db, users, "another-password-1", schools); err != nil {
 		t.Fatal(err)
