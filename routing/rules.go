@@ -51,8 +51,8 @@ var (
 )
 
 var rules = map[act]rule{
-	actAccept:       {roles: clerks, from: []string{Arrived}},
-	actRefuse:       {roles: clerks, from: []string{Arrived}},
+	actAccept: {roles: clerks, from: []string{Arrived}},
+	actRefuse: {roles: clerks, from: []string{Arrived}},
 	// Directing (Assign, Direct): any leader of the unit, not only the one
 	// the document was presented to: a deputy acts when the head is away,
 	// and presenting is how the clerk asks, not a lock. Directing again
