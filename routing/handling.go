@@ -859,6 +859,13 @@ func (s *Service) finish(ctx context.Context, tx *sqlx.Tx, p auth.Principal, d D
 		if left > 0 {
 			return false, s.start(ctx, tx, p, d, Task{ID: tid, ParentID: t.Parent})
 		}
+		// The section's answer is its handlers' latest.
+		if resp == nil {
+			err = tx.GetContext(ctx, &resp, `SELECT max(response_document_id) FROM delivery_tasks WHERE parent_id = $1`, *t.Parent)
+			if err != nil {
+				return false, err
+			}
+		}
 		tid = *t.Parent
 	}
 }

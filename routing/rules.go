@@ -50,13 +50,15 @@ var (
 	handling  = []string{Assigned, InProgress}            // directed, not done
 )
 
+// Directing (actAssign: Assign, Direct) is for any leader of the unit,
+// not only the one the document was presented to: a deputy acts when the
+// head is away, and presenting is how the clerk asks, not a lock.
+// Directing again while the handling runs is a re-direction
+// (handling.go). The task acts have their states here, their people in
+// taskRule.
 var rules = map[act]rule{
-	actAccept: {roles: clerks, from: []string{Arrived}},
-	actRefuse: {roles: clerks, from: []string{Arrived}},
-	// Directing (Assign, Direct): any leader of the unit, not only the one
-	// the document was presented to: a deputy acts when the head is away,
-	// and presenting is how the clerk asks, not a lock. Directing again
-	// while the handling runs is a re-direction (handling.go).
+	actAccept:       {roles: clerks, from: []string{Arrived}},
+	actRefuse:       {roles: clerks, from: []string{Arrived}},
 	actAssign:       {roles: leaders, from: []string{Accepted, Assigned, InProgress}},
 	actProgress:     {roles: reporters, assignee: true, from: []string{Assigned}},
 	actDone:         {roles: reporters, assignee: true, from: []string{Assigned, InProgress}},
@@ -66,10 +68,9 @@ var rules = map[act]rule{
 	actFile:         {roles: clerks, from: []string{Accepted}},
 	actForward:      {roles: leaders, from: []string{Accepted}},
 	actRemind:       {roles: leaders, from: handling},
-	// The task acts: the states here, the people in taskRule.
-	actTaskAssign: {from: handling},
-	actTaskWork:   {from: handling},
-	actTaskReopen: {from: []string{Assigned, InProgress, Done}},
+	actTaskAssign:   {from: handling},
+	actTaskWork:     {from: handling},
+	actTaskReopen:   {from: []string{Assigned, InProgress, Done}},
 }
 
 // taskRule reports whether p may take a task act on t: a leader gives a
