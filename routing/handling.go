@@ -1013,3 +1013,46 @@ func workSQL(p auth.Principal, me string) string {
 		       AND NOT EXISTS (SELECT 1 FROM delivery_tasks c WHERE c.parent_id = t.id AND c.state <> 'cancelled')))))`)
 	return `(` + strings.Join(or, " OR ") + `)`
 }
+
+// Section is an open section of a unit, which may be given a task.
+type Section struct {
+	ID       int64  `db:"id" json:"id"`
+	Name     string `db:"name" json:"name"`
+	HeadID   *int64 `db:"head_user_id" json:"head_user_id,omitempty"`
+	HeadName string `db:"head_name" json:"head_name,omitempty"`
+}
+
+// Sections lists the open sections of p's unit, by name.
+func (s *Service) Sections(ctx context.Context, p auth.Principal) ([]Section, error) {
+	out := []Section{}
+	err := s.db.SelectContext(ctx, &out, `SELECT s.id, s.name, s.head_user_id, coalesce(h.full_name, '') AS head_name
+		FROM sections s LEFT JOIN users h ON h.id = s.head_user_id
+		WHERE s.unit_id = $1 AND s.closed_at IS NULL ORDER BY s.name, s.id`, p.UnitID)
+	if err != nil {
+		return nil, fmt.Errorf("routing: unable to list sections: %w", err)
+	}
+	return out, nil
+}
+
+// Member is a person of a unit who may be given work: active, not left.
+type Member struct {
+	ID        int64          `db:"id" json:"id"`
+	Name      string         `db:"full_name" json:"full_name"`
+	Position  string         `db:"position" json:"position"`
+	Roles     pq.StringArray `db:"roles" json:"roles"`
+	SectionID *int64         `db:"section_id" json:"section_id,omitempty"`
+}
+
+// Leader reports whether m is a leader (role signer), who may direct.
+func (m Member) Leader() bool { return slices.Contains(m.Roles, auth.RoleSigner) }
+
+// Members lists the people of p's unit who may be given work, by name.
+func (s *Service) Members(ctx context.Context, p auth.Principal) ([]Member, error) {
+	out := []Member{}
+	err := s.db.SelectContext(ctx, &out, `SELECT id, full_name, position, roles, section_id FROM users
+		WHERE unit_id = $1 AND NOT disabled AND left_at IS NULL ORDER BY full_name, id`, p.UnitID)
+	if err != nil {
+		return nil, fmt.Errorf("routing: unable to list people: %w", err)
+	}
+	return out, nil
+}
