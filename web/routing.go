@@ -41,12 +41,12 @@ type routingView struct {
 	Relayed   int // units this unit sent the document on to
 
 	// Its handling inside the unit (handling.go).
-	Tasks     []taskView
-	Trail     []routing.Entry
-	Leaders   []routing.Member // whom the clerk presents to, a leader forwards to
-	Sections  []routing.Section
-	Members   []routing.Member
-	Urgent    bool // present at once: "Tiếp nhận và trình" first
+	Tasks    []taskView
+	Trail    []routing.Entry
+	Leaders  []routing.Member // whom the clerk presents to, a leader forwards to
+	Sections []routing.Section
+	Members  []routing.Member
+	Urgent   bool // present at once: "Tiếp nhận và trình" first
 
 	// Issue (document page) or relay (delivery page).
 	Dispatch *dispatchForm
