@@ -327,6 +327,9 @@ func (s *Service) Present(ctx context.Context, p auth.Principal, id int64, req P
 // Forward has a leader pass a presented document on to another leader
 // of the unit (a deputy), who is notified.
 func (s *Service) Forward(ctx context.Context, p auth.Principal, id int64, req PresentRequest) (Delivery, error) {
+	if err := s.mustMay(ctx, p, id, actForward); err != nil {
+		return Delivery{}, err
+	}
 	if req.LeaderID == p.UserID {
 		return Delivery{}, &domain.ValidationError{Fields: map[string]string{"leader_id": "chọn một lãnh đạo khác"}}
 	}

@@ -35,7 +35,6 @@ type routingView struct {
 	Delivery  *routing.Delivery
 	Doc       *documents.Document // nil once the document left the unit
 	Can       routing.Actions     // the forms the delivery page offers: routing's rules
-	People    []auth.Principal
 	Responses []documents.Document
 	History   []audit.Entry
 	Relayed   int // units this unit sent the document on to
@@ -364,11 +363,6 @@ func (s *Server) fillDelivery(c *fiber.Ctx, d *pageData, id int64) error {
 	r.Can = routing.Allowed(p, dl)
 	if err := s.fillHandling(c, d, dl); err != nil {
 		return err
-	}
-	if r.Can.Assign {
-		if r.People, err = s.auth.UnitUsers(ctx, p.UnitID); err != nil {
-			return err
-		}
 	}
 	if r.Can.Done || r.needsResponses() {
 		page, err := s.docs.List(ctx, p, documents.Filter{Limit: 50})
