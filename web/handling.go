@@ -136,15 +136,14 @@ func flatFields(err error) error {
 // documents go (Decree 30 art. 22.2).
 func (s *Server) acceptPresentSubmit(c *fiber.Ctx) error {
 	return s.deliveryAction(c, "accept", func(id int64) (string, error) {
-		ctx, p := c.UserContext(), httpx.Principal(c)
 		leader := formID(c, "present_to")
 		if leader == 0 {
 			return "", &domain.ValidationError{Fields: map[string]string{"present_to": "chọn lãnh đạo để trình"}}
 		}
-		if _, err := s.routing.Accept(ctx, p, id); err != nil {
-			return "", err
+		_, err := s.routing.AcceptAndPresent(c.UserContext(), httpx.Principal(c), id, routing.PresentRequest{LeaderID: leader})
+		if ve := (*domain.ValidationError)(nil); errors.As(err, &ve) && ve.Fields["leader_id"] != "" {
+			err = &domain.ValidationError{Fields: map[string]string{"present_to": ve.Fields["leader_id"]}}
 		}
-		_, err := s.routing.Present(ctx, p, id, routing.PresentRequest{LeaderID: leader})
 		return "accepted-presented", err
 	})
 }

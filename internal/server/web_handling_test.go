@@ -71,6 +71,10 @@ func TestWebHandlingForms(t *testing.T) {
 	if status, page, _ := clerk.postForm(path+"/accept", url.Values{"_csrf": {csrf}, "present": {"1"}}, ""); status != 422 || !strings.Contains(page, "chọn lãnh đạo để trình") {
 		t.Errorf("accept and present with no leader: %d", status)
 	}
+	if status, page, _ := clerk.postForm(path+"/accept", url.Values{"_csrf": {csrf}, "present": {"1"}, "present_to": {fmt.Sprint(staffID)}}, ""); status != 422 ||
+		!strings.Contains(page, "Lãnh đạo được trình: phải là lãnh đạo") || !strings.Contains(page, `id="accept-button"`) {
+		t.Errorf("accept and present to someone not a leader: %d; want the message, nothing accepted", status)
+	}
 	status, _, h := clerk.postForm(path+"/accept", url.Values{"_csrf": {csrf}, "present": {"1"}, "present_to": {fmt.Sprint(leaderID)}}, "")
 	if status != http.StatusSeeOther || h.Get("Location") != path+"?done=accepted-presented" {
 		t.Fatalf("accept and present: %d to %q", status, h.Get("Location"))
