@@ -161,6 +161,9 @@ func (s *Server) inboxFilter(c *fiber.Ctx) (routing.InboxFilter, error) {
 	if f.Removed, err = boolQuery(c, "removed"); err != nil {
 		return f, err
 	}
+	if f.Work, err = boolQuery(c, "work"); err != nil {
+		return f, err
+	}
 	if f.Limit, err = intQuery(c, "limit"); err != nil {
 		return f, err
 	}

@@ -52,6 +52,13 @@ type Delivery struct {
 	Steering        int        `db:"steering" json:"steering"`
 	Note            string     `db:"note" json:"note,omitempty"`
 	VersionNo       int        `db:"version_no" json:"version"`
+	PresentedTo     *int64     `db:"presented_to" json:"presented_to,omitempty"`
+	PresentedToName string     `db:"presented_to_name" json:"presented_to_name,omitempty"`
+	PresentedAt     *time.Time `db:"presented_at" json:"presented_at,omitempty"`
+	FiledAt         *time.Time `db:"filed_at" json:"filed_at,omitempty"` // filed for information: no handling
+	DirectedBy      *int64     `db:"directed_by" json:"directed_by,omitempty"`
+	DirectedByName  string     `db:"directed_by_name" json:"directed_by_name,omitempty"`
+	DirectedAt      *time.Time `db:"directed_at" json:"directed_at,omitempty"`
 
 	// From the document.
 	NumberSymbol *string `db:"number_symbol" json:"number_symbol,omitempty"`
@@ -93,6 +100,8 @@ const deliveryColumns = `
 	dl.incoming_year, dl.incoming_number, dl.accepted_at, dl.assignee_id,
 	coalesce((SELECT full_name FROM users WHERE id = dl.assignee_id), '') AS assignee_name, dl.assigned_at, dl.section, dl.coordinators, dl.opinion,
 	dl.task_due, dl.done_at, dl.response_document_id, dl.removed, x.steering, x.note, x.version_no,
+	dl.presented_to, coalesce((SELECT full_name FROM users WHERE id = dl.presented_to), '') AS presented_to_name, dl.presented_at, dl.filed_at,
+	dl.directed_by, coalesce((SELECT full_name FROM users WHERE id = dl.directed_by), '') AS directed_by_name, dl.directed_at,
 	d.number_symbol, d.title, d.doc_type,
 	(SELECT valid FROM verification_reports vr WHERE vr.document_id = dl.document_id AND vr.version_no = x.version_no) AS valid`
 
@@ -114,7 +123,10 @@ func (s *Service) decorate(cal *workdays.Calendar, ds []Delivery) {
 		}
 		open := !isClosed(d.Status) && !recallInForce(d.Recall)
 		due := d.TaskDue
-		if due == nil {
+		if d.FiledAt != nil {
+			due = nil // filed for information: no deadline runs
+		}
+		if due == nil && d.FiledAt == nil {
 			due = d.DueDate
 		}
 		if open && due != nil {
@@ -156,6 +168,7 @@ type InboxFilter struct {
 	Status  string // one of the states, or "open" (not done, refused or recalled)
 	Overdue bool
 	Removed bool // the recalled ones instead
+	Work    bool // only what waits for p: see workSQL (handling.go)
 	Cursor  string
 	Limit   int // default 50, at most 200
 }
@@ -216,7 +229,10 @@ func (s *Service) Inbox(ctx context.Context, p auth.Principal, f InboxFilter) (P
 	}
 	if f.Overdue {
 		today := dateOf(s.now()).Format(time.DateOnly)
-		where = append(where, `dl.status NOT IN `+closedSQL+` AND coalesce(dl.task_due, dl.due_date) < `+arg(today)+`::date`)
+		where = append(where, `dl.status NOT IN `+closedSQL+` AND dl.filed_at IS NULL AND coalesce(dl.task_due, dl.due_date) < `+arg(today)+`::date`)
+	}
+	if f.Work {
+		where = append(where, workSQL(p, arg(p.UserID)))
 	}
 	if f.Cursor != "" {
 		at, id, _ := documents.DecodeCursor(f.Cursor)

@@ -135,7 +135,9 @@ func (s *Service) addNotifications(ctx context.Context, ns []notify.Notification
 
 // ScanDeadlines notifies, once per deadline, the person handling each open
 // delivery (or the unit's clerks when nobody is assigned) that its
-// deadline is the next working day, or has passed.
+// deadline is the next working day, or has passed. A delivery directed to
+// tasks is followed task by task instead (scanTasks); one filed for
+// information has no deadline.
 func (s *Service) ScanDeadlines(ctx context.Context) error {
 	cal, err := s.Calendar(ctx)
 	if err != nil {
@@ -157,8 +159,9 @@ func (s *Service) ScanDeadlines(ctx context.Context) error {
 		JOIN units su ON su.id = dl.sender_unit_id
 		JOIN users u ON u.unit_id = dl.recipient_unit_id AND NOT u.disabled
 		     AND (u.id = dl.assignee_id OR (dl.assignee_id IS NULL AND 'clerk' = ANY(u.roles)))
-		WHERE NOT dl.removed AND dl.status NOT IN `+closedSQL+` AND `+noRecallSQL("dl.recall")+`
-		  AND coalesce(dl.task_due, dl.due_date) <= $1::date`, soon.Format(time.DateOnly))
+		WHERE NOT dl.removed AND dl.status NOT IN `+closedSQL+` AND `+noRecallSQL("dl.recall")+` AND dl.filed_at IS NULL
+		  AND coalesce(dl.task_due, dl.due_date) <= $1::date
+		  AND NOT EXISTS (SELECT 1 FROM delivery_tasks t WHERE t.delivery_id = dl.id AND t.state <> 'cancelled')`, soon.Format(time.DateOnly))
 	if err != nil {
 		return fmt.Errorf("routing: unable to scan deadlines: %w", err)
 	}
@@ -172,6 +175,49 @@ func (s *Service) ScanDeadlines(ctx context.Context) error {
 			Body: "Hạn xử lý: " + *r.Due + ". Đơn vị gửi: " + r.Sender + ".", Link: deliveryLink(r.DeliveryID),
 			DocumentID: &rows[i].DocumentID, DeliveryID: &rows[i].DeliveryID,
 			DedupeKey: kind + ":" + strconv.FormatInt(r.DeliveryID, 10) + ":" + strconv.FormatInt(r.UserID, 10) + ":" + *r.Due})
+	}
+	if err := s.addNotifications(ctx, ns); err != nil {
+		return err
+	}
+	return s.scanTasks(ctx, today, soon)
+}
+
+// scanTasks notifies, once per deadline, the person of each unfinished
+// task (or its section's head) the working day before the task's
+// deadline, and once when it has passed.
+func (s *Service) scanTasks(ctx context.Context, today, soon time.Time) error {
+	var rows []struct {
+		recipientRow
+		TaskID  int64     `db:"task_id"`
+		DueDate time.Time `db:"due_date"`
+	}
+	err := s.db.SelectContext(ctx, &rows, `
+		SELECT u.id AS user_id, t.id AS task_id, dl.id AS delivery_id, dl.document_id,
+		       coalesce(d.number_symbol || ' ', '') || d.title AS label, su.name AS sender, d.urgency,
+		       to_char(coalesce(t.due_date, dl.task_due, dl.due_date), 'DD/MM/YYYY') AS due,
+		       coalesce(t.due_date, dl.task_due, dl.due_date) AS due_date
+		FROM delivery_tasks t
+		JOIN deliveries dl ON dl.id = t.delivery_id
+		JOIN documents d ON d.id = dl.document_id
+		JOIN units su ON su.id = dl.sender_unit_id
+		LEFT JOIN sections sc ON sc.id = t.section_id
+		JOIN users u ON u.id = coalesce(t.user_id, sc.head_user_id) AND NOT u.disabled AND u.left_at IS NULL
+		WHERE t.state IN ('open', 'in_progress') AND t.role <> 'inform'
+		  AND NOT dl.removed AND dl.status NOT IN `+closedSQL+` AND `+noRecallSQL("dl.recall")+`
+		  AND coalesce(t.due_date, dl.task_due, dl.due_date) <= $1::date`, soon.Format(time.DateOnly))
+	if err != nil {
+		return fmt.Errorf("routing: unable to scan task deadlines: %w", err)
+	}
+	var ns []notify.Notification
+	for i, r := range rows {
+		kind, title := "due_soon", "Sắp đến hạn xử lý: "+r.Label
+		if r.DueDate.Before(today) {
+			kind, title = "overdue", "Quá hạn xử lý: "+r.Label
+		}
+		ns = append(ns, notify.Notification{UserID: r.UserID, Kind: kind, Title: title,
+			Body: "Hạn xử lý: " + *r.Due + ". Đơn vị gửi: " + r.Sender + ".", Link: deliveryLink(r.DeliveryID),
+			DocumentID: &rows[i].DocumentID, DeliveryID: &rows[i].DeliveryID,
+			DedupeKey: kind + ":task:" + strconv.FormatInt(r.TaskID, 10) + ":" + strconv.FormatInt(r.UserID, 10) + ":" + *r.Due})
 	}
 	return s.addNotifications(ctx, ns)
 }

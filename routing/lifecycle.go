@@ -2,9 +2,9 @@ package routing
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/hcm-edu/vanban/audit"
 	"github.com/hcm-edu/vanban/auth"
@@ -106,7 +106,7 @@ func (s *Service) Accept(ctx context.Context, p auth.Principal, id int64) (Deliv
 		if err != nil {
 			return nil, err
 		}
-		return []any{year, n}, nil
+		return []any{year, n}, recordAccept(ctx, tx, id, p.UserID)
 	})
 }
 
@@ -139,30 +139,10 @@ type AssignRequest struct {
 }
 
 // Assign gives an accepted document to a person of the unit, with a
-// deadline and coordinators (the leader's routing, Decree 30 art. 24).
+// deadline and coordinators as free text: the older form of Direct (a
+// direction with a lead person), kept for the API's assignDelivery.
 func (s *Service) Assign(ctx context.Context, p auth.Principal, id int64, req AssignRequest) (Delivery, error) {
-	if err := s.mustMay(ctx, p, id, actAssign); err != nil {
-		return Delivery{}, err
-	}
 	fields := map[string]string{}
-	var assignee struct {
-		UnitID   int64 `db:"unit_id"`
-		Disabled bool  `db:"disabled"`
-	}
-	err := s.db.GetContext(ctx, &assignee, `SELECT unit_id, disabled FROM users WHERE id = $1`, req.AssigneeID)
-	if err != nil || assignee.UnitID != p.UnitID || assignee.Disabled {
-		fields["assignee_id"] = "người được giao phải là người dùng đang hoạt động của đơn vị"
-	}
-	var due *string
-	if d := strings.TrimSpace(req.Due); d != "" {
-		t, err := time.ParseInLocation(time.DateOnly, d, domain.VietnamTime)
-		if err != nil {
-			fields["due"] = "hạn xử lý phải có dạng YYYY-MM-DD"
-		} else if t.Before(dateOf(s.now())) {
-			fields["due"] = "hạn xử lý không được trước hôm nay"
-		}
-		due = &d
-	}
 	for k, v := range map[string]string{"section": req.Section, "coordinators": req.Coordinators, "opinion": req.Opinion} {
 		if len(v) > 2000 {
 			fields[k] = "tối đa 2000 ký tự"
@@ -171,24 +151,14 @@ func (s *Service) Assign(ctx context.Context, p auth.Principal, id int64, req As
 	if len(fields) > 0 {
 		return Delivery{}, &domain.ValidationError{Fields: fields}
 	}
-	m := move{action: "assign", act: actAssign, message: "Cần tiếp nhận văn bản trước khi phân công",
-		set: `status = ` + lit(Assigned) + `, assignee_id = $3, assigned_at = now(), section = $4, coordinators = $5, opinion = $6,
-		      task_due = coalesce($7::date, due_date)`,
-		args:    []any{req.AssigneeID, strings.TrimSpace(req.Section), strings.TrimSpace(req.Coordinators), strings.TrimSpace(req.Opinion), due},
-		reason:  strings.TrimSpace(req.Opinion),
-		details: map[string]any{"assignee": req.AssigneeID, "due": req.Due, "section": req.Section, "coordinators": req.Coordinators},
-		notes: func(d Delivery) []notify.Notification {
-			body := "Bạn được giao xử lý văn bản " + docLabel(d) + " của " + d.SenderName + "."
-			if due != nil {
-				body += " Hạn xử lý: " + formatDate(*due) + "."
-			}
-			if req.Opinion != "" {
-				body += " Ý kiến chỉ đạo: " + strings.TrimSpace(req.Opinion)
-			}
-			return []notify.Notification{{UserID: req.AssigneeID, Kind: "assigned", Title: "Được giao xử lý: " + docLabel(d),
-				Body: body, Link: deliveryLink(d.ID), DocumentID: &d.DocumentID, DeliveryID: &d.ID}}
-		}}
-	return s.apply(ctx, p, id, m, nil)
+	d, err := s.Direct(ctx, p, id, DirectRequest{Opinion: req.Opinion, Lead: Target{UserID: req.AssigneeID}, Due: req.Due,
+		section: req.Section, coordinators: req.Coordinators, action: "assign"})
+	// The older operation's field name.
+	if ve := (*domain.ValidationError)(nil); errors.As(err, &ve) && ve.Fields["lead"] != "" {
+		delete(ve.Fields, "lead")
+		ve.Fields["assignee_id"] = "người được giao phải là người dùng đang hoạt động của đơn vị"
+	}
+	return d, err
 }
 
 // StatusRequest reports progress: "05" in progress or "06" done, with an
@@ -240,6 +210,14 @@ func (s *Service) UpdateStatus(ctx context.Context, p auth.Principal, id int64, 
 	m := move{action: "status." + req.Status, act: a, set: set, reason: note,
 		message: "Chỉ chuyển sang đang xử lý khi đã phân công, và hoàn thành khi đã phân công hoặc đang xử lý",
 		details: map[string]any{"status": req.Status}}
+	var resp *int64
+	if req.ResponseID != 0 {
+		resp = &req.ResponseID
+	}
+	// The lead task follows (handling.go).
+	keep := func(tx *sqlx.Tx, d Delivery) ([]any, error) {
+		return nil, s.legacyStatus(ctx, tx, p, d, req.Status, note, resp)
+	}
 	if req.Status == Done {
 		m.args = []any{req.ResponseID}
 		m.details["response_document"] = req.ResponseID
@@ -247,7 +225,7 @@ func (s *Service) UpdateStatus(ctx context.Context, p auth.Principal, id int64, 
 			return s.toSender(ctx, d, "done", "Đã xử lý xong: "+docLabel(d), d.RecipientName+" báo đã hoàn thành xử lý văn bản.")
 		}
 	}
-	return s.apply(ctx, p, id, m, nil)
+	return s.apply(ctx, p, id, m, keep)
 }
 
 // Recall asks every unit the document went to (13) to remove it. Only the

@@ -35,10 +35,17 @@ type routingView struct {
 	Delivery  *routing.Delivery
 	Doc       *documents.Document // nil once the document left the unit
 	Can       routing.Actions     // the forms the delivery page offers: routing's rules
-	People    []auth.Principal
 	Responses []documents.Document
 	History   []audit.Entry
 	Relayed   int // units this unit sent the document on to
+
+	// Its handling inside the unit (handling.go).
+	Tasks    []taskView
+	Trail    []routing.Entry
+	Leaders  []routing.Member // whom the clerk presents to, a leader forwards to
+	Sections []routing.Section
+	Members  []routing.Member
+	Urgent   bool // present at once: "Tiếp nhận và trình" first
 
 	// Issue (document page) or relay (delivery page).
 	Dispatch *dispatchForm
@@ -108,12 +115,14 @@ type stateCount struct {
 }
 
 var inboxTabs = []struct{ ID, Label string }{
-	{"", "Tất cả"}, {"arrived", "Chờ tiếp nhận"}, {"open", "Đang xử lý"}, {"overdue", "Quá hạn"},
+	{"", "Tất cả"}, {"work", "Việc của tôi"}, {"arrived", "Chờ tiếp nhận"}, {"open", "Đang xử lý"}, {"overdue", "Quá hạn"},
 	{"recall", "Đề nghị thu hồi"}, {"removed", "Đã thu hồi"},
 }
 
 func inboxFilterFor(tab string) routing.InboxFilter {
 	switch tab {
+	case "work":
+		return routing.InboxFilter{Work: true}
 	case "arrived":
 		return routing.InboxFilter{Status: routing.Arrived}
 	case "open":
@@ -138,6 +147,10 @@ var actionLabels = map[string]string{
 	"document.recall": "Đề nghị thu hồi", "delivery.accept": "Tiếp nhận", "delivery.refuse": "Từ chối nhận",
 	"delivery.assign": "Phân công xử lý", "delivery.status.05": "Bắt đầu xử lý", "delivery.status.06": "Hoàn thành xử lý",
 	"delivery.recall.15": "Đồng ý thu hồi", "delivery.recall.16": "Từ chối thu hồi",
+	"delivery.present": "Trình lãnh đạo", "delivery.forward": "Chuyển lãnh đạo khác", "delivery.file": "Lưu để biết",
+	"delivery.direct": "Chỉ đạo, giao xử lý", "delivery.remind": "Nhắc việc", "delivery.task.assign": "Giao người xử lý",
+	"delivery.task.proposal": "Đề xuất", "delivery.task.progress": "Báo tiến độ", "delivery.task.contribution": "Ý kiến phối hợp",
+	"delivery.task.done": "Hoàn thành phần việc", "delivery.task.reopen": "Mở lại phần việc",
 }
 
 // routingFuncs are the template functions of the routing pages.
@@ -348,12 +361,10 @@ func (s *Server) fillDelivery(c *fiber.Ctx, d *pageData, id int64) error {
 		return err
 	}
 	r.Can = routing.Allowed(p, dl)
-	if r.Can.Assign {
-		if r.People, err = s.auth.UnitUsers(ctx, p.UnitID); err != nil {
-			return err
-		}
+	if err := s.fillHandling(c, d, dl); err != nil {
+		return err
 	}
-	if r.Can.Done {
+	if r.Can.Done || r.needsResponses() {
 		page, err := s.docs.List(ctx, p, documents.Filter{Limit: 50})
 		if err != nil {
 			return err
@@ -438,6 +449,9 @@ func (s *Server) deliveryFormError(c *fiber.Ctx, id int64, form string, err erro
 }
 
 func (s *Server) acceptSubmit(c *fiber.Ctx) error {
+	if c.FormValue("present") == "1" {
+		return s.acceptPresentSubmit(c)
+	}
 	return s.deliveryAction(c, "accept", func(id int64) (string, error) {
 		_, err := s.routing.Accept(c.UserContext(), httpx.Principal(c), id)
 		return "accepted", err

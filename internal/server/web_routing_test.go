@@ -357,8 +357,8 @@ func TestWebIssueFormErrors(t *testing.T) {
 }
 
 // TestWebInboxAssignAndReport: the office's leader assigns an accepted
-// document to a person of the office with a deadline, and that person
-// reports it in progress, then done.
+// document to a person of the office with a deadline (a direction with a
+// lead person), and that person reports progress on the task, then done.
 func TestWebInboxAssignAndReport(t *testing.T) {
 	e := newEnv(t, envOptions{signing: true})
 	sgd := newBrowser(t, e)
@@ -402,40 +402,42 @@ func TestWebInboxAssignAndReport(t *testing.T) {
 	leader := newBrowser(t, e)
 	leader.login("truongphong.q1")
 	_, page, _ = leader.get("/inbox/" + dl)
-	if !strings.Contains(page, `id="assign-form"`) || !strings.Contains(page, "Phạm Thị Ngọc Ánh · Văn thư") || strings.Contains(page, "Nguyễn Thị Thu Hà") {
-		t.Fatal("the leader's page lacks the assignment form, or lists people outside the unit")
+	if !strings.Contains(page, `id="direct-form"`) || !strings.Contains(page, "Phạm Thị Ngọc Ánh · Văn thư") || strings.Contains(page, "Nguyễn Thị Thu Hà") {
+		t.Fatal("the leader's page lacks the direction form, or lists people outside the unit")
 	}
-	form := url.Values{"_csrf": {csrfOf(t, page)}, "assignee_id": {fmt.Sprint(assignee)}, "section": {"Bộ phận Văn thư"},
+	form := url.Values{"_csrf": {csrfOf(t, page)}, "lead": {fmt.Sprintf("u:%d", assignee)},
 		"opinion": {"Tổng hợp báo cáo gửi Sở"}, "due": {"2020-01-01"}}
-	status, page, _ := leader.postForm("/inbox/"+dl+"/assign", form, "")
+	status, page, _ := leader.postForm("/inbox/"+dl+"/direct", form, "")
 	if status != 422 || !strings.Contains(page, "Hạn xử lý: hạn xử lý không được trước hôm nay") || !strings.Contains(page, ">Tổng hợp báo cáo gửi Sở</textarea>") ||
-		!strings.Contains(page, fmt.Sprintf(`value="%d" selected`, assignee)) {
-		t.Errorf("assignment with a past deadline: %d; want the message and the choices kept", status)
+		!strings.Contains(page, fmt.Sprintf(`value="u:%d" selected`, assignee)) {
+		t.Errorf("direction with a past deadline: %d; want the message and the choices kept", status)
 	}
 	form.Set("due", time.Now().In(domain.VietnamTime).AddDate(0, 0, 5).Format(time.DateOnly))
-	status, _, h := leader.postForm("/inbox/"+dl+"/assign", form, "")
+	status, _, h := leader.postForm("/inbox/"+dl+"/direct", form, "")
 	if status != http.StatusSeeOther {
-		t.Fatalf("assign: %d", status)
+		t.Fatalf("direct: %d", status)
 	}
 	_, page, _ = leader.get(h.Get("Location"))
-	if !strings.Contains(page, "Đã phân công xử lý") || !strings.Contains(page, `id="assignee">Phạm Thị Ngọc Ánh`) || !strings.Contains(page, "Phân công xử lý") {
-		t.Error("after assigning: the message, the assignee or the history line is missing")
+	if !strings.Contains(page, "Đã giao xử lý") || !strings.Contains(page, `id="assignee">Phạm Thị Ngọc Ánh`) || !strings.Contains(page, "Chỉ đạo, giao xử lý") {
+		t.Error("after directing: the message, the assignee or the history line is missing")
 	}
 
-	// The assignee reports progress, then done.
+	// The lead person reports progress on the task, then done.
 	_, page, _ = clerk.get("/inbox/" + dl)
-	if !strings.Contains(page, `id="progress-button"`) || !strings.Contains(page, `id="done-button"`) {
-		t.Fatal("the assignee is not offered progress and done")
+	m := regexp.MustCompile(`id="task-([0-9]+)-entry-form"`).FindStringSubmatch(page)
+	if m == nil || !strings.Contains(page, `id="task-`+m[1]+`-done-button"`) {
+		t.Fatal("the lead person is not offered progress and done")
 	}
-	if status, _, _ := clerk.postForm("/inbox/"+dl+"/status", url.Values{"_csrf": {csrfOf(t, page)}, "status": {"05"}}, ""); status != http.StatusSeeOther {
+	task := "/inbox/" + dl + "/tasks/" + m[1]
+	if status, _, _ := clerk.postForm(task+"/entries", url.Values{"_csrf": {csrfOf(t, page)}, "kind": {"progress"}, "body": {"Đang tổng hợp"}}, ""); status != http.StatusSeeOther {
 		t.Fatalf("in progress: %d", status)
 	}
-	status, _, h = clerk.postForm("/inbox/"+dl+"/status", url.Values{"_csrf": {csrfOf(t, page)}, "status": {"06"}, "note": {"Đã gửi báo cáo"}}, "")
+	status, _, h = clerk.postForm(task+"/done", url.Values{"_csrf": {csrfOf(t, page)}, "note": {"Đã gửi báo cáo"}}, "")
 	if status != http.StatusSeeOther {
 		t.Fatalf("done: %d", status)
 	}
 	_, page, _ = clerk.get(h.Get("Location"))
-	if !strings.Contains(page, "Đã báo hoàn thành xử lý") || !strings.Contains(page, `id="delivery-state">Hoàn thành`) || !strings.Contains(page, "Hoàn thành xử lý") {
+	if !strings.Contains(page, "Đã báo hoàn thành phần việc") || !strings.Contains(page, `id="delivery-state">Hoàn thành`) || !strings.Contains(page, "Hoàn thành phần việc") {
 		t.Error("after done: the message, the state or the history line is missing")
 	}
 	if _, page, _ := sgd.get(docPath + "/deliveries"); !strings.Contains(page, "Hoàn thành") {
