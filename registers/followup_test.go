@@ -52,7 +52,7 @@ func TestSlipPDF(t *testing.T) {
 		Date: time.Date(2026, 3, 2, 0, 0, 0, 0, vietnam), Author: "Sở Giáo dục và Đào tạo", Title: "tổ chức hội khỏe Phù Đổng",
 		IncomingNumber: 7, ReceivedAt: at, Opinion: "Giao Tổ Giáo dục tiểu học chủ trì, báo cáo trước hạn", Leader: "Võ Minh Quân", DirectedAt: &at,
 		Lead: []SlipTask{{Name: "Tổ Giáo dục tiểu học", Due: &due}}, Coordinate: []SlipTask{{Name: "Văn phòng"}}, Due: &due,
-		Sections: []SlipSection{{Section: "Tổ Giáo dục tiểu học", Head: "Trần Thị Hồng", At: &at, Handlers: []SlipTask{{Name: "Nguyễn Văn Dũng", Due: &due}}}},
+		Sections:  []SlipSection{{Section: "Tổ Giáo dục tiểu học", Head: "Trần Thị Hồng", At: &at, Handlers: []SlipTask{{Name: "Nguyễn Văn Dũng", Due: &due}}}},
 		Proposals: []SlipNote{{Author: "Nguyễn Văn Dũng", Body: "Đề nghị gửi kế hoạch đến các trường tiểu học", At: at}}}
 	var b bytes.Buffer
 	if err := SlipPDF(&b, s); err != nil {

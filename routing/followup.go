@@ -3,6 +3,8 @@ package routing
 import (
 	"context"
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -485,4 +487,21 @@ func (s *Service) HandlingStats(ctx context.Context, p auth.Principal, from, to 
 		}
 	}
 	return mine, nil
+}
+
+var levelLabels = map[string]string{LevelUnit: "Đơn vị", LevelSection: "Phòng, tổ", LevelPerson: "Cá nhân"}
+
+// LevelLabel names the level in Vietnamese.
+func (h HandlingStat) LevelLabel() string { return levelLabels[h.Level] }
+
+// WriteStatsCSV writes the handling statistics as CSV (UTF-8 with a byte
+// order mark, for Excel).
+func WriteStatsCSV(w io.Writer, rows []HandlingStat) error {
+	cells := make([][]string, len(rows))
+	for i, r := range rows {
+		cells[i] = []string{r.LevelLabel(), r.Name, strconv.Itoa(r.Received), strconv.Itoa(r.InProgress), strconv.Itoa(r.OnTime),
+			strconv.Itoa(r.Late), strconv.Itoa(r.Overdue), strconv.Itoa(r.Filed)}
+	}
+	return registers.WriteTableCSV(w, []string{"Cấp", "Tên", "Đã nhận", "Đang giải quyết", "Hoàn thành đúng hạn",
+		"Hoàn thành trễ hạn", "Quá hạn", "Lưu để biết"}, cells)
 }
