@@ -2,6 +2,8 @@ package routing_test
 
 import (
 	"bytes"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -18,7 +20,10 @@ import (
 //
 //	go test ./routing -run '^$' -bench FollowUpRegister100k -benchtime 3x
 func BenchmarkFollowUpRegister100k(b *testing.B) {
-	const n = 100_000
+	n := 100_000
+	if v, err := strconv.Atoi(os.Getenv("VANBAN_BENCH_FOLLOWUP_N")); err == nil && v > 0 {
+		n = v // a smaller unit, to try a change quickly
+	}
 	e := newBenchEnv(b, 0, 0)
 	e.enableSigning()
 	clerk, q1clerk, q1lead := e.who("vanthu.sgd"), e.who("vanthu.q1"), e.who("truongphong.q1")
