@@ -132,19 +132,31 @@ func (s *Server) statsPage(c *fiber.Ctx) error {
 	return s.render(c, fiber.StatusOK, "followup_stats", d)
 }
 
-// districts caches which units are district offices: the layout asks on
-// every page, and a unit's kind hardly ever changes.
-var districts sync.Map // unit id → bool
+// districts caches which units are district offices for a few minutes:
+// the layout asks on every page, and a unit's kind hardly ever changes.
+var districts sync.Map // districtKey → districtSeen
+
+type districtKey struct {
+	s    *Server
+	unit int64
+}
+
+type districtSeen struct {
+	is bool
+	at time.Time
+}
 
 // isDistrict reports whether p's unit is a district office.
 func (s *Server) isDistrict(c *fiber.Ctx, p auth.Principal) bool {
-	if v, ok := districts.Load(p.UnitID); ok {
-		return v.(bool)
+	k := districtKey{s, p.UnitID}
+	if v, ok := districts.Load(k); ok && time.Since(v.(districtSeen).at) < 5*time.Minute {
+		return v.(districtSeen).is
 	}
 	ok, err := s.routing.IsDistrictOffice(context.WithoutCancel(c.UserContext()), p.UnitID)
 	if err != nil {
+		s.log.Warn("unable to read the unit's kind", "request_id", httpx.RequestID(c), "error", err)
 		return false
 	}
-	districts.Store(p.UnitID, ok)
+	districts.Store(k, districtSeen{ok, time.Now()})
 	return ok
 }
