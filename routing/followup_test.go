@@ -318,6 +318,15 @@ func TestDistrictBoardAndReminder(t *testing.T) {
 	if len(b.Indicators) == 0 {
 		t.Fatalf("no indicators for the schools")
 	}
+	// A document the office relayed to its schools joins the board.
+	d := h.received()
+	if _, err := h.rt.Relay(h.ctx, h.q1clerk, d.ID, routing.IssueRequest{Recipients: routing.Recipients{Groups: []string{"district:" + strconv.FormatInt(q1.ID, 10)}}}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = h.rt.District(h.ctx, h.q1clerk, 0, "2026-01", "2026-12")
+	if len(b.Documents) != 2 || !b.Documents[0].Relayed || b.Documents[0].Total != 3 || b.Documents[0].DocumentID != d.DocumentID {
+		t.Fatalf("after a relay: %+v", b.Documents)
+	}
 	// The department sees any district's board; a school and another
 	// district's office see none.
 	if _, err := h.rt.District(h.ctx, clerk, q1.ID, "2026-01", "2026-12"); err != nil {
