@@ -115,6 +115,11 @@ func (s *Service) IsDistrictOffice(ctx context.Context, unitID int64) (bool, err
 // the department (or its offices) or from the district office, and each
 // school's indicators over [from, to] (months, YYYY-MM).
 func (s *Service) District(ctx context.Context, p auth.Principal, id int64, from, to string) (DistrictBoard, error) {
+	return s.districtBoard(ctx, p, id, from, to, true)
+}
+
+// districtBoard is District, with the indicators when withIndicators.
+func (s *Service) districtBoard(ctx context.Context, p auth.Principal, id int64, from, to string, withIndicators bool) (DistrictBoard, error) {
 	id, name, err := s.district(ctx, p, id)
 	if err != nil {
 		return DistrictBoard{}, err
@@ -168,12 +173,11 @@ func (s *Service) District(ctx context.Context, p auth.Principal, id int64, from
 			b.Laggards++
 		}
 	}
-	if len(schools) > 0 {
+	b.Indicators = []Indicator{}
+	if len(schools) > 0 && withIndicators {
 		if b.Indicators, err = s.indicators(ctx, from, to, false, schools); err != nil {
 			return b, err
 		}
-	} else {
-		b.Indicators = []Indicator{}
 	}
 	return b, nil
 }
@@ -196,7 +200,7 @@ const remindEvery = time.Hour
 // or past its deadline. A delivery reminded within the last hour is
 // skipped. The reminder is in the audit log.
 func (s *Service) RemindLaggards(ctx context.Context, p auth.Principal, id, documentID int64) (RemindResult, error) {
-	b, err := s.District(ctx, p, id, dateOf(s.now()).Format("2006-01"), dateOf(s.now()).Format("2006-01"))
+	b, err := s.districtBoard(ctx, p, id, "", "", false)
 	if err != nil {
 		return RemindResult{}, err
 	}
