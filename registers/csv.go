@@ -64,3 +64,13 @@ func csvCell(s string) string {
 	}
 	return s
 }
+
+// WriteTableCSV writes a table of any headings as CSV, like the registers:
+// UTF-8 with a byte order mark, CRLF line ends.
+func WriteTableCSV(w io.Writer, headings []string, rows [][]string) error {
+	cols := make([]column, len(headings))
+	for i, h := range headings {
+		cols[i] = column{title: h}
+	}
+	return writeCSV(w, cols, len(rows), func(i int) []string { return rows[i] })
+}

@@ -236,7 +236,11 @@ func (r *renderer) drawTitle(title string, h Header) float64 {
 	r.setFont("B", titlePt)
 	r.text(title, margin, y, 9, 'C', pageW-2*margin)
 	y += 9
-	if h.Year > 0 {
+	switch {
+	case h.Period != "":
+		r.setFont("", yearPt)
+		r.text(r.clip(h.Period, pageW-2*margin), margin, y, 7, 'C', pageW-2*margin)
+	case h.Year > 0:
 		r.setFont("", yearPt)
 		r.text("Năm "+strconv.Itoa(h.Year), margin, y, 7, 'C', pageW-2*margin)
 	}
@@ -324,7 +328,10 @@ func (r *renderer) drawFooter(title string, h Header, n, total int) {
 	if s := strings.TrimSpace(h.Unit); s != "" {
 		parts = append(parts, s)
 	}
-	if h.Year > 0 {
+	switch {
+	case h.Period != "":
+		parts = append(parts, h.Period)
+	case h.Year > 0:
 		parts = append(parts, "năm "+strconv.Itoa(h.Year))
 	}
 	if !h.GeneratedAt.IsZero() {

@@ -56,6 +56,7 @@ type Header struct {
 	Organisation string // the governing body, e.g. "SỞ GIÁO DỤC VÀ ĐÀO TẠO THÀNH PHỐ HỒ CHÍ MINH"
 	Unit         string // the unit keeping the register
 	Year         int
+	Period       string // printed instead of the year when set, e.g. "Từ ngày 01/01/2026 đến ngày 31/03/2026"
 	GeneratedAt  time.Time
 }
 

@@ -198,7 +198,9 @@ type Indicator struct {
 	Issued      int `db:"issued" json:"issued"`
 	IssuedValid int `db:"issued_valid" json:"issued_valid"`
 	// Cases with a deadline in the month handled by the unit: done by the
-	// deadline, and all (done late or still open past the deadline).
+	// deadline, and all (done late or still open past the deadline). A
+	// delivery with a lead task is judged by that task, one without by its
+	// status (see indicators).
 	CasesDue    int `db:"cases_due" json:"cases_due"`
 	CasesOnTime int `db:"cases_on_time" json:"cases_on_time"`
 	// Documents that reached the unit in the month, and the median hours
@@ -225,17 +227,31 @@ func share(a, b int) float64 {
 // [from, to] (months, YYYY-MM). The department's staff see every unit; any
 // other unit sees its own.
 func (s *Service) Indicators(ctx context.Context, p auth.Principal, from, to string) ([]Indicator, error) {
-	f, err1 := time.Parse("2006-01", from)
-	t, err2 := time.Parse("2006-01", to)
-	if err1 != nil || err2 != nil || t.Before(f) || t.Sub(f) > 5*366*24*time.Hour {
-		return nil, &domain.ValidationError{Fields: map[string]string{"from": "khoảng tháng dạng YYYY-MM, từ tháng đến tháng, tối đa 5 năm"}}
-	}
 	var kind string
 	if err := s.db.GetContext(ctx, &kind, `SELECT kind FROM units WHERE id = $1`, p.UnitID); err != nil {
 		return nil, err
 	}
 	all := kind == "department" && p.HasAny(auth.RoleClerk, auth.RoleSigner, auth.RoleAdmin)
+	return s.indicators(ctx, from, to, all, []int64{p.UnitID})
+}
+
+// indicators computes the indicators of the units (every unit when all).
+//
+// A case is a delivery with a deadline. Since handling has tasks
+// (migration 16), a delivery whose leader named a lead task is judged by
+// that task: its deadline (its own, else the delivery's), and whether it
+// was done by that day, in Vietnam. A delivery handled the old way, with
+// no task, is judged as before by its status: done (06) by
+// coalesce(task_due, due_date). Either way a case counts as due once its
+// deadline passed or it is done, and on time when done by the deadline.
+func (s *Service) indicators(ctx context.Context, from, to string, all bool, units []int64) ([]Indicator, error) {
+	f, err1 := time.Parse("2006-01", from)
+	t, err2 := time.Parse("2006-01", to)
+	if err1 != nil || err2 != nil || t.Before(f) || t.Sub(f) > 5*366*24*time.Hour {
+		return nil, &domain.ValidationError{Fields: map[string]string{"from": "khoảng tháng dạng YYYY-MM, từ tháng đến tháng, tối đa 5 năm"}}
+	}
 	end := t.AddDate(0, 1, 0)
+	today := dateOf(s.now()).Format(time.DateOnly)
 	out := []Indicator{}
 	err := s.db.SelectContext(ctx, &out, `
 		WITH months AS (
@@ -244,19 +260,29 @@ func (s *Service) Indicators(ctx context.Context, p auth.Principal, from, to str
 		  SELECT x.sender_unit_id AS unit_id, date_trunc('month', min(x.created_at) AT TIME ZONE '`+domain.VietnamZone+`')::date AS m,
 		         bool_or(coalesce(vr.valid, false)) AS valid
 		  FROM dispatches x LEFT JOIN verification_reports vr ON vr.document_id = x.document_id AND vr.version_no = x.version_no
-		  WHERE x.kind = 'issue' GROUP BY x.sender_unit_id, x.document_id
+		  WHERE x.kind = 'issue' AND ($3 OR x.sender_unit_id = ANY($4)) GROUP BY x.sender_unit_id, x.document_id
+		), judged AS (
+		  SELECT dl.recipient_unit_id AS unit_id,
+		         CASE WHEN lt.id IS NULL THEN coalesce(dl.task_due, dl.due_date) ELSE coalesce(lt.due_date, dl.task_due, dl.due_date) END AS due,
+		         CASE WHEN lt.id IS NULL THEN dl.status = `+lit(Done)+` ELSE lt.state = 'done' END AS done,
+		         CASE WHEN lt.id IS NULL THEN dl.done_at ELSE lt.done_at END AS done_at
+		  FROM deliveries dl
+		  LEFT JOIN LATERAL (SELECT t.id, t.due_date, t.state, t.done_at FROM delivery_tasks t
+		                     WHERE t.delivery_id = dl.id AND t.role = 'lead' AND t.parent_id IS NULL AND t.state <> 'cancelled'
+		                     ORDER BY t.id LIMIT 1) lt ON true
+		  WHERE dl.status <> `+lit(Refused)+` AND NOT dl.removed AND ($3 OR dl.recipient_unit_id = ANY($4))
 		), cases AS (
-		  SELECT recipient_unit_id AS unit_id, date_trunc('month', coalesce(task_due, due_date))::date AS m,
-		         count(*) FILTER (WHERE coalesce(task_due, due_date) < (now() AT TIME ZONE '`+domain.VietnamZone+`')::date OR status = `+lit(Done)+`) AS due,
-		         count(*) FILTER (WHERE status = `+lit(Done)+` AND (done_at AT TIME ZONE '`+domain.VietnamZone+`')::date <= coalesce(task_due, due_date)) AS on_time
-		  FROM deliveries WHERE coalesce(task_due, due_date) IS NOT NULL AND status <> `+lit(Refused)+` AND NOT removed
+		  SELECT unit_id, date_trunc('month', due)::date AS m,
+		         count(*) FILTER (WHERE due < $5::date OR done) AS due,
+		         count(*) FILTER (WHERE done AND (done_at AT TIME ZONE '`+domain.VietnamZone+`')::date <= due) AS on_time
+		  FROM judged WHERE due IS NOT NULL
 		  GROUP BY 1, 2
 		), received AS (
 		  SELECT recipient_unit_id AS unit_id, date_trunc('month', arrived_at AT TIME ZONE '`+domain.VietnamZone+`')::date AS m,
 		         count(*) AS n,
 		         percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM accepted_at - arrived_at) / 3600)
 		           FILTER (WHERE accepted_at IS NOT NULL) AS median_hours
-		  FROM deliveries GROUP BY 1, 2
+		  FROM deliveries WHERE $3 OR recipient_unit_id = ANY($4) GROUP BY 1, 2
 		), keys AS (
 		  SELECT unit_id, m FROM issued UNION SELECT unit_id, m FROM cases UNION SELECT unit_id, m FROM received
 		)
@@ -268,8 +294,8 @@ func (s *Service) Indicators(ctx context.Context, p auth.Principal, from, to str
 		FROM keys k JOIN months ON months.m = k.m JOIN units u ON u.id = k.unit_id
 		LEFT JOIN cases c ON c.unit_id = k.unit_id AND c.m = k.m
 		LEFT JOIN received r ON r.unit_id = k.unit_id AND r.m = k.m
-		WHERE $3 OR k.unit_id = $4
-		ORDER BY k.m, u.name`, f.Format(time.DateOnly), end.Format(time.DateOnly), all, p.UnitID)
+		WHERE $3 OR k.unit_id = ANY($4)
+		ORDER BY k.m, u.name`, f.Format(time.DateOnly), end.Format(time.DateOnly), all, pq.Array(units), today)
 	if err != nil {
 		return nil, fmt.Errorf("routing: unable to compute indicators: %w", err)
 	}

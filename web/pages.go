@@ -150,6 +150,7 @@ type pageData struct {
 	IsSigner          bool
 	IsClerk           bool
 	Unread            int             // the bell: unread notifications
+	District          bool            // the user's unit is a district office: the link to its board
 	Wide              bool            // a page of wide tables
 	R                 *routingView    // the routing pages and forms
 	M                 *meetingView    // the meeting pages
@@ -160,6 +161,7 @@ type pageData struct {
 	C                 *certView       // the certificate pages
 	Adm               *adminView      // the administration and account pages
 	Acc               *accessView     // a document's restriction and access history; access statistics
+	F                 *followupView   // the follow-up register, the handling statistics, the district board
 	I                 *importView     // the import page
 	Work              drafting.Counts
 }
@@ -180,6 +182,7 @@ func (s *Server) page(c *fiber.Ctx, title string) *pageData {
 			d.Unread = n
 		}
 		d.Work = s.queueCounts(c, p)
+		d.District = s.isDistrict(c, p)
 	}
 	return d
 }

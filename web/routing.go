@@ -799,6 +799,9 @@ var registerKinds = []documents.Choice{
 }
 
 func (s *Server) registersPage(c *fiber.Ctx) error {
+	if c.Query("kind") == registerFollowUp {
+		return s.followUpRegisterPage(c)
+	}
 	d := s.page(c, "Sổ đăng ký")
 	d.Wide = true
 	d.R.Kinds = registerKinds
