@@ -21,13 +21,6 @@ import (
 // handled before tasks existed (one assignee, free-text sections) is read
 // from the delivery itself.
 
-// Task roles and states (delivery_tasks).
-const (
-	TaskLead       = "lead"
-	TaskCoordinate = "coordinate"
-	TaskInform     = "inform"
-)
-
 // taskDeadlineSQL is a task's deadline over the task t and its delivery dl:
 // its own, else the delivery's.
 const taskDeadlineSQL = `coalesce(t.due_date, dl.task_due, dl.due_date)`

@@ -82,9 +82,9 @@ func isDepartmentStaff(s *Server, c *fiber.Ctx) bool {
 	return err == nil && u.Kind == org.KindDepartment
 }
 
-// remindSubmit reminds every late school of the board (or of one
+// districtRemindSubmit reminds every late school of the board (or of one
 // document, document_id) in one action.
-func (s *Server) remindSubmit(c *fiber.Ctx) error {
+func (s *Server) districtRemindSubmit(c *fiber.Ctx) error {
 	unit, _ := strconv.ParseInt(c.Query("unit"), 10, 64)
 	doc, _ := strconv.ParseInt(c.FormValue("document_id"), 10, 64)
 	r, err := s.routing.RemindLaggards(c.UserContext(), httpx.Principal(c), unit, doc)

@@ -115,7 +115,7 @@ func (s *Server) Routes() []httpx.Route {
 		{"GET", "/inbox/:id/slip.pdf", "", true, false, s.slipPDF},
 		{"GET", "/handling/stats", "", true, false, s.statsPage},
 		{"GET", "/district", "", true, false, s.districtPage},
-		{"POST", "/district/remind", "", true, false, s.remindSubmit},
+		{"POST", "/district/remind", "", true, false, s.districtRemindSubmit},
 		{"GET", "/notifications", "", true, false, s.notificationsPage},
 		{"POST", "/notifications/read", "", true, false, s.markAllReadSubmit},
 		{"POST", "/notifications/:id/open", "", true, false, s.openNotificationSubmit},
