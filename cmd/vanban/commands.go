@@ -85,6 +85,8 @@ func run(args []string) error {
 		return auditCmd(ctx, cfg, rest)
 	case "holiday":
 		return holidayCmd(ctx, cfg, rest)
+	case "text":
+		return textCmd(ctx, cfg, rest)
 	}
 	return fmt.Errorf("unknown command %q; see `vanban help`", cmd)
 }
@@ -182,6 +184,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	authSvc.NotifyAttacks(notes)
 	docs.SetNotes(notes)
 	docs.BatchAccess(log) // reads written behind: issue 14's figure
+	docs.SetTextConfig(textConfig(cfg))
 	defer docs.Close()    // after srv.Shutdown: the reads still buffered
 	rt := routing.New(db, docs, notes)
 	// The converter of Word files. Without it (CONVERT_SOFFICE=off, or
@@ -216,6 +219,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	host, _ := os.Hostname()
 	worker := notify.NewWorker(db, fmt.Sprintf("%s-%d", host, os.Getpid()), handlers,
 		notify.WorkerOptions{ListenURL: cfg.DatabaseURL, Logger: log})
+	// Text extraction and OCR in a worker of their own: a long OCR never
+	// holds up e-mails, and OCR_WORKERS bounds the Tesseract processes.
+	textWorker := notify.NewWorker(db, fmt.Sprintf("%s-%d-text", host, os.Getpid()), docs.TextHandlers(),
+		notify.WorkerOptions{ListenURL: cfg.DatabaseURL, Logger: log, Concurrency: cfg.OCRWorkers, Lease: (cfg.TextTimeout + time.Minute) * 4 / 3})
 	hub := meetings.NewHub(db, cfg.DatabaseURL, log)
 	ms := meetings.New(db, docs, blobs, hub)
 	ms.SpoolDir = spool
@@ -235,6 +242,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	workerDone := make(chan struct{})
 	go func() { worker.Run(ctx); close(workerDone) }()
 	defer func() { <-workerDone }()
+	textDone := make(chan struct{})
+	go func() { textWorker.Run(ctx); close(textDone) }()
+	defer func() { <-textDone }()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.App().Listener(ln) }()
 	store := "local disk " + filepath.Join(cfg.DataDir, "objects")
