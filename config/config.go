@@ -55,11 +55,15 @@ type Config struct {
 	ConvertWorkers   int
 	ConvertTimeout   time.Duration
 	ConvertMemory    int64
-	OCRPages         int           // pages of a document read by OCR at most
-	OCRWorkers       int           // text extraction and OCR jobs at once per instance
-	OCRPageTimeout   time.Duration // longest OCR of one page
-	TextTimeout      time.Duration // longest text extraction of one document, OCR included
 	Require2FA       bool // signers, clerks and admins must enrol TOTP to sign
+
+	// The text inside documents: pages of a document read by OCR at most,
+	// extraction jobs at once per instance, the longest OCR of one page and
+	// the longest extraction of one document.
+	OCRPages       int
+	OCRWorkers     int
+	OCRPageTimeout time.Duration
+	TextTimeout    time.Duration
 
 	// RevocationCheck, RevocationPolicy (warn or refuse) and
 	// RevocationTimeout: the OCSP/CRL check of signing certificates.

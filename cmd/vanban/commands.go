@@ -184,8 +184,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	authSvc.NotifyAttacks(notes)
 	docs.SetNotes(notes)
 	docs.BatchAccess(log) // reads written behind: issue 14's figure
-	docs.SetTextConfig(textConfig(cfg))
 	defer docs.Close()    // after srv.Shutdown: the reads still buffered
+	docs.SetTextConfig(textConfig(cfg))
 	rt := routing.New(db, docs, notes)
 	// The converter of Word files. Without it (CONVERT_SOFFICE=off, or
 	// LibreOffice missing) Word uploads get 503 and are kept for a retry.
