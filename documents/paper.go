@@ -28,42 +28,82 @@ const OriginReceivedPaper = "received_paper"
 // ErrNotScan: an upload that is neither a PDF nor a JPEG or PNG image.
 var ErrNotScan = &domain.ValidationError{Fields: map[string]string{"file": "tệp quét phải là PDF hoặc ảnh JPEG, PNG"}}
 
-// SpoolScan spools the scan of a paper document: one PDF as it is, or
-// JPEG and PNG images made into a PDF of one A4 page each, in order.
-func (s *Service) SpoolScan(ctx context.Context, files []io.Reader, names []string) (*Upload, error) {
-	if len(files) == 0 {
+// Scan gathers the parts of the scan of a paper document as they arrive
+// (Add), then spools them (Finish): one PDF as it is, or JPEG and PNG
+// images made into a PDF of one A4 page each, in order.
+type Scan struct {
+	s     *Service
+	up    *Upload
+	imgs  []io.Reader
+	total int64
+	name  string
+}
+
+// NewScan starts a scan's upload.
+func (s *Service) NewScan() *Scan { return &Scan{s: s} }
+
+// Add takes the next file of the scan: a PDF is spooled at once (alone),
+// an image kept in memory, within the upload limit.
+func (sc *Scan) Add(ctx context.Context, r io.Reader, name string) error {
+	if sc.up != nil {
+		return &domain.ValidationError{Fields: map[string]string{"file": "chỉ một tệp PDF, hoặc nhiều ảnh (mỗi ảnh một trang)"}}
+	}
+	br := bufio.NewReader(r)
+	head, _ := br.Peek(8)
+	switch {
+	case bytes.HasPrefix(head, []byte("%PDF-")):
+		if len(sc.imgs) > 0 {
+			return &domain.ValidationError{Fields: map[string]string{"file": "chỉ một tệp PDF, hoặc nhiều ảnh (mỗi ảnh một trang)"}}
+		}
+		up, err := sc.s.Spool(ctx, br, name)
+		sc.up = up
+		return err
+	case bytes.HasPrefix(head, []byte{0xFF, 0xD8, 0xFF}), bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):
+		b, err := io.ReadAll(io.LimitReader(br, sc.s.maxBytes-sc.total+1))
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrIncomplete, err)
+		}
+		if sc.total += int64(len(b)); sc.total > sc.s.maxBytes {
+			return fmt.Errorf("%w: at most %d bytes", ErrTooLarge, sc.s.maxBytes)
+		}
+		if sc.name == "" {
+			sc.name = name
+		}
+		sc.imgs = append(sc.imgs, bytes.NewReader(b))
+		return nil
+	}
+	return ErrNotScan
+}
+
+// Finish returns the spooled PDF of the scan; the caller closes it.
+func (sc *Scan) Finish(ctx context.Context) (*Upload, error) {
+	if sc.up != nil {
+		return sc.up, nil
+	}
+	if len(sc.imgs) == 0 {
 		return nil, &domain.ValidationError{Fields: map[string]string{"file": "cần tệp quét của văn bản (PDF hoặc ảnh JPEG, PNG)"}}
 	}
-	var imgs []io.Reader
-	var total int64
-	for i, f := range files {
-		br := bufio.NewReader(f)
-		head, _ := br.Peek(8)
-		switch {
-		case bytes.HasPrefix(head, []byte("%PDF-")):
-			if len(files) > 1 {
-				return nil, &domain.ValidationError{Fields: map[string]string{"file": "chỉ một tệp PDF, hoặc nhiều ảnh (mỗi ảnh một trang)"}}
-			}
-			return s.Spool(ctx, br, names[i])
-		case bytes.HasPrefix(head, []byte{0xFF, 0xD8, 0xFF}), bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):
-			b, err := io.ReadAll(io.LimitReader(br, s.maxBytes-total+1))
-			if err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrIncomplete, err)
-			}
-			if total += int64(len(b)); total > s.maxBytes {
-				return nil, fmt.Errorf("%w: at most %d bytes", ErrTooLarge, s.maxBytes)
-			}
-			imgs = append(imgs, bytes.NewReader(b))
-		default:
-			return nil, ErrNotScan
-		}
-	}
-	pdf, err := ImagesToPDF(imgs)
+	pdf, err := ImagesToPDF(sc.imgs)
 	if err != nil {
 		return nil, &domain.ValidationError{Fields: map[string]string{"file": "không đọc được ảnh quét: " + err.Error()}}
 	}
-	name := strings.TrimSuffix(names[0], filepath.Ext(names[0])) + ".pdf"
-	return s.Spool(ctx, bytes.NewReader(pdf), name)
+	sc.imgs = nil
+	return sc.s.Spool(ctx, bytes.NewReader(pdf), strings.TrimSuffix(sc.name, filepath.Ext(sc.name))+".pdf")
+}
+
+// Close removes what was spooled, when Finish was not reached.
+func (sc *Scan) Close() { sc.up.Close() }
+
+// SpoolScan spools the scan of a paper document from files (see Scan).
+func (s *Service) SpoolScan(ctx context.Context, files []io.Reader, names []string) (*Upload, error) {
+	sc := s.NewScan()
+	for i, f := range files {
+		if err := sc.Add(ctx, f, names[i]); err != nil {
+			sc.Close()
+			return nil, err
+		}
+	}
+	return sc.Finish(ctx)
 }
 
 // ImagesToPDF makes a PDF of one A4 page per image, the image as large as
@@ -85,6 +125,26 @@ func ImagesToPDF(imgs []io.Reader) (out []byte, err error) {
 	return b.Bytes(), nil
 }
 
+// CheckReceivedPaperMeta checks the metadata of a received paper
+// document as ReceivePaperTx will, before its scan is stored.
+func CheckReceivedPaperMeta(m Meta) error {
+	_, err := m.validateReceivedPaper(time.Now())
+	return err
+}
+
+// validateReceivedPaper: a received paper document carries its number and
+// symbol as printed (the copy mark names them).
+func (m Meta) validateReceivedPaper(now time.Time) (parsedMeta, error) {
+	pm, err := m.validate(now)
+	if err != nil {
+		return pm, err
+	}
+	if pm.number == nil {
+		return pm, &domain.ValidationError{Fields: map[string]string{"number": "cần số và ký hiệu như in trên văn bản giấy"}}
+	}
+	return pm, nil
+}
+
 // ReceivePaperTx records, inside tx, a paper document from owner (its
 // issuing body, usually an external unit) scanned by p's clerk: its
 // metadata as printed and the scan as version 1, status issued, origin
@@ -93,12 +153,9 @@ func (s *Service) ReceivePaperTx(ctx context.Context, tx *sqlx.Tx, p auth.Princi
 	if !p.Has(auth.RoleClerk) {
 		return 0, domain.ErrForbidden
 	}
-	pm, err := m.validate(time.Now())
+	pm, err := m.validateReceivedPaper(time.Now())
 	if err != nil {
 		return 0, err
-	}
-	if pm.number == nil {
-		return 0, &domain.ValidationError{Fields: map[string]string{"number": "cần số và ký hiệu như in trên văn bản giấy"}}
 	}
 	if up == nil || up.f == nil {
 		return 0, &domain.ValidationError{Fields: map[string]string{"file": "cần tệp quét của văn bản (PDF hoặc ảnh JPEG, PNG)"}}

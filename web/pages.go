@@ -161,6 +161,7 @@ type pageData struct {
 	Adm               *adminView      // the administration and account pages
 	Acc               *accessView     // a document's restriction and access history; access statistics
 	I                 *importView     // the import page
+	Txt               *textView       // a document's text (extraction, OCR) and paper copy mark
 	Work              drafting.Counts
 }
 
@@ -409,6 +410,9 @@ func (s *Server) documentPage(c *fiber.Ctx) error {
 	if err := s.fillAccess(c, d, doc); err != nil {
 		return err
 	}
+	if err := s.fillText(c, d, doc); err != nil {
+		return err
+	}
 	return s.render(c, fiber.StatusOK, "document", d)
 }
 
@@ -499,6 +503,9 @@ func (s *Server) afterAction(c *fiber.Ctx, id int64, done string, err error) err
 		return ferr
 	}
 	if ferr := s.fillAccess(c, d, doc); ferr != nil {
+		return ferr
+	}
+	if ferr := s.fillText(c, d, doc); ferr != nil {
 		return ferr
 	}
 	return s.render(c, pr.Status, "document", d)
