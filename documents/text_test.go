@@ -8,7 +8,6 @@ import (
 	"image/png"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,22 +17,6 @@ import (
 	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/jmoiron/sqlx"
 )
-
-// requireTextTools skips the test, or fails it under CI, when poppler or
-// Tesseract with its Vietnamese model is missing (scripts/deps.sh
-// installs them).
-func requireTextTools(t testing.TB) {
-	t.Helper()
-	for _, tool := range []string{"pdftotext", "pdftoppm", "tesseract"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			testenv.Missing(t, tool)
-		}
-	}
-	out, _ := exec.Command("tesseract", "--list-langs").CombinedOutput()
-	if !strings.Contains(string(out), "\nvie") {
-		testenv.Missing(t, "tesseract's Vietnamese model (tesseract-ocr-vie)")
-	}
-}
 
 func TestReadable(t *testing.T) {
 	page3, err := os.ReadFile("../testdata/206-KH-SGDDT.txt")
@@ -62,7 +45,7 @@ func TestReadable(t *testing.T) {
 // textEnv is verifyEnv with the text limits c.
 func textEnv(t *testing.T, c TextConfig) (*Service, *sqlx.DB, auth.Principal) {
 	t.Helper()
-	requireTextTools(t)
+	testenv.RequireOCR(t)
 	s, db, p := verifyEnv(t)
 	s.SetTextConfig(c)
 	return s, db, p
