@@ -405,6 +405,11 @@ func seedDemo(ctx context.Context, cfg *config.Config, args []string) error {
 	if err := seedMeeting(ctx, db, users, org.NewStore(db), meetings.New(db, docs, blobs, nil)); err != nil {
 		return err
 	}
+	// Documents the demo already had (a seed run again) get their text
+	// for search; the service reads it in the background.
+	if _, err := docs.EnqueueTexts(ctx, false); err != nil {
+		return err
+	}
 	fmt.Printf("Demo organisation ready: %d units, %d schools.\n", res.Units, res.Schools)
 	fmt.Printf("DEVELOPMENT certificates (not for production) and demo signature and seal images: %s\n", cfg.KeysDir)
 	url := cfg.PublicURL
