@@ -1,9 +1,16 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
+	"image"
+	"image/jpeg"
+	"mime/multipart"
+	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -82,5 +89,72 @@ func TestPaperArrivalAPI(t *testing.T) {
 	}
 	if status, out, _ := e.request("POST", fmt.Sprintf("/api/v1/documents/%d/text", del.DocumentID), e.login("vanthu.q1"), nil, ""); status != 404 {
 		t.Fatalf("another unit asked for the text again: %d %s", status, out)
+	}
+}
+
+// The web form: a school's clerk finds "Tiếp nhận văn bản giấy" on the
+// inbox, uploads a photo of a letter (accepted: the clerk decides), lands
+// on the delivery; the document page shows the text state and the copy
+// mark's button, which signs the digitised copy once.
+func TestPaperArrivalWeb(t *testing.T) {
+	e := newEnv(t, envOptions{signing: true})
+	b := newBrowser(t, e)
+	b.login("vanthu.thpt1")
+	if status, page, _ := b.get("/inbox"); status != 200 || !strings.Contains(page, `href="/inbox/paper" id="paper-link"`) {
+		t.Fatalf("inbox: %d, no link to the paper form", status)
+	}
+	status, page, _ := b.get("/inbox/paper")
+	if status != 200 || !strings.Contains(page, "Tiếp nhận văn bản giấy") || !strings.Contains(page, `id="paper-submit"`) {
+		t.Fatalf("form: %d %s", status, page)
+	}
+	csrf := csrfOf(t, page)
+	post := func(name string, content []byte) (int, string, http.Header) {
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		w.WriteField("_csrf", csrf)
+		for _, kv := range [][2]string{{"from", "Ủy ban nhân dân Phường Bến Nghé"}, {"doc_type", "CV"}, {"number", "88"}, {"symbol", "UBND-VX"},
+			{"doc_date", "2026-12-01"}, {"title", "Về việc phối hợp tổ chức ngày hội đọc sách"}, {"urgency", "thuong"}, {"due_date", ""}} {
+			w.WriteField(kv[0], kv[1])
+		}
+		fw, _ := w.CreateFormFile("file", name)
+		fw.Write(content)
+		w.Close()
+		req, _ := http.NewRequest("POST", e.baseURL+"/inbox/paper", &buf)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		return b.do(req)
+	}
+	status, page, _ = post("ghi-chu.txt", []byte("không phải bản quét"))
+	if status != 400 || !strings.Contains(html.UnescapeString(page), "Tệp quét phải là PDF hoặc ảnh JPEG, PNG") || !strings.Contains(page, "Về việc phối hợp") {
+		t.Fatalf("not a scan: %d", status)
+	}
+	var photo bytes.Buffer
+	jpeg.Encode(&photo, image.NewGray(image.Rect(0, 0, 600, 800)), nil)
+	status, _, hdr := post("anh-chup.jpg", photo.Bytes())
+	if status != 303 || !strings.HasSuffix(hdr.Get("Location"), "?done=paper-received") {
+		t.Fatalf("photo: %d, Location %q", status, hdr.Get("Location"))
+	}
+	status, page, _ = b.get(hdr.Get("Location"))
+	if status != 200 || !strings.Contains(page, "Đã tiếp nhận văn bản giấy") {
+		t.Fatalf("delivery page: %d", status)
+	}
+	var docID int64
+	var sha string
+	if err := e.db.QueryRow(`SELECT d.id, v.sha256 FROM documents d JOIN document_versions v ON v.document_id = d.id WHERE d.origin = 'received_paper'`).Scan(&docID, &sha); err != nil {
+		t.Fatal(err)
+	}
+	status, page, _ = b.get(fmt.Sprintf("/documents/%d", docID))
+	if status != 200 || !strings.Contains(page, `id="doc-text-state">đang xử lý`) || !strings.Contains(page, `id="certify-copy-submit"`) || !strings.Contains(page, `id="doc-text-rerun"`) {
+		t.Fatalf("document page: %d %s", status, page)
+	}
+	status, _, hdr = b.postForm(fmt.Sprintf("/documents/%d/certify-copy", docID), url.Values{"_csrf": {csrf}, "version_sha256": {sha}}, "")
+	if status != 303 || !strings.Contains(hdr.Get("Location"), "done=sealed") {
+		t.Fatalf("certify: %d %q", status, hdr.Get("Location"))
+	}
+	status, page, _ = b.get(fmt.Sprintf("/documents/%d", docID))
+	if status != 200 || strings.Contains(page, `id="certify-copy-submit"`) {
+		t.Fatalf("the copy mark offered twice: %d", status)
+	}
+	if status, _, hdr := b.postForm(fmt.Sprintf("/documents/%d/text", docID), url.Values{"_csrf": {csrf}}, ""); status != 303 {
+		t.Fatalf("read again: %d %q", status, hdr.Get("Location"))
 	}
 }
