@@ -16,6 +16,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
 	&& apt-get install -y --no-install-recommends ca-certificates tzdata \
 		libreoffice-writer-nogui python3-uno fonts-liberation2 \
+		poppler-utils tesseract-ocr tesseract-ocr-vie \
 	&& rm -rf /var/lib/apt/lists/* \
 	&& groupadd --system --gid 10001 vanban \
 	&& useradd --system --uid 10001 --gid vanban --home-dir /var/lib/vanban --shell /usr/sbin/nologin vanban \

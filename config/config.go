@@ -57,6 +57,14 @@ type Config struct {
 	ConvertMemory    int64
 	Require2FA       bool // signers, clerks and admins must enrol TOTP to sign
 
+	// The text inside documents: pages of a document read by OCR at most,
+	// extraction jobs at once per instance, the longest OCR of one page and
+	// the longest extraction of one document.
+	OCRPages       int
+	OCRWorkers     int
+	OCRPageTimeout time.Duration
+	TextTimeout    time.Duration
+
 	// RevocationCheck, RevocationPolicy (warn or refuse) and
 	// RevocationTimeout: the OCSP/CRL check of signing certificates.
 	RevocationCheck   bool
@@ -228,6 +236,14 @@ var options = []option{
 		func(c *Config) *int { return &c.ConvertWorkers }),
 	durationOption("CONVERT_TIMEOUT", "60s", "longest conversion of one file; a longer one is killed", time.Second, 10*time.Minute,
 		func(c *Config) *time.Duration { return &c.ConvertTimeout }),
+	intOption("OCR_PAGES", "50", "pages of a scanned document read by OCR at most (the document's text state says so)", 1, 10000,
+		func(c *Config) *int { return &c.OCRPages }),
+	intOption("OCR_WORKERS", "1", "text extraction and OCR jobs at once per instance (one Tesseract process each)", 1, 16,
+		func(c *Config) *int { return &c.OCRWorkers }),
+	durationOption("OCR_PAGE_TIMEOUT", "60s", "longest OCR of one page; a longer one is killed and the text marked failed", time.Second, 10*time.Minute,
+		func(c *Config) *time.Duration { return &c.OCRPageTimeout }),
+	durationOption("TEXT_TIMEOUT", "3m", "longest text extraction of one document, OCR included", 10*time.Second, time.Hour,
+		func(c *Config) *time.Duration { return &c.TextTimeout }),
 	{name: "CONVERT_MEMORY_BYTES", def: "2147483648", help: "address-space limit of each converter process, in bytes (2 GiB)",
 		set: func(c *Config, v string) error {
 			n, err := strconv.ParseInt(v, 10, 64)

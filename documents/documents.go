@@ -129,6 +129,7 @@ type Service struct {
 
 	notes *notify.Store             // nil: notifications not e-mailed (SetNotes)
 	log   atomic.Pointer[accessLog] // nil: reads written at once (BatchAccess)
+	text  *textRunner               // text extraction and OCR (SetTextConfig)
 }
 
 // NewService returns a Service. Uploads are spooled in spoolDir (to hash
@@ -139,7 +140,7 @@ func NewService(db *sqlx.DB, blobs storage.Blobs, spoolDir string, maxBytes int6
 		return nil, fmt.Errorf("documents: unable to create spool folder: %w", err)
 	}
 	sweepSpool(spoolDir) //nolint:errcheck // what is left is tried again by SweepOrphans
-	return &Service{db: db, blobs: blobs, spoolDir: spoolDir, maxBytes: maxBytes}, nil
+	return &Service{db: db, blobs: blobs, spoolDir: spoolDir, maxBytes: maxBytes, text: newTextRunner(TextConfig{})}, nil
 }
 
 // MaxBytes is the largest file accepted.
@@ -424,7 +425,7 @@ func (s *Service) insertTx(ctx context.Context, tx *sqlx.Tx, owner, createdBy in
 	if err != nil {
 		return 0, fmt.Errorf("documents: unable to insert version: %w", err)
 	}
-	return id, nil
+	return id, s.enqueueText(ctx, tx, id, 1, false)
 }
 
 // uploadAudit appends to the audit log, inside tx, that p uploaded the

@@ -138,6 +138,9 @@ func (s *Service) AddVersionTx(ctx context.Context, tx *sqlx.Tx, p auth.Principa
 	if err := s.enqueueVerify(ctx, tx, id, no); err != nil {
 		return 0, err
 	}
+	if err := s.enqueueText(ctx, tx, id, no, false); err != nil {
+		return 0, err
+	}
 	return no, uploadAudit(ctx, tx, p, "document.version", id, no, up)
 }
 

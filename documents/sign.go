@@ -568,6 +568,10 @@ func (s *Service) addSignedVersionTx(ctx context.Context, tx *sqlx.Tx, p auth.Pr
 	if err != nil {
 		return fmt.Errorf("documents: unable to insert version: %w", err)
 	}
+	// A signature adds no words: the text is read only if it never was.
+	if err := s.enqueueText(ctx, tx, d.ID, no, true); err != nil {
+		return err
+	}
 	cert := key.Certificate()
 	_, err = tx.ExecContext(ctx, `
 		INSERT INTO document_signatures (document_id, version_no, kind, signed_by, unit_id, page,

@@ -220,6 +220,9 @@ func (s *Service) ReplaceDraft(ctx context.Context, p auth.Principal, id int64, 
 	if err := s.enqueueVerify(ctx, tx, id, no); err != nil {
 		return d, err
 	}
+	if err := s.enqueueText(ctx, tx, id, no, false); err != nil {
+		return d, err
+	}
 	if err := uploadAudit(ctx, tx, p, "document.version", id, no, up); err != nil {
 		return d, err
 	}

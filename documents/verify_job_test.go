@@ -136,7 +136,7 @@ func TestVerifyJobSigningOff(t *testing.T) {
 	s.sign = nil
 	d := s.createForTest(t, p, 3)
 	var n int
-	if err := db.Get(&n, `SELECT count(*) FROM jobs`); err != nil || n != 0 {
+	if err := db.Get(&n, `SELECT count(*) FROM jobs WHERE kind = $1`, JobVerifyVersion); err != nil || n != 0 {
 		t.Fatalf("%d jobs, %v; want none for document %d", n, err, d.ID)
 	}
 }

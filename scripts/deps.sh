@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs from Debian what the build and the tests need, when missing:
 # chromium, poppler-utils (pdfsig, pdftoppm), mupdf-tools (mutool), qpdf,
+# tesseract-ocr with tesseract-ocr-vie (OCR of scanned documents, with pdftotext
+# and pdftoppm: the text inside documents, for search),
 # softhsm2 (softhsm2-util), haproxy (the multi-instance tests), fonts-liberation, curl,
 # LibreOffice (libreoffice-writer-nogui, python3-uno: the converter's workers) with
 # fonts-liberation2 (Liberation Serif 2: Times New Roman's metrics with Vietnamese
@@ -46,6 +48,9 @@ need_cmd soffice libreoffice-writer-nogui
 need_pkg libreoffice-writer-nogui
 need_pkg python3-uno
 need_pkg fonts-liberation2
+need_cmd pdftotext poppler-utils
+need_cmd tesseract tesseract-ocr
+compgen -G '/usr/share/tesseract-ocr/*/tessdata/vie.traineddata' >/dev/null || missing+=(tesseract-ocr-vie)
 if ! have_pg_server || ! have_unaccent; then missing+=(postgresql postgresql-contrib); fi
 if ! $run_only; then
 	need_file /usr/bin/chromium chromium
@@ -83,7 +88,7 @@ done
 if ((EUID != 0)); then
 	echo "deps: missing Debian packages: ${pkgs[*]}" >&2
 	if $run_only; then
-		echo "deps: serving without them: Word drafts are refused with 503 and kept until LibreOffice is installed" >&2
+		echo "deps: serving without them: Word drafts are refused with 503 and kept until LibreOffice is installed; without poppler-utils and tesseract-ocr-vie the text inside documents is not read (marked failed)" >&2
 		exit 0
 	fi
 	echo "deps: install them with:  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${pkgs[*]}" >&2

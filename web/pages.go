@@ -163,6 +163,7 @@ type pageData struct {
 	Acc               *accessView     // a document's restriction and access history; access statistics
 	F                 *followupView   // the follow-up register, the handling statistics, the district board
 	I                 *importView     // the import page
+	Txt               *textView       // a document's text (extraction, OCR) and paper copy mark
 	Work              drafting.Counts
 }
 
@@ -412,6 +413,9 @@ func (s *Server) documentPage(c *fiber.Ctx) error {
 	if err := s.fillAccess(c, d, doc); err != nil {
 		return err
 	}
+	if err := s.fillText(c, d, doc); err != nil {
+		return err
+	}
 	return s.render(c, fiber.StatusOK, "document", d)
 }
 
@@ -502,6 +506,9 @@ func (s *Server) afterAction(c *fiber.Ctx, id int64, done string, err error) err
 		return ferr
 	}
 	if ferr := s.fillAccess(c, d, doc); ferr != nil {
+		return ferr
+	}
+	if ferr := s.fillText(c, d, doc); ferr != nil {
 		return ferr
 	}
 	return s.render(c, pr.Status, "document", d)

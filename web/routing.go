@@ -302,6 +302,7 @@ func (s *Server) inboxPage(c *fiber.Ctx) error {
 
 var deliveryFlashes = map[string]string{
 	"refused":         "Đã từ chối nhận văn bản; đơn vị gửi được báo kèm lý do.",
+	"paper-received":  "Đã tiếp nhận văn bản giấy vào Văn bản đến; hãy tiếp nhận, vào sổ. Chữ trong bản quét đang được nhận dạng (OCR).",
 	"assigned":        "Đã phân công xử lý; người được giao đã được thông báo.",
 	"progress":        "Đã chuyển sang đang xử lý.",
 	"done":            "Đã báo hoàn thành xử lý; đơn vị gửi được thông báo.",

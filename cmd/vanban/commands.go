@@ -85,6 +85,8 @@ func run(args []string) error {
 		return auditCmd(ctx, cfg, rest)
 	case "holiday":
 		return holidayCmd(ctx, cfg, rest)
+	case "text":
+		return textCmd(ctx, cfg, rest)
 	}
 	return fmt.Errorf("unknown command %q; see `vanban help`", cmd)
 }
@@ -183,6 +185,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	docs.SetNotes(notes)
 	docs.BatchAccess(log) // reads written behind: issue 14's figure
 	defer docs.Close()    // after srv.Shutdown: the reads still buffered
+	docs.SetTextConfig(textConfig(cfg))
 	rt := routing.New(db, docs, notes)
 	// The converter of Word files. Without it (CONVERT_SOFFICE=off, or
 	// LibreOffice missing) Word uploads get 503 and are kept for a retry.
@@ -216,6 +219,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	host, _ := os.Hostname()
 	worker := notify.NewWorker(db, fmt.Sprintf("%s-%d", host, os.Getpid()), handlers,
 		notify.WorkerOptions{ListenURL: cfg.DatabaseURL, Logger: log})
+	// Text extraction and OCR in a worker of their own: a long OCR never
+	// holds up e-mails, and OCR_WORKERS bounds the Tesseract processes.
+	textWorker := notify.NewWorker(db, fmt.Sprintf("%s-%d-text", host, os.Getpid()), docs.TextHandlers(),
+		notify.WorkerOptions{ListenURL: cfg.DatabaseURL, Logger: log, Concurrency: cfg.OCRWorkers, Lease: (cfg.TextTimeout + time.Minute) * 4 / 3})
 	hub := meetings.NewHub(db, cfg.DatabaseURL, log)
 	ms := meetings.New(db, docs, blobs, hub)
 	ms.SpoolDir = spool
@@ -235,6 +242,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	workerDone := make(chan struct{})
 	go func() { worker.Run(ctx); close(workerDone) }()
 	defer func() { <-workerDone }()
+	textDone := make(chan struct{})
+	go func() { textWorker.Run(ctx); close(textDone) }()
+	defer func() { <-textDone }()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.App().Listener(ln) }()
 	store := "local disk " + filepath.Join(cfg.DataDir, "objects")
@@ -393,6 +403,11 @@ func seedDemo(ctx context.Context, cfg *config.Config, args []string) error {
 		return err
 	}
 	if err := seedMeeting(ctx, db, users, org.NewStore(db), meetings.New(db, docs, blobs, nil)); err != nil {
+		return err
+	}
+	// Documents the demo already had (a seed run again) get their text
+	// for search; the service reads it in the background.
+	if _, err := docs.EnqueueTexts(ctx, false); err != nil {
 		return err
 	}
 	fmt.Printf("Demo organisation ready: %d units, %d schools.\n", res.Units, res.Schools)

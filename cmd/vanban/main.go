@@ -20,6 +20,7 @@ Usage:
   vanban user add|disable|enable|unlock|passwd|list ...   manage accounts
   vanban audit verify             check the audit log's hash chain; names the first broken entry
   vanban holiday list|add|remove  public holidays that deadlines skip
+  vanban text reindex [--all|--missing]   queue the text extraction (OCR) of documents without text, or of all
   vanban config                   print the effective configuration, secrets masked
   vanban verify [--json] [--trust ROOTS.pem] FILE   verify a signed PDF (no database needed)
   vanban help                     this text
