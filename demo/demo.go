@@ -57,7 +57,7 @@ var demoPeople = []orgimport.AccountRow{
 	// (DemoSectionHeads names their heads).
 	{Username: "phutrach.q1", FullName: "Trần Quốc Bảo", Position: "Phụ trách Bộ phận Giáo dục Tiểu học", UnitCode: q1Code,
 		Section: "Bộ phận Giáo dục Tiểu học", Roles: auth.RoleStaff},
-	{Username: "chuyenvien.q1", FullName: "Nguyễn Thị Lan", Position: "Chuyên viên", UnitCode: q1Code,
+	{Username: "chuyenvienth.q1", FullName: "Nguyễn Thị Lan", Position: "Chuyên viên", UnitCode: q1Code,
 		Section: "Bộ phận Giáo dục Tiểu học", Roles: auth.RoleStaff},
 	{Username: "ketoan.q1", FullName: "Lê Thị Mai", Position: "Kế toán", UnitCode: q1Code,
 		Section: "Bộ phận Kế hoạch - Tài chính", Roles: auth.RoleStaff},
