@@ -655,3 +655,11 @@ func (s *Service) DeleteSavedSearch(ctx context.Context, p auth.Principal, id in
 	}
 	return nil
 }
+
+// TSQuery is the prefix tsquery (to_tsquery 'simple') of the words of q,
+// unaccented, as Search looks for them, for other packages' lists (the
+// inbox); "" when q has no word.
+func TSQuery(q string) string {
+	words, _ := searchWords(q)
+	return prefixQuery(words)
+}
