@@ -10,6 +10,8 @@ import (
 	"html"
 	"html/template"
 	"io"
+	"maps"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -91,7 +93,8 @@ func (f SearchFilter) Problems() map[string]string {
 // Hit is a document a search found.
 type Hit struct {
 	Document
-	Rank float64 `db:"rank" json:"rank"`
+	Rank     float64 `db:"rank" json:"rank"`
+	DateText string  `db:"-" json:"doc_date"` // YYYY-MM-DD
 	Body string  `db:"body" json:"-"`
 	// Received: another unit issued it and it reached p's unit.
 	Received bool `db:"-" json:"received"`
@@ -316,6 +319,7 @@ func (s *Service) search(ctx context.Context, p auth.Principal, f SearchFilter, 
 		h := r.Hit
 		res.Total = r.Total
 		h.Received = h.UnitID != p.UnitID
+		h.DateText = h.Date()
 		h.TitleHTML = Highlight(h.Title, words)
 		if len(words) > 0 && h.Body != "" {
 			h.Snippet = Snippet(h.Body, words, 40)
@@ -662,4 +666,49 @@ func (s *Service) DeleteSavedSearch(ctx context.Context, p auth.Principal, id in
 func TSQuery(q string) string {
 	words, _ := searchWords(q)
 	return prefixQuery(words)
+}
+
+// ParseSearch reads a search from a query string (the /search page's and
+// the API's parameters: q, issuer, type, status, urgency, origin, from, to,
+// sort, page, limit, and col once per column), or a *domain.ValidationError
+// with a message per bad field.
+func ParseSearch(v url.Values) (SearchFilter, []string, error) {
+	f := SearchFilter{Query: v.Get("q"), Issuer: v.Get("issuer"), DocType: v.Get("type"), Status: v.Get("status"),
+		Urgency: v.Get("urgency"), Origin: v.Get("origin"), From: v.Get("from"), To: v.Get("to"), Sort: v.Get("sort")}
+	bad := map[string]string{}
+	for name, to := range map[string]*int{"page": &f.Page, "limit": &f.Limit} {
+		if s := v.Get(name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 {
+				bad[name] = name + " phải là số nguyên dương"
+				continue
+			}
+			*to = n
+		}
+	}
+	maps.Copy(bad, f.Problems())
+	cols, err := CheckColumns(v["col"])
+	var ve *domain.ValidationError
+	if errors.As(err, &ve) {
+		maps.Copy(bad, ve.Fields)
+	}
+	if len(bad) > 0 {
+		return f, nil, &domain.ValidationError{Fields: bad}
+	}
+	return f, cols, nil
+}
+
+// Values is f (without its page) and cols as ParseSearch reads them.
+func (f SearchFilter) Values(cols []string) url.Values {
+	v := url.Values{}
+	for k, s := range map[string]string{"q": f.Query, "issuer": f.Issuer, "type": f.DocType, "status": f.Status,
+		"urgency": f.Urgency, "origin": f.Origin, "from": f.From, "to": f.To, "sort": f.Sort} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if !slices.Equal(cols, DefaultSearchColumns) {
+		v["col"] = cols
+	}
+	return v
 }

@@ -161,6 +161,7 @@ type pageData struct {
 	Adm               *adminView      // the administration and account pages
 	Acc               *accessView     // a document's restriction and access history; access statistics
 	I                 *importView     // the import page
+	S                 *searchView     // the search page
 	Work              drafting.Counts
 }
 
@@ -310,6 +311,9 @@ func (s *Server) logoutSubmit(c *fiber.Ctx) error {
 }
 
 func (s *Server) documentsPage(c *fiber.Ctx) error {
+	if c.Query("q") != "" { // one search finds the documents that reached the unit too
+		return c.Redirect("/search?"+string(c.Request().URI().QueryString()), fiber.StatusSeeOther)
+	}
 	d := s.page(c, "Văn bản")
 	for _, k := range []string{"q", "type", "status", "from", "to"} {
 		d.Form[k] = c.Query(k)
