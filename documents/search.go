@@ -95,7 +95,7 @@ type Hit struct {
 	Document
 	Rank     float64 `db:"rank" json:"rank"`
 	DateText string  `db:"-" json:"doc_date"` // YYYY-MM-DD
-	Body string  `db:"body" json:"-"`
+	Body     string  `db:"body" json:"-"`
 	// Received: another unit issued it and it reached p's unit.
 	Received bool `db:"-" json:"received"`
 	// TitleHTML is the trích yếu and Snippet a fragment of the text of
