@@ -153,7 +153,7 @@ func intQuery(c *fiber.Ctx, name string) (int, error) {
 }
 
 func (s *Server) inboxFilter(c *fiber.Ctx) (routing.InboxFilter, error) {
-	f := routing.InboxFilter{Status: c.Query("status"), Cursor: c.Query("cursor")}
+	f := routing.InboxFilter{Status: c.Query("status"), Cursor: c.Query("cursor"), Before: c.Query("before"), Query: c.Query("q")}
 	var err error
 	if f.Overdue, err = boolQuery(c, "overdue"); err != nil {
 		return f, err

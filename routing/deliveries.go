@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -171,12 +172,17 @@ type InboxFilter struct {
 	Work    bool // only what waits for p: see workSQL (handling.go)
 	Cursor  string
 	Limit   int // default 50, at most 200
+	// Query: words of the number and symbol, trích yếu, sender or text of
+	// the PDF, accents optional; Before: a PrevCursor, the page before it.
+	Query  string
+	Before string
 }
 
 // Page of deliveries.
 type Page struct {
 	Items      []Delivery `json:"items"`
 	NextCursor string     `json:"next_cursor,omitempty"`
+	PrevCursor string     `json:"prev_cursor,omitempty"`
 	Unread     int        `json:"-"`
 }
 
@@ -193,6 +199,14 @@ func (f InboxFilter) Problems() map[string]string {
 		if _, _, err := documents.DecodeCursor(f.Cursor); err != nil {
 			m["cursor"] = "con trỏ trang không hợp lệ"
 		}
+	}
+	if f.Before != "" {
+		if _, _, err := documents.DecodeCursor(f.Before); err != nil || f.Cursor != "" {
+			m["before"] = "con trỏ trang trước không hợp lệ (và không dùng cùng cursor)"
+		}
+	}
+	if strings.TrimSpace(f.Query) != "" && documents.TSQuery(f.Query) == "" {
+		m["q"] = "từ khóa không có chữ hay số nào để tìm"
 	}
 	if len(m) == 0 {
 		return nil
@@ -234,21 +248,45 @@ func (s *Service) Inbox(ctx context.Context, p auth.Principal, f InboxFilter) (P
 	if f.Work {
 		where = append(where, workSQL(p, arg(p.UserID)))
 	}
+	if tsq := documents.TSQuery(f.Query); tsq != "" {
+		q := `to_tsquery('simple', ` + arg(tsq) + `)`
+		where = append(where, `(d.search @@ `+q+`
+			OR EXISTS (SELECT 1 FROM document_texts t WHERE t.document_id = d.id AND t.search @@ `+q+`)
+			OR to_tsvector('simple', regexp_replace(vn_unaccent((SELECT name FROM units WHERE id = dl.sender_unit_id)), '[^a-z0-9]+', ' ', 'g')) @@ `+q+`)`)
+	}
+	order := `dl.arrived_at DESC, dl.id DESC`
 	if f.Cursor != "" {
 		at, id, _ := documents.DecodeCursor(f.Cursor)
 		where = append(where, `(dl.arrived_at, dl.id) < (`+arg(at)+`, `+arg(id)+`)`)
 	}
+	if f.Before != "" {
+		// The page before: read upwards from the cursor, then turn it.
+		at, id, _ := documents.DecodeCursor(f.Before)
+		where = append(where, `(dl.arrived_at, dl.id) > (`+arg(at)+`, `+arg(id)+`)`)
+		order = `dl.arrived_at, dl.id`
+	}
 	q := `SELECT ` + deliveryColumns + deliveryFrom + ` WHERE ` + strings.Join(where, " AND ") +
-		` ORDER BY dl.arrived_at DESC, dl.id DESC LIMIT ` + strconv.Itoa(f.Limit+1)
+		` ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(f.Limit+1)
 	var items []Delivery
 	if err := s.db.SelectContext(ctx, &items, q, args...); err != nil {
 		return Page{}, fmt.Errorf("routing: unable to list the inbox: %w", err)
 	}
+	more := len(items) > f.Limit
+	if more {
+		items = items[:f.Limit]
+	}
+	if f.Before != "" {
+		slices.Reverse(items)
+	}
 	page := Page{Items: items}
-	if len(items) > f.Limit {
-		last := items[f.Limit-1]
-		page.Items = items[:f.Limit]
-		page.NextCursor = documents.EncodeCursor(last.ArrivedAt, last.ID)
+	if n := len(items); n > 0 {
+		first, last := items[0], items[n-1]
+		if more && f.Before == "" || f.Before != "" {
+			page.NextCursor = documents.EncodeCursor(last.ArrivedAt, last.ID)
+		}
+		if f.Cursor != "" || more && f.Before != "" {
+			page.PrevCursor = documents.EncodeCursor(first.ArrivedAt, first.ID)
+		}
 	}
 	if page.Items == nil {
 		page.Items = []Delivery{}

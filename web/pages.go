@@ -164,6 +164,7 @@ type pageData struct {
 	F                 *followupView   // the follow-up register, the handling statistics, the district board
 	I                 *importView     // the import page
 	Txt               *textView       // a document's text (extraction, OCR) and paper copy mark
+	S                 *searchView     // the search page
 	Work              drafting.Counts
 }
 
@@ -314,6 +315,9 @@ func (s *Server) logoutSubmit(c *fiber.Ctx) error {
 }
 
 func (s *Server) documentsPage(c *fiber.Ctx) error {
+	if c.Query("q") != "" { // one search finds the documents that reached the unit too
+		return c.Redirect("/search?"+string(c.Request().URI().QueryString()), fiber.StatusSeeOther)
+	}
 	d := s.page(c, "Văn bản")
 	for _, k := range []string{"q", "type", "status", "from", "to"} {
 		d.Form[k] = c.Query(k)

@@ -278,7 +278,8 @@ func (s *Server) inboxPage(c *fiber.Ctx) error {
 		d.R.Tabs = append(d.R.Tabs, inboxTab{ID: t.ID, Label: t.Label, URL: u, Active: t.ID == tab})
 	}
 	f := inboxFilterFor(tab)
-	f.Cursor = c.Query("cursor")
+	f.Cursor, f.Before, f.Query = c.Query("cursor"), c.Query("before"), c.Query("q")
+	d.Form["q"] = f.Query
 	page, err := s.routing.Inbox(c.UserContext(), httpx.Principal(c), f)
 	if err != nil {
 		pr, ok := s.formProblem(err)
@@ -289,14 +290,8 @@ func (s *Server) inboxPage(c *fiber.Ctx) error {
 		return s.render(c, pr.Status, "inbox", d)
 	}
 	d.R.Items = page.Items
-	if page.NextCursor != "" {
-		q := url.Values{"cursor": {page.NextCursor}}
-		if tab != "" {
-			q.Set("tab", tab)
-		}
-		d.R.Next = "/inbox?" + q.Encode()
-	}
-	d.Filtered = tab != "" || f.Cursor != ""
+	d.R.Next, d.R.Prev = inboxPageURL(tab, f.Query, "cursor", page.NextCursor), inboxPageURL(tab, f.Query, "before", page.PrevCursor)
+	d.Filtered = tab != "" || f.Cursor != "" || f.Before != "" || f.Query != ""
 	return s.render(c, fiber.StatusOK, "inbox", d)
 }
 
