@@ -424,38 +424,52 @@ func Highlight(text string, words []string) template.HTML {
 }
 
 // Snippet is a fragment of text of about width words around where most of
-// words are found, HTML-escaped, those words in <mark>; empty when none
-// is found.
+// words are found, the words typed as a phrase first, HTML-escaped,
+// those words in <mark>; empty when none is found.
 func Snippet(text string, words []string, width int) template.HTML {
 	rs := []rune(norm.NFC.String(text))
 	ts := tokens(rs, words)
-	best, bestScore := -1, 0
+	// The fragment opens where the longest run of the words in the order
+	// typed (a phrase) begins, then where a window of width tokens holds
+	// the most distinct words, then the most of them. The window slides
+	// over the text once, keeping counts: common words ("các", "thể") are
+	// found thousands of times in a long document, and all of it is weighed.
+	run := make([]int, len(ts)+1) // run[k]: the query words in order from token k
+	for k := len(ts) - 1; k >= 0; k-- {
+		switch {
+		case ts[k].word < 0:
+		case k+1 < len(ts) && ts[k+1].word == ts[k].word+1:
+			run[k] = 1 + run[k+1]
+		default:
+			run[k] = 1
+		}
+	}
 	seen := make([]int, len(words))
-	tried := 0
-	for i, t := range ts {
-		if t.word < 0 {
-			continue
+	distinct, count := 0, 0
+	add := func(k, sign int) {
+		if w := ts[k].word; w >= 0 {
+			if sign > 0 && seen[w] == 0 {
+				distinct++
+			}
+			seen[w] += sign
+			if sign < 0 && seen[w] == 0 {
+				distinct--
+			}
+			count += sign
 		}
-		if tried++; tried > 2000 {
-			break
+	}
+	best, bestScore := -1, 0
+	j := 0 // the window is ts[i:j]
+	for i := range ts {
+		for ; j < len(ts) && j < i+width; j++ {
+			add(j, 1)
 		}
-		// Score: distinct words in the window, then their count.
-		for k := range seen {
-			seen[k] = 0
-		}
-		score := 0
-		for _, u := range ts[i:min(i+width, len(ts))] {
-			if u.word >= 0 {
-				if seen[u.word] == 0 {
-					score += 1000
-				}
-				seen[u.word]++
-				score++
+		if ts[i].word >= 0 {
+			if score := min(run[i], width)*1_000_000 + distinct*1_000 + count; score > bestScore {
+				best, bestScore = i, score
 			}
 		}
-		if score > bestScore {
-			best, bestScore = i, score
-		}
+		add(i, -1)
 	}
 	if best < 0 {
 		return ""

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -80,9 +81,11 @@ func TestE2EBrowserIncoming(t *testing.T) {
 	finance := section("Bộ phận Kế hoạch - Tài chính", planner, planner)
 	due := time.Now().In(domain.VietnamTime).AddDate(0, 0, 14).Format(time.DateOnly)
 
-	br := newE2EBrowser(t, env.baseURL, 300*time.Second)
+	br := newE2EBrowser(t, env.baseURL, 600*time.Second)
 	ctx, must, location, find := br.ctx, br.must, br.location, br.find
 	navigate, submit, waitText := br.navigate, br.submit, br.waitText
+	began := time.Now()
+	step := func(name string) { t.Logf("%5.1fs %s", time.Since(began).Seconds(), name) }
 	login := func(username string) {
 		t.Helper()
 		navigate("/login")
@@ -131,6 +134,7 @@ func TestE2EBrowserIncoming(t *testing.T) {
 	}
 
 	// (1) The department's clerk issues the plan to Quận 1 and two of its schools.
+	step("(1)")
 	login("vanthu.sgd")
 	navigate(fmt.Sprintf("/documents/%d", doc.ID))
 	waitText("#issue-form", "Nơi nhận")
@@ -152,6 +156,7 @@ func TestE2EBrowserIncoming(t *testing.T) {
 	env.db.MustExec(`UPDATE deliveries SET arrived_at = arrived_at - interval '7 days' WHERE document_id = $1 AND recipient_unit_id = $2`, doc.ID, late)
 
 	// (2) Quận 1's clerk accepts it and presents it to the head in one step.
+	step("(2)")
 	login("vanthu.q1")
 	navigate("/inbox?tab=work")
 	waitText("#inbox", title)
@@ -164,6 +169,7 @@ func TestE2EBrowserIncoming(t *testing.T) {
 
 	// (3) The head directs it: the primary section leads, the finance
 	// section coordinates, a deadline.
+	step("(3)")
 	login("truongphong.q1")
 	navigate("/inbox?tab=work")
 	waitText("#inbox", title)
@@ -181,6 +187,7 @@ func TestE2EBrowserIncoming(t *testing.T) {
 	logout()
 
 	// (4) The section's head gives the section's task to the specialist.
+	step("(4)")
 	var leadTask int64
 	if err := env.db.Get(&leadTask, `SELECT id FROM delivery_tasks WHERE delivery_id = $1 AND role = 'lead' AND state <> 'cancelled'`, delivery); err != nil {
 		t.Fatal(err)
@@ -196,6 +203,7 @@ func TestE2EBrowserIncoming(t *testing.T) {
 
 	// (5) The specialist proposes, then reports done with the answer, a
 	// document of Quận 1.
+	step("(5)")
 	var mine int64
 	if err := env.db.Get(&mine, `SELECT id FROM delivery_tasks WHERE parent_id = $1 AND user_id = $2`, leadTask, handler); err != nil {
 		t.Fatal(err)
@@ -218,6 +226,7 @@ func TestE2EBrowserIncoming(t *testing.T) {
 	logout()
 
 	// (6) The head prints the processing slip.
+	step("(6)")
 	login("truongphong.q1")
 	navigate(deliveryPath)
 	waitText("#slip-pdf", "In phiếu giải quyết văn bản đến")
@@ -243,21 +252,27 @@ func TestE2EBrowserIncoming(t *testing.T) {
 
 	// (7) The school and the district office find the plan by a phrase of
 	// its page 3, typed without accents.
+	step("(7)")
 	runTextJobs(env)
 	for _, who := range []string{"vanthu.thcs1", "vanthu.q1"} {
 		login(who)
 		search("long ghep cac giai phap the che")
 		waitText("#search-results", title)
-		if ok, marked := find(fmt.Sprintf("#hit-%d mark", doc.ID)); !ok || !strings.Contains(strings.ToLower(marked), "lồng") {
-			_, row := find(fmt.Sprintf("#hit-%d", doc.ID))
-			t.Errorf("%s: the snippet does not mark the phrase with its accents (%q):\n%s", who, marked, row)
+		snippet, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(
+			`(() => { const e = document.querySelector("#hit-%d .snippet"); return e ? e.innerHTML : ""; })()`, doc.ID)))
+		must("read the snippet", err)
+		if !strings.Contains(snippet, "<mark>lồng</mark> <mark>ghép</mark> <mark>các</mark> <mark>giải</mark> <mark>pháp</mark>") {
+			t.Errorf("%s: the snippet does not show the phrase, marked, with its accents:\n%s", who, snippet)
 		}
 		logout()
 	}
 
 	// (8) The school's clerk receives a scanned paper letter; OCR makes it
 	// findable by a word inside it.
+	step("(8)")
 	const letter = "Thư mời tham dự buổi lễ của Hội Khuyến học phường"
+	scan, err := filepath.Abs("../../testdata/scanned-letter.pdf")
+	must("the scan's path", err)
 	login("vanthu.thcs1")
 	navigate("/inbox")
 	click("open the paper form", "#paper-link")
@@ -268,7 +283,7 @@ func TestE2EBrowserIncoming(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("paper-symbol"), "GM-HKH"),
 		chromedp.SetValue(chromedp.ID("paper-doc-date"), "2026-11-20"),
 		chromedp.SendKeys(chromedp.ID("paper-title"), letter),
-		chromedp.SetUploadFiles(`#paper-file`, []string{"../../testdata/scanned-letter.pdf"}),
+		chromedp.SetUploadFiles(`#paper-file`, []string{scan}),
 	))
 	click("receive the paper letter", "#paper-submit")
 	waitText(".flash", "Đã tiếp nhận văn bản giấy")
@@ -278,6 +293,7 @@ func TestE2EBrowserIncoming(t *testing.T) {
 	logout()
 
 	// (9) The district office's board: the late school, reminded at once.
+	step("(9)")
 	login("vanthu.q1")
 	click("open the district board", "#nav-district")
 	waitText("#district-documents", title)
