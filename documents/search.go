@@ -136,12 +136,14 @@ func searchWords(q string) (words []string, truncated bool) {
 	return words, truncated
 }
 
+// prefixQuery is the tsquery of words: all of them, the last as a prefix
+// (what is being typed). Prefixes of every word made a symbol's "kh"
+// expand to every word that begins with kh, a tenth of the index.
 func prefixQuery(words []string) string {
-	q := make([]string, len(words))
-	for i, w := range words {
-		q[i] = w + ":*"
+	if len(words) == 0 {
+		return ""
 	}
-	return strings.Join(q, " & ")
+	return strings.Join(words, " & ") + ":*"
 }
 
 // Search finds the documents p may see that match f: the unit's own (as
@@ -387,7 +389,7 @@ func foldRunes(text []rune) (folded []rune, from []int) {
 type token struct{ start, end, word int } // runes of the original, end exclusive; word: index in words or -1
 
 // tokens finds the words of text (letters and digits of the folded text),
-// each marked with the query word it begins with, if any.
+// each marked with the query word it is (or, the last, begins with), if any.
 func tokens(text []rune, words []string) []token {
 	folded, from := foldRunes(text)
 	var out []token
@@ -403,7 +405,7 @@ func tokens(text []rune, words []string) []token {
 		t := token{start: from[i], end: from[j-1] + 1, word: -1}
 		w := string(folded[i:j])
 		for k, q := range words {
-			if strings.HasPrefix(w, q) {
+			if w == q || k == len(words)-1 && strings.HasPrefix(w, q) { // as prefixQuery matches
 				t.word = k
 				break
 			}

@@ -315,16 +315,15 @@ func (s *Server) logoutSubmit(c *fiber.Ctx) error {
 }
 
 func (s *Server) documentsPage(c *fiber.Ctx) error {
-	if c.Query("q") != "" { // one search finds the documents that reached the unit too
-		return c.Redirect("/search?"+string(c.Request().URI().QueryString()), fiber.StatusSeeOther)
-	}
 	d := s.page(c, "Văn bản")
 	for _, k := range []string{"q", "type", "status", "from", "to"} {
 		d.Form[k] = c.Query(k)
 		d.Filtered = d.Filtered || d.Form[k] != ""
 	}
 	f, err := httpx.DocumentFilter(c)
-	if err == nil {
+	if err == nil && f.Query != "" {
+		err = s.documentsSearch(c, d) // one search: what reached the unit is found too
+	} else if err == nil {
 		var page documents.Page
 		page, err = s.docs.List(c.UserContext(), httpx.Principal(c), f)
 		d.Docs = page.Items

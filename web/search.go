@@ -226,3 +226,32 @@ func inboxPageURL(tab, q, key, cursor string) string {
 	}
 	return "/inbox?" + v.Encode()
 }
+
+// documentsSearch is the documents list's search box: the search of
+// /search, so that a document that reached the unit is found as well as
+// the unit's own. It fills d.Docs and d.Next.
+func (s *Server) documentsSearch(c *fiber.Ctx, d *pageData) error {
+	args := url.Values{}
+	for _, k := range []string{"q", "type", "status", "from", "to", "page"} {
+		if v := c.Query(k); v != "" {
+			args.Set(k, v)
+		}
+	}
+	f, _, err := documents.ParseSearch(args)
+	if err != nil {
+		return err
+	}
+	f.Limit = 50
+	r, err := s.docs.Search(c.UserContext(), httpx.Principal(c), f)
+	if err != nil {
+		return err
+	}
+	for _, h := range r.Items {
+		d.Docs = append(d.Docs, h.Document)
+	}
+	if r.HasNext() {
+		args.Set("page", strconv.Itoa(r.Page+1))
+		d.Next = "/documents?" + args.Encode()
+	}
+	return nil
+}
