@@ -65,6 +65,9 @@ func (s *Server) districtPage(c *fiber.Ctx) error {
 		if c.Query("skipped") != "0" && c.Query("skipped") != "" {
 			d.Flash += fmt.Sprintf(" %s trường đã được nhắc trong vòng một giờ qua nên không nhắc lại.", c.Query("skipped"))
 		}
+		if c.Query("no_clerk") != "0" && c.Query("no_clerk") != "" {
+			d.Flash += fmt.Sprintf(" %s văn bản chậm ở trường chưa có tài khoản văn thư: không ai nhận được lời nhắc; hãy liên hệ trường hoặc tạo tài khoản văn thư cho trường.", c.Query("no_clerk"))
+		}
 	case "none":
 		d.Flash = "Không có trường nào chậm cần nhắc."
 	}
@@ -95,13 +98,14 @@ func (s *Server) districtRemindSubmit(c *fiber.Ctx) error {
 	if unit != 0 {
 		q.Set("unit", strconv.FormatInt(unit, 10))
 	}
-	if r.Deliveries == 0 && r.Skipped == 0 {
+	if r.Deliveries == 0 && r.Skipped == 0 && r.NoClerk == 0 {
 		q.Set("done", "none")
 	} else {
 		q.Set("done", "reminded")
 		q.Set("n", strconv.Itoa(r.Deliveries))
 		q.Set("notified", strconv.Itoa(r.Notified))
 		q.Set("skipped", strconv.Itoa(r.Skipped))
+		q.Set("no_clerk", strconv.Itoa(r.NoClerk))
 	}
 	return c.Redirect("/district?"+q.Encode(), fiber.StatusSeeOther)
 }

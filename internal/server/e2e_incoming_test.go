@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/notify"
@@ -302,6 +303,21 @@ func TestE2EBrowserIncoming(t *testing.T) {
 		t.Errorf("late schools on the board: %q, want Trần Hưng Đạo alone", laggards)
 	}
 	click("remind every late school", "#remind-all")
-	waitText(".flash", "Đã nhắc 1 trường chậm")
+	// The school has no clerk's account yet: the office is told so.
+	waitText(".flash", "Đã nhắc 0 trường chậm")
+	waitText(".flash", "1 văn bản chậm ở trường chưa có tài khoản văn thư")
+	lateClerk, err := auth.NewService(env.db, time.Hour).CreateUser(context.Background(), auth.NewUser{Username: "vanthu.thhd",
+		FullName: "Lý Thị Hồng", Position: "Văn thư", UnitID: late, Roles: []string{auth.RoleClerk}, Password: testPassword})
+	must("the school's clerk", err)
+	click("remind every late school", "#remind-all")
+	waitText(".flash", "Đã nhắc 1 trường chậm (1 thông báo đến văn thư)")
+	var reminders int
+	must("count the reminders", env.db.Get(&reminders, `SELECT count(*) FROM notifications WHERE user_id = $1 AND kind = 'district.remind'`, lateClerk))
+	if reminders != 1 {
+		t.Errorf("the late school's clerk has %d reminders, want 1", reminders)
+	}
+	// A second click within the hour sends nothing more.
+	click("remind again", "#remind-all")
+	waitText(".flash", "đã được nhắc trong vòng một giờ qua")
 	logout()
 }
