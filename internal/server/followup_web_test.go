@@ -58,7 +58,7 @@ func TestFollowUpPagesAndAccess(t *testing.T) {
 		t.Fatalf("follow-up register page: %d", status)
 	}
 	status, out, h = e.request("GET", "/api/v1/followup/register?format=csv", q1Tok, nil, "")
-	if status != 200 || !strings.HasPrefix(string(out), "\uFEFFSố đến,") || !strings.Contains(string(out), "01/KH-SGDĐT") {
+	if status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") || !strings.HasPrefix(string(out), "\uFEFFSố đến,") || !strings.Contains(string(out), "01/KH-SGDĐT") {
 		t.Fatalf("follow-up register CSV: %d %s", status, out)
 	}
 	status, out, h = e.request("GET", "/api/v1/followup/register?format=pdf&from=2026-01-01&to=2026-12-31", q1Tok, nil, "")
