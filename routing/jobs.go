@@ -166,15 +166,8 @@ func (s *Service) ScanDeadlines(ctx context.Context) error {
 		return fmt.Errorf("routing: unable to scan deadlines: %w", err)
 	}
 	var ns []notify.Notification
-	for i, r := range rows {
-		kind, title := "due_soon", "Sắp đến hạn xử lý: "+r.Label
-		if r.DueDate.Before(today) {
-			kind, title = "overdue", "Quá hạn xử lý: "+r.Label
-		}
-		ns = append(ns, notify.Notification{UserID: r.UserID, Kind: kind, Title: title,
-			Body: "Hạn xử lý: " + *r.Due + ". Đơn vị gửi: " + r.Sender + ".", Link: deliveryLink(r.DeliveryID),
-			DocumentID: &rows[i].DocumentID, DeliveryID: &rows[i].DeliveryID,
-			DedupeKey: kind + ":" + strconv.FormatInt(r.DeliveryID, 10) + ":" + strconv.FormatInt(r.UserID, 10) + ":" + *r.Due})
+	for i := range rows {
+		ns = append(ns, deadlineNote(&rows[i].recipientRow, rows[i].DueDate, today, strconv.FormatInt(rows[i].DeliveryID, 10)))
 	}
 	if err := s.addNotifications(ctx, ns); err != nil {
 		return err
@@ -209,15 +202,22 @@ func (s *Service) scanTasks(ctx context.Context, today, soon time.Time) error {
 		return fmt.Errorf("routing: unable to scan task deadlines: %w", err)
 	}
 	var ns []notify.Notification
-	for i, r := range rows {
-		kind, title := "due_soon", "Sắp đến hạn xử lý: "+r.Label
-		if r.DueDate.Before(today) {
-			kind, title = "overdue", "Quá hạn xử lý: "+r.Label
-		}
-		ns = append(ns, notify.Notification{UserID: r.UserID, Kind: kind, Title: title,
-			Body: "Hạn xử lý: " + *r.Due + ". Đơn vị gửi: " + r.Sender + ".", Link: deliveryLink(r.DeliveryID),
-			DocumentID: &rows[i].DocumentID, DeliveryID: &rows[i].DeliveryID,
-			DedupeKey: kind + ":task:" + strconv.FormatInt(r.TaskID, 10) + ":" + strconv.FormatInt(r.UserID, 10) + ":" + *r.Due})
+	for i := range rows {
+		ns = append(ns, deadlineNote(&rows[i].recipientRow, rows[i].DueDate, today, "task:"+strconv.FormatInt(rows[i].TaskID, 10)))
 	}
 	return s.addNotifications(ctx, ns)
+}
+
+// deadlineNote reminds r's person of a deadline due the next working day
+// or passed; key (the delivery's, or "task:" and the task's) with the
+// person and the date makes it once per deadline.
+func deadlineNote(r *recipientRow, due, today time.Time, key string) notify.Notification {
+	kind, title := "due_soon", "Sắp đến hạn xử lý: "+r.Label
+	if due.Before(today) {
+		kind, title = "overdue", "Quá hạn xử lý: "+r.Label
+	}
+	return notify.Notification{UserID: r.UserID, Kind: kind, Title: title,
+		Body: "Hạn xử lý: " + *r.Due + ". Đơn vị gửi: " + r.Sender + ".", Link: deliveryLink(r.DeliveryID),
+		DocumentID: &r.DocumentID, DeliveryID: &r.DeliveryID,
+		DedupeKey: kind + ":" + key + ":" + strconv.FormatInt(r.UserID, 10) + ":" + *r.Due}
 }

@@ -134,3 +134,53 @@ func replacedDocument(err error) bool {
 	}
 	return false
 }
+
+// login signs username in with the test password through the login page.
+func (b *e2eBrowser) login(username string) {
+	b.t.Helper()
+	b.navigate("/login")
+	status := b.submit("log in as "+username,
+		chromedp.SendKeys(chromedp.ID("username"), username),
+		chromedp.SendKeys(chromedp.ID("password"), testPassword),
+		chromedp.Click(chromedp.ID("login-submit")))
+	if u := b.location(); status != 200 || !landingPage(u.Path) {
+		_, msg := b.find(".error")
+		b.t.Fatalf("log in as %s: status %d at %s (error: %q)", username, status, u, msg)
+	}
+}
+
+// logout signs out with the header's button.
+func (b *e2eBrowser) logout() {
+	b.t.Helper()
+	if status := b.submit("log out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`))); status != 200 || b.location().Path != "/login" {
+		b.t.Fatalf("log out: status %d at %s", status, b.location())
+	}
+}
+
+// click presses the element (a button that posts, a link) and fails the
+// test with the page's error unless the answer is 200.
+func (b *e2eBrowser) click(step, css string) {
+	b.t.Helper()
+	if status := b.submit(step, chromedp.Click(chromedp.CSS(css))); status != 200 {
+		_, msg := b.find(".error")
+		b.t.Fatalf("%s: status %d at %s (error: %q)", step, status, b.location(), msg)
+	}
+}
+
+// choose selects the options of a select (several for a multiple one) by
+// value, failing the test when one is not offered.
+func (b *e2eBrowser) choose(css string, values ...string) {
+	b.t.Helper()
+	js := fmt.Sprintf(`(() => { const s = document.querySelector(%q); if (!s) return false;
+		const want = %q.split(",");
+		if (s.multiple) { for (const o of s.options) o.selected = want.includes(o.value); } else { s.value = want[0]; }
+		s.dispatchEvent(new Event("change"));
+		return [...s.options].filter(o => o.selected && want.includes(o.value)).length === want.length; })()`, css, strings.Join(values, ","))
+	ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](js))
+	b.must("choose "+css, err)
+	if !ok {
+		offered, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](fmt.Sprintf(`(() => { const s = document.querySelector(%q);
+			return s ? [...s.options].map(o => o.value + "=" + o.text).join("; ") : "no such select"; })()`, css)))
+		b.t.Fatalf("%s has no option %v (it offers %s)", css, values, offered)
+	}
+}

@@ -83,50 +83,11 @@ func TestE2EBrowserIncoming(t *testing.T) {
 	due := time.Now().In(domain.VietnamTime).AddDate(0, 0, 14).Format(time.DateOnly)
 
 	br := newE2EBrowser(t, env.baseURL, 600*time.Second)
-	ctx, must, location, find := br.ctx, br.must, br.location, br.find
-	navigate, submit, waitText := br.navigate, br.submit, br.waitText
+	ctx, must, find := br.ctx, br.must, br.find
+	navigate, waitText := br.navigate, br.waitText
 	began := time.Now()
 	step := func(name string) { t.Logf("%5.1fs %s", time.Since(began).Seconds(), name) }
-	login := func(username string) {
-		t.Helper()
-		navigate("/login")
-		status := submit("log in as "+username,
-			chromedp.SendKeys(chromedp.ID("username"), username),
-			chromedp.SendKeys(chromedp.ID("password"), testPassword),
-			chromedp.Click(chromedp.ID("login-submit")))
-		if u := location(); status != 200 || !landingPage(u.Path) {
-			_, msg := find(".error")
-			t.Fatalf("log in as %s: status %d at %s (error: %q)", username, status, u, msg)
-		}
-	}
-	logout := func() {
-		t.Helper()
-		if status := submit("log out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`))); status != 200 || location().Path != "/login" {
-			t.Fatalf("log out: status %d at %s", status, location())
-		}
-	}
-	click := func(step, css string) {
-		t.Helper()
-		if status := submit(step, chromedp.Click(chromedp.CSS(css))); status != 200 {
-			_, msg := find(".error")
-			t.Fatalf("%s: status %d at %s (error: %q)", step, status, location(), msg)
-		}
-	}
-	// choose selects the options of a (multi-)select by value.
-	choose := func(css string, values ...string) {
-		t.Helper()
-		js := fmt.Sprintf(`(() => { const s = document.querySelector(%q); if (!s) return false;
-			const want = %q.split(",");
-			if (s.multiple) { for (const o of s.options) o.selected = want.includes(o.value); } else { s.value = want[0]; }
-			s.dispatchEvent(new Event("change"));
-			return [...s.options].filter(o => o.selected && want.includes(o.value)).length === want.length; })()`, css, strings.Join(values, ","))
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
-		must("choose "+css, err)
-		if !ok {
-			offered, _ := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`[...document.querySelector(%q).options].map(o => o.value + "=" + o.text).join("; ")`, css)))
-			t.Fatalf("%s has no option %v (it offers %s)", css, values, offered)
-		}
-	}
+	login, logout, click, choose := br.login, br.logout, br.click, br.choose
 	search := func(words string) {
 		t.Helper()
 		navigate("/search")

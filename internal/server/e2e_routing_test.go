@@ -32,7 +32,7 @@ func TestE2EBrowserRouting(t *testing.T) {
 
 	br := newE2EBrowser(t, env.baseURL, 180*time.Second)
 	ctx, must, location, find := br.ctx, br.must, br.location, br.find
-	navigate, submit := br.navigate, br.submit
+	navigate := br.navigate
 	poll, waitText := br.poll, br.waitText
 	// shots takes the whole page at a laptop's and a phone's width.
 	shots := func(name string) {
@@ -50,31 +50,7 @@ func TestE2EBrowserRouting(t *testing.T) {
 		}
 		must("reset the viewport", chromedp.Do(ctx, chromedp.ResetViewport()))
 	}
-	login := func(username string) {
-		t.Helper()
-		navigate("/login")
-		status := submit("log in as "+username,
-			chromedp.SendKeys(chromedp.ID("username"), username),
-			chromedp.SendKeys(chromedp.ID("password"), testPassword),
-			chromedp.Click(chromedp.ID("login-submit")))
-		if u := location(); status != 200 || !landingPage(u.Path) {
-			_, msg := find(".error")
-			t.Fatalf("log in as %s: status %d at %s (error: %q)", username, status, u, msg)
-		}
-	}
-	logout := func() {
-		t.Helper()
-		if status := submit("log out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`))); status != 200 || location().Path != "/login" {
-			t.Fatalf("log out: status %d at %s", status, location())
-		}
-	}
-	click := func(step, css string) {
-		t.Helper()
-		if status := submit(step, chromedp.Click(chromedp.CSS(css))); status != 200 {
-			_, msg := find(".error")
-			t.Fatalf("%s: status %d at %s (error: %q)", step, status, location(), msg)
-		}
-	}
+	login, logout, click := br.login, br.logout, br.click
 	unitBox := func(id int64) string { return fmt.Sprintf("issue-unit-%d", id) }
 
 	// (1) The department's clerk issues the document to the Quận 1 office
