@@ -59,7 +59,7 @@ var demoPeople = []orgimport.AccountRow{
 		Section: "Bộ phận Giáo dục Tiểu học", Roles: auth.RoleStaff},
 	{Username: "chuyenvienth.q1", FullName: "Nguyễn Thị Lan", Position: "Chuyên viên", UnitCode: q1Code,
 		Section: "Bộ phận Giáo dục Tiểu học", Roles: auth.RoleStaff},
-	{Username: "ketoan.q1", FullName: "Lê Thị Mai", Position: "Kế toán", UnitCode: q1Code,
+	{Username: "chuyenvienkh.q1", FullName: "Lê Thị Mai", Position: "Chuyên viên kế hoạch - tài chính", UnitCode: q1Code,
 		Section: "Bộ phận Kế hoạch - Tài chính", Roles: auth.RoleStaff},
 	{Username: "vanthu.thpt1", FullName: "Đặng Thị Kim Oanh", Position: "Văn thư", UnitCode: "001.00.24.H29", Roles: auth.RoleClerk},
 	{Username: "vanthu.thcs1", FullName: "Huỳnh Văn Đức", Position: "Văn thư", UnitCode: "001.01.24.H29", Roles: auth.RoleClerk},
@@ -69,7 +69,7 @@ var demoPeople = []orgimport.AccountRow{
 // (SeedImport sets them).
 var DemoSectionHeads = map[string]string{
 	"Bộ phận Giáo dục Tiểu học":    "phutrach.q1",
-	"Bộ phận Kế hoạch - Tài chính": "ketoan.q1",
+	"Bộ phận Kế hoạch - Tài chính": "chuyenvienkh.q1",
 }
 
 const (

@@ -71,7 +71,7 @@ func TestSeedImportMakesTheSameOrganisation(t *testing.T) {
 		ORDER BY s.name`); err != nil {
 		t.Fatal(err)
 	}
-	if want := "[Bộ phận Giáo dục Tiểu học: phutrach.q1 Bộ phận Kế hoạch - Tài chính: ketoan.q1]"; fmt.Sprint(heads) != want {
+	if want := "[Bộ phận Giáo dục Tiểu học: phutrach.q1 Bộ phận Kế hoạch - Tài chính: chuyenvienkh.q1]"; fmt.Sprint(heads) != want {
 		t.Errorf("section heads %v, want %s", heads, want)
 	}
 	if _, err := demo.SeedImport(ctx, db, users, "another-password-1", schools); err != nil {

@@ -65,7 +65,7 @@ func TestE2EBrowserIncoming(t *testing.T) {
 		}
 		return id
 	}
-	leader, head, handler, planner := userID("truongphong.q1"), userID("phutrach.q1"), userID("chuyenvienth.q1"), userID("ketoan.q1")
+	leader, head, handler, planner := userID("truongphong.q1"), userID("phutrach.q1"), userID("chuyenvienth.q1"), userID("chuyenvienkh.q1")
 	// Quận 1's sections, as seed-demo's import makes them (the harness
 	// seeds the accounts alone).
 	section := func(name string, headID int64, members ...int64) int64 {
