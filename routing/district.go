@@ -102,11 +102,11 @@ func (s *Service) district(ctx context.Context, p auth.Principal, id int64) (int
 	return id, row.Name, nil
 }
 
-// IsDistrictOffice reports whether unitID is a district office (for the
-// link to its board).
-func (s *Service) IsDistrictOffice(ctx context.Context, unitID int64) (bool, error) {
+// SeesDistricts reports whether unitID's clerks and leaders have district
+// boards: a district office (its own) or the department (every district's).
+func (s *Service) SeesDistricts(ctx context.Context, unitID int64) (bool, error) {
 	var ok bool
-	err := s.db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM units WHERE id = $1 AND kind = 'district_office')`, unitID)
+	err := s.db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM units WHERE id = $1 AND kind IN ('district_office', 'department'))`, unitID)
 	return ok, err
 }
 

@@ -23,10 +23,10 @@ func (s *Server) districtPage(c *fiber.Ctx) error {
 	d.F = &followupView{}
 	unit, _ := strconv.ParseInt(c.Query("unit"), 10, 64)
 	if unit == 0 && !d.District {
-		// The department picks a district; anyone else has no board.
-		if !isDepartmentStaff(s, c) {
-			return domain.ErrNotFound
-		}
+		return domain.ErrNotFound // neither a district office nor the department: no board
+	}
+	if unit == 0 && isDepartmentStaff(s, c) {
+		// The department picks a district.
 		units, err := s.units.List(ctx, org.Filter{Kind: org.KindDistrictOffice, Limit: 500})
 		if err != nil {
 			return err

@@ -146,13 +146,14 @@ type districtSeen struct {
 	at time.Time
 }
 
-// isDistrict reports whether p's unit is a district office.
+// isDistrict reports whether p's unit has district boards: a district
+// office, or the department.
 func (s *Server) isDistrict(c *fiber.Ctx, p auth.Principal) bool {
 	k := districtKey{s, p.UnitID}
 	if v, ok := districts.Load(k); ok && time.Since(v.(districtSeen).at) < 5*time.Minute {
 		return v.(districtSeen).is
 	}
-	ok, err := s.routing.IsDistrictOffice(context.WithoutCancel(c.UserContext()), p.UnitID)
+	ok, err := s.routing.SeesDistricts(context.WithoutCancel(c.UserContext()), p.UnitID)
 	if err != nil {
 		s.log.Warn("unable to read the unit's kind", "request_id", httpx.RequestID(c), "error", err)
 		return false

@@ -150,7 +150,7 @@ type pageData struct {
 	IsSigner          bool
 	IsClerk           bool
 	Unread            int             // the bell: unread notifications
-	District          bool            // the user's unit is a district office: the link to its board
+	District          bool            // the user's unit is a district office or the department: the link to the district boards
 	Wide              bool            // a page of wide tables
 	R                 *routingView    // the routing pages and forms
 	M                 *meetingView    // the meeting pages

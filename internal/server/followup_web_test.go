@@ -112,7 +112,8 @@ func TestFollowUpPagesAndAccess(t *testing.T) {
 	}
 	sgd := newBrowser(t, e)
 	sgd.login("vanthu.sgd")
-	if status, page, _ := sgd.get("/district"); status != 200 || !strings.Contains(page, fmt.Sprintf(`href="/district?unit=%d"`, q1)) {
+	if status, page, _ := sgd.get("/district"); status != 200 || !strings.Contains(page, fmt.Sprintf(`href="/district?unit=%d"`, q1)) ||
+		!strings.Contains(page, `id="nav-district"`) {
 		t.Fatalf("the department's choice of district: %d", status)
 	}
 	if status, page, _ := sgd.get(fmt.Sprintf("/district?unit=%d", q1)); status != 200 || !strings.Contains(page, "Trường THCS Văn Lang") {
