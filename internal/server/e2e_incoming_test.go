@@ -137,6 +137,10 @@ func TestE2EBrowserIncoming(t *testing.T) {
 	waitText("#inbox", title)
 	navigate(deliveryPath)
 	const direction = "Giao Bộ phận Giáo dục Tiểu học chủ trì triển khai; Bộ phận Kế hoạch - Tài chính phối hợp bố trí kinh phí."
+	// Each section is offered with its head, who will receive the task.
+	if _, offered := find("#direct-lead"); !strings.Contains(offered, "Bộ phận Giáo dục Tiểu học · Trần Quốc Bảo") {
+		t.Errorf("the lead's choices do not name the section's head:\n%s", offered)
+	}
 	must("write the direction", chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("direct-opinion"), direction)))
 	choose("#direct-lead", fmt.Sprintf("s:%d", primary))
 	choose("#direct-coordinators", fmt.Sprintf("s:%d", finance))
