@@ -1091,4 +1091,9 @@ CREATE TABLE saved_searches (
   UNIQUE (user_id, name)
 );
 `,
+	// 17: search walks a unit's documents newest first and stops when it
+	// has enough, rather than reading every match of a common word.
+	`
+CREATE INDEX documents_unit_date ON documents (unit_id, doc_date DESC, id DESC);
+`,
 }

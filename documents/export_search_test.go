@@ -11,3 +11,11 @@ import (
 func SearchWithoutVisibility(s *Service, ctx context.Context, p auth.Principal, f SearchFilter) (SearchResult, error) {
 	return s.search(ctx, p, f, searchOpts{vis: false, body: snippetBody})
 }
+
+// SetSearchTotalCap sets how many results a search counts at most, until
+// the returned function restores it.
+func SetSearchTotalCap(n int) (restore func()) {
+	old := totalCap
+	totalCap = n
+	return func() { totalCap = old }
+}

@@ -37,6 +37,10 @@ const (
 	rankPool       = 1000   // candidates ranked by relevance (see search)
 )
 
+// totalCap is how many results a search counts at most: counting every
+// match of a common word over a million documents took seconds.
+var totalCap = 10000
+
 // Origins a search filters on.
 const (
 	SearchOwn      = "own"
@@ -115,10 +119,15 @@ type SearchResult struct {
 	Words     []string `json:"words,omitempty"`     // the unaccented words looked for
 	Truncated bool     `json:"truncated,omitempty"` // the query was cut to its first words
 	Capped    bool     `json:"capped,omitempty"`    // an export reached ExportLimit
+	// More: there are more than Total results (Total is totalCap); the
+	// pages go on while results come.
+	More bool `json:"more,omitempty"`
 }
 
 // HasNext says whether another page follows.
-func (r SearchResult) HasNext() bool { return r.Page*r.Limit < r.Total }
+func (r SearchResult) HasNext() bool {
+	return r.Page*r.Limit < r.Total || r.More && len(r.Items) == r.Limit
+}
 
 // searchWords are the unaccented words of q (letters and digits; anything
 // else separates them, so SQL or tsquery syntax is only words), at most
@@ -238,16 +247,15 @@ func (s *Service) search(ctx context.Context, p auth.Principal, f SearchFilter, 
 		return strings.Join(append(extra, cond...), " AND ")
 	}
 	own, received := f.Origin != SearchReceived, f.Origin != SearchOwn
-	// Each branch is one way in through an index: the unit's own documents
-	// or those a link reaches, matched by their number and trích yếu or by
-	// their text. The planner drives each from whichever of its indexes is
-	// narrower (a school's few documents, a common word's GIN entries);
-	// visible() stays in every branch, the one rule.
 	var reach []string
 	for _, l := range s.links {
 		if l.Reach != "" {
 			reach = append(reach, l.Reach)
 		}
+	}
+	if !vis {
+		// Without the rule every other unit's document is a candidate.
+		reach = []string{"true"}
 	}
 	var inner string
 	rank := "0"
@@ -255,41 +263,64 @@ func (s *Service) search(ctx context.Context, p auth.Principal, f SearchFilter, 
 	if len(words) > 0 {
 		args["q"] = prefixQuery(words)
 		const tq = "to_tsquery('simple', :q)"
-		var br []string
-		if own {
+		// Each branch is one way in through an index: the unit's own
+		// documents or those a link reaches, matched by their number and
+		// trích yếu, or by their text alone. The branches are disjoint, so
+		// that each document comes once without a de-duplication that
+		// would read every match: a common word matches half of a million
+		// documents. visible() stays in every branch, the one rule.
+		type branch struct {
+			title bool
+			sql   string
+		}
+		var br []branch
+		add := func(scope ...string) {
 			br = append(br,
-				"SELECT d.id FROM documents d WHERE "+where("d.unit_id = :unit", "d.search @@ "+tq),
-				"SELECT d.id FROM document_texts t JOIN documents d ON d.id = t.document_id WHERE "+where("d.unit_id = :unit", "t.search @@ "+tq))
+				branch{true, "FROM documents d WHERE " + where(append(scope, "d.search @@ "+tq)...)},
+				branch{false, "FROM document_texts t JOIN documents d ON d.id = t.document_id WHERE " +
+					where(append(scope, "t.search @@ "+tq, "NOT d.search @@ "+tq)...)})
 		}
-		if !vis {
-			// Without the rule every other unit's document is a candidate.
-			reach = []string{"true"}
+		if own {
+			add("d.unit_id = :unit")
 		}
-		if received {
-			for _, r := range reach {
-				br = append(br,
-					"SELECT d.id FROM documents d WHERE "+where("d.unit_id <> :unit", r, "d.search @@ "+tq),
-					"SELECT d.id FROM document_texts t JOIN documents d ON d.id = t.document_id WHERE "+where("d.unit_id <> :unit", r, "t.search @@ "+tq))
-			}
+		if received && len(reach) > 0 {
+			add("d.unit_id <> :unit", "("+strings.Join(reach, " OR ")+")")
 		}
 		if len(br) == 0 {
 			return res, nil
 		}
-		rank = `(CASE WHEN d.search @@ ` + tq + ` THEN 1 ELSE 0 END + ts_rank_cd(d.search, ` + tq + `, 32)
-			+ coalesce(ts_rank_cd(t.search, ` + tq + `, 32), 0) / 2)`
-		pool := order
-		if f.Sort != "date" {
-			order = "rank DESC, d.doc_date DESC, d.id DESC"
-			pool = "d.search @@ " + tq + " DESC, d.doc_date DESC, d.id DESC"
+		// The total is exact up to totalCap, counted as the branches stream.
+		var all []string
+		for _, b := range br {
+			all = append(all, "SELECT 1 "+b.sql)
 		}
+		args["cap"] = totalCap + 1
+		total := `(SELECT count(*) FROM (` + strings.Join(all, "\n\tUNION ALL\n\t") + ` LIMIT :cap) n)`
 		// Ranking reads each candidate's text: a common word's tens of
 		// thousands would take seconds. The rank is computed for the
-		// rankPool best candidates only (matches in the number or trích
-		// yếu first, then the newest); the total stays exact.
+		// rankPool best candidates only: matches in the number or trích yếu
+		// first, then the newest. Each branch gives its own best, newest
+		// first (an index walk that stops early when the word is common).
 		args["pool"] = max(rankPool, (page-1)*limit+limit)
-		inner = `SELECT d.id, d.doc_date, ` + rank + ` AS rank, c.total
-			FROM (SELECT d.id, count(*) OVER () AS total
-			      FROM (` + strings.Join(br, "\n\tUNION\n\t") + `) h JOIN documents d ON d.id = h.id
+		pool := "tm DESC, doc_date DESC, id DESC"
+		if f.Sort == "date" {
+			pool = "doc_date DESC, id DESC"
+		}
+		var best []string
+		for _, b := range br {
+			tm := "0"
+			if b.title {
+				tm = "1"
+			}
+			best = append(best, `(SELECT d.id, d.doc_date, `+tm+` AS tm `+b.sql+` ORDER BY d.doc_date DESC, d.id DESC LIMIT :pool)`)
+		}
+		rank = `(CASE WHEN d.search @@ ` + tq + ` THEN 1 ELSE 0 END + ts_rank_cd(d.search, ` + tq + `, 32)
+			+ coalesce(ts_rank_cd(t.search, ` + tq + `, 32), 0) / 2)`
+		if f.Sort != "date" {
+			order = "rank DESC, d.doc_date DESC, d.id DESC"
+		}
+		inner = `SELECT d.id, d.doc_date, ` + rank + ` AS rank, ` + total + ` AS total
+			FROM (SELECT id FROM (` + strings.Join(best, "\n\tUNION ALL\n\t") + `) b
 			      ORDER BY ` + pool + ` LIMIT :pool) c
 			JOIN documents d ON d.id = c.id LEFT JOIN document_texts t ON t.document_id = d.id
 			ORDER BY ` + order + ` LIMIT :limit OFFSET :offset`
@@ -305,7 +336,9 @@ func (s *Service) search(ctx context.Context, p auth.Principal, f SearchFilter, 
 		if w == "" {
 			w = "true"
 		}
-		inner = `SELECT d.id, d.doc_date, 0 AS rank, count(*) OVER () AS total FROM documents d WHERE ` + w + `
+		args["cap"] = totalCap + 1
+		inner = `SELECT d.id, d.doc_date, 0 AS rank, (SELECT count(*) FROM (SELECT 1 FROM documents d WHERE ` + w + ` LIMIT :cap) n) AS total
+			FROM documents d WHERE ` + w + `
 			ORDER BY ` + order + ` LIMIT :limit OFFSET :offset`
 	}
 	bodyCol := "''"
@@ -340,7 +373,7 @@ func (s *Service) search(ctx context.Context, p auth.Principal, f SearchFilter, 
 	}
 	for _, r := range rows {
 		h := r.Hit
-		res.Total = r.Total
+		res.Total, res.More = min(r.Total, totalCap), r.Total > totalCap
 		h.Received = h.UnitID != p.UnitID
 		h.DateText = h.Date()
 		h.TitleHTML = Highlight(h.Title, words)

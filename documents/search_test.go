@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -161,5 +162,42 @@ func TestSnippet(t *testing.T) {
 	// Decomposed input shows composed.
 	if got := documents.Highlight("Hội thi", []string{"hoi"}); got != "<mark>Hội</mark> thi" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// A search counts its results up to a cap, and says there are more: the
+// pages still go on to the last result.
+func TestSearchCountsUpToACap(t *testing.T) {
+	e := newSearchEnv(t)
+	drafter := e.who("vanthu.sgd")
+	defer documents.SetSearchTotalCap(3)()
+	var all []int64
+	for i := range 5 {
+		title, body := "Hội thảo chuyên đề số "+strconv.Itoa(i+1), ""
+		if i%2 == 1 { // found by its text alone
+			title, body = "Chuyên đề số "+strconv.Itoa(i+1), "Nội dung hội thảo chuyên đề."
+		}
+		all = append(all, e.doc(drafter, "issued", title, body, 300+i))
+	}
+	seen := map[int64]bool{}
+	for page := 1; page <= 3; page++ {
+		r, err := e.docs.Search(e.ctx, drafter, documents.SearchFilter{Query: "hoi thao", Page: page, Limit: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Total != 3 || !r.More || !r.HasNext() && page < 3 {
+			t.Fatalf("page %d: total %d, more %v, next %v; want 3, more, a next page", page, r.Total, r.More, r.HasNext())
+		}
+		for _, id := range ids(r) {
+			seen[id] = true
+		}
+		if page == 1 && (len(r.Items) != 2 || r.Items[0].Snippet != "" || r.Items[1].Snippet != "") {
+			t.Errorf("page 1 should hold two title matches first: %+v", ids(r))
+		}
+	}
+	for _, id := range all {
+		if !seen[id] {
+			t.Errorf("document %d never listed (seen %v, want %v)", id, seen, all)
+		}
 	}
 }
