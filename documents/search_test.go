@@ -36,7 +36,8 @@ func (e *demoEnv) doc(p auth.Principal, status, title, body string, number int) 
 		e.t.Fatal(err)
 	}
 	if body != "" {
-		e.db.MustExec(`INSERT INTO document_texts (document_id, version_no, state, method, body) VALUES ($1, 1, 'done', 'text', $2)`, id, body)
+		e.db.MustExec(`INSERT INTO document_texts (document_id, version_no, state, method, body) VALUES ($1, 1, 'done', 'text', $2)
+		ON CONFLICT (document_id) DO UPDATE SET version_no = EXCLUDED.version_no, state = EXCLUDED.state, method = EXCLUDED.method, body = EXCLUDED.body`, id, body)
 	}
 	return id
 }

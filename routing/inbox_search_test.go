@@ -18,7 +18,8 @@ func TestInboxSearchAndPaging(t *testing.T) {
 		f.issue(clerk, d.ID, routing.Recipients{Units: []int64{school.UnitID}}, "")
 		docs = append(docs, d.ID)
 	}
-	f.db.MustExec(`INSERT INTO document_texts (document_id, version_no, state, method, body) VALUES ($1, 1, 'done', 'text', 'Hội thi giáo viên dạy giỏi')`, docs[2])
+	f.db.MustExec(`INSERT INTO document_texts (document_id, version_no, state, method, body) VALUES ($1, 1, 'done', 'text', 'Hội thi giáo viên dạy giỏi')
+		ON CONFLICT (document_id) DO UPDATE SET version_no = EXCLUDED.version_no, state = EXCLUDED.state, method = EXCLUDED.method, body = EXCLUDED.body`, docs[2])
 	inbox := func(fl routing.InboxFilter) routing.Page {
 		t.Helper()
 		p, err := f.rt.Inbox(f.ctx, school, fl)

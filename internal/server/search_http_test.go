@@ -20,12 +20,14 @@ func TestSearchReceivedAndRestricted(t *testing.T) {
 		map[string]any{"recipients": map[string]any{"units": []int64{webUnitID(e, codeTHCSVL)}}}, 201, nil)
 	body := strings.Repeat("Nội dung trang một và trang hai của kế hoạch. ", 120) +
 		"Trang 3. Tổ chức Hội thi giáo viên dạy giỏi cấp thành phố vào tháng Năm. " + strings.Repeat("Phụ lục. ", 40)
-	e.db.MustExec(`INSERT INTO document_texts (document_id, version_no, state, method, body) VALUES ($1, 1, 'done', 'text', $2)`, doc.ID, body)
+	e.db.MustExec(`INSERT INTO document_texts (document_id, version_no, state, method, body) VALUES ($1, 1, 'done', 'text', $2)
+		ON CONFLICT (document_id) DO UPDATE SET version_no = EXCLUDED.version_no, state = EXCLUDED.state, method = EXCLUDED.method, body = EXCLUDED.body`, doc.ID, body)
 	// Restricted to its creator, the director, in the department.
 	var secret int64
 	e.db.Get(&secret, `INSERT INTO documents (unit_id, doc_type, title, doc_date, urgency, confidentiality, status, created_by, restricted)
 		SELECT unit_id, 'BC', 'Hồ sơ kỷ luật', '2026-03-02', 'thuong', 'thuong', 'signed', id, true FROM users WHERE username = 'giamdoc.sgd' RETURNING id`)
-	e.db.MustExec(`INSERT INTO document_texts (document_id, version_no, state, method, body) VALUES ($1, 1, 'done', 'text', 'Giáo viên dạy giỏi bị kỷ luật vì lộ đề thi')`, secret)
+	e.db.MustExec(`INSERT INTO document_texts (document_id, version_no, state, method, body) VALUES ($1, 1, 'done', 'text', 'Giáo viên dạy giỏi bị kỷ luật vì lộ đề thi')
+		ON CONFLICT (document_id) DO UPDATE SET version_no = EXCLUDED.version_no, state = EXCLUDED.state, method = EXCLUDED.method, body = EXCLUDED.body`, secret)
 
 	type result struct {
 		Items []struct {
