@@ -29,10 +29,13 @@ const (
 	RoleClerk  = "clerk"  // văn thư: registers, seals and sends documents
 	RoleSigner = "signer" // lãnh đạo: signs documents
 	RoleStaff  = "staff"  // chuyên viên: drafts and handles documents
+	// RoleArchivist is the unit's archive officer (lưu trữ cơ quan): receives
+	// handed-over files and keeps them (Decree 30 art. 30–31).
+	RoleArchivist = "archivist"
 )
 
 // AllRoles lists every role.
-var AllRoles = []string{RoleAdmin, RoleClerk, RoleSigner, RoleStaff}
+var AllRoles = []string{RoleAdmin, RoleClerk, RoleSigner, RoleStaff, RoleArchivist}
 
 // Session kinds.
 const (

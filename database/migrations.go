@@ -1096,4 +1096,128 @@ CREATE TABLE saved_searches (
 	`
 CREATE INDEX documents_unit_date ON documents (unit_id, doc_date DESC, id DESC);
 `,
+	// 18: records (hồ sơ, Decree 30 art. 28–31, Appendix V, Appendix VI
+	// III.4–5): a unit's file list of the year with its headings, the
+	// files it plans and opens, the documents filed in them (one document
+	// may sit in several files: III.4.e), and hand-overs to the unit's
+	// archive, after which a file is frozen by the database itself
+	// (III.5.d, IV.1.g). The archive officer is a role of its own.
+	`
+ALTER TABLE users DROP CONSTRAINT users_roles_check;
+ALTER TABLE users ADD CONSTRAINT users_roles_check
+  CHECK (roles <@ ARRAY['admin', 'clerk', 'signer', 'staff', 'archivist']::text[]);
+
+CREATE TABLE file_lists (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  unit_id     bigint NOT NULL REFERENCES units (id),
+  year        integer NOT NULL CHECK (year BETWEEN 2000 AND 2200),
+  -- the document that issues the list (quyết định ban hành danh mục), once signed
+  document_id bigint REFERENCES documents (id),
+  created_by  bigint NOT NULL REFERENCES users (id),
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (unit_id, year)
+);
+
+-- Headings of a list: by section or by field (I, II, ...; 1, 2 under them).
+CREATE TABLE file_headings (
+  id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  list_id    bigint NOT NULL REFERENCES file_lists (id),
+  parent_id  bigint REFERENCES file_headings (id),
+  position   integer NOT NULL DEFAULT 0,
+  code       text NOT NULL DEFAULT '' CHECK (length(code) <= 20),
+  title      text NOT NULL CHECK (title <> '' AND length(title) <= 500),
+  section_id bigint REFERENCES sections (id)
+);
+CREATE INDEX file_headings_list ON file_headings (list_id, position);
+
+-- A file (hồ sơ): planned in the list, opened by its responsible person,
+-- closed when its work ends, handed over to the archive, or destroyed by
+-- a decision. retention_years NULL means permanent (vĩnh viễn).
+CREATE TABLE files (
+  id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  unit_id         bigint NOT NULL REFERENCES units (id),
+  list_id         bigint NOT NULL REFERENCES file_lists (id),
+  heading_id      bigint REFERENCES file_headings (id),
+  position        integer NOT NULL DEFAULT 0,
+  code            text NOT NULL CHECK (code <> '' AND length(code) <= 50),
+  title           text NOT NULL CHECK (title <> '' AND length(title) <= 1000),
+  retention_years integer CHECK (retention_years BETWEEN 1 AND 100),
+  responsible_id  bigint REFERENCES users (id),
+  note            text NOT NULL DEFAULT '',
+  state           text NOT NULL DEFAULT 'planned'
+                  CHECK (state IN ('planned', 'open', 'closed', 'handed_over', 'destroyed')),
+  opened_at       timestamptz,
+  opened_by       bigint REFERENCES users (id),
+  closed_at       timestamptz,
+  closed_by       bigint REFERENCES users (id),
+  -- when the file is due at the archive (art. 31: within a year of the work's end)
+  due_on          date,
+  due_notified_at timestamptz,
+  handover_id     bigint,
+  destroyed_at    timestamptz,
+  destroy_basis   text NOT NULL DEFAULT '',
+  UNIQUE (list_id, code)
+);
+CREATE INDEX files_unit_state ON files (unit_id, state);
+CREATE INDEX files_due ON files (due_on) WHERE state = 'closed';
+
+-- The documents of a file, numbered in the order they were filed (III.4.b).
+CREATE TABLE file_items (
+  file_id     bigint NOT NULL REFERENCES files (id),
+  seq         integer NOT NULL CHECK (seq > 0),
+  document_id bigint NOT NULL REFERENCES documents (id),
+  added_by    bigint NOT NULL REFERENCES users (id),
+  added_at    timestamptz NOT NULL DEFAULT now(),
+  note        text NOT NULL DEFAULT '',
+  PRIMARY KEY (file_id, seq),
+  UNIQUE (file_id, document_id)
+);
+CREATE INDEX file_items_document ON file_items (document_id);
+
+-- A hand-over of files to the unit's archive: its list (mục lục hồ sơ
+-- nộp lưu) and record (biên bản giao nhận) are documents, signed.
+CREATE TABLE handovers (
+  id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  unit_id            bigint NOT NULL REFERENCES units (id),
+  state              text NOT NULL DEFAULT 'prepared' CHECK (state IN ('prepared', 'handed_over')),
+  created_by         bigint NOT NULL REFERENCES users (id),
+  created_at         timestamptz NOT NULL DEFAULT now(),
+  received_by        bigint REFERENCES users (id),
+  handed_at          timestamptz,
+  list_document_id   bigint REFERENCES documents (id),
+  record_document_id bigint REFERENCES documents (id)
+);
+ALTER TABLE files ADD CONSTRAINT files_handover FOREIGN KEY (handover_id) REFERENCES handovers (id);
+
+-- A handed-over file is frozen: no item added, moved or removed, and the
+-- file itself changes only to be destroyed by a decision.
+CREATE FUNCTION file_items_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE st text;
+BEGIN
+  SELECT state INTO st FROM files WHERE id = coalesce(NEW.file_id, OLD.file_id);
+  IF st IN ('handed_over', 'destroyed') OR (TG_OP <> 'INSERT' AND OLD.file_id IN
+       (SELECT id FROM files WHERE state IN ('handed_over', 'destroyed'))) THEN
+    RAISE EXCEPTION 'file % is handed over to the archive and frozen', coalesce(NEW.file_id, OLD.file_id)
+      USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN coalesce(NEW, OLD);
+END $$;
+CREATE TRIGGER file_items_frozen BEFORE INSERT OR UPDATE OR DELETE ON file_items
+  FOR EACH ROW EXECUTE FUNCTION file_items_frozen();
+
+CREATE FUNCTION files_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF OLD.state = 'destroyed' OR (OLD.state = 'handed_over' AND (TG_OP = 'DELETE'
+       OR NEW.state <> 'destroyed' OR NEW.code <> OLD.code OR NEW.title <> OLD.title
+       OR NEW.list_id <> OLD.list_id OR NEW.heading_id IS DISTINCT FROM OLD.heading_id
+       OR NEW.retention_years IS DISTINCT FROM OLD.retention_years
+       OR NEW.unit_id <> OLD.unit_id OR NEW.handover_id IS DISTINCT FROM OLD.handover_id)) THEN
+    RAISE EXCEPTION 'file % is handed over to the archive and frozen', OLD.id
+      USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN coalesce(NEW, OLD);
+END $$;
+CREATE TRIGGER files_frozen BEFORE UPDATE OR DELETE ON files
+  FOR EACH ROW EXECUTE FUNCTION files_frozen();
+`,
 }
