@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -17,23 +16,7 @@ import (
 // The follow-up of incoming documents: the processing slip, the follow-up
 // register, the handling statistics and a district office's board.
 
-func (s *Server) getDeliverySlip(c *fiber.Ctx) error {
-	id, err := httpx.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	sl, err := s.routing.Slip(c.UserContext(), httpx.Principal(c), id)
-	if err != nil {
-		return err
-	}
-	var b bytes.Buffer
-	if err := registers.SlipPDF(&b, sl); err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderContentType, "application/pdf")
-	c.Set(fiber.HeaderContentDisposition, documents.ContentDisposition("inline", fmt.Sprintf("Phiếu giải quyết văn bản đến %d.pdf", id)))
-	return c.Send(b.Bytes())
-}
+func (s *Server) getDeliverySlip(c *fiber.Ctx) error { return httpx.SendSlip(c, s.routing) }
 
 func (s *Server) exportFollowUpRegister(c *fiber.Ctx) error {
 	from, to, err := routing.ParsePeriod(c.Query("from"), c.Query("to"), time.Now())

@@ -14,7 +14,6 @@ import (
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/httpx"
-	"github.com/hcm-edu/vanban/registers"
 	"github.com/hcm-edu/vanban/routing"
 )
 
@@ -41,23 +40,7 @@ type districtLink struct {
 const registerFollowUp = "followup"
 
 // slipPDF sends the processing slip of a delivery (Appendix IV VII).
-func (s *Server) slipPDF(c *fiber.Ctx) error {
-	id, err := httpx.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	sl, err := s.routing.Slip(c.UserContext(), httpx.Principal(c), id)
-	if err != nil {
-		return err
-	}
-	var b bytes.Buffer
-	if err := registers.SlipPDF(&b, sl); err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderContentType, "application/pdf")
-	c.Set(fiber.HeaderContentDisposition, documents.ContentDisposition("inline", fmt.Sprintf("Phiếu giải quyết văn bản đến %d.pdf", id)))
-	return c.Send(b.Bytes())
-}
+func (s *Server) slipPDF(c *fiber.Ctx) error { return httpx.SendSlip(c, s.routing) }
 
 // followUpRegisterPage is the registers page for the follow-up register,
 // over a year (year=) or a period (from=, to=, YYYY-MM-DD).
@@ -80,12 +63,7 @@ func (s *Server) followUpRegisterPage(c *fiber.Ctx) error {
 		data, err = s.routing.FollowUpRegister(c.UserContext(), httpx.Principal(c), f, t)
 	}
 	if err != nil {
-		pr := s.toProblem(err)
-		if pr.Status != fiber.StatusUnprocessableEntity {
-			return err
-		}
-		d.Error, d.Fields = pr.Message, pr.Fields
-		return s.render(c, pr.Status, "registers", d)
+		return s.registerError(c, d, err)
 	}
 	d.F.FollowUp = &data
 	d.R.RegisterName = "Sổ theo dõi giải quyết văn bản đến"

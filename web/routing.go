@@ -812,12 +812,7 @@ func (s *Server) registersPage(c *fiber.Ctx) error {
 		data, err = s.routing.RegisterBook(c.UserContext(), httpx.Principal(c), kind, year)
 	}
 	if err != nil {
-		pr := s.toProblem(err)
-		if pr.Status != fiber.StatusUnprocessableEntity {
-			return err
-		}
-		d.Error, d.Fields = pr.Message, pr.Fields
-		return s.render(c, pr.Status, "registers", d)
+		return s.registerError(c, d, err)
 	}
 	d.R.Register = &data
 	d.R.RegisterName = documents.Label(registerKinds, kind)
@@ -825,6 +820,17 @@ func (s *Server) registersPage(c *fiber.Ctx) error {
 	base := "/api/v1/registers/" + url.PathEscape(kind) + "?year=" + strconv.Itoa(year)
 	d.R.CSV, d.R.PDF = base+"&format=csv", base+"&format=pdf"
 	return s.render(c, fiber.StatusOK, "registers", d)
+}
+
+// registerError shows a register's invalid year or period on the
+// registers page; any other error goes to the error page.
+func (s *Server) registerError(c *fiber.Ctx, d *pageData, err error) error {
+	pr := s.toProblem(err)
+	if pr.Status != fiber.StatusUnprocessableEntity {
+		return err
+	}
+	d.Error, d.Fields = pr.Message, pr.Fields
+	return s.render(c, pr.Status, "registers", d)
 }
 
 // Indicators.
