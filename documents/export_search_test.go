@@ -19,3 +19,19 @@ func SetSearchTotalCap(n int) (restore func()) {
 	totalCap = n
 	return func() { totalCap = old }
 }
+
+// SetSearchRankPool sets how many candidates a search ranks, until the
+// returned function restores it.
+func SetSearchRankPool(n int) (restore func()) {
+	old := rankPool
+	rankPool = n
+	return func() { rankPool = old }
+}
+
+// SetSearchCountFromBranches chooses how a word search counts its
+// matches, until the returned function restores it.
+func SetSearchCountFromBranches(on bool) (restore func()) {
+	old := countFromBranches
+	countFromBranches = on
+	return func() { countFromBranches = old }
+}

@@ -34,12 +34,19 @@ const (
 	maxSearchRunes = 1000
 	ExportLimit    = 10000
 	snippetBody    = 200000 // runes of a body read for its snippet
-	rankPool       = 1000   // candidates ranked by relevance (see search)
 )
 
 // totalCap is how many results a search counts at most: counting every
 // match of a common word over a million documents took seconds.
 var totalCap = 10000
+
+// rankPool is how many candidates a word search ranks by relevance.
+var rankPool = 1000
+
+// countFromBranches has a word search count its matches from the rows its
+// branches already read, when none filled the pool; false counts them
+// all again, as before (BenchmarkSearchCount compares the two).
+var countFromBranches = true
 
 // Origins a search filters on.
 const (
@@ -289,39 +296,45 @@ func (s *Service) search(ctx context.Context, p auth.Principal, f SearchFilter, 
 		if len(br) == 0 {
 			return res, nil
 		}
-		// The total is exact up to totalCap, counted as the branches stream.
-		var all []string
-		for _, b := range br {
-			all = append(all, "SELECT 1 "+b.sql)
-		}
-		args["cap"] = totalCap + 1
-		total := `(SELECT count(*) FROM (` + strings.Join(all, "\n\tUNION ALL\n\t") + ` LIMIT :cap) n)`
 		// Ranking reads each candidate's text: a common word's tens of
 		// thousands would take seconds. The rank is computed for the
 		// rankPool best candidates only: matches in the number or trích yếu
 		// first, then the newest. Each branch gives its own best, newest
-		// first (an index walk that stops early when the word is common).
+		// first (an index walk that stops early when the word is common),
+		// one more than the pool, tagged with the branch.
 		args["pool"] = max(rankPool, (page-1)*limit+limit)
 		pool := "tm DESC, doc_date DESC, id DESC"
 		if f.Sort == "date" {
 			pool = "doc_date DESC, id DESC"
 		}
-		var best []string
-		for _, b := range br {
+		var best, all []string
+		for i, b := range br {
 			tm := "0"
 			if b.title {
 				tm = "1"
 			}
-			best = append(best, `(SELECT d.id, d.doc_date, `+tm+` AS tm `+b.sql+` ORDER BY d.doc_date DESC, d.id DESC LIMIT :pool)`)
+			best = append(best, `(SELECT `+strconv.Itoa(i)+` AS br, d.id, d.doc_date, `+tm+` AS tm `+b.sql+` ORDER BY d.doc_date DESC, d.id DESC LIMIT :pool + 1)`)
+			all = append(all, "SELECT 1 "+b.sql)
+		}
+		// The total: when no branch filled the pool, the branches' rows
+		// are every match, counted as they are. Otherwise the matches are
+		// counted again, up to totalCap; that subquery runs only then (an
+		// InitPlan under CASE is evaluated when its branch is taken).
+		args["cap"] = totalCap + 1
+		capped := `(SELECT count(*) FROM (` + strings.Join(all, "\n\tUNION ALL\n\t") + ` LIMIT :cap) n)`
+		total := `(SELECT CASE WHEN max(k) > :pool THEN ` + capped + ` ELSE coalesce(sum(k), 0) END
+			FROM (SELECT count(*) AS k FROM b GROUP BY br) k)`
+		if !countFromBranches {
+			total = capped
 		}
 		rank = `(CASE WHEN d.search @@ ` + tq + ` THEN 1 ELSE 0 END + ts_rank_cd(d.search, ` + tq + `, 32)
 			+ coalesce(ts_rank_cd(t.search, ` + tq + `, 32), 0) / 2)`
 		if f.Sort != "date" {
 			order = "rank DESC, d.doc_date DESC, d.id DESC"
 		}
-		inner = `SELECT d.id, d.doc_date, ` + rank + ` AS rank, ` + total + ` AS total
-			FROM (SELECT id FROM (` + strings.Join(best, "\n\tUNION ALL\n\t") + `) b
-			      ORDER BY ` + pool + ` LIMIT :pool) c
+		inner = `WITH b AS (` + strings.Join(best, "\n\tUNION ALL\n\t") + `)
+			SELECT d.id, d.doc_date, ` + rank + ` AS rank, ` + total + ` AS total
+			FROM (SELECT id FROM b ORDER BY ` + pool + ` LIMIT :pool) c
 			JOIN documents d ON d.id = c.id LEFT JOIN document_texts t ON t.document_id = d.id
 			ORDER BY ` + order + ` LIMIT :limit OFFSET :offset`
 	} else {

@@ -166,6 +166,35 @@ func TestSnippet(t *testing.T) {
 	}
 }
 
+// The count is the same whether the branches' rows hold every match or a
+// branch filled the ranking pool and the matches are counted again.
+func TestSearchCountsPastThePool(t *testing.T) {
+	e := newSearchEnv(t)
+	drafter := e.who("vanthu.sgd")
+	for i := range 7 {
+		title, body := "Hội thảo chuyên đề số "+strconv.Itoa(i+1), ""
+		if i%3 == 1 { // found by its text alone
+			title, body = "Chuyên đề số "+strconv.Itoa(i+1), "Nội dung hội thảo chuyên đề."
+		}
+		e.doc(drafter, "issued", title, body, 400+i)
+	}
+	for _, pool := range []int{1000, 3, 2, 1} {
+		for _, fromBranches := range []bool{true, false} {
+			restore := documents.SetSearchRankPool(pool)
+			restoreCount := documents.SetSearchCountFromBranches(fromBranches)
+			r, err := e.docs.Search(e.ctx, drafter, documents.SearchFilter{Query: "hoi thao", Limit: 1})
+			restoreCount()
+			restore()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Total != 7 || r.More || len(r.Items) != 1 {
+				t.Errorf("pool %d, from branches %v: total %d, more %v, %d items; want 7, no more, 1 item", pool, fromBranches, r.Total, r.More, len(r.Items))
+			}
+		}
+	}
+}
+
 // A search counts its results up to a cap, and says there are more: the
 // pages still go on to the last result.
 func TestSearchCountsUpToACap(t *testing.T) {
