@@ -250,6 +250,8 @@ func keepForm(c *fiber.Ctx, d *pageData, form string) {
 			}
 		default:
 			d.Form[form+"."+key] = string(v)
+			// Every value of a multiple choice, for the select to keep them.
+			d.Form[form+"."+key+"="+string(v)] = "1"
 		}
 	})
 }

@@ -108,11 +108,13 @@ func TestWebHandlingForms(t *testing.T) {
 	}
 	form.Set("lead", fmt.Sprintf("s:%d", plan))
 	form.Set("due", "2020-01-01")
+	form["coordinators"] = []string{fmt.Sprintf("u:%d", clerkID)}
 	if status, page, _ := leader.postForm(path+"/direct", form, ""); status != 422 || !strings.Contains(page, "Hạn xử lý: hạn xử lý không được trước hôm nay") {
 		t.Errorf("a past deadline: %d", status)
+	} else if !strings.Contains(page, fmt.Sprintf(`value="u:%d" selected`, clerkID)) {
+		t.Error("the refused direction lost the chosen coordinator")
 	}
 	form.Set("due", due)
-	form["coordinators"] = []string{fmt.Sprintf("u:%d", clerkID)}
 	status, _, h = leader.postForm(path+"/direct", form, "")
 	if status != http.StatusSeeOther || h.Get("Location") != path+"?done=directed" {
 		t.Fatalf("direct: %d to %q", status, h.Get("Location"))
