@@ -164,7 +164,8 @@ func (s *Server) saveSearchSubmit(c *fiber.Ctx) error {
 	for _, k := range []string{"name", "_csrf", "page", "limit"} {
 		args.Del(k)
 	}
-	f, cols, err := documents.ParseSearch(args)
+	f, cols, perr := documents.ParseSearch(args)
+	err := perr
 	if err == nil {
 		_, err = s.docs.SaveSearch(c.UserContext(), httpx.Principal(c), name, f, cols)
 	}
@@ -178,6 +179,14 @@ func (s *Server) saveSearchSubmit(c *fiber.Ctx) error {
 		v := &searchView{Origins: searchOrigins}
 		v.setColumns(cols)
 		d.S = v
+		if perr == nil {
+			// Only the name was refused: the results and the save form
+			// come back with the search, for another name.
+			if r, serr := s.docs.Search(c.UserContext(), httpx.Principal(c), f); serr == nil {
+				v.Result, v.Params = &r, f.Values(cols)
+				v.Export = "/search/export?" + v.Params.Encode()
+			}
+		}
 		for k := range args {
 			d.Form[k] = args.Get(k)
 		}

@@ -119,6 +119,12 @@ func TestSearchReceivedAndRestricted(t *testing.T) {
 		t.Errorf("/search without words: %d", status)
 	}
 	_, page, _ = b.get("/search?q=hoi+thi")
+	// A refused name: the results and the save form come back with the search.
+	status, refused, _ := b.postForm("/search/saved", url.Values{"_csrf": {csrfOf(t, page)}, "name": {"  "}, "q": {"hoi thi"}, "col": {"title"}}, "")
+	if status != 422 || !strings.Contains(refused, `id="save-search"`) || !strings.Contains(refused, `<input type="hidden" name="q" value="hoi thi">`) ||
+		!strings.Contains(refused, `id="search-count"`) {
+		t.Errorf("a refused save lost the search: %d\n%s", status, refused)
+	}
 	status, _, h = b.postForm("/search/saved", url.Values{"_csrf": {csrfOf(t, page)}, "name": {"Hội thi"}, "q": {"hoi thi"}, "col": {"title"}}, "")
 	if status != http.StatusSeeOther {
 		t.Fatalf("save: %d", status)
