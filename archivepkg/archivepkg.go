@@ -150,9 +150,9 @@ type Entry struct {
 
 // Manifest is manifest.xml.
 type Manifest struct {
-	XMLName xml.Name        `xml:"urn:hcm-edu:vanban:hoso:1 Manifest"`
-	Version int             `xml:"version,attr"`
-	Entries []Entry `xml:"Entry"`
+	XMLName xml.Name `xml:"urn:hcm-edu:vanban:hoso:1 Manifest"`
+	Version int      `xml:"version,attr"`
+	Entries []Entry  `xml:"Entry"`
 }
 
 // priorities maps an urgency to Part II's Priority number.
