@@ -228,16 +228,24 @@ func check(ctx context.Context, r io.ReaderAt, size int64, o Options) (*pkg, err
 		return nil, err
 	}
 	used := map[string]bool{FileEntry: true, SchemaEntry: true}
+	// Every metadata.xml is scanned before any is decoded, so that the
+	// package's allowance of elements is spent before anything is built.
 	for _, it := range p.file.Items {
 		name := it.Path + metadataName
 		raw, ok := xmls[name]
 		if !ok {
 			return nil, fmt.Errorf("archivepkg: item %d: entry %q is missing", it.DocOrdinal, name)
 		}
+		if err := scanXML(raw, name, MaxElementsPerFile, elements); err != nil {
+			return nil, err
+		}
+	}
+	for _, it := range p.file.Items {
+		name := it.Path + metadataName
 		used[name] = true
 		var d Document
-		if err := decodeXML(raw, name, MaxElementsPerFile, elements, &d); err != nil {
-			return nil, err
+		if err := xml.Unmarshal(xmls[name], &d); err != nil {
+			return nil, fmt.Errorf("archivepkg: %s: %v", name, err)
 		}
 		if err := p.checkDocument(it, &d, used); err != nil {
 			return nil, fmt.Errorf("archivepkg: %s: %v", name, err)
@@ -549,6 +557,17 @@ type counter struct{ left int }
 // more than perFile elements (or the package's total) before anything is
 // built from it, then decodes it into v.
 func decodeXML(b []byte, name string, perFile int, total *counter, v any) error {
+	if err := scanXML(b, name, perFile, total); err != nil {
+		return err
+	}
+	if err := xml.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("archivepkg: %s: %v", name, err)
+	}
+	return nil
+}
+
+// scanXML is decodeXML's streaming pass.
+func scanXML(b []byte, name string, perFile int, total *counter) error {
 	d := xml.NewDecoder(bytes.NewReader(b))
 	d.Strict = true
 	d.Entity = nil
@@ -578,9 +597,6 @@ func decodeXML(b []byte, name string, perFile int, total *counter, v any) error 
 				return fmt.Errorf("archivepkg: %s: the package holds more than %d XML elements", name, MaxElements)
 			}
 		}
-	}
-	if err := xml.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("archivepkg: %s: %v", name, err)
 	}
 	return nil
 }
