@@ -97,4 +97,3 @@ func vmHWM(b *testing.B) int64 {
 	}
 	return 0
 }
-
