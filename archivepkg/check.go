@@ -35,7 +35,9 @@ const (
 	// maxRatio is the largest compression ratio of an entry over 1 MiB:
 	// PDFs barely compress; XML of 10:1 is common, 100:1 is a bomb.
 	maxRatio      = 100
-	maxXMLBytes   = 32 << 20
+	maxXMLBytes   = 32 << 20  // hoso.xml, manifest.xml
+	maxMetaBytes  = 4 << 20   // one metadata.xml
+	maxXMLTotal   = 256 << 20 // the XML kept in memory while checking
 	maxVerifySize = 512 << 20
 )
 
@@ -208,15 +210,23 @@ func check(ctx context.Context, r io.ReaderAt, size int64, o Options) (*pkg, err
 	}
 	// Every entry's bytes against the manifest; the XML kept to be read.
 	xmls := map[string][]byte{}
+	xmlBytes := 0
 	for _, f := range zr.File {
 		if f.Name == ManifestEntry {
 			continue
 		}
 		e := p.manifest[f.Name]
-		if strings.HasSuffix(f.Name, ".xml") && (f.Name == FileEntry || path.Base(f.Name) == metadataName) {
-			b, err := readEntry(ctx, f, min(maxXMLBytes, e.Size))
+		if f.Name == FileEntry || path.Base(f.Name) == metadataName {
+			limit := int64(maxMetaBytes)
+			if f.Name == FileEntry {
+				limit = maxXMLBytes
+			}
+			b, err := readEntry(ctx, f, min(limit, e.Size))
 			if err != nil {
 				return nil, err
+			}
+			if xmlBytes += len(b); xmlBytes > maxXMLTotal {
+				return nil, fmt.Errorf("archivepkg: entry %q: the package's XML exceeds %d bytes", f.Name, maxXMLTotal)
 			}
 			if err := e.match(b); err != nil {
 				return nil, err
