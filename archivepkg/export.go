@@ -201,6 +201,14 @@ func Export(ctx context.Context, db *sqlx.DB, store storage.Blobs, fileID int64,
 	return nil
 }
 
+// ExporterFor binds Export to db and store, in the shape the records
+// domain calls (its Exporter): func(ctx, w, fileID) error.
+func ExporterFor(db *sqlx.DB, store storage.Blobs) func(ctx context.Context, w io.Writer, fileID int64) error {
+	return func(ctx context.Context, w io.Writer, fileID int64) error {
+		return Export(ctx, db, store, fileID, w)
+	}
+}
+
 func fileXML(f fileRow, items []itemRow, code FileCode) File {
 	h := File{
 		Version: FormatVersion, FileCode: code,
