@@ -63,6 +63,7 @@ if ! $run_only; then
 	need_cmd openssl openssl
 	need_cmd certutil libnss3-tools
 	need_cmd xmlsec1 xmlsec1
+	need_cmd xmllint libxml2-utils
 	need_cmd haproxy haproxy
 	need_pkg fonts-liberation
 	need_cmd curl curl

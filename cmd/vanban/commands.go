@@ -56,6 +56,8 @@ func run(args []string) error {
 	switch cmd {
 	case "verify": // needs no database and no configuration
 		return verifyCmd(rest)
+	case "records": // verify needs no configuration; export and import read it
+		return recordsCmd(rest)
 	}
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {

@@ -23,6 +23,7 @@ Usage:
   vanban text reindex [--all|--missing]   queue the text extraction (OCR) of documents without text, or of all
   vanban config                   print the effective configuration, secrets masked
   vanban verify [--json] [--trust ROOTS.pem] FILE   verify a signed PDF (no database needed)
+  vanban records export|import|verify ...   a file (hồ sơ) as a package of PDFs, XML metadata and manifest
   vanban help                     this text
 
 Configuration comes from environment variables:
