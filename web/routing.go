@@ -144,6 +144,7 @@ var steeringLabels = map[int]string{
 var actionLabels = map[string]string{
 	"document.create": "Tải lên văn bản", "document.sign": "Ký số", "document.seal": "Ký số của cơ quan",
 	"document.register": "Đăng ký, cấp số", "document.issue": "Phát hành", "document.relay": "Chuyển tiếp",
+	"document.import": "Nhập từ gói hồ sơ", "file.import": "Nhập hồ sơ từ gói",
 	"document.recall": "Đề nghị thu hồi", "delivery.accept": "Tiếp nhận", "delivery.refuse": "Từ chối nhận",
 	"delivery.assign": "Phân công xử lý", "delivery.status.05": "Bắt đầu xử lý", "delivery.status.06": "Hoàn thành xử lý",
 	"delivery.recall.15": "Đồng ý thu hồi", "delivery.recall.16": "Từ chối thu hồi",
