@@ -132,7 +132,7 @@ func openStore(ctx context.Context, cfg *config.Config) (storage.Blobs, error) {
 	if cfg.UseS3() {
 		return storage.NewS3(ctx, storage.S3Options{
 			Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, AccessKey: cfg.S3AccessKey,
-			SecretKey: cfg.S3SecretKey, Region: cfg.S3Region, UseSSL: cfg.S3UseSSL,
+			SecretKey: cfg.S3SecretKey, Region: cfg.S3Region, UseSSL: cfg.S3UseSSL, ObjectLock: cfg.S3ObjectLock,
 		})
 	}
 	return storage.NewLocal(filepath.Join(cfg.DataDir, "objects"))
