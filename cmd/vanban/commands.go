@@ -88,6 +88,10 @@ func run(args []string) error {
 		return holidayCmd(ctx, cfg, rest)
 	case "text":
 		return textCmd(ctx, cfg, rest)
+	case "check":
+		return checkCmd(ctx, cfg, rest)
+	case "objects":
+		return objectsCmd(ctx, cfg, rest)
 	}
 	return fmt.Errorf("unknown command %q; see `vanban help`", cmd)
 }

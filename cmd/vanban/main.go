@@ -23,6 +23,8 @@ Usage:
   vanban text reindex [--all|--missing]   queue the text extraction (OCR) of documents without text, or of all
   vanban config                   print the effective configuration, secrets masked
   vanban verify [--json] [--trust ROOTS.pem] FILE   verify a signed PDF (no database needed)
+  vanban check [--online] [--quiet]   every stored object's SHA-256 and every signed version's signatures (after a restore)
+  vanban objects export|import DIR    copy the store's objects to or from a folder (scripts/backup.sh, restore.sh)
   vanban help                     this text
 
 Configuration comes from environment variables:
