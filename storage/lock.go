@@ -93,7 +93,11 @@ func (s *S3) deleteVersions(ctx context.Context, key string) error {
 		if oi.Key != key {
 			continue
 		}
-		err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{VersionID: oi.VersionID})
+		vid := oi.VersionID
+		if vid == "null" {
+			vid = "" // a server without versioning (versitygw with no --versioning-dir) lists one
+		}
+		err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{VersionID: vid})
 		if err != nil && !isNotFound(err) {
 			if minio.ToErrorResponse(err).StatusCode == 403 {
 				return fmt.Errorf("%w: unable to delete %s: %v", ErrLocked, key, err)
