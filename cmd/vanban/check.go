@@ -26,7 +26,7 @@ SHA-256 recorded, and every version signed through vanban (or found valid
 before) still verifies against the trusted roots (TRUST_ROOTS_FILE, or the
 development root in SIGNING_KEYS_DIR). Prints each fault and a summary,
 and exits with status 1 on any fault. Revocation is not asked unless
---online (a restore check should not depend on the network).`
+--online (a restore check should not depend on the network)`
 
 // checkOptions is how runCheck verifies signatures.
 type checkOptions struct {

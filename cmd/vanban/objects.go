@@ -24,7 +24,7 @@ The backup and restore scripts use them (scripts/backup.sh, restore.sh).
 DIR has the local store's layout (sha256/ab/abcd...). Export skips objects
 already in DIR with the same size; import skips objects already stored.
 Both check each object's SHA-256 against its key and report, and do not
-copy, one that differs.`
+copy, one that differs`
 
 func objectsCmd(ctx context.Context, cfg *config.Config, args []string) error {
 	if len(args) != 2 || (args[0] != "export" && args[0] != "import") {
