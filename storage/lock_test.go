@@ -166,3 +166,31 @@ func TestLocalLock(t *testing.T) {
 		t.Errorf("Lock of a missing object = %v, want ErrNotExist", err)
 	}
 }
+
+// A bucket made with Object Lock keeps its versioned deletes when the
+// store is opened again without ObjectLock.
+func TestS3ExistingLockedBucket(t *testing.T) {
+	env := testenv.RequireS3(t)
+	ctx := context.Background()
+	s := newLockedS3(t, env, 0)
+	again, err := NewS3(ctx, s3Options(env, s.bucket))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randBytes(t, 100)
+	key := keyOf(t, data)
+	mustPut(t, again, key, data)
+	if err := again.Delete(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for oi := range s.client.ListObjectsIter(ctx, s.bucket, minio.ListObjectsOptions{Recursive: true, WithVersions: true}) {
+		if oi.Err != nil {
+			t.Fatal(oi.Err)
+		}
+		n++
+	}
+	if n != 0 {
+		t.Errorf("%d versions or delete markers left after Delete, want none", n)
+	}
+}

@@ -88,6 +88,12 @@ func NewS3(ctx context.Context, o S3Options) (*S3, error) {
 		return nil, s.setupErr(ctx, "reach", err)
 	}
 	if exists {
+		// A bucket made with Object Lock is versioned whatever ObjectLock
+		// says: Delete must then remove versions, not add delete markers.
+		// A server without Object Lock answers an error: not locked.
+		if on, _, _, _, err := client.GetObjectLockConfig(ctx, o.Bucket); err == nil && on == "Enabled" {
+			s.locking = true
+		}
 		return s, nil
 	}
 	err = client.MakeBucket(ctx, o.Bucket, minio.MakeBucketOptions{Region: o.Region, ObjectLocking: o.ObjectLock})
