@@ -29,6 +29,7 @@ type Config struct {
 	S3SecretKey      string
 	S3UseSSL         bool
 	S3Region         string
+	S3ObjectLock     bool
 	MaxUploadBytes   int64
 	PresignExpiry    time.Duration
 	SessionTTL       time.Duration
@@ -56,6 +57,11 @@ type Config struct {
 	ConvertTimeout   time.Duration
 	ConvertMemory    int64
 	Require2FA       bool // signers, clerks and admins must enrol TOTP to sign
+
+	// WORM for archived objects: accept the local store's read-only files
+	// in place of S3 Object Lock, and how often locked objects are re-read.
+	ArchiveAcceptLocalWORM bool
+	ArchiveVerifyInterval  time.Duration
 
 	// The text inside documents: pages of a document read by OCR at most,
 	// extraction jobs at once per instance, the longest OCR of one page and
@@ -155,6 +161,12 @@ var options = []option{
 	strOption("S3_SECRET_KEY", "", true, "S3 secret key", func(c *Config) *string { return &c.S3SecretKey }),
 	boolOption("S3_USE_SSL", "false", "use https to reach S3", func(c *Config) *bool { return &c.S3UseSSL }),
 	strOption("S3_REGION", "us-east-1", false, "S3 region", func(c *Config) *string { return &c.S3Region }),
+	boolOption("S3_OBJECT_LOCK", "false", "create a missing bucket with Object Lock, which archived documents need (WORM); S3 allows it only at creation",
+		func(c *Config) *bool { return &c.S3ObjectLock }),
+	boolOption("ARCHIVE_ACCEPT_LOCAL_WORM", "false", "let the archive freeze files on a store without Object Lock (the local store's read-only files)",
+		func(c *Config) *bool { return &c.ArchiveAcceptLocalWORM }),
+	durationOption("ARCHIVE_VERIFY_INTERVAL", "24h", "how often every archived (locked) object is re-read and its SHA-256 checked", time.Minute, 365*24*time.Hour,
+		func(c *Config) *time.Duration { return &c.ArchiveVerifyInterval }),
 	{name: "MAX_UPLOAD_BYTES", def: "268435456", help: "largest document accepted, in bytes (256 MiB)",
 		set: func(c *Config, v string) error {
 			n, err := strconv.ParseInt(v, 10, 64)

@@ -1220,4 +1220,19 @@ END $$;
 CREATE TRIGGER files_frozen BEFORE UPDATE OR DELETE ON files
   FOR EACH ROW EXECUTE FUNCTION files_frozen();
 `,
+	// 19: stored objects made write-once (WORM) when their file went to the
+	// archive, and the last check of each one's SHA-256.
+	`
+CREATE TABLE locked_objects (
+  object_key      text PRIMARY KEY,
+  retain_until    timestamptz NOT NULL,
+  locked_at       timestamptz NOT NULL DEFAULT now(),
+  mode            text NOT NULL CHECK (mode IN ('object_lock', 'local')),
+  last_checked_at timestamptz,
+  last_ok         boolean,
+  last_error      text NOT NULL DEFAULT ''
+);
+-- The check job takes those never checked first, then the oldest checks.
+CREATE INDEX locked_objects_due ON locked_objects (last_checked_at NULLS FIRST, object_key);
+`,
 }

@@ -14,6 +14,12 @@
 #   VANBAN_S3_DIR         state: data/, versions/, pid, log (default <repo>/var/s3);
 #                         must be on a filesystem with user xattrs (ext4, xfs, ...)
 #   VANBAN_TOOLS_BIN      where versitygw is built (default ~/.cache/vanban/bin)
+#
+# Object Lock (WORM: S3_OBJECT_LOCK=true, storage/lock_test.go, worm/) works
+# on this server as started here: a bucket made with Object Lock is
+# versioned (versions/), compliance-mode versions refuse deletion, and a
+# PUT over a locked key only adds a newer version. Without --versioning-dir
+# versitygw still enforces the lock, by refusing the PUT itself.
 set -euo pipefail
 # shellcheck source=scripts/service.sh
 source "$(dirname "${BASH_SOURCE[0]}")/service.sh"

@@ -210,6 +210,9 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 	if !fi.Mode().IsRegular() {
 		return nil
 	}
+	if lockedFile(fi) {
+		return fmt.Errorf("%w: unable to delete %s", ErrLocked, key)
+	}
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("storage: unable to delete %s: %w", key, err)
 	}

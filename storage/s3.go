@@ -32,6 +32,9 @@ type S3Options struct {
 	Region    string
 	UseSSL    bool
 	PartSize  uint64 // multipart part size, 0 means 16 MiB; bounds memory per upload
+	// ObjectLock creates a missing bucket with Object Lock (WORM), which S3
+	// allows only at creation, and makes Delete remove every version.
+	ObjectLock bool
 }
 
 // S3 keeps objects in a bucket of an S3-compatible server.
@@ -41,6 +44,7 @@ type S3 struct {
 	bucket   string
 	where    string // endpoint and bucket, for error messages
 	partSize uint64
+	locking  bool // the bucket is meant to have Object Lock, so is versioned
 }
 
 var (
@@ -77,16 +81,22 @@ func NewS3(ctx context.Context, o S3Options) (*S3, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: unable to use S3 %s: %w", where, err)
 	}
-	s := &S3{client: client, core: minio.Core{Client: client}, bucket: o.Bucket, where: where, partSize: part}
+	s := &S3{client: client, core: minio.Core{Client: client}, bucket: o.Bucket, where: where, partSize: part, locking: o.ObjectLock}
 
 	exists, err := client.BucketExists(ctx, o.Bucket)
 	if err != nil {
 		return nil, s.setupErr(ctx, "reach", err)
 	}
 	if exists {
+		// A bucket made with Object Lock is versioned whatever ObjectLock
+		// says: Delete must then remove versions, not add delete markers.
+		// A server without Object Lock answers an error: not locked.
+		if on, _, _, _, err := client.GetObjectLockConfig(ctx, o.Bucket); err == nil && on == "Enabled" {
+			s.locking = true
+		}
 		return s, nil
 	}
-	err = client.MakeBucket(ctx, o.Bucket, minio.MakeBucketOptions{Region: o.Region})
+	err = client.MakeBucket(ctx, o.Bucket, minio.MakeBucketOptions{Region: o.Region, ObjectLocking: o.ObjectLock})
 	if err != nil {
 		switch minio.ToErrorResponse(err).Code {
 		case "BucketAlreadyOwnedByYou":
@@ -267,6 +277,9 @@ func (s *S3) Stat(ctx context.Context, key string) (Info, error) {
 func (s *S3) Delete(ctx context.Context, key string) error {
 	if err := checkKey(key); err != nil {
 		return err
+	}
+	if s.locking {
+		return s.deleteVersions(ctx, key)
 	}
 	err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{})
 	if err != nil && !isNotFound(err) {

@@ -38,6 +38,7 @@ import (
 	"github.com/hcm-edu/vanban/routing"
 	"github.com/hcm-edu/vanban/signing"
 	"github.com/hcm-edu/vanban/storage"
+	"github.com/hcm-edu/vanban/worm"
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -89,6 +90,10 @@ func run(args []string) error {
 		return holidayCmd(ctx, cfg, rest)
 	case "text":
 		return textCmd(ctx, cfg, rest)
+	case "check":
+		return checkCmd(ctx, cfg, rest)
+	case "objects":
+		return objectsCmd(ctx, cfg, rest)
 	}
 	return fmt.Errorf("unknown command %q; see `vanban help`", cmd)
 }
@@ -134,7 +139,7 @@ func openStore(ctx context.Context, cfg *config.Config) (storage.Blobs, error) {
 	if cfg.UseS3() {
 		return storage.NewS3(ctx, storage.S3Options{
 			Endpoint: cfg.S3Endpoint, Bucket: cfg.S3Bucket, AccessKey: cfg.S3AccessKey,
-			SecretKey: cfg.S3SecretKey, Region: cfg.S3Region, UseSSL: cfg.S3UseSSL,
+			SecretKey: cfg.S3SecretKey, Region: cfg.S3Region, UseSSL: cfg.S3UseSSL, ObjectLock: cfg.S3ObjectLock,
 		})
 	}
 	return storage.NewLocal(filepath.Join(cfg.DataDir, "objects"))
@@ -208,6 +213,16 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 		registry.SetRemote(remote)
 	}
 	maps.Copy(handlers, registry.Handlers())
+	// WORM of archived objects (records' Freezer) and their scheduled check.
+	archive := worm.New(db, blobs, notes, cfg.ArchiveAcceptLocalWORM)
+	archive.Interval = cfg.ArchiveVerifyInterval
+	if err := archive.Register(reg); err != nil {
+		return err
+	}
+	maps.Copy(handlers, archive.Handlers())
+	if err := archive.Check(ctx); err != nil {
+		log.Warn("the archive will not receive files until the store locks objects", "reason", err)
+	}
 	var linkMailer admin.Sender // invitation and reset links; nil: shown to the admin
 	if cfg.EmailEnabled() {
 		mailer, err := notify.NewMailer(notify.SMTPConfig{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom,
@@ -339,6 +354,9 @@ func housekeeping(ctx context.Context, log *slog.Logger, db *sqlx.DB, a *auth.Se
 		}
 		if err := notify.Enqueue(ctx, db, certs.WarnJob(time.Now())); err != nil && ctx.Err() == nil {
 			log.Warn("housekeeping: certificate expiry warnings", "error", err)
+		}
+		if err := notify.Enqueue(ctx, db, worm.VerifyJob(time.Now())); err != nil && ctx.Err() == nil {
+			log.Warn("housekeeping: check of archived objects", "error", err)
 		}
 		if err := a.SweepExpired(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("housekeeping: sessions", "error", err)

@@ -24,6 +24,8 @@ Usage:
   vanban config                   print the effective configuration, secrets masked
   vanban verify [--json] [--trust ROOTS.pem] FILE   verify a signed PDF (no database needed)
   vanban records export|import|verify ...   a file (hồ sơ) as a package of PDFs, XML metadata and manifest
+  vanban check [--online] [--quiet]   every stored object's SHA-256 and every signed version's signatures (after a restore)
+  vanban objects export|import DIR    copy the store's objects to or from a folder (scripts/backup.sh, restore.sh)
   vanban help                     this text
 
 Configuration comes from environment variables:
