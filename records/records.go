@@ -115,7 +115,7 @@ type File struct {
 	State           string     `db:"state" json:"state"`
 	OpenedAt        *time.Time `db:"opened_at" json:"opened_at,omitempty"`
 	ClosedAt        *time.Time `db:"closed_at" json:"closed_at,omitempty"`
-	DueOn           *time.Time `db:"due_on" json:"-"`
+	DueOn           *time.Time `db:"due_on" json:"due_on,omitempty"`
 	HandoverID      *int64     `db:"handover_id" json:"handover_id,omitempty"`
 	ItemCount       int        `db:"item_count" json:"item_count"`
 	Items           []Item     `db:"-" json:"items,omitempty"`
@@ -150,7 +150,7 @@ type Item struct {
 	Seq          int       `db:"seq" json:"seq"`
 	DocumentID   int64     `db:"document_id" json:"document_id"`
 	NumberSymbol string    `db:"number_symbol" json:"number_symbol"`
-	DocDate      time.Time `db:"doc_date" json:"-"`
+	DocDate      time.Time `db:"doc_date" json:"doc_date"`
 	DocType      string    `db:"doc_type" json:"doc_type"`
 	Title        string    `db:"title" json:"title"`
 	Author       string    `db:"author" json:"author"` // the unit that issued it

@@ -34,6 +34,7 @@ import (
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/records"
 	"github.com/hcm-edu/vanban/remotesign"
 	"github.com/hcm-edu/vanban/routing"
 	"github.com/hcm-edu/vanban/signing"
@@ -206,6 +207,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 		registry.SetRemote(remote)
 	}
 	maps.Copy(handlers, registry.Handlers())
+	recs := records.New(db, docs, notes)
+	maps.Copy(handlers, recs.Handlers())
 	var linkMailer admin.Sender // invitation and reset links; nil: shown to the admin
 	if cfg.EmailEnabled() {
 		mailer, err := notify.NewMailer(notify.SMTPConfig{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom,
@@ -228,7 +231,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	ms.SpoolDir = spool
 	ms.PresignExpiry = min(cfg.PresignExpiry, time.Minute)
 	srv, err := server.New(httpx.Deps{Config: cfg, DB: db, Blobs: blobs, Auth: authSvc, Units: org.NewStore(db),
-		Docs: docs, Routing: rt, Notes: notes, Meetings: ms, Drafts: drafts, Certs: registry, Log: log, Registry: reg,
+		Docs: docs, Routing: rt, Notes: notes, Meetings: ms, Drafts: drafts, Certs: registry, Log: log, Registry: reg, Records: recs,
 		Admin: admin.New(db, authSvc, linkMailer, cfg.PublicURL, log)})
 	if err != nil {
 		return err
@@ -334,6 +337,9 @@ func housekeeping(ctx context.Context, log *slog.Logger, db *sqlx.DB, a *auth.Se
 		hour := time.Now().UTC().Format("2006-01-02T15")
 		if err := notify.Enqueue(ctx, db, notify.Job{Kind: routing.JobDeadlines, DedupeKey: "deadlines:" + hour}); err != nil && ctx.Err() == nil {
 			log.Warn("housekeeping: deadline scan", "error", err)
+		}
+		if err := notify.Enqueue(ctx, db, notify.Job{Kind: records.JobDue, DedupeKey: "files-due:" + hour}); err != nil && ctx.Err() == nil {
+			log.Warn("housekeeping: files due at the archive", "error", err)
 		}
 		if err := notify.Enqueue(ctx, db, certs.WarnJob(time.Now())); err != nil && ctx.Err() == nil {
 			log.Warn("housekeeping: certificate expiry warnings", "error", err)
