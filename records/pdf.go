@@ -63,18 +63,23 @@ func (s *Service) header(ctx context.Context, unitID int64, year int, period str
 	return registers.Header{Organisation: strings.ToUpper(u.Parent), Unit: u.Name, Year: year, Period: period, GeneratedAt: s.now()}, nil
 }
 
-// ListRows are the rows of the file list in the order of Appendix V II:
-// each large heading (I, II, ...), its small headings (1, 2, ...), and
-// under each the files; files under no heading come last.
-func ListRows(l FileList) [][]string {
-	var rows [][]string
-	fileRow := func(f File) []string {
-		return []string{f.Code, f.Title, f.Retention(), f.ResponsibleName, f.Note}
-	}
+// Line is a line of the file list: a heading (File nil; Label numbered
+// "I. ..." for a large one, "1. ..." for a small one) or a file.
+type Line struct {
+	Label string
+	Large bool
+	File  *File
+}
+
+// Outline is the file list in the order of Appendix V II: each large
+// heading (I, II, ...) with its files, then its small headings (1, 2, ...)
+// each with theirs; files under no heading come last.
+func Outline(l FileList) []Line {
+	var out []Line
 	filesOf := func(h *int64) {
-		for _, f := range l.Files {
+		for i, f := range l.Files {
 			if (h == nil && f.HeadingID == nil) || (h != nil && f.HeadingID != nil && *f.HeadingID == *h) {
-				rows = append(rows, fileRow(f))
+				out = append(out, Line{File: &l.Files[i]})
 			}
 		}
 	}
@@ -84,18 +89,31 @@ func ListRows(l FileList) [][]string {
 			continue
 		}
 		big++
-		rows = append(rows, []string{"", roman(big) + ". " + strings.ToUpper(h.Title), "", "", ""})
+		out = append(out, Line{Label: roman(big) + ". " + strings.ToUpper(h.Title), Large: true})
 		filesOf(&h.ID)
 		small := 0
 		for _, c := range l.Headings {
 			if c.ParentID != nil && *c.ParentID == h.ID {
 				small++
-				rows = append(rows, []string{"", strconv.Itoa(small) + ". " + c.Title, "", "", ""})
+				out = append(out, Line{Label: strconv.Itoa(small) + ". " + c.Title})
 				filesOf(&c.ID)
 			}
 		}
 	}
 	filesOf(nil)
+	return out
+}
+
+// ListRows are the table rows of the file list's PDF (Outline).
+func ListRows(l FileList) [][]string {
+	var rows [][]string
+	for _, ln := range Outline(l) {
+		if f := ln.File; f != nil {
+			rows = append(rows, []string{f.Code, f.Title, f.Retention(), f.ResponsibleName, f.Note})
+		} else {
+			rows = append(rows, []string{"", ln.Label, "", "", ""})
+		}
+	}
 	return rows
 }
 

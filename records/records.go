@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hcm-edu/vanban/auth"
@@ -332,4 +334,36 @@ func (s *Service) unitHeader(ctx context.Context, unitID int64) (unitHeader, err
 		return h, fmt.Errorf("records: unable to read the unit: %w", err)
 	}
 	return h, nil
+}
+
+// FindDocument is the id of the document p sees that text names: its
+// id, or its number and symbol ("206/KH-SGDĐT"); the file page's field.
+func (s *Service) FindDocument(ctx context.Context, p auth.Principal, text string) (int64, error) {
+	text = strings.TrimSpace(text)
+	if id, err := strconv.ParseInt(text, 10, 64); err == nil && id > 0 {
+		return id, nil
+	}
+	if text == "" {
+		return 0, domain.Invalid("document", "hãy nhập mã hoặc số, ký hiệu của văn bản")
+	}
+	page, err := s.docs.List(ctx, p, documents.Filter{Query: text, Limit: 50})
+	if err != nil {
+		return 0, err
+	}
+	var found []int64
+	for _, d := range page.Items {
+		if d.NumberSymbol != nil && strings.EqualFold(*d.NumberSymbol, text) {
+			found = append(found, d.ID)
+		}
+	}
+	if len(found) == 0 && len(page.Items) == 1 {
+		found = append(found, page.Items[0].ID)
+	}
+	switch len(found) {
+	case 0:
+		return 0, domain.Invalid("document", fmt.Sprintf("không tìm thấy văn bản «%s» trong số văn bản bạn được xem", text))
+	case 1:
+		return found[0], nil
+	}
+	return 0, domain.Invalid("document", fmt.Sprintf("có %d văn bản số «%s»; hãy nhập mã văn bản", len(found), text))
 }
