@@ -185,18 +185,16 @@ func (s *Service) handoverListPDF(ctx context.Context, h Handover, w io.Writer) 
 	return registers.TablePDF(w, "MỤC LỤC HỒ SƠ, TÀI LIỆU NỘP LƯU", hd, handoverColumns2, rows)
 }
 
-// handoverRecordPDF writes the hand-over record of Appendix V V.
-func (s *Service) handoverRecordPDF(ctx context.Context, h Handover, w io.Writer) error {
+// handoverRecordPDF writes the hand-over record of Appendix V V. With
+// blank, its number and date are left blank for the register to write
+// (the document recorded at preparation); else the date is the hand-over's.
+func (s *Service) handoverRecordPDF(ctx context.Context, h Handover, w io.Writer, blank bool) error {
 	u, err := s.unitHeader(ctx, h.UnitID)
 	if err != nil {
 		return err
 	}
 	var docs, attachments int
 	var from, to *time.Time
-	ids := make([]int64, len(h.Files))
-	for i, f := range h.Files {
-		ids[i] = f.ID
-	}
 	for _, f := range h.Files {
 		var n, a int
 		s.db.GetContext(ctx, &n, `SELECT count(*) FROM file_items WHERE file_id = $1`, f.ID)
@@ -245,6 +243,9 @@ func (s *Service) handoverRecordPDF(ctx context.Context, h Handover, w io.Writer
 	pdf.MultiCell(left, 5, strings.ToUpper(u.Parent), "", "C", false)
 	pdf.SetFont("serif", "B", 11)
 	pdf.MultiCell(left, 5, strings.ToUpper(u.Name), "", "C", false)
+	pdf.SetFont("serif", "", 12)
+	pdf.Ln(2)
+	pdf.MultiCell(left, 6, "Số:", "", "C", false)
 	yl := pdf.GetY()
 	pdf.SetXY(25+left, y)
 	pdf.SetFont("serif", "B", 11)
@@ -253,7 +254,13 @@ func (s *Service) handoverRecordPDF(ctx context.Context, h Handover, w io.Writer
 	pdf.MultiCell(right, 5, "Độc lập - Tự do - Hạnh phúc", "", "C", false)
 	pdf.SetX(25 + left)
 	pdf.SetFont("serif", "I", 11)
-	pdf.MultiCell(right, 6, domain.PlaceDate(when), "", "C", false)
+	dateLine := domain.PlaceDate(when)
+	if blank {
+		dateLine = domain.Place + ", ngày      tháng      năm"
+	}
+	pdf.Ln(2)
+	pdf.SetX(25 + left)
+	pdf.MultiCell(right, 6, dateLine, "", "C", false)
 	pdf.SetY(max(yl, pdf.GetY()) + 6)
 	pdf.SetFont("serif", "B", 14)
 	pdf.CellFormat(0, 7, "BIÊN BẢN", "", 1, "C", false, 0, "")
@@ -312,7 +319,7 @@ func (s *Service) handoverPDFs(ctx context.Context, h Handover) (list, record []
 	if err := s.handoverListPDF(ctx, h, &a); err != nil {
 		return nil, nil, err
 	}
-	if err := s.handoverRecordPDF(ctx, h, &b); err != nil {
+	if err := s.handoverRecordPDF(ctx, h, &b, true); err != nil {
 		return nil, nil, err
 	}
 	return a.Bytes(), b.Bytes(), nil
@@ -328,5 +335,5 @@ func (s *Service) HandoverPDF(ctx context.Context, p auth.Principal, id int64, w
 	if which == "list" {
 		return s.handoverListPDF(ctx, h, w)
 	}
-	return s.handoverRecordPDF(ctx, h, w)
+	return s.handoverRecordPDF(ctx, h, w, false)
 }

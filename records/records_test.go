@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -298,6 +299,26 @@ func TestFileLifeCycle(t *testing.T) {
 	if err != nil || rec.DocType != "BB" || rec.UnitID != clerk.UnitID {
 		t.Fatalf("record document: %+v %v", rec, err)
 	}
+	// The record takes the director's signature and the register's
+	// number with the organisation's signature, as any outgoing document.
+	rec, err = f.docs.SignAsPerson(f.ctx, director, rec.ID, documents.SignRequest{VersionSHA256: rec.Versions[0].SHA256})
+	if err != nil {
+		t.Fatalf("sign the record: %v", err)
+	}
+	rec, err = f.docs.AssignNumber(f.ctx, clerk, rec.ID, documents.NumberRequest{VersionSHA256: rec.Versions[0].SHA256})
+	if err != nil || rec.SealKind != "organisation" || rec.NumberSymbol == nil {
+		t.Fatalf("register and seal the record: %+v %v", rec, err)
+	}
+	list, err := f.docs.Get(f.ctx, clerk, *h.ListDocumentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list, err = f.docs.SignAsPerson(f.ctx, director, list.ID, documents.SignRequest{VersionSHA256: list.Versions[0].SHA256}); err != nil {
+		t.Fatalf("sign the list: %v", err)
+	}
+	if list, err = f.docs.AssignNumber(f.ctx, clerk, list.ID, documents.NumberRequest{VersionSHA256: list.Versions[0].SHA256}); err != nil || list.SealKind != "organisation" {
+		t.Fatalf("register and seal the list: %+v %v", list, err)
+	}
 	if _, err := f.rec.PrepareHandover(f.ctx, clerk, []int64{file.ID}); err == nil {
 		t.Fatal("a file in two hand-overs")
 	}
@@ -324,6 +345,25 @@ func TestFileLifeCycle(t *testing.T) {
 	b.Reset()
 	if err := f.rec.HandoverPDF(f.ctx, archivist, h.ID, "record", &b); err != nil || !bytes.HasPrefix(b.Bytes(), []byte("%PDF")) {
 		t.Fatalf("record PDF: %v", err)
+	}
+	if dir := os.Getenv("RECORDS_PDF_DIR"); dir != "" {
+		os.WriteFile(dir+"/record.pdf", b.Bytes(), 0o644)
+		var l bytes.Buffer
+		f.rec.HandoverPDF(f.ctx, archivist, h.ID, "list", &l)
+		os.WriteFile(dir+"/list.pdf", l.Bytes(), 0o644)
+		l.Reset()
+		f.rec.ListPDF(f.ctx, staff, 2026, &l)
+		os.WriteFile(dir+"/filelist.pdf", l.Bytes(), 0o644)
+		l.Reset()
+		f.rec.IndexPDF(f.ctx, staff, file.ID, &l)
+		os.WriteFile(dir+"/index.pdf", l.Bytes(), 0o644)
+		v, _ := f.docs.Version(f.ctx, clerk, rec.ID, rec.Versions[0].No)
+		rc, _ := f.docs.Open(f.ctx, v, 0, -1)
+		if rc != nil {
+			sealed, _ := io.ReadAll(rc)
+			rc.Close()
+			os.WriteFile(dir+"/record-sealed.pdf", sealed, 0o644)
+		}
 	}
 
 	// Frozen: refused by the rule and audited, and by the database itself.
