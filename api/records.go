@@ -119,6 +119,34 @@ func (s *Server) getFile(c *fiber.Ctx) error {
 	return c.JSON(f)
 }
 
+// updateFile replaces a planned or open file's entry in the list (every field).
+func (s *Server) updateFile(c *fiber.Ctx) error {
+	id, err := httpx.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in records.FileInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	f, err := s.records.UpdateFile(c.UserContext(), httpx.Principal(c), id, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(f)
+}
+
+func (s *Server) deleteFile(c *fiber.Ctx) error {
+	id, err := httpx.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.records.DeleteFile(c.UserContext(), httpx.Principal(c), id); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
 func (s *Server) openFile(c *fiber.Ctx) error {
 	id, err := httpx.PathID(c, "id")
 	if err != nil {

@@ -45,6 +45,8 @@ func (s *Server) Routes() []httpx.Route {
 		{"POST", "/api/v1/file-lists/:id/headings", "createFileHeading", true, false, s.createFileHeading},
 		{"POST", "/api/v1/file-lists/:id/files", "createFile", true, false, s.createFile},
 		{"GET", "/api/v1/files/:id", "getFile", true, false, s.getFile},
+		{"PATCH", "/api/v1/files/:id", "updateFile", true, false, s.updateFile},
+		{"DELETE", "/api/v1/files/:id", "deleteFile", true, false, s.deleteFile},
 		{"POST", "/api/v1/files/:id/open", "openFile", true, false, s.openFile},
 		{"POST", "/api/v1/files/:id/items", "addFileItem", true, false, s.addFileItem},
 		{"DELETE", "/api/v1/files/:id/items/:seq", "removeFileItem", true, false, s.removeFileItem},

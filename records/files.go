@@ -249,36 +249,8 @@ func (s *Service) AddFile(ctx context.Context, p auth.Principal, listID int64, i
 	if err := may(p, File{UnitID: l.UnitID}, actPlan); err != nil {
 		return File{}, err
 	}
-	in.Code, in.Title, in.Note = strings.TrimSpace(in.Code), strings.TrimSpace(in.Title), strings.TrimSpace(in.Note)
-	bad := map[string]string{}
-	if in.Code == "" || len([]rune(in.Code)) > 50 {
-		bad["code"] = "cần số, ký hiệu hồ sơ (tối đa 50 ký tự), ví dụ 01.TCCB"
-	}
-	if in.Title == "" || len([]rune(in.Title)) > 1000 {
-		bad["title"] = "cần tiêu đề hồ sơ (tối đa 1000 ký tự)"
-	}
-	if in.RetentionYears != nil && (*in.RetentionYears < 1 || *in.RetentionYears > 100) {
-		bad["retention_years"] = "thời hạn bảo quản là vĩnh viễn hoặc từ 1 đến 100 năm"
-	}
-	if in.HeadingID != nil && !s.headingIn(ctx, *in.HeadingID, listID) {
-		bad["heading_id"] = "đề mục không thuộc danh mục này"
-	}
-	if in.ResponsibleID != nil {
-		var ok bool
-		s.db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND unit_id = $2 AND NOT disabled)`, *in.ResponsibleID, l.UnitID)
-		if !ok {
-			bad["responsible_id"] = "người lập hồ sơ phải là người của đơn vị"
-		}
-	}
-	if len(bad) == 0 {
-		var taken bool
-		s.db.GetContext(ctx, &taken, `SELECT EXISTS (SELECT 1 FROM files WHERE list_id = $1 AND code = $2)`, listID, in.Code)
-		if taken {
-			bad["code"] = fmt.Sprintf("danh mục đã có hồ sơ số, ký hiệu %s", in.Code)
-		}
-	}
-	if len(bad) > 0 {
-		return File{}, &domain.ValidationError{Fields: bad}
+	if err := s.checkFile(ctx, &in, l, 0); err != nil {
+		return File{}, err
 	}
 	var id int64
 	err = s.tx(ctx, p, "file.create", 0, func(tx *sqlx.Tx) error {
@@ -295,6 +267,87 @@ func (s *Service) AddFile(ctx context.Context, p auth.Principal, listID int64, i
 		return File{}, err
 	}
 	return s.File(ctx, p, id)
+}
+
+// checkFile trims in and checks it for list l; self is the file being
+// changed (0 for a new one), whose own code is no clash.
+func (s *Service) checkFile(ctx context.Context, in *FileInput, l FileList, self int64) error {
+	in.Code, in.Title, in.Note = strings.TrimSpace(in.Code), strings.TrimSpace(in.Title), strings.TrimSpace(in.Note)
+	bad := map[string]string{}
+	if in.Code == "" || len([]rune(in.Code)) > 50 {
+		bad["code"] = "cần số, ký hiệu hồ sơ (tối đa 50 ký tự), ví dụ 01.TCCB"
+	}
+	if in.Title == "" || len([]rune(in.Title)) > 1000 {
+		bad["title"] = "cần tiêu đề hồ sơ (tối đa 1000 ký tự)"
+	}
+	if in.RetentionYears != nil && (*in.RetentionYears < 1 || *in.RetentionYears > 100) {
+		bad["retention_years"] = "thời hạn bảo quản là vĩnh viễn hoặc từ 1 đến 100 năm"
+	}
+	if in.HeadingID != nil && !s.headingIn(ctx, *in.HeadingID, l.ID) {
+		bad["heading_id"] = "đề mục không thuộc danh mục này"
+	}
+	if in.ResponsibleID != nil {
+		var ok bool
+		s.db.GetContext(ctx, &ok, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND unit_id = $2 AND NOT disabled)`, *in.ResponsibleID, l.UnitID)
+		if !ok {
+			bad["responsible_id"] = "người lập hồ sơ phải là người của đơn vị"
+		}
+	}
+	if len(bad) == 0 {
+		var taken bool
+		s.db.GetContext(ctx, &taken, `SELECT EXISTS (SELECT 1 FROM files WHERE list_id = $1 AND code = $2 AND id <> $3)`, l.ID, in.Code, self)
+		if taken {
+			bad["code"] = fmt.Sprintf("danh mục đã có hồ sơ số, ký hiệu %s", in.Code)
+		}
+	}
+	if len(bad) > 0 {
+		return &domain.ValidationError{Fields: bad}
+	}
+	return nil
+}
+
+// UpdateFile changes a planned or open file's entry in the list: the
+// adjustments after copying last year's list.
+func (s *Service) UpdateFile(ctx context.Context, p auth.Principal, id int64, in FileInput) (File, error) {
+	f, err := s.file(ctx, s.db, p, id, false)
+	if err != nil {
+		return File{}, err
+	}
+	if err := may(p, f, actEdit); err != nil {
+		if errors.Is(err, errFrozen) {
+			s.refused(ctx, p, "file.update", id)
+		}
+		return File{}, err
+	}
+	l, err := s.listOf(ctx, p, f.ListID)
+	if err != nil {
+		return File{}, err
+	}
+	if err := s.checkFile(ctx, &in, l, id); err != nil {
+		return File{}, err
+	}
+	err = s.change(ctx, p, id, actEdit, "file.update", func(tx *sqlx.Tx, f File) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE files SET heading_id = $2, code = $3, title = $4, retention_years = $5,
+			responsible_id = $6, note = $7 WHERE id = $1`, id, in.HeadingID, in.Code, in.Title, in.RetentionYears, in.ResponsibleID, in.Note); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, event(p, "file.update", 0, map[string]any{"file_id": id, "code": in.Code, "title": in.Title,
+			"retention": retentionText(in.RetentionYears), "was": map[string]any{"code": f.Code, "title": f.Title, "retention": f.Retention()}}))
+	})
+	if err != nil {
+		return File{}, err
+	}
+	return s.File(ctx, p, id)
+}
+
+// DeleteFile takes a planned file, never opened, out of the list.
+func (s *Service) DeleteFile(ctx context.Context, p auth.Principal, id int64) error {
+	return s.change(ctx, p, id, actDelete, "file.delete", func(tx *sqlx.Tx, f File) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM files WHERE id = $1`, id); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, event(p, "file.delete", 0, map[string]any{"file_id": id, "code": f.Code, "title": f.Title}))
+	})
 }
 
 // change locks file id, checks act a on it and runs fn, all in one

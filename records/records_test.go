@@ -440,6 +440,26 @@ func TestCopyFromLastYear(t *testing.T) {
 	if _, err := f.rec.CopyList(f.ctx, clerk, 2026); err == nil {
 		t.Fatal("copied twice")
 	}
+	// Adjust: change the copy, add one, drop one.
+	c, err = f.rec.UpdateFile(f.ctx, clerk, c.ID, records.FileInput{HeadingID: c.HeadingID, Code: "01.TCCB", Title: "Tuyển dụng viên chức năm 2026"})
+	if err != nil || c.RetentionYears != nil || c.Title != "Tuyển dụng viên chức năm 2026" {
+		t.Fatalf("update: %+v %v", c, err)
+	}
+	extra, _ := f.rec.AddFile(f.ctx, clerk, n.ID, records.FileInput{Code: "02.TCCB", Title: "Thừa"})
+	_, err = f.rec.UpdateFile(f.ctx, clerk, extra.ID, records.FileInput{Code: "01.TCCB", Title: "Trùng"})
+	wantInvalid(t, err, "code", "đã có")
+	if err := f.rec.DeleteFile(f.ctx, f.who("chuyenvien.sgd"), extra.ID); !errors.Is(err, domain.ErrForbidden) {
+		t.Fatalf("staff deletes: %v", err)
+	}
+	if err := f.rec.DeleteFile(f.ctx, clerk, extra.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.rec.DeleteFile(f.ctx, clerk, old.ID); err == nil {
+		t.Fatal("deleted an open file")
+	}
+	if n, _ = f.rec.List(f.ctx, clerk, 2026); len(n.Files) != 1 {
+		t.Fatalf("files after the adjustments: %+v", n.Files)
+	}
 }
 
 func TestDueNotification(t *testing.T) {

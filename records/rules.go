@@ -18,6 +18,8 @@ const (
 	actClose              // close an open file
 	actPrepare            // prepare a hand-over of closed files
 	actReceive            // receive a hand-over into the archive
+	actEdit               // change a file's entry in the list while it is planned or open
+	actDelete             // take a planned file out of the list
 )
 
 // rule is who may take an act and from which state of the file (or, for
@@ -35,6 +37,8 @@ var rules = map[act]rule{
 	actClose:   {roles: []string{auth.RoleClerk}, responsible: true, from: []string{Open}},
 	actPrepare: {roles: []string{auth.RoleClerk}, from: []string{Closed}},
 	actReceive: {roles: []string{auth.RoleArchivist}, from: []string{"prepared"}},
+	actEdit:    {roles: []string{auth.RoleClerk, auth.RoleArchivist}, from: []string{Planned, Open}},
+	actDelete:  {roles: []string{auth.RoleClerk, auth.RoleArchivist}, from: []string{Planned}},
 }
 
 // mayRead: the unit's own people read its lists, files and hand-overs;
@@ -91,6 +95,10 @@ func stateMessage(a act, state string) string {
 		return "Chỉ kết thúc được hồ sơ đang lập; hồ sơ này " + lower(StateLabels[state]) + "."
 	case actPrepare:
 		return "Chỉ nộp lưu được hồ sơ đã kết thúc; hồ sơ này " + lower(StateLabels[state]) + "."
+	case actEdit:
+		return "Chỉ sửa được hồ sơ dự kiến hoặc đang lập; hồ sơ này " + lower(StateLabels[state]) + "."
+	case actDelete:
+		return "Chỉ bỏ khỏi danh mục được hồ sơ dự kiến, chưa mở; hồ sơ này " + lower(StateLabels[state]) + "."
 	}
 	return "Hồ sơ đang ở trạng thái không cho phép thao tác này."
 }
@@ -122,13 +130,14 @@ func contains(xs []string, x string) bool {
 
 // Actions are what a person may do with a file now.
 type Actions struct {
-	Plan, Open, File, Close bool
+	Plan, Open, File, Close, Edit, Delete bool
 }
 
 // Allowed says what p may do with f now, by the rules the operations apply.
 func Allowed(p auth.Principal, f File) Actions {
 	return Actions{Plan: may(p, f, actPlan) == nil, Open: may(p, f, actOpen) == nil,
-		File: may(p, f, actFile) == nil, Close: may(p, f, actClose) == nil}
+		File: may(p, f, actFile) == nil, Close: may(p, f, actClose) == nil,
+		Edit: may(p, f, actEdit) == nil, Delete: may(p, f, actDelete) == nil}
 }
 
 // CanPlan reports whether p sets up the unit's file list.

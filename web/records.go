@@ -45,7 +45,7 @@ var recordsFlash = map[string]string{
 	"list": "Đã tạo danh mục hồ sơ.", "copied": "Đã sao chép danh mục hồ sơ năm trước; hãy điều chỉnh cho năm nay.",
 	"heading": "Đã thêm đề mục.", "file": "Đã thêm hồ sơ vào danh mục.", "opened": "Đã mở hồ sơ.",
 	"added": "Đã thêm văn bản vào hồ sơ.", "removed": "Đã bỏ văn bản khỏi hồ sơ.",
-	"closed": "Đã kết thúc hồ sơ.", "prepared": "Đã lập mục lục hồ sơ nộp lưu và biên bản giao nhận.",
+	"closed": "Đã kết thúc hồ sơ.", "updated": "Đã lưu thay đổi của hồ sơ.", "deleted": "Đã bỏ hồ sơ khỏi danh mục.", "prepared": "Đã lập mục lục hồ sơ nộp lưu và biên bản giao nhận.",
 	"received": "Đã tiếp nhận hồ sơ vào lưu trữ cơ quan. Hồ sơ đã được khóa.",
 }
 
@@ -196,9 +196,22 @@ func (s *Server) renderFile(c *fiber.Ctx, status int, pr *httpx.Problem) error {
 	d.Flash = recordsFlash[c.Query("done")]
 	if pr != nil {
 		d.Error, d.Fields = pr.Message, pr.Fields
-		d.Form["document"], d.Form["note"] = c.FormValue("document"), c.FormValue("note")
+		for _, k := range []string{"document", "note", "code", "title", "retention_years"} {
+			d.Form[k] = c.FormValue(k)
+		}
 	}
-	d.Rec = &recordsView{File: &f, Actions: records.Allowed(p, f), Export: s.records.Exporter != nil}
+	rv := &recordsView{File: &f, Actions: records.Allowed(p, f), Export: s.records.Exporter != nil}
+	d.Rec = rv
+	if rv.Actions.Edit {
+		l, err := s.records.List(c.UserContext(), p, f.Year)
+		if err != nil {
+			return err
+		}
+		rv.List = &l
+		if rv.People, err = s.auth.UnitUsers(c.UserContext(), p.UnitID); err != nil {
+			return err
+		}
+	}
 	return s.render(c, status, "file", d)
 }
 
@@ -212,6 +225,35 @@ func (s *Server) fileAct(c *fiber.Ctx, done string, act func(id int64) error) er
 		return s.recordsError(c, err, func(st int, pr *httpx.Problem) error { return s.renderFile(c, st, pr) })
 	}
 	return c.Redirect(fmt.Sprintf("/files/%d?done=%s", id, done), fiber.StatusSeeOther)
+}
+
+func (s *Server) updateFileSubmit(c *fiber.Ctx) error {
+	return s.fileAct(c, "updated", func(id int64) error {
+		ret, err := records.ParseRetention(c.FormValue("retention_years"))
+		if err != nil {
+			return err
+		}
+		in := records.FileInput{HeadingID: optID(c, "heading_id"), Code: c.FormValue("code"), Title: c.FormValue("title"),
+			RetentionYears: ret, ResponsibleID: optID(c, "responsible_id"), Note: c.FormValue("note")}
+		_, err = s.records.UpdateFile(c.UserContext(), httpx.Principal(c), id, in)
+		return err
+	})
+}
+
+func (s *Server) deleteFileSubmit(c *fiber.Ctx) error {
+	id, err := httpx.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	p := httpx.Principal(c)
+	f, err := s.records.File(c.UserContext(), p, id)
+	if err != nil {
+		return err
+	}
+	if err := s.records.DeleteFile(c.UserContext(), p, id); err != nil {
+		return s.recordsError(c, err, func(st int, pr *httpx.Problem) error { return s.renderFile(c, st, pr) })
+	}
+	return c.Redirect(fmt.Sprintf("/files?year=%d&done=deleted", f.Year), fiber.StatusSeeOther)
 }
 
 func (s *Server) openFileSubmit(c *fiber.Ctx) error {

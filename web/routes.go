@@ -54,6 +54,8 @@ func (s *Server) Routes() []httpx.Route {
 		{"GET", "/files/:id", "", true, false, s.filePage},
 		{"GET", "/files/:id/index.pdf", "", true, false, s.indexPDF},
 		{"GET", "/files/:id/export", "", true, false, s.exportFileDownload},
+		{"POST", "/files/:id", "", true, false, s.updateFileSubmit},
+		{"POST", "/files/:id/delete", "", true, false, s.deleteFileSubmit},
 		{"POST", "/files/:id/open", "", true, false, s.openFileSubmit},
 		{"POST", "/files/:id/items", "", true, false, s.addFileItemSubmit},
 		{"POST", "/files/:id/items/:seq/remove", "", true, false, s.removeFileItemSubmit},

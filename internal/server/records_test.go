@@ -144,6 +144,23 @@ func TestRecordsAPI(t *testing.T) {
 	if status != 201 || !strings.Contains(string(b), `"01.VP"`) || !strings.Contains(string(b), `"planned"`) {
 		t.Fatalf("copy: %d %s", status, b)
 	}
+	var copied struct {
+		Files []struct {
+			ID int64 `json:"id"`
+		} `json:"files"`
+	}
+	json.Unmarshal(b, &copied)
+	cpath := fmt.Sprintf("/api/v1/files/%d", copied.Files[0].ID)
+	body, _ := json.Marshal(map[string]any{"code": "01.VP", "title": "Kế hoạch năm học 2027", "retention_years": nil})
+	if status, b, _ = e.request("PATCH", cpath, clerk, strings.NewReader(string(body)), "application/json"); status != 200 || !strings.Contains(string(b), `"retention_years":null`) {
+		t.Fatalf("update: %d %s", status, b)
+	}
+	if status, b, _ = e.request("PATCH", fpath, clerk, strings.NewReader(string(body)), "application/json"); status != 409 {
+		t.Fatalf("update a frozen file: %d %s", status, b)
+	}
+	if status, b, _ = e.request("DELETE", cpath, clerk, nil, ""); status != 204 {
+		t.Fatalf("delete: %d %s", status, b)
+	}
 }
 
 var idRE = regexp.MustCompile(`id="file-link-(\d+)"`)
@@ -191,6 +208,19 @@ func TestRecordsPages(t *testing.T) {
 	filePath := "/files/" + m[1]
 	if status, _, h := arch.get("/files/list.pdf?year=" + year); status != 200 || h.Get("Content-Type") != "application/pdf" {
 		t.Fatalf("list PDF: %d", status)
+	}
+
+	// Adjust the file's entry: five years instead of permanent.
+	_, page, _ = arch.get(filePath)
+	if !strings.Contains(page, `id="save-file"`) || !strings.Contains(page, `id="delete-file"`) {
+		t.Fatalf("no edit form:\n%s", page)
+	}
+	if status, _, _ := arch.postForm(filePath, url.Values{"_csrf": {csrf}, "code": {"01.VP"}, "title": {"Kế hoạch năm học"},
+		"retention_years": {"5"}}, ""); status != 303 {
+		t.Fatalf("edit: %d", status)
+	}
+	if _, page, _ = arch.get(filePath); !strings.Contains(page, "5 năm") {
+		t.Fatalf("edited file:\n%s", page)
 	}
 
 	clerk := newBrowser(t, e)
