@@ -460,6 +460,22 @@ func TestCopyFromLastYear(t *testing.T) {
 	if n, _ = f.rec.List(f.ctx, clerk, 2026); len(n.Files) != 1 {
 		t.Fatalf("files after the adjustments: %+v", n.Files)
 	}
+
+	// Export: through the Exporter, for the unit's own people only.
+	var b bytes.Buffer
+	if err := f.rec.Export(f.ctx, clerk, old.ID, &b); !errors.Is(err, records.ErrNoExporter) {
+		t.Fatalf("export without exporter: %v", err)
+	}
+	f.rec.Exporter = func(_ context.Context, w io.Writer, id int64) error {
+		_, err := fmt.Fprintf(w, "package of %d", id)
+		return err
+	}
+	if err := f.rec.Export(f.ctx, f.who("vanthu.q1"), old.ID, &b); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("another unit exports: %v", err)
+	}
+	if err := f.rec.Export(f.ctx, f.who("chuyenvien.sgd"), old.ID, &b); err != nil || b.String() != fmt.Sprintf("package of %d", old.ID) {
+		t.Fatalf("export: %q %v", b.String(), err)
+	}
 }
 
 func TestDueNotification(t *testing.T) {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -316,22 +317,27 @@ func (s *Server) indexPDF(c *fiber.Ctx) error {
 	return sendPDF(c, fmt.Sprintf("muc-luc-van-ban-ho-so-%d.pdf", id), b.Bytes())
 }
 
+// exportFileDownload streams the file's export package: a file of a
+// thousand documents is never held in memory.
 func (s *Server) exportFileDownload(c *fiber.Ctx) error {
 	id, err := httpx.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	err = s.records.Export(c.UserContext(), httpx.Principal(c), id, &b)
-	if errors.Is(err, records.ErrNoExporter) {
-		return httpx.BadRequest(fiber.StatusServiceUnavailable, "export_unavailable", "Chức năng xuất gói hồ sơ chưa được cấu hình trên máy chủ này")
-	}
-	if err != nil {
+	if _, err := s.records.File(c.UserContext(), httpx.Principal(c), id); err != nil {
 		return err
 	}
+	if s.records.Exporter == nil {
+		return httpx.BadRequest(fiber.StatusServiceUnavailable, "export_unavailable", "Chức năng xuất gói hồ sơ chưa được cấu hình trên máy chủ này")
+	}
+	ctx, export := c.UserContext(), s.records.Exporter
 	c.Set(fiber.HeaderContentType, "application/zip")
 	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="ho-so-%d.zip"`, id))
-	return c.Send(b.Bytes())
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		export(ctx, w, id)
+		w.Flush()
+	})
+	return nil
 }
 
 // fileDocumentSubmit is the document page's "Lưu vào hồ sơ".
