@@ -177,10 +177,11 @@ func (s *Service) listOf(ctx context.Context, p auth.Principal, id int64) (FileL
 
 // HeadingInput is a new heading.
 type HeadingInput struct {
-	ParentID *int64 `json:"parent_id"`
-	Code     string `json:"code"`
-	Title    string `json:"title"`
-	Position int    `json:"position"`
+	ParentID  *int64 `json:"parent_id"`
+	SectionID *int64 `json:"section_id"` // a heading by organisation: the section; its name is the default title
+	Code      string `json:"code"`
+	Title     string `json:"title"`
+	Position  int    `json:"position"`
 }
 
 // AddHeading adds a heading to a list of p's unit.
@@ -194,6 +195,17 @@ func (s *Service) AddHeading(ctx context.Context, p auth.Principal, listID int64
 	}
 	in.Code, in.Title = strings.TrimSpace(in.Code), strings.TrimSpace(in.Title)
 	bad := map[string]string{}
+	if in.SectionID != nil {
+		var name string
+		err := s.db.GetContext(ctx, &name, `SELECT name FROM sections WHERE id = $1 AND unit_id = $2 AND closed_at IS NULL`, *in.SectionID, l.UnitID)
+		if errors.Is(err, sql.ErrNoRows) {
+			bad["section_id"] = "phòng, tổ không thuộc đơn vị"
+		} else if err != nil {
+			return Heading{}, fmt.Errorf("records: unable to read the section: %w", err)
+		} else if in.Title == "" {
+			in.Title = name
+		}
+	}
 	if in.Title == "" || len([]rune(in.Title)) > 500 {
 		bad["title"] = "cần tên đề mục (tối đa 500 ký tự)"
 	}
@@ -213,9 +225,9 @@ func (s *Service) AddHeading(ctx context.Context, p auth.Principal, listID int64
 				return err
 			}
 		}
-		if err := tx.GetContext(ctx, &h, `INSERT INTO file_headings (list_id, parent_id, position, code, title)
-			VALUES ($1, $2, $3, $4, $5) RETURNING id, list_id, parent_id, position, code, title`,
-			listID, in.ParentID, in.Position, in.Code, in.Title); err != nil {
+		if err := tx.GetContext(ctx, &h, `INSERT INTO file_headings (list_id, parent_id, position, code, title, section_id)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, list_id, parent_id, position, code, title, section_id`,
+			listID, in.ParentID, in.Position, in.Code, in.Title, in.SectionID); err != nil {
 			return fmt.Errorf("records: unable to add the heading: %w", err)
 		}
 		return audit.Append(ctx, tx, event(p, "file_heading.create", 0, map[string]any{"list_id": listID, "heading_id": h.ID, "title": h.Title}))
@@ -517,4 +529,20 @@ func ParseRetention(v string) (*int, error) {
 		return nil, domain.Invalid("retention_years", "thời hạn bảo quản là vĩnh viễn hoặc từ 1 đến 100 năm")
 	}
 	return &n, nil
+}
+
+// Section is a section of a unit, for a heading by organisation.
+type Section struct {
+	ID   int64  `db:"id" json:"id"`
+	Name string `db:"name" json:"name"`
+}
+
+// Sections are the open sections of p's unit.
+func (s *Service) Sections(ctx context.Context, p auth.Principal) ([]Section, error) {
+	ss := []Section{}
+	err := s.db.SelectContext(ctx, &ss, `SELECT id, name FROM sections WHERE unit_id = $1 AND closed_at IS NULL ORDER BY name, id`, p.UnitID)
+	if err != nil {
+		return nil, fmt.Errorf("records: unable to list sections: %w", err)
+	}
+	return ss, nil
 }

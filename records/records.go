@@ -92,12 +92,13 @@ type FileList struct {
 
 // Heading is a heading of a list, by section or by field.
 type Heading struct {
-	ID       int64  `db:"id" json:"id"`
-	ListID   int64  `db:"list_id" json:"list_id"`
-	ParentID *int64 `db:"parent_id" json:"parent_id,omitempty"`
-	Position int    `db:"position" json:"position"`
-	Code     string `db:"code" json:"code"`
-	Title    string `db:"title" json:"title"`
+	ID        int64  `db:"id" json:"id"`
+	ListID    int64  `db:"list_id" json:"list_id"`
+	ParentID  *int64 `db:"parent_id" json:"parent_id,omitempty"`
+	Position  int    `db:"position" json:"position"`
+	Code      string `db:"code" json:"code"`
+	Title     string `db:"title" json:"title"`
+	SectionID *int64 `db:"section_id" json:"section_id,omitempty"`
 }
 
 // File is a file (hồ sơ). RetentionYears nil means permanent.
@@ -207,7 +208,7 @@ func (s *Service) List(ctx context.Context, p auth.Principal, year int) (FileLis
 
 func (s *Service) fill(ctx context.Context, l *FileList) error {
 	l.Headings, l.Files = []Heading{}, []File{}
-	if err := s.db.SelectContext(ctx, &l.Headings, `SELECT id, list_id, parent_id, position, code, title
+	if err := s.db.SelectContext(ctx, &l.Headings, `SELECT id, list_id, parent_id, position, code, title, section_id
 		FROM file_headings WHERE list_id = $1 ORDER BY position, id`, l.ID); err != nil {
 		return fmt.Errorf("records: unable to read the headings: %w", err)
 	}

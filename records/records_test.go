@@ -478,6 +478,31 @@ func TestCopyFromLastYear(t *testing.T) {
 	}
 }
 
+// TestHeadingBySection: a heading by organisation takes a section of the
+// unit, named after it; another unit's section is refused.
+func TestHeadingBySection(t *testing.T) {
+	f := newFixture(t)
+	q1, sgd := f.who("vanthu.q1"), f.who("vanthu.sgd")
+	if _, err := f.db.Exec(`INSERT INTO sections (unit_id, name) VALUES ($1, 'Bộ phận Giáo dục Tiểu học')`, q1.UnitID); err != nil {
+		t.Fatal(err)
+	}
+	var sections []records.Section
+	var err error
+	if sections, err = f.rec.Sections(f.ctx, q1); err != nil || len(sections) == 0 {
+		t.Fatalf("sections: %v %v", sections, err)
+	}
+	l, _ := f.rec.CreateList(f.ctx, q1, 2026)
+	h, err := f.rec.AddHeading(f.ctx, q1, l.ID, records.HeadingInput{SectionID: &sections[0].ID})
+	if err != nil || h.Title != sections[0].Name || h.SectionID == nil {
+		t.Fatalf("heading: %+v %v", h, err)
+	}
+	other, _ := f.rec.CreateList(f.ctx, sgd, 2026)
+	_, err = f.rec.AddHeading(f.ctx, sgd, other.ID, records.HeadingInput{SectionID: &sections[0].ID, Title: "X"})
+	wantInvalid(t, err, "section_id", "không thuộc")
+	_, err = f.rec.AddHeading(f.ctx, sgd, other.ID, records.HeadingInput{})
+	wantInvalid(t, err, "title", "cần tên")
+}
+
 func TestDueNotification(t *testing.T) {
 	f := newFixture(t)
 	clerk := f.who("vanthu.sgd")

@@ -29,6 +29,7 @@ type recordsView struct {
 	Lines          []records.Line
 	Headings       []records.Heading // large ones, for the small heading's parent
 	People         []auth.Principal  // the unit's people, for the responsible person
+	Sections       []records.Section // the unit's sections, for a heading by organisation
 	CanPlan        bool
 	File           *records.File
 	Actions        records.Actions
@@ -93,6 +94,9 @@ func (s *Server) renderFiles(c *fiber.Ctx, status int, pr *httpx.Problem) error 
 		if rv.People, err = s.auth.UnitUsers(ctx, p.UnitID); err != nil {
 			return err
 		}
+		if rv.Sections, err = s.records.Sections(ctx, p); err != nil {
+			return err
+		}
 	}
 	return s.render(c, status, "files", d)
 }
@@ -137,7 +141,7 @@ func (s *Server) addHeadingSubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in := records.HeadingInput{ParentID: optID(c, "parent_id"), Code: c.FormValue("code"), Title: c.FormValue("title")}
+	in := records.HeadingInput{ParentID: optID(c, "parent_id"), SectionID: optID(c, "section_id"), Code: c.FormValue("code"), Title: c.FormValue("title")}
 	if _, err := s.records.AddHeading(c.UserContext(), httpx.Principal(c), id, in); err != nil {
 		return s.recordsError(c, err, func(st int, pr *httpx.Problem) error { return s.renderFiles(c, st, pr) })
 	}
