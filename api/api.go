@@ -15,6 +15,7 @@ import (
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
 	"github.com/hcm-edu/vanban/orgimport"
+	"github.com/hcm-edu/vanban/records"
 	"github.com/hcm-edu/vanban/routing"
 )
 
@@ -31,6 +32,7 @@ type Server struct {
 	certs    *certs.Service
 	admin    *admin.Service
 	imports  *orgimport.Service
+	records  *records.Service
 	shutdown <-chan struct{}
 	spec     []byte
 }
@@ -39,7 +41,7 @@ type Server struct {
 // closed.
 func New(d httpx.Deps, shutdown <-chan struct{}) (*Server, error) {
 	s := &Server{cfg: d.Config, auth: d.Auth, units: d.Units, docs: d.Docs, routing: d.Routing, notes: d.Notes,
-		meetings: d.Meetings, drafts: d.Drafts, certs: d.Certs, shutdown: shutdown}
+		meetings: d.Meetings, drafts: d.Drafts, certs: d.Certs, records: d.Records, shutdown: shutdown}
 	s.admin = adminService(d)
 	s.imports = orgimport.New(d.DB)
 	var err error

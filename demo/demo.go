@@ -63,6 +63,8 @@ var demoPeople = []orgimport.AccountRow{
 		Section: "Bộ phận Kế hoạch - Tài chính", Roles: auth.RoleStaff},
 	{Username: "vanthu.thpt1", FullName: "Đặng Thị Kim Oanh", Position: "Văn thư", UnitCode: "001.00.24.H29", Roles: auth.RoleClerk},
 	{Username: "vanthu.thcs1", FullName: "Huỳnh Văn Đức", Position: "Văn thư", UnitCode: "001.01.24.H29", Roles: auth.RoleClerk},
+	// The department's archive officer (lưu trữ cơ quan), who receives files handed over.
+	{Username: "luutru.sgd", FullName: "Đỗ Thị Thanh Tâm", Position: "Lưu trữ viên", UnitCode: deptCode, Roles: auth.RoleArchivist},
 }
 
 // DemoSectionHeads are the heads of the demo sections, by section name

@@ -44,7 +44,7 @@ func TestSeedImportMakesTheSameOrganisation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Units != 32+schools || res.Schools != 4+schools || len(res.Users) != 13 {
+	if res.Units != 32+schools || res.Schools != 4+schools || len(res.Users) != 14 {
 		t.Errorf("result: %d units, %d schools, %d users", res.Units, res.Schools, len(res.Users))
 	}
 	gotUnits, gotUsers := snapshot(t, db)

@@ -323,8 +323,9 @@ var (
 		"van thu": "clerk", "clerk": "clerk",
 		"lanh dao ky": "signer", "lanh dao": "signer", "nguoi ky": "signer", "signer": "signer",
 		"chuyen vien": "staff", "staff": "staff",
+		"luu tru": "archivist", "luu tru vien": "archivist", "archivist": "archivist",
 	}
-	roleOrder  = []string{"admin", "clerk", "signer", "staff"}
+	roleOrder  = []string{"admin", "clerk", "signer", "staff", "archivist"}
 	usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,62}$`)
 )
 
@@ -341,7 +342,7 @@ func validEmail(s string) bool {
 // levelWords, kindWords and roleNames are the Vietnamese words of the report.
 var (
 	kindWords  = map[string]string{org.KindDepartment: "so", org.KindOffice: "phong", org.KindDistrictOffice: "phong_gd", org.KindSchool: "truong"}
-	roleNames  = map[string]string{"admin": "quản trị", "clerk": "văn thư", "signer": "lãnh đạo ký", "staff": "chuyên viên"}
+	roleNames  = map[string]string{"admin": "quản trị", "clerk": "văn thư", "signer": "lãnh đạo ký", "staff": "chuyên viên", "archivist": "lưu trữ"}
 	levelNames = map[string]string{"": "", "mam_non": "mam_non", "tieu_hoc": "tieu_hoc", "thcs": "thcs", "thpt": "thpt"}
 )
 

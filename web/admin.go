@@ -60,7 +60,7 @@ var (
 		{org.KindDistrictOffice, "Phòng GD&ĐT"}, {org.KindSchool, "Trường học"}}
 	schoolLevels = []choice{{"mam_non", "Mầm non"}, {"tieu_hoc", "Tiểu học"}, {"thcs", "THCS"}, {"thpt", "THPT"}}
 	roleChoices  = []choice{{auth.RoleAdmin, "Quản trị"}, {auth.RoleClerk, "Văn thư"}, {auth.RoleSigner, "Lãnh đạo (ký)"},
-		{auth.RoleStaff, "Chuyên viên"}}
+		{auth.RoleStaff, "Chuyên viên"}, {auth.RoleArchivist, "Lưu trữ"}}
 )
 
 // KindLabel names a unit kind in Vietnamese.

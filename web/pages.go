@@ -165,6 +165,7 @@ type pageData struct {
 	I                 *importView     // the import page
 	Txt               *textView       // a document's text (extraction, OCR) and paper copy mark
 	S                 *searchView     // the search page
+	Rec               *recordsView    // the records pages (hồ sơ) and the document page's filing form
 	Work              drafting.Counts
 }
 
@@ -417,6 +418,9 @@ func (s *Server) documentPage(c *fiber.Ctx) error {
 		return err
 	}
 	if err := s.fillText(c, d, doc); err != nil {
+		return err
+	}
+	if err := s.fillRecords(c, d, doc); err != nil {
 		return err
 	}
 	return s.render(c, fiber.StatusOK, "document", d)

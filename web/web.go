@@ -24,6 +24,7 @@ import (
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
 	"github.com/hcm-edu/vanban/orgimport"
+	"github.com/hcm-edu/vanban/records"
 	"github.com/hcm-edu/vanban/routing"
 )
 
@@ -59,6 +60,7 @@ type Server struct {
 	certs    *certs.Service
 	admin    *admin.Service
 	imports  *orgimport.Service
+	records  *records.Service
 	log      *slog.Logger
 	pages    map[string]*template.Template
 	oidcOnce sync.Once
@@ -68,7 +70,7 @@ type Server struct {
 // New parses the page templates.
 func New(d httpx.Deps) (*Server, error) {
 	s := &Server{cfg: d.Config, auth: d.Auth, units: d.Units, docs: d.Docs, routing: d.Routing, notes: d.Notes,
-		meetings: d.Meetings, drafts: d.Drafts, certs: d.Certs, log: d.Log}
+		meetings: d.Meetings, drafts: d.Drafts, certs: d.Certs, records: d.Records, log: d.Log}
 	s.admin = adminService(d)
 	s.imports = orgimport.New(d.DB)
 	var err error

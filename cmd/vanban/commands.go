@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/hcm-edu/vanban/admin"
+	"github.com/hcm-edu/vanban/archivepkg"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/certs"
 	"github.com/hcm-edu/vanban/config"
@@ -34,6 +35,7 @@ import (
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/records"
 	"github.com/hcm-edu/vanban/remotesign"
 	"github.com/hcm-edu/vanban/routing"
 	"github.com/hcm-edu/vanban/signing"
@@ -223,6 +225,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	if err := archive.Check(ctx); err != nil {
 		log.Warn("the archive will not receive files until the store locks objects", "reason", err)
 	}
+	recs := records.New(db, docs, notes)
+	recs.Freezer = archive
+	recs.Exporter = archivepkg.ExporterFor(db, blobs)
+	maps.Copy(handlers, recs.Handlers())
 	var linkMailer admin.Sender // invitation and reset links; nil: shown to the admin
 	if cfg.EmailEnabled() {
 		mailer, err := notify.NewMailer(notify.SMTPConfig{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom,
@@ -245,7 +251,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	ms.SpoolDir = spool
 	ms.PresignExpiry = min(cfg.PresignExpiry, time.Minute)
 	srv, err := server.New(httpx.Deps{Config: cfg, DB: db, Blobs: blobs, Auth: authSvc, Units: org.NewStore(db),
-		Docs: docs, Routing: rt, Notes: notes, Meetings: ms, Drafts: drafts, Certs: registry, Log: log, Registry: reg,
+		Docs: docs, Routing: rt, Notes: notes, Meetings: ms, Drafts: drafts, Certs: registry, Log: log, Registry: reg, Records: recs,
 		Admin: admin.New(db, authSvc, linkMailer, cfg.PublicURL, log)})
 	if err != nil {
 		return err
@@ -351,6 +357,9 @@ func housekeeping(ctx context.Context, log *slog.Logger, db *sqlx.DB, a *auth.Se
 		hour := time.Now().UTC().Format("2006-01-02T15")
 		if err := notify.Enqueue(ctx, db, notify.Job{Kind: routing.JobDeadlines, DedupeKey: "deadlines:" + hour}); err != nil && ctx.Err() == nil {
 			log.Warn("housekeeping: deadline scan", "error", err)
+		}
+		if err := notify.Enqueue(ctx, db, notify.Job{Kind: records.JobDue, DedupeKey: "files-due:" + hour}); err != nil && ctx.Err() == nil {
+			log.Warn("housekeeping: files due at the archive", "error", err)
 		}
 		if err := notify.Enqueue(ctx, db, certs.WarnJob(time.Now())); err != nil && ctx.Err() == nil {
 			log.Warn("housekeeping: certificate expiry warnings", "error", err)

@@ -28,6 +28,7 @@ import (
 	"github.com/hcm-edu/vanban/meetings"
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/records"
 	"github.com/hcm-edu/vanban/routing"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
@@ -48,7 +49,8 @@ type Deps struct {
 	Meetings *meetings.Service
 	Drafts   *drafting.Service
 	Certs    *certs.Service
-	Admin    *admin.Service // nil: one without e-mail, made from DB, Auth and Config
+	Admin    *admin.Service   // nil: one without e-mail, made from DB, Auth and Config
+	Records  *records.Service // nil: one without Freezer, Archiver or Exporter, made from DB, Docs and Notes
 	Log      *slog.Logger
 	Registry *prometheus.Registry
 }

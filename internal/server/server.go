@@ -6,11 +6,15 @@ package server
 import (
 	"github.com/hcm-edu/vanban/api"
 	"github.com/hcm-edu/vanban/internal/httpx"
+	"github.com/hcm-edu/vanban/records"
 	"github.com/hcm-edu/vanban/web"
 )
 
 // New builds the server with both route tables.
 func New(d httpx.Deps) (*httpx.Server, error) {
+	if d.Records == nil && d.DB != nil {
+		d.Records = records.New(d.DB, d.Docs, d.Notes)
+	}
 	pages, err := web.New(d)
 	if err != nil {
 		return nil, err

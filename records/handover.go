@@ -1,0 +1,217 @@
+package records
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hcm-edu/vanban/audit"
+	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/documents"
+	"github.com/hcm-edu/vanban/internal/domain"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// Hand-over of closed files to the unit's archive (art. 31, Appendix VI
+// III.5): the clerk prepares it, which makes its list and record as
+// documents of the unit; the archive officer receives it, which freezes
+// its files in the database and, through the Freezer, in the store.
+
+const handoverColumns = `h.id, h.unit_id, h.state, h.created_by, cu.full_name AS creator_name, h.created_at,
+	h.received_by, coalesce(ru.full_name, '') AS receiver_name, h.handed_at, h.list_document_id, h.record_document_id
+	FROM handovers h JOIN users cu ON cu.id = h.created_by LEFT JOIN users ru ON ru.id = h.received_by`
+
+// Handover returns a hand-over of p's unit with its files.
+func (s *Service) Handover(ctx context.Context, p auth.Principal, id int64) (Handover, error) {
+	var h Handover
+	err := s.db.GetContext(ctx, &h, `SELECT `+handoverColumns+` WHERE h.id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !mayRead(p, h.UnitID)) {
+		return Handover{}, domain.ErrNotFound
+	}
+	if err != nil {
+		return h, fmt.Errorf("records: unable to read the hand-over: %w", err)
+	}
+	h.Files = []File{}
+	if err := s.db.SelectContext(ctx, &h.Files, `SELECT `+fileColumns+` WHERE f.handover_id = $1 ORDER BY f.code, f.id`, id); err != nil {
+		return h, fmt.Errorf("records: unable to read the hand-over's files: %w", err)
+	}
+	return h, nil
+}
+
+// Handovers are p's unit's hand-overs, newest first.
+func (s *Service) Handovers(ctx context.Context, p auth.Principal) ([]Handover, error) {
+	hs := []Handover{}
+	err := s.db.SelectContext(ctx, &hs, `SELECT `+handoverColumns+` WHERE h.unit_id = $1 ORDER BY h.id DESC`, p.UnitID)
+	if err != nil {
+		return nil, fmt.Errorf("records: unable to list hand-overs: %w", err)
+	}
+	return hs, nil
+}
+
+// PrepareHandover gathers closed files of p's unit into a hand-over and
+// records its list (mục lục hồ sơ nộp lưu) and record (biên bản giao
+// nhận) as documents of the unit: drafts that take the leader's
+// signature and the organisation's, as any outgoing document does.
+func (s *Service) PrepareHandover(ctx context.Context, p auth.Principal, fileIDs []int64) (Handover, error) {
+	if err := mayHandover(p, p.UnitID, "", actPrepare); err != nil {
+		return Handover{}, err
+	}
+	if len(fileIDs) == 0 {
+		return Handover{}, domain.Invalid("file_ids", "hãy chọn ít nhất một hồ sơ đã kết thúc để nộp lưu")
+	}
+	var files []File
+	for _, id := range fileIDs {
+		f, err := s.file(ctx, s.db, p, id, false)
+		if errors.Is(err, domain.ErrNotFound) {
+			return Handover{}, domain.Invalid("file_ids", fmt.Sprintf("không tìm thấy hồ sơ mã %d", id))
+		}
+		if err != nil {
+			return Handover{}, err
+		}
+		if err := may(p, f, actPrepare); err != nil {
+			var pe *domain.PreconditionError
+			if errors.As(err, &pe) {
+				return Handover{}, domain.Invalid("file_ids", "hồ sơ "+f.Code+": "+pe.Message)
+			}
+			return Handover{}, err
+		}
+		if f.HandoverID != nil {
+			return Handover{}, domain.Invalid("file_ids", "hồ sơ "+f.Code+" đã có trong một biên bản giao nhận khác")
+		}
+		files = append(files, f)
+	}
+	h := Handover{UnitID: p.UnitID, State: "prepared", CreatorName: p.FullName, CreatedAt: s.now(), Files: files}
+	listPDF, recordPDF, err := s.handoverPDFs(ctx, h)
+	if err != nil {
+		return Handover{}, err
+	}
+	today := s.now().In(domain.VietnamTime).Format(time.DateOnly)
+	year := s.now().In(domain.VietnamTime).Year()
+	listDoc, err := s.createDocument(ctx, p, listPDF, "Mục lục hồ sơ nộp lưu.pdf",
+		fmt.Sprintf("Mục lục hồ sơ, tài liệu nộp lưu năm %d", year), today)
+	if err != nil {
+		return Handover{}, err
+	}
+	recordDoc, err := s.createDocument(ctx, p, recordPDF, "Biên bản giao nhận hồ sơ.pdf",
+		fmt.Sprintf("Giao nhận hồ sơ, tài liệu vào lưu trữ cơ quan năm %d", year), today)
+	if err != nil {
+		return Handover{}, err
+	}
+	var id int64
+	err = s.tx(ctx, p, "handover.prepare", 0, func(tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &id, `INSERT INTO handovers (unit_id, created_by, list_document_id, record_document_id)
+			VALUES ($1, $2, $3, $4) RETURNING id`, p.UnitID, p.UserID, listDoc, recordDoc); err != nil {
+			return fmt.Errorf("records: unable to record the hand-over: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE files SET handover_id = $1 WHERE id = ANY($2) AND unit_id = $3
+			AND state = 'closed' AND handover_id IS NULL`, id, pq.Array(fileIDs), p.UnitID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); int(n) != len(files) {
+			return &domain.PreconditionError{Code: "file_state", Message: "Một hồ sơ vừa được người khác thay đổi; hãy tải lại trang và chọn lại."}
+		}
+		return audit.Append(ctx, tx, event(p, "handover.prepare", 0, map[string]any{"handover_id": id, "file_ids": fileIDs,
+			"list_document_id": listDoc, "record_document_id": recordDoc}))
+	})
+	if err != nil {
+		return Handover{}, err
+	}
+	return s.Handover(ctx, p, id)
+}
+
+// createDocument records generated bytes as a draft of p's unit (a
+// biên bản), returning its id.
+func (s *Service) createDocument(ctx context.Context, p auth.Principal, pdf []byte, name, title, date string) (int64, error) {
+	up, err := s.docs.Spool(ctx, bytes.NewReader(pdf), name)
+	if err != nil {
+		return 0, err
+	}
+	defer up.Close()
+	d, err := s.docs.Create(ctx, p, documents.Meta{DocType: "BB", Title: title, DocDate: date,
+		Urgency: "thuong", Confidentiality: "thuong"}, up)
+	if err != nil {
+		return 0, fmt.Errorf("records: unable to record %q: %w", name, err)
+	}
+	return d.ID, nil
+}
+
+// ReceiveHandover is the archive officer's receipt: the hand-over and its
+// files are handed over in one transaction, after which the database
+// refuses any change to them; then every stored object of their documents
+// is frozen until the end of its file's retention (a permanent file's:
+// 100 years). With a Freezer that cannot freeze, nothing is received.
+func (s *Service) ReceiveHandover(ctx context.Context, p auth.Principal, id int64) (Handover, error) {
+	h, err := s.Handover(ctx, p, id)
+	if err != nil {
+		return h, err
+	}
+	if err := mayHandover(p, h.UnitID, h.State, actReceive); err != nil {
+		return h, err
+	}
+	if s.Freezer != nil {
+		if err := s.Freezer.Check(ctx); err != nil {
+			return h, &domain.PreconditionError{Code: "archive_unavailable",
+				Message: "Kho lưu trữ không khóa được dữ liệu nên chưa tiếp nhận hồ sơ: " + err.Error()}
+		}
+	}
+	var handedAt time.Time
+	err = s.tx(ctx, p, "handover.receive", 0, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &handedAt, `UPDATE handovers SET state = 'handed_over', handed_at = now(), received_by = $2
+			WHERE id = $1 AND state = 'prepared' RETURNING handed_at`, id, p.UserID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return &domain.PreconditionError{Code: "handover_state", Message: "Biên bản giao nhận này đã được tiếp nhận vào lưu trữ."}
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE files SET state = 'handed_over', handover_id = $1
+			WHERE handover_id = $1 AND state = 'closed'`, id); err != nil {
+			return err
+		}
+		ids := make([]int64, len(h.Files))
+		for i, f := range h.Files {
+			ids[i] = f.ID
+		}
+		return audit.Append(ctx, tx, event(p, "handover.receive", 0, map[string]any{"handover_id": id, "file_ids": ids}))
+	})
+	if err != nil {
+		return h, err
+	}
+	if s.Freezer != nil {
+		for _, f := range h.Files {
+			keys, err := s.objectKeys(ctx, f.ID)
+			if err != nil {
+				return h, err
+			}
+			years := 100
+			if f.RetentionYears != nil {
+				years = *f.RetentionYears
+			}
+			if err := s.Freezer.Freeze(ctx, keys, handedAt.AddDate(years, 0, 0)); err != nil {
+				return h, fmt.Errorf("records: handed over, but unable to freeze the objects of file %d: %w", f.ID, err)
+			}
+		}
+	}
+	return s.Handover(ctx, p, id)
+}
+
+// objectKeys are the stored objects of every document of a file: each
+// version's and each attachment's.
+func (s *Service) objectKeys(ctx context.Context, fileID int64) ([]string, error) {
+	keys := []string{}
+	err := s.db.SelectContext(ctx, &keys, `
+		SELECT v.object_key FROM document_versions v JOIN file_items i ON i.document_id = v.document_id WHERE i.file_id = $1
+		UNION SELECT a.object_key FROM document_attachments a JOIN file_items i ON i.document_id = a.document_id WHERE i.file_id = $1
+		UNION SELECT a.source_object_key FROM document_attachments a JOIN file_items i ON i.document_id = a.document_id
+		      WHERE i.file_id = $1 AND a.source_object_key IS NOT NULL
+		ORDER BY 1`, fileID)
+	if err != nil {
+		return nil, fmt.Errorf("records: unable to list the objects of a file: %w", err)
+	}
+	return keys, nil
+}
