@@ -82,7 +82,8 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 		t.Fatal(err)
 	}
 	blobs := o.blobs
-	if blobs == nil {
+	localStore := blobs == nil
+	if localStore {
 		l, err := storage.NewLocal(t.TempDir())
 		if err != nil {
 			t.Fatal(err)
@@ -95,7 +96,10 @@ func newEnv(t testing.TB, o envOptions) *testEnv {
 	}
 	cfg := &config.Config{MaxUploadBytes: max, PresignExpiry: time.Minute, SessionTTL: time.Hour,
 		CookieSecure: "auto", LogLevel: "info", LogFormat: "text", SigningMode: documents.ModeServer,
-		SignerHelperURL: cmp.Or(o.helperURL, "http://127.0.0.1:8765")}
+		SignerHelperURL: cmp.Or(o.helperURL, "http://127.0.0.1:8765"),
+		// The local store's read-only files stand in for Object Lock, as
+		// an operator accepts them with ARCHIVE_ACCEPT_LOCAL_WORM.
+		ArchiveAcceptLocalWORM: localStore}
 	spool := t.TempDir()
 	docs, err := documents.NewService(db, blobs, spool, max)
 	if err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -131,8 +132,12 @@ func TestRecordsAPI(t *testing.T) {
 	if status, b, _ = e.request("DELETE", fpath+"/items/1", clerk, nil, ""); status != 409 {
 		t.Fatalf("remove from a frozen file: %d %s", status, b)
 	}
-	if status, b, _ = e.request("GET", fpath+"/export", clerk, nil, ""); status != 503 {
-		t.Fatalf("export without exporter: %d %s", status, b)
+	if status, b, _ = e.request("GET", fpath+"/export", clerk, nil, ""); status != 200 || !bytes.HasPrefix(b, []byte("PK")) ||
+		!bytes.Contains(b, []byte("hoso.xml")) || !bytes.Contains(b, []byte("manifest.xml")) {
+		t.Fatalf("export: %d, %d bytes", status, len(b))
+	}
+	if status, _, _ = e.request("GET", fpath+"/export", q1, nil, ""); status != 404 {
+		t.Fatalf("export by another unit: %d, want 404", status)
 	}
 	if status, b, _ = e.request("GET", "/api/v1/file-lists?year=2026", staff, nil, ""); status != 200 || !strings.Contains(string(b), `"01.VP"`) {
 		t.Fatalf("list: %d %s", status, b)
