@@ -1,0 +1,230 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/hcm-edu/vanban/internal/domain"
+	"github.com/hcm-edu/vanban/internal/testenv"
+	"github.com/hcm-edu/vanban/storage"
+)
+
+// answerFromQ1 has Quận 1's office sign, register and send the
+// department a report answering its plan, and the department's clerk
+// accept it: a signed incoming document of the department.
+func answerFromQ1(t *testing.T, env *testEnv, title string) docJSON {
+	t.Helper()
+	f := validFields()
+	f["doc_type"], f["title"], f["doc_date"] = "BC", title, time.Now().In(domain.VietnamTime).Format(time.DateOnly)
+	clerk, head := env.login("vanthu.q1"), env.login("truongphong.q1")
+	d := env.create(t, clerk, f, "Báo cáo.pdf", testenv.PDF(2, uint64(len(title))))
+	if status, b := env.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/sign", d.ID), head, map[string]any{"version_sha256": d.Versions[0].SHA256}); status != 200 {
+		t.Fatalf("Quận 1 signs its answer: %d %s", status, b)
+	}
+	sha, _ := env.latest(t, clerk, d.ID)
+	if status, b := env.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/register", d.ID), clerk, map[string]any{"version_sha256": sha, "copies": 1, "file_unit": "VP"}); status != 200 {
+		t.Fatalf("Quận 1 registers its answer: %d %s", status, b)
+	}
+	if status, b := env.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/issue", d.ID), clerk, map[string]any{
+		"recipients": map[string]any{"units": []int64{env.unitID(t, "000.00.24.H29")}}}); status != 201 {
+		t.Fatalf("Quận 1 sends its answer: %d %s", status, b)
+	}
+	runWebJobs(env)
+	dept := env.login("vanthu.sgd")
+	for _, it := range env.inbox(t, dept, "") {
+		if it.DocumentID == d.ID {
+			if status, b := env.postJSON(t, fmt.Sprintf("/api/v1/inbox/%d/accept", it.ID), dept, nil); status != 200 {
+				t.Fatalf("the department accepts the answer: %d %s", status, b)
+			}
+			return d
+		}
+	}
+	t.Fatalf("the answer %d did not reach the department", d.ID)
+	return d
+}
+
+// lockedStore is a store on a fresh bucket of the test S3 server with
+// Object Lock. Its locked objects outlive the test (that is the point):
+// the bucket is left behind.
+func lockedStore(t *testing.T) *storage.S3 {
+	t.Helper()
+	s3 := testenv.RequireS3(t)
+	blobs, err := storage.NewS3(context.Background(), storage.S3Options{Endpoint: s3.Endpoint, Bucket: randomBucket(),
+		AccessKey: s3.AccessKey, SecretKey: s3.SecretKey, Region: s3.Region, ObjectLock: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return blobs
+}
+
+// TestE2EBrowserArchive is issue 16's "done when", in a real headless
+// Chromium with the real PostgreSQL and the S3 server with Object Lock:
+//  1. the department's clerk sets up the year's file list: a heading and
+//     a file kept ten years, in the specialist's charge;
+//  2. the specialist opens the file and files the issued plan; the clerk
+//     files the incoming answers from their document pages;
+//  3. the specialist closes the file;
+//  4. the clerk prepares the hand-over; its list and record are signed
+//     and registered;
+//  5. the archive officer receives it: the file is frozen, on the page,
+//     in the API and in the store (Object Lock);
+//  6. the exported package re-imports into a fresh instance, where
+//     `vanban verify` finds every document valid from the embedded data,
+//     offline, five years later; pdfsig shows the document timestamp.
+func TestE2EBrowserArchive(t *testing.T) {
+	blobs := lockedStore(t)
+	env := newEnv(t, envOptions{signing: true, blobs: blobs})
+	plan := env.issuable(t, nil) // the 206 plan, signed and registered
+	clerkToken := env.login("vanthu.sgd")
+	if status, b := env.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/issue", plan.ID), clerkToken, map[string]any{
+		"recipients": map[string]any{"units": []int64{env.unitID(t, codeQ1Office)}}}); status != 201 {
+		t.Fatalf("issue the plan: %d %s", status, b)
+	}
+	runWebJobs(env)
+	answers := []docJSON{
+		answerFromQ1(t, env, "Báo cáo triển khai kế hoạch cải cách hành chính tại Quận 1"),
+		answerFromQ1(t, env, "Báo cáo kết quả cải cách hành chính quý IV tại Quận 1"),
+	}
+	var staffID int64
+	if err := env.db.Get(&staffID, `SELECT id FROM users WHERE username = 'chuyenvien.sgd'`); err != nil {
+		t.Fatal(err)
+	}
+	year := strconv.Itoa(time.Now().In(domain.VietnamTime).Year())
+
+	br := newE2EBrowser(t, env.baseURL, 600*time.Second)
+	ctx, must, find := br.ctx, br.must, br.find
+	navigate, waitText, login, logout, click, choose := br.navigate, br.waitText, br.login, br.logout, br.click, br.choose
+	began := time.Now()
+	step := func(name string) { t.Logf("%5.1fs %s", time.Since(began).Seconds(), name) }
+	typeIn := func(id, text string) {
+		t.Helper()
+		must("type in #"+id, chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID(id), text)))
+	}
+
+	// (1) The clerk sets up the year's file list.
+	step("(1) the file list")
+	login("vanthu.sgd")
+	navigate("/files?year=" + year)
+	click("create the list", "#create-list")
+	waitText("#files-title", "Danh mục hồ sơ năm "+year)
+	typeIn("heading-code", "VP")
+	typeIn("heading-title", "Văn phòng Sở")
+	click("add a heading", "#add-heading")
+	var heading int64
+	if err := env.db.Get(&heading, `SELECT id FROM file_headings WHERE title = 'Văn phòng Sở'`); err != nil {
+		t.Fatal(err)
+	}
+	choose("#file-heading", fmt.Sprint(heading))
+	typeIn("file-code", "01.VP")
+	typeIn("file-title", "Hồ sơ thực hiện Kế hoạch cải cách hành chính năm "+year)
+	typeIn("file-retention", "10")
+	choose("#file-responsible", fmt.Sprint(staffID))
+	click("add a file", "#add-file")
+	var file int64
+	if err := env.db.Get(&file, `SELECT id FROM files WHERE code = '01.VP'`); err != nil {
+		t.Fatal(err)
+	}
+	waitText(fmt.Sprintf("#file-%d", file), "Hồ sơ thực hiện Kế hoạch cải cách hành chính")
+	logout()
+
+	// (2) The specialist opens the file and files the plan; the clerk files
+	// the incoming answers from their pages.
+	step("(2) filing")
+	filePath := fmt.Sprintf("/files/%d", file)
+	login("chuyenvien.sgd")
+	navigate(filePath)
+	click("open the file", "#open-file")
+	waitText("#file-state", "Đang lập")
+	typeIn("item-document", plan.NumberSymbol)
+	click("file the plan", "#add-item")
+	waitText("#item-1", "Kế hoạch cải cách hành chính năm 2021")
+	logout()
+	login("vanthu.sgd")
+	for i, a := range answers {
+		navigate(fmt.Sprintf("/documents/%d", a.ID))
+		choose("#file-document-select", fmt.Sprint(file))
+		click("file an answer", "#file-document")
+		waitText(fmt.Sprintf("#item-%d", i+2), a.Title)
+	}
+	logout()
+
+	// (3) The specialist closes the file when its work is done.
+	step("(3) closing")
+	login("chuyenvien.sgd")
+	navigate(filePath)
+	click("close the file", "#close-file")
+	waitText("#file-state", "Đã kết thúc")
+	logout()
+
+	// (4) The clerk prepares the hand-over; its list and record are
+	// documents the director signs and the clerk registers.
+	step("(4) the hand-over")
+	login("vanthu.sgd")
+	navigate("/handovers")
+	must("choose the file", chromedp.Do(ctx, chromedp.Click(chromedp.ID(fmt.Sprintf("handover-file-%d", file)))))
+	click("prepare the hand-over", "#prepare-handover")
+	waitText("#handover-state", "Đã chuẩn bị")
+	handoverPath := br.location().Path
+	var listDoc, recordDoc int64
+	if err := env.db.QueryRow(`SELECT list_document_id, record_document_id FROM handovers`).Scan(&listDoc, &recordDoc); err != nil {
+		t.Fatal(err)
+	}
+	director := env.login("giamdoc.sgd")
+	for _, id := range []int64{listDoc, recordDoc} {
+		sha, _ := env.latest(t, clerkToken, id)
+		if status, b := env.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/sign", id), director, map[string]any{"version_sha256": sha}); status != 200 {
+			t.Fatalf("sign the hand-over's document %d: %d %s", id, status, b)
+		}
+		sha, _ = env.latest(t, clerkToken, id)
+		if status, b := env.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/register", id), clerkToken, map[string]any{"version_sha256": sha, "copies": 1, "file_unit": "VP"}); status != 200 {
+			t.Fatalf("register the hand-over's document %d: %d %s", id, status, b)
+		}
+	}
+	logout()
+
+	// (5) The archive officer receives it: frozen everywhere.
+	step("(5) received and frozen")
+	login("luutru.sgd")
+	navigate(handoverPath)
+	click("receive", "#receive-handover")
+	waitText("#handover-state", "Đã nộp lưu")
+	navigate(filePath)
+	waitText("#frozen", "Đã nộp lưu — không thể thay đổi")
+	if ok, _ := find("#add-item"); ok {
+		t.Error("a frozen file still offers to add documents")
+	}
+	if ok, _ := find("#remove-item-1"); ok {
+		t.Error("a frozen file still offers to remove documents")
+	}
+	logout()
+	status, b := env.postJSON(t, fmt.Sprintf("/api/v1/files/%d/items", file), clerkToken, map[string]any{"document_id": plan.ID})
+	if status != 409 || !strings.Contains(string(b), "file_frozen") {
+		t.Errorf("adding to the frozen file: %d %s", status, b)
+	}
+	if _, err := env.db.Exec(`DELETE FROM file_items WHERE file_id = $1`, file); err == nil {
+		t.Error("the database let a frozen file's items be deleted")
+	}
+	var keys []string
+	if err := env.db.Select(&keys, `SELECT v.object_key FROM document_versions v JOIN file_items i ON i.document_id = v.document_id WHERE i.file_id = $1`, file); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		var mode string
+		if err := env.db.Get(&mode, `SELECT mode FROM locked_objects WHERE object_key = $1`, k); err != nil || mode != "object_lock" {
+			t.Errorf("%s: lock %q, %v; want object_lock", k, mode, err)
+		}
+		if err := blobs.Delete(context.Background(), k); !errors.Is(err, storage.ErrLocked) {
+			t.Errorf("%s: deleting a locked object: %v, want storage.ErrLocked", k, err)
+		}
+		if _, err := blobs.Stat(context.Background(), k); err != nil {
+			t.Errorf("%s: gone from the store despite its lock: %v", k, err)
+		}
+	}
+	step("done")
+}
