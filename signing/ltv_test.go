@@ -179,9 +179,15 @@ func TestLTVFiveYearsLaterOffline(t *testing.T) {
 	if !strings.Contains(strings.Join(rep.Signatures[0].Problems, "; "), "expired") {
 		t.Errorf("B-B: the problems do not say the certificate expired: %v", rep.Signatures[0].Problems)
 	}
-	// B-T with no validation data: offline, no embedded revocation answer
-	if rep := w.verify(t, w.sign(t, fixture(t), w.tsa), signing.VerifyOptions{Offline: true}); rep.Valid {
-		t.Errorf("B-T offline without DSS is valid: %s", rep.VerdictEN)
+	// B-T: the time is proven, but nothing in the file says the expired
+	// certificate was not revoked
+	bt := w.sign(t, fixture(t), w.tsa)
+	if rep := w.verify(t, bt, later); rep.Valid || rep.Level != signing.LevelBT {
+		t.Errorf("B-T five years later, offline: level %q: %s", rep.Level, rep.VerdictEN)
+	}
+	// today, offline, it stands with its revocation unknown
+	if rep := w.verify(t, bt, signing.VerifyOptions{Offline: true}); !rep.Valid || rep.Signatures[0].Revocation != signing.RevocationUnknown {
+		t.Errorf("B-T offline today: %s %+v", rep.VerdictEN, rep.Signatures[0])
 	}
 }
 

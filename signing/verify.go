@@ -30,8 +30,9 @@ type VerifyOptions struct {
 	// clock shows how the document will verify years from now.
 	At time.Time
 	// Offline: no network; revocation comes from the document's DSS only
-	// (Revocation is not asked), and a signer without an embedded answer
-	// is not valid.
+	// (Revocation is not asked). A signer whose certificate has expired by
+	// then and has no embedded answer is not valid; one still valid is
+	// "unknown", as when a responder does not answer.
 	Offline bool
 }
 

@@ -245,9 +245,13 @@ func (v *verification) ltv(rep *Report, offline bool) {
 				r.Trusted = false
 				r.Revocation = RevocationRevoked
 				r.RevocationDetail = &RevocationResult{Status: RevocationRevoked, Source: SourceEmbedded, CheckedAt: v.now}
-			case !complete && offline:
+			case !complete && offline && v.expiredAt(leaf, s.p7.Certificates, e):
+				// the certificate has expired: only an answer from when it
+				// was valid, kept in the document, says it was not revoked
 				v.addProblem(s, r, "offline: %s", why)
 				r.Trusted = false
+			case !complete && offline:
+				v.addProblem(s, r, "offline: revocation not checked: %s", why)
 			case complete && e.hasData():
 				r.Revocation = RevocationGood
 				r.RevocationDetail = &RevocationResult{Status: RevocationGood, Source: SourceEmbedded, CheckedAt: v.now}
@@ -269,6 +273,13 @@ func (v *verification) ltv(rep *Report, offline bool) {
 		}
 	}
 	rep.Level = level
+}
+
+// expiredAt reports whether leaf's chain is no longer valid at the time
+// of verification.
+func (v *verification) expiredAt(leaf *x509.Certificate, carried []*x509.Certificate, e *embeddedData) bool {
+	_, err := v.chainAt(leaf, carried, e, v.now, x509.ExtKeyUsageAny)
+	return err != nil
 }
 
 func rank(l string) int {
