@@ -186,6 +186,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	docs.BatchAccess(log) // reads written behind: issue 14's figure
 	defer docs.Close()    // after srv.Shutdown: the reads still buffered
 	docs.SetTextConfig(textConfig(cfg))
+	docs.SetLTVConfig(documents.LTVConfig{RetimestampMargin: cfg.RetimestampMargin})
 	rt := routing.New(db, docs, notes)
 	// The converter of Word files. Without it (CONVERT_SOFFICE=off, or
 	// LibreOffice missing) Word uploads get 503 and are kept for a retry.
@@ -198,6 +199,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	drafts := drafting.New(db, docs, notes, conv)
 	handlers := rt.Handlers()
 	maps.Copy(handlers, docs.Handlers())
+	maps.Copy(handlers, docs.LTVHandlers())
 	maps.Copy(handlers, drafts.Handlers())
 	registry := certs.New(db, func() *x509.CertPool { return sd.Roots })
 	registry.SetRevocation(sd.Revocation)
@@ -334,6 +336,9 @@ func housekeeping(ctx context.Context, log *slog.Logger, db *sqlx.DB, a *auth.Se
 		hour := time.Now().UTC().Format("2006-01-02T15")
 		if err := notify.Enqueue(ctx, db, notify.Job{Kind: routing.JobDeadlines, DedupeKey: "deadlines:" + hour}); err != nil && ctx.Err() == nil {
 			log.Warn("housekeeping: deadline scan", "error", err)
+		}
+		if err := notify.Enqueue(ctx, db, documents.RetimestampScanJob(time.Now())); err != nil && ctx.Err() == nil {
+			log.Warn("housekeeping: re-timestamping scan", "error", err)
 		}
 		if err := notify.Enqueue(ctx, db, certs.WarnJob(time.Now())); err != nil && ctx.Err() == nil {
 			log.Warn("housekeeping: certificate expiry warnings", "error", err)
