@@ -130,8 +130,16 @@ func TestLTVLevels(t *testing.T) {
 			}
 		}
 	}
-	text := checkPdfsigLTV(t, writeTemp(t, "blta.pdf", blta), 2)
-	_ = text
+	path := writeTemp(t, "blta.pdf", blta)
+	checkPdfsigLTV(t, path, 2)
+	// mutool checks the signature's digest (it does not read RFC 3161
+	// document timestamps: "Signature is not signed")
+	if _, err := exec.LookPath("mutool"); err == nil {
+		out, _ := exec.Command("mutool", "sign", "-v", path).CombinedOutput()
+		if text := string(out); strings.Contains(text, "Digest error") || !strings.Contains(text, "The signature is valid but there have been edits since signing.") {
+			t.Errorf("mutool sign -v:\n%s", text)
+		}
+	}
 }
 
 // checkPdfsigLTV runs pdfsig on a file whose last of n signatures is a

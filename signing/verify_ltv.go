@@ -45,8 +45,10 @@ func (v *verification) embedded() *embeddedData {
 	return e
 }
 
-// hasData reports whether the DSS holds any revocation answer.
-func (e *embeddedData) hasData() bool { return len(e.ocsps)+len(e.crls) > 0 }
+// present reports whether the document carries validation data: a
+// certificate that names no responder has no answer to embed, so a DSS of
+// certificates alone is B-LT for it.
+func (e *embeddedData) present() bool { return len(e.certs)+len(e.ocsps)+len(e.crls) > 0 }
 
 // status looks cert up in the embedded answers signed by issuer (or its
 // delegated responder): good, revoked (with the time) or not found.
@@ -252,7 +254,7 @@ func (v *verification) ltv(rep *Report, offline bool) {
 				r.Trusted = false
 			case !complete && offline:
 				v.addProblem(s, r, "offline: revocation not checked: %s", why)
-			case complete && e.hasData():
+			case complete && e.present():
 				r.Revocation = RevocationGood
 				r.RevocationDetail = &RevocationResult{Status: RevocationGood, Source: SourceEmbedded, CheckedAt: v.now}
 				if lvl == LevelBT {
