@@ -261,9 +261,8 @@ func (s *Service) augment(ctx context.Context, j ltvJob) error {
 	if j.Archival {
 		target = signing.LevelBLTA
 	}
-	if rep.Level == "" || levelRank(rep.Level) < levelRank(signing.LevelBT) {
-		// not timestamped (or not signed): nothing proves its time
-		return notify.Permanent(fmt.Errorf("documents: document %d version %d is %q, not B-T: it cannot be augmented", j.DocumentID, latest.No, rep.Level))
+	if rep.Level == "" {
+		return s.recordLevel(ctx, j.DocumentID, latest.No, in, "") // not signed: nothing to keep verifiable
 	}
 	if !rep.Valid {
 		return notify.Permanent(fmt.Errorf("documents: document %d version %d does not verify: %s", j.DocumentID, latest.No, rep.VerdictEN))
@@ -280,16 +279,22 @@ func (s *Service) augment(ctx context.Context, j ltvJob) error {
 	if checker == nil {
 		checker = &signing.RevocationChecker{}
 	}
-	out, err := signing.AddValidationData(ctx, in, signing.ValidationDataOptions{Roots: s.sign.Roots, Revocation: checker})
-	if err != nil {
-		return err
-	}
-	if target == signing.LevelBLTA {
-		if out, err = signing.AddDocumentTimestamp(ctx, out, s.sign.TSA); err != nil {
+	// A B-B signature (made without a TSA, or received) is proven by a
+	// first document timestamp, B-LTA needing a second one.
+	out, after := in, rep
+	for round := 0; round < 2 && (round == 0 || levelRank(after.Level) < levelRank(target)); round++ {
+		if out, err = signing.AddValidationData(ctx, out, signing.ValidationDataOptions{Roots: s.sign.Roots, Revocation: checker}); err != nil {
 			return err
 		}
+		if target == signing.LevelBLTA || levelRank(after.Level) < levelRank(signing.LevelBT) {
+			if out, err = signing.AddDocumentTimestamp(ctx, out, s.sign.TSA); err != nil {
+				return err
+			}
+		}
+		if after, err = signing.Verify(out, vo); err != nil {
+			break
+		}
 	}
-	after, err := signing.Verify(out, vo)
 	if err != nil || !after.Valid || levelRank(after.Level) < levelRank(target) {
 		return notify.Permanent(fmt.Errorf("documents: the augmented version of document %d is %q and valid=%v: %s %v", j.DocumentID, after.Level, after.Valid, after.VerdictEN, err))
 	}

@@ -196,3 +196,30 @@ func TestLTVServicesDown(t *testing.T) {
 		t.Fatalf("TSA back: level %q, state %+v", d2.PAdESLevel, st)
 	}
 }
+
+// A document signed without a TSA (B-B) is made B-LTA when filed: a first
+// document timestamp proves the signature's time, a second one covers the
+// validation data of the first.
+func TestLTVArchivalOfBB(t *testing.T) {
+	e := newLTVEnv(t)
+	noTSA := e.deps
+	noTSA.TSA = nil
+	e.docs.EnableSigning(noTSA)
+	d := e.signed(t)
+	if d.PAdESLevel != signing.LevelBB {
+		t.Fatalf("signed without a TSA: level %q", d.PAdESLevel)
+	}
+	e.docs.EnableSigning(e.deps)
+	if err := e.docs.EnqueueArchival(e.ctx, e.db, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.run(t)
+	d, st := e.level(t, d.ID)
+	if d.PAdESLevel != signing.LevelBLTA || d.Versions[0].No != 3 || st.LastError != "" {
+		t.Fatalf("filed: level %q, version %d, state %+v", d.PAdESLevel, d.Versions[0].No, st)
+	}
+	v, err := e.docs.Verification(e.ctx, e.who("vanthu.sgd"), d.ID, 3)
+	if err != nil || !v.Report.Valid || len(v.Report.Signatures) != 3 {
+		t.Fatalf("verification: %v %+v", err, v.Report)
+	}
+}

@@ -187,6 +187,17 @@ func TestLTVFiveYearsLaterOffline(t *testing.T) {
 	if !strings.Contains(strings.Join(rep.Signatures[0].Problems, "; "), "expired") {
 		t.Errorf("B-B: the problems do not say the certificate expired: %v", rep.Signatures[0].Problems)
 	}
+	// B-B proven by a document timestamp over its validation data is B-LT
+	// (ETSI EN 319 142-1: a document timestamp may make it B-T); one more
+	// round (the DSS for that timestamp, a second one) makes it B-LTA
+	bbLT := w.lta(t, w.lt(t, bb))
+	if rep := w.verify(t, bbLT, signing.VerifyOptions{}); !rep.Valid || rep.Level != signing.LevelBLT {
+		t.Fatalf("B-B with DSS and a document timestamp: level %q: %s", rep.Level, rep.VerdictEN)
+	}
+	bbLTA := w.lta(t, w.lt(t, bbLT))
+	if rep := w.verify(t, bbLTA, later); !rep.Valid || rep.Level != signing.LevelBLTA {
+		t.Fatalf("B-B made B-LTA, five years later: level %q: %s %+v", rep.Level, rep.VerdictEN, rep.Signatures)
+	}
 	// B-T: the time is proven, but nothing in the file says the expired
 	// certificate was not revoked
 	bt := w.sign(t, fixture(t), w.tsa)

@@ -202,6 +202,7 @@ func Verify(in []byte, o VerifyOptions) (rep Report, err error) {
 	v.changes(&rep)
 	rep.IssueMarks = issueMarks(rep)
 	v.ltv(&rep, o.Offline)
+	v.libraryAtProof(&rep)
 	v.verdict(&rep)
 	if o.Revocation != nil && !o.Offline {
 		ctx := o.Context

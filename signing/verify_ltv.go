@@ -188,8 +188,10 @@ func (v *verification) ltv(rep *Report, offline bool) {
 		}
 		// the earliest valid document timestamp after this signature
 		var cover *time.Time
+		covers := 0
 		for _, j := range docTS {
 			if valid[j] && v.sigs[j].end() > s.end() {
+				covers++
 				if t := rep.Signatures[j].Timestamp.Time; cover == nil || t.Before(*cover) {
 					cover = &t
 				}
@@ -223,8 +225,12 @@ func (v *verification) ltv(rep *Report, offline bool) {
 				proven, lvl = &t, LevelBT
 			}
 		}
+		// B-LTA: a document timestamp over the validation data, after the
+		// one that proves the time (ETSI EN 319 142-1 allows a document
+		// timestamp to make a signature B-T)
+		ltaCovers := 1
 		if proven == nil && cover != nil {
-			proven = cover
+			proven, lvl, ltaCovers = cover, LevelBT, 2
 		}
 		at := v.now
 		if proven != nil {
@@ -259,7 +265,7 @@ func (v *verification) ltv(rep *Report, offline bool) {
 				r.RevocationDetail = &RevocationResult{Status: RevocationGood, Source: SourceEmbedded, CheckedAt: v.now}
 				if lvl == LevelBT {
 					lvl = LevelBLT
-					if cover != nil {
+					if covers >= ltaCovers {
 						lvl = LevelBLTA
 					}
 				}
@@ -313,3 +319,28 @@ func dropPrefix(ps []string, prefix string) []string {
 }
 
 func vnTime(t time.Time) string { return t.In(domain.VietnamTime).Format(time.RFC3339) }
+
+// libraryAtProof runs pdfsign again, as of the proven time, for the
+// signatures a document timestamp alone proves and pdfsign failed as of
+// the verification time: pdfsign takes no document timestamp as a proof of
+// time, so it finds their expired certificates expired.
+func (v *verification) libraryAtProof(rep *Report) {
+	byTime := map[time.Time][]int{}
+	for i, s := range v.sigs {
+		r := &rep.Signatures[i]
+		if r.LibraryValid || !s.libSeen || r.ProvenAt == nil || r.Timestamp != nil || !r.Trusted {
+			continue
+		}
+		byTime[*r.ProvenAt] = append(byTime[*r.ProvenAt], i)
+	}
+	for t, idx := range byTime {
+		lib := runLibrary(v.in, v.roots, t)
+		for _, i := range idx {
+			if res, ok := lib.byID[v.sigs[i].f.v.GetPtr().GetID()]; ok && res.valid {
+				r := &rep.Signatures[i]
+				r.LibraryValid = true
+				r.Problems = dropPrefix(r.Problems, "pdfsign: ")
+			}
+		}
+	}
+}
