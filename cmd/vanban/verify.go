@@ -170,7 +170,7 @@ func printReport(w io.Writer, name string, rep signing.Report, records []documen
 			line("  Chứng thư / Certificate:", "serial "+s.CertificateSerial+", "+s.Issuer)
 		}
 		line("  Thu hồi / Revocation:", revocationText(s))
-		if i < len(records) {
+		if i < len(records) && !strings.HasPrefix(s.Format, "document timestamp") { // made by no one
 			if r := records[i]; r.Found {
 				line("  Cách ký / Made with:", documents.MethodText(r.Method))
 				line("  Hồ sơ / Record:", fmt.Sprintf("%s, %s", r.Signer, r.SignedAt.In(domain.VietnamTime).Format("15:04 02/01/2006")))
@@ -222,6 +222,8 @@ func coverageText(c string) string {
 		return "toàn bộ tài liệu / " + c
 	case signing.CoverageUpToLater:
 		return "đến chữ ký sau / " + c
+	case signing.CoverageUpToDSS:
+		return "toàn bộ tài liệu, dữ liệu xác thực (DSS) bổ sung sau / " + c
 	case signing.CoverageNotTheWhole:
 		return "không phải toàn bộ: tài liệu bị sửa sau khi ký / " + c
 	}
