@@ -77,6 +77,10 @@ type Config struct {
 	RevocationPolicy  string
 	RevocationTimeout time.Duration
 
+	// RetimestampMargin: an archived (B-LTA) document gets a new document
+	// timestamp when its last one's authority certificate ends within it.
+	RetimestampMargin time.Duration
+
 	// SigningMode is how people sign unless their account says otherwise:
 	// server (keys the server holds: development), helper (their own USB
 	// token through vanban-signer) or remote (a CSC remote-signing
@@ -242,6 +246,8 @@ var options = []option{
 		func(c *Config) *time.Duration { return &c.CSCTimeout }),
 	durationOption("REVOCATION_TIMEOUT", "5s", "longest wait for each OCSP or CRL request", 100*time.Millisecond, time.Minute,
 		func(c *Config) *time.Duration { return &c.RevocationTimeout }),
+	durationOption("RETIMESTAMP_MARGIN", "4320h", "an archived (PAdES B-LTA) document is timestamped again when its last timestamp's authority certificate ends within this (4320h: 180 days)", 24*time.Hour, 5*365*24*time.Hour,
+		func(c *Config) *time.Duration { return &c.RetimestampMargin }),
 	strOption("CONVERT_SOFFICE", "", false, "LibreOffice's soffice, which converts Word and ODT drafts to PDF (default: found on PATH; \"off\": Word uploads are refused with 503)",
 		func(c *Config) *string { return &c.ConvertSoffice }),
 	intOption("CONVERT_WORKERS", "2", "LibreOffice converter processes", 1, 32,

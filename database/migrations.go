@@ -1235,4 +1235,22 @@ CREATE TABLE locked_objects (
 -- The check job takes those never checked first, then the oldest checks.
 CREATE INDEX locked_objects_due ON locked_objects (last_checked_at NULLS FIRST, object_key);
 `,
+	// 20: the PAdES level of each signed document (B-T, B-LT, B-LTA) as the
+	// long-term validation jobs leave it, and what the re-timestamping scan
+	// needs (issue 16).
+	`
+CREATE TABLE document_ltv (
+  document_id       bigint PRIMARY KEY REFERENCES documents (id),
+  version_no        integer NOT NULL,
+  level             text NOT NULL DEFAULT '' CHECK (level IN ('', 'B-B', 'B-T', 'B-LT', 'B-LTA')),
+  -- B-LTA wanted (the file the document is in was closed) and kept
+  archival          boolean NOT NULL DEFAULT false,
+  -- the last document timestamp, and when its authority's certificate ends
+  timestamped_at    timestamptz,
+  tsa_not_after     timestamptz,
+  last_error        text NOT NULL DEFAULT '',
+  updated_at        timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX document_ltv_retimestamp ON document_ltv (tsa_not_after) WHERE archival AND level = 'B-LTA';
+`,
 }

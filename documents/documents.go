@@ -83,6 +83,9 @@ type Document struct {
 	// SignHold says why the competent person may not sign it now
 	// (Link.SignHold); empty when nothing holds it.
 	SignHold string `db:"sign_hold" json:"-"`
+	// PAdESLevel is the PAdES level of the latest signed version (B-B,
+	// B-T, B-LT, B-LTA; see LTVHandlers), "" when never signed here.
+	PAdESLevel string `db:"pades_level" json:"pades_level,omitempty"`
 }
 
 // Origins of a document's number (Decree 30/2020): the unit's register
@@ -130,6 +133,12 @@ type Service struct {
 	notes *notify.Store             // nil: notifications not e-mailed (SetNotes)
 	log   atomic.Pointer[accessLog] // nil: reads written at once (BatchAccess)
 	text  *textRunner               // text extraction and OCR (SetTextConfig)
+
+	ltvCfg LTVConfig // long-term validation (SetLTVConfig)
+	// OnArchivalVersion, when set, is called after an archival document's
+	// new B-LTA version is stored (EnqueueArchival, ScanRetimestamp), with
+	// its object key.
+	OnArchivalVersion func(ctx context.Context, documentID int64, objectKey string)
 }
 
 // NewService returns a Service. Uploads are spooled in spoolDir (to hash
@@ -530,7 +539,8 @@ func (s *Service) columns() string {
 	return documentColumns + `,
 	` + to + ` AS submitted_to,
 	coalesce((SELECT st.full_name FROM users st WHERE st.id = ` + to + `), '') AS submitted_to_name,
-	coalesce(` + s.signHold() + `, '') AS sign_hold`
+	coalesce(` + s.signHold() + `, '') AS sign_hold,
+	coalesce((SELECT l.level FROM document_ltv l WHERE l.document_id = d.id), '') AS pades_level`
 }
 
 const documentFrom = `

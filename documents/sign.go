@@ -598,6 +598,9 @@ func (s *Service) addSignedVersionTx(ctx context.Context, tx *sqlx.Tx, p auth.Pr
 			return err
 		}
 	}
+	if err := s.afterSignedVersion(ctx, tx, d.ID, no, report, verr); err != nil {
+		return err
+	}
 	if err := s.afterSignature(ctx, tx, p, d, sig.Kind, status); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hcm-edu/vanban/audit"
@@ -182,22 +183,93 @@ func (s *Service) ReceiveHandover(ctx context.Context, p auth.Principal, id int6
 	if err != nil {
 		return h, err
 	}
-	if s.Freezer != nil {
-		for _, f := range h.Files {
-			keys, err := s.objectKeys(ctx, f.ID)
-			if err != nil {
-				return h, err
-			}
-			years := 100
-			if f.RetentionYears != nil {
-				years = *f.RetentionYears
-			}
-			if err := s.Freezer.Freeze(ctx, keys, handedAt.AddDate(years, 0, 0)); err != nil {
-				return h, fmt.Errorf("records: handed over, but unable to freeze the objects of file %d: %w", f.ID, err)
-			}
+	for _, f := range h.Files {
+		// A failure here leaves the file handed over with objects still
+		// unlocked: the hourly scan (FreezeHandedOver) locks them later.
+		if err := s.freezeFile(ctx, f.ID, 0); err != nil {
+			return h, fmt.Errorf("records: handed over, but %w", err)
 		}
 	}
 	return s.Handover(ctx, p, id)
+}
+
+// retainUntil is how long a handed-over file's objects are kept
+// unchangeable: its retention from the hand-over, 100 years when permanent.
+func retainUntil(handedAt time.Time, retentionYears *int) time.Time {
+	years := 100
+	if retentionYears != nil {
+		years = *retentionYears
+	}
+	return handedAt.AddDate(years, 0, 0)
+}
+
+// freezeFile locks the stored objects of a handed-over file's documents
+// (only those of documentID when it is not 0) until the end of the file's
+// retention. Locks only extend, so freezing again is harmless.
+func (s *Service) freezeFile(ctx context.Context, fileID, documentID int64) error {
+	if s.Freezer == nil {
+		return nil
+	}
+	var f struct {
+		HandedAt       *time.Time `db:"handed_at"`
+		RetentionYears *int       `db:"retention_years"`
+	}
+	err := s.db.GetContext(ctx, &f, `SELECT h.handed_at, f.retention_years FROM files f JOIN handovers h ON h.id = f.handover_id
+		WHERE f.id = $1 AND f.state = 'handed_over'`, fileID)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && f.HandedAt == nil {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("records: unable to read file %d: %w", fileID, err)
+	}
+	keys, err := s.objectKeys(ctx, fileID)
+	if err != nil {
+		return err
+	}
+	if documentID != 0 {
+		var mine []string
+		if err := s.db.SelectContext(ctx, &mine, `SELECT object_key FROM document_versions WHERE document_id = $1
+			UNION SELECT object_key FROM document_attachments WHERE document_id = $1`, documentID); err != nil {
+			return fmt.Errorf("records: unable to list the objects of document %d: %w", documentID, err)
+		}
+		keys = slices.DeleteFunc(keys, func(k string) bool { return !slices.Contains(mine, k) })
+	}
+	if err := s.Freezer.Freeze(ctx, keys, retainUntil(*f.HandedAt, f.RetentionYears)); err != nil {
+		return fmt.Errorf("unable to freeze the objects of file %d: %w", fileID, err)
+	}
+	return nil
+}
+
+// FreezeDocument locks the objects of a document in every handed-over
+// file that holds it: a version the long-term validation job adds after
+// the hand-over (a new document timestamp) is as unchangeable as the rest.
+func (s *Service) FreezeDocument(ctx context.Context, documentID int64) error {
+	var files []int64
+	if err := s.db.SelectContext(ctx, &files, `SELECT i.file_id FROM file_items i JOIN files f ON f.id = i.file_id
+		WHERE i.document_id = $1 AND f.state = 'handed_over' ORDER BY 1`, documentID); err != nil {
+		return fmt.Errorf("records: unable to find the files of document %d: %w", documentID, err)
+	}
+	for _, id := range files {
+		if err := s.freezeFile(ctx, id, documentID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FreezeHandedOver locks again the objects of every handed-over file: a
+// hand-over whose freezing failed after its commit is completed here.
+func (s *Service) FreezeHandedOver(ctx context.Context) error {
+	var files []int64
+	if err := s.db.SelectContext(ctx, &files, `SELECT id FROM files WHERE state = 'handed_over' ORDER BY id`); err != nil {
+		return fmt.Errorf("records: unable to list handed-over files: %w", err)
+	}
+	for _, id := range files {
+		if err := s.freezeFile(ctx, id, 0); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // objectKeys are the stored objects of every document of a file: each

@@ -11,7 +11,8 @@ import (
 	"github.com/lib/pq"
 )
 
-// JobDue is the periodic scan of files due at the archive (ScanDue).
+// JobDue is the periodic scan of files due at the archive (ScanDue); it
+// also completes the locking of handed-over files (FreezeHandedOver).
 const JobDue = "records.due"
 
 // dueNotice is how long before a closed file's due date the archive hears
@@ -21,7 +22,12 @@ const dueNotice = 30
 // Handlers are the job handlers the worker needs for records.
 func (s *Service) Handlers() map[string]notify.Handler {
 	return map[string]notify.Handler{
-		JobDue: {Run: func(ctx context.Context, _ json.RawMessage) error { return s.ScanDue(ctx) }, Idempotent: true},
+		JobDue: {Run: func(ctx context.Context, _ json.RawMessage) error {
+			if err := s.FreezeHandedOver(ctx); err != nil {
+				return err
+			}
+			return s.ScanDue(ctx)
+		}, Idempotent: true},
 	}
 }
 

@@ -61,6 +61,9 @@ type RevocationResult struct {
 	// NextUpdate is when the CA may say something else.
 	NextUpdate *time.Time `json:"next_update,omitempty"`
 	CheckedAt  time.Time  `json:"checked_at"`
+	// Raw is the DER answer (OCSP response or CRL) as received, set by
+	// FetchValidationData only: the cache never holds it.
+	Raw []byte `json:"-"`
 }
 
 // String reads "good", "revoked at ... (keyCompromise)" or "unknown: why".
@@ -192,6 +195,7 @@ func (c *RevocationChecker) keep(key string, r RevocationResult, now time.Time) 
 	if !now.Before(until) {
 		return
 	}
+	r.Raw = nil
 	max := c.MaxEntries
 	if max <= 0 {
 		max = 4096
@@ -254,6 +258,35 @@ func (c *RevocationChecker) Check(ctx context.Context, cert, issuer *x509.Certif
 	r := unknown(now, strings.Join(en, "; "), strings.Join(vi, "; "))
 	c.keep(key, r, now)
 	return r
+}
+
+// FetchValidationData asks cert's OCSP responders, then its CRLs, bypassing
+// the cache, and returns the first checked answer with its DER (Raw), to
+// embed in a document (B-LT). ok is false when the certificate names no
+// http responder or CRL; an error says why none answered.
+func (c *RevocationChecker) FetchValidationData(ctx context.Context, cert, issuer *x509.Certificate) (r RevocationResult, ok bool, err error) {
+	now := c.now()
+	ocspURLs := httpURLs(cert.OCSPServer)
+	crlURLs := httpURLs(cert.CRLDistributionPoints)
+	if len(ocspURLs) == 0 && len(crlURLs) == 0 {
+		return RevocationResult{}, false, nil
+	}
+	var en []string
+	for _, u := range ocspURLs {
+		r, cerr := c.checkOCSP(ctx, u, cert, issuer, now)
+		if cerr == nil {
+			return r, true, nil
+		}
+		en = append(en, "OCSP "+cerr.en)
+	}
+	for _, u := range crlURLs {
+		r, cerr := c.checkCRL(ctx, u, cert, issuer, now)
+		if cerr == nil {
+			return r, true, nil
+		}
+		en = append(en, "CRL "+cerr.en)
+	}
+	return RevocationResult{}, true, errors.New(strings.Join(en, "; "))
 }
 
 func unknown(now time.Time, en, vi string) RevocationResult {
@@ -336,7 +369,7 @@ func (c *RevocationChecker) checkOCSP(ctx context.Context, u string, cert, issue
 	if resp.NextUpdate.IsZero() && resp.ThisUpdate.Before(now.Add(-24*time.Hour)) {
 		return RevocationResult{}, bad("stale: no nextUpdate and thisUpdate more than a day old")
 	}
-	r := RevocationResult{Source: SourceOCSP, CheckedAt: now}
+	r := RevocationResult{Source: SourceOCSP, CheckedAt: now, Raw: body}
 	if !resp.NextUpdate.IsZero() {
 		nu := resp.NextUpdate
 		r.NextUpdate = &nu
@@ -398,7 +431,7 @@ func (c *RevocationChecker) checkCRL(ctx context.Context, u string, cert, issuer
 		return RevocationResult{}, fail(fmt.Sprintf("%s: the CRL is stale (nextUpdate %s has passed)", u, crl.NextUpdate.Format(time.RFC3339)),
 			fmt.Sprintf("%s: CRL hết hạn (từ %s)", u, crl.NextUpdate.In(domain.VietnamTime).Format("15:04 02/01/2006")))
 	}
-	r := RevocationResult{Status: RevocationGood, Source: SourceCRL, CheckedAt: now}
+	r := RevocationResult{Status: RevocationGood, Source: SourceCRL, CheckedAt: now, Raw: body}
 	if !crl.NextUpdate.IsZero() {
 		nu := crl.NextUpdate
 		r.NextUpdate = &nu

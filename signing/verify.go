@@ -26,6 +26,14 @@ type VerifyOptions struct {
 	Revocation *RevocationChecker
 	// Context bounds the revocation checks; nil means context.Background.
 	Context context.Context
+	// At, when set, is the time of verification instead of Now: a later
+	// clock shows how the document will verify years from now.
+	At time.Time
+	// Offline: no network; revocation comes from the document's DSS only
+	// (Revocation is not asked). A signer whose certificate has expired by
+	// then and has no embedded answer is not valid; one still valid is
+	// "unknown", as when a responder does not answer.
+	Offline bool
 }
 
 // Kinds of change found after a signature.
@@ -79,6 +87,9 @@ type Report struct {
 	// IssueMarks are the number and issue date the system wrote onto the
 	// document and a later signature covers (ChangeIssueMarks).
 	IssueMarks []string `json:"issue_marks,omitempty"`
+	// Level is the lowest PAdES level of the signatures (LevelBB to
+	// LevelBLTA), "" when there is none.
+	Level string `json:"level"`
 }
 
 // SignatureReport describes one signature.
@@ -120,6 +131,12 @@ type SignatureReport struct {
 	// Chain is the signer's certificate and its issuer (DER), as verified,
 	// for a revocation check after the verification (CheckRevocation).
 	Chain [][]byte `json:"chain,omitempty"`
+	// Level is the signature's PAdES level (LevelBB to LevelBLTA); empty
+	// for a document timestamp and a non-PAdES signature.
+	Level string `json:"level,omitempty"`
+	// ProvenAt is the time a valid timestamp proves the signature (or
+	// document timestamp) existed, at which it was validated.
+	ProvenAt *time.Time `json:"proven_at,omitempty"`
 }
 
 // TimestampReport describes the RFC 3161 timestamp of a signature.
@@ -148,6 +165,9 @@ func Verify(in []byte, o VerifyOptions) (rep Report, err error) {
 	now := time.Now()
 	if o.Now != nil {
 		now = o.Now()
+	}
+	if !o.At.IsZero() {
+		now = o.At
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -181,8 +201,10 @@ func Verify(in []byte, o VerifyOptions) (rep Report, err error) {
 	}
 	v.changes(&rep)
 	rep.IssueMarks = issueMarks(rep)
+	v.ltv(&rep, o.Offline)
+	v.libraryAtProof(&rep)
 	v.verdict(&rep)
-	if o.Revocation != nil {
+	if o.Revocation != nil && !o.Offline {
 		ctx := o.Context
 		if ctx == nil {
 			ctx = context.Background()

@@ -14,6 +14,7 @@ import (
 	"github.com/hcm-edu/vanban/notify"
 	"github.com/hcm-edu/vanban/storage"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -102,7 +103,17 @@ func (s *Store) Freeze(ctx context.Context, keys []string, until time.Time) erro
 		return err
 	}
 	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
+	// Keys already locked as long, in this mode, are not asked again: the
+	// records' hourly scan freezes every handed-over file once more.
+	var done []string
+	if err := s.db.SelectContext(ctx, &done, `SELECT object_key FROM locked_objects
+		WHERE object_key = ANY($1) AND retain_until >= $2 AND mode = $3`, pq.Array(keys), until.UTC(), mode); err != nil {
+		return fmt.Errorf("worm: unable to read the locks: %w", err)
+	}
 	for _, k := range keys {
+		if slices.Contains(done, k) {
+			continue
+		}
 		if err := l.Lock(ctx, k, until); err != nil {
 			return fmt.Errorf("worm: unable to freeze %s: %w", k, err)
 		}

@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/hcm-edu/vanban/admin"
-	"github.com/hcm-edu/vanban/archivepkg"
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/certs"
 	"github.com/hcm-edu/vanban/config"
@@ -195,6 +194,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	docs.BatchAccess(log) // reads written behind: issue 14's figure
 	defer docs.Close()    // after srv.Shutdown: the reads still buffered
 	docs.SetTextConfig(textConfig(cfg))
+	docs.SetLTVConfig(documents.LTVConfig{RetimestampMargin: cfg.RetimestampMargin})
 	rt := routing.New(db, docs, notes)
 	// The converter of Word files. Without it (CONVERT_SOFFICE=off, or
 	// LibreOffice missing) Word uploads get 503 and are kept for a retry.
@@ -207,6 +207,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	drafts := drafting.New(db, docs, notes, conv)
 	handlers := rt.Handlers()
 	maps.Copy(handlers, docs.Handlers())
+	maps.Copy(handlers, docs.LTVHandlers())
 	maps.Copy(handlers, drafts.Handlers())
 	registry := certs.New(db, func() *x509.CertPool { return sd.Roots })
 	registry.SetRevocation(sd.Revocation)
@@ -225,9 +226,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	if err := archive.Check(ctx); err != nil {
 		log.Warn("the archive will not receive files until the store locks objects", "reason", err)
 	}
-	recs := records.New(db, docs, notes)
-	recs.Freezer = archive
-	recs.Exporter = archivepkg.ExporterFor(db, blobs)
+	recs := server.Records(db, blobs, docs, notes, cfg.ArchiveAcceptLocalWORM, archive)
 	maps.Copy(handlers, recs.Handlers())
 	var linkMailer admin.Sender // invitation and reset links; nil: shown to the admin
 	if cfg.EmailEnabled() {
@@ -360,6 +359,9 @@ func housekeeping(ctx context.Context, log *slog.Logger, db *sqlx.DB, a *auth.Se
 		}
 		if err := notify.Enqueue(ctx, db, notify.Job{Kind: records.JobDue, DedupeKey: "files-due:" + hour}); err != nil && ctx.Err() == nil {
 			log.Warn("housekeeping: files due at the archive", "error", err)
+		}
+		if err := notify.Enqueue(ctx, db, documents.RetimestampScanJob(time.Now())); err != nil && ctx.Err() == nil {
+			log.Warn("housekeeping: re-timestamping scan", "error", err)
 		}
 		if err := notify.Enqueue(ctx, db, certs.WarnJob(time.Now())); err != nil && ctx.Err() == nil {
 			log.Warn("housekeeping: certificate expiry warnings", "error", err)

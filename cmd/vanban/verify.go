@@ -19,7 +19,7 @@ import (
 	"github.com/hcm-edu/vanban/signing"
 )
 
-const verifyUsage = `usage: vanban verify [--json] [--trust ROOTS.pem] [--offline] FILE
+const verifyUsage = `usage: vanban verify [--json] [--trust ROOTS.pem] [--offline] [--at YYYY-MM-DD] FILE
 
 Checks the digital signatures of a PDF and what was changed after them.
 Needs no database and no configuration; with DATABASE_URL set, it also
@@ -28,7 +28,13 @@ token, remote signing, or a key the server holds). Exits with status 1 unless ev
 signature is intact and trusted and nothing was changed after the last one.
 Without --trust, only the system's root certificates are trusted. Each
 signer's certificate is checked against its OCSP responder or CRL (5 s per
-request) unless --offline; a revoked one makes its signature invalid`
+request) unless --offline; a revoked one makes its signature invalid.
+With --offline, only the OCSP responses and CRLs the document carries (its
+DSS, PAdES B-LT) count. --at verifies as of that day (00:00, Vietnam time),
+e.g. years ahead: a signature then stands only if a timestamp proves it was
+made while its certificate was valid (B-T and later) and, once the
+certificate has expired, the document carries its revocation status (B-LT,
+B-LTA).`
 
 // verifyCmd prints the verification report of a PDF; it returns an error
 // unless the document is valid.
@@ -37,7 +43,8 @@ func verifyCmd(args []string) error {
 	fs.SetOutput(io.Discard)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	trust := fs.String("trust", "", "PEM file of the trusted root certificates")
-	offline := fs.Bool("offline", false, "do not ask OCSP responders or CRLs")
+	offline := fs.Bool("offline", false, "do not ask OCSP responders or CRLs; use what the document carries")
+	at := fs.String("at", "", "verify as of this day (YYYY-MM-DD) instead of now")
 	// flags may come before or after the file
 	var files []string
 	for {
@@ -68,9 +75,16 @@ func verifyCmd(args []string) error {
 	if err != nil {
 		return fmt.Errorf("unable to read %s: %v", files[0], err)
 	}
-	o := signing.VerifyOptions{Roots: roots}
+	o := signing.VerifyOptions{Roots: roots, Offline: *offline}
 	if !*offline {
 		o.Revocation = &signing.RevocationChecker{}
+	}
+	if *at != "" {
+		d, err := time.ParseInLocation("2006-01-02", *at, domain.VietnamTime)
+		if err != nil {
+			return fmt.Errorf("--at %q is not a date YYYY-MM-DD\n%s", *at, verifyUsage)
+		}
+		o.At = d
 	}
 	rep, err := signing.Verify(in, o)
 	if err != nil {
@@ -121,6 +135,9 @@ func printReport(w io.Writer, name string, rep signing.Report, records []documen
 	line("Tệp / File:", name)
 	line("Kết luận:", rep.VerdictVI)
 	line("Verdict:", rep.VerdictEN)
+	if rep.Level != "" {
+		line("Mức PAdES / Level:", levelText(rep.Level))
+	}
 	line("Trường chữ ký / Signature fields:", fmt.Sprintf("%d (kiểm tra được / verified: %d)", rep.SignatureFields, rep.SignaturesVerified))
 	line("Sửa sau chữ ký cuối / Changed after the last signature:", yesNo(rep.ModifiedAfterLastSignature))
 	for _, c := range rep.Appended {
@@ -146,11 +163,14 @@ func printReport(w io.Writer, name string, rep signing.Report, records []documen
 		} else {
 			line("  Dấu thời gian / Timestamp:", "không có / none")
 		}
+		if s.ProvenAt != nil {
+			line("  Có trước / Proven at:", s.ProvenAt.Format(time.RFC3339))
+		}
 		if s.CertificateSerial != "" {
 			line("  Chứng thư / Certificate:", "serial "+s.CertificateSerial+", "+s.Issuer)
 		}
 		line("  Thu hồi / Revocation:", revocationText(s))
-		if i < len(records) {
+		if i < len(records) && !strings.HasPrefix(s.Format, "document timestamp") { // made by no one
 			if r := records[i]; r.Found {
 				line("  Cách ký / Made with:", documents.MethodText(r.Method))
 				line("  Hồ sơ / Record:", fmt.Sprintf("%s, %s", r.Signer, r.SignedAt.In(domain.VietnamTime).Format("15:04 02/01/2006")))
@@ -202,6 +222,8 @@ func coverageText(c string) string {
 		return "toàn bộ tài liệu / " + c
 	case signing.CoverageUpToLater:
 		return "đến chữ ký sau / " + c
+	case signing.CoverageUpToDSS:
+		return "toàn bộ tài liệu, dữ liệu xác thực (DSS) bổ sung sau / " + c
 	case signing.CoverageNotTheWhole:
 		return "không phải toàn bộ: tài liệu bị sửa sau khi ký / " + c
 	}
@@ -228,4 +250,19 @@ func changeText(c signing.Change) string {
 		s += ": " + c.Detail
 	}
 	return "- " + s
+}
+
+// levelText says what a PAdES level keeps verifiable.
+func levelText(l string) string {
+	switch l {
+	case signing.LevelBB:
+		return l + " (chỉ chữ ký / signature only)"
+	case signing.LevelBT:
+		return l + " (có dấu thời gian / timestamped)"
+	case signing.LevelBLT:
+		return l + " (kèm dữ liệu xác thực / with validation data)"
+	case signing.LevelBLTA:
+		return l + " (lưu trữ dài hạn / long-term archival)"
+	}
+	return l
 }

@@ -138,3 +138,70 @@ func TestVerifyCommandRevocation(t *testing.T) {
 		}
 	}
 }
+
+// `vanban verify --offline --at` five years later: a B-LTA document stands
+// from what it carries, a B-B one does not (its certificate has expired
+// and nothing proves when it signed).
+func TestVerifyCommandAtLater(t *testing.T) {
+	t.Setenv("DATABASE_URL", "")
+	ca := signingtest.NewRevocationCA(t)
+	ocspURL := ca.StartOCSP(t, []signingtest.OCSPEntry{{Serial: 0x51, CN: "ltv"}})
+	key := ca.Issue(t, 0x51, signingtest.PersonName, ocspURL, "")
+	tsa := &signing.TSA{URL: signingtest.NewTSA(t)}
+	in, err := os.ReadFile("../../testdata/206-KH-SGDDT.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	bb, err := signing.Sign(ctx, in, signing.Options{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bt, err := signing.Sign(ctx, in, signing.Options{Key: key, TSA: tsa})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blt, err := signing.AddValidationData(ctx, bt, signing.ValidationDataOptions{Roots: ca.Roots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blta, err := signing.AddDocumentTimestamp(ctx, blt, tsa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	roots := filepath.Join(dir, "roots.pem")
+	pemRoots := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Cert.Raw}),
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: signingtest.TSARoot(t).Raw})...)
+	if err := os.WriteFile(roots, pemRoots, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// the test TSA's certificate lives five years: the day before it ends
+	later := time.Now().Add(5*365*24*time.Hour - 48*time.Hour).In(time.UTC).Format("2006-01-02")
+	for _, c := range []struct {
+		name  string
+		b     []byte
+		ok    bool
+		wants []string
+	}{
+		{"blta.pdf", blta, true, []string{"Hợp lệ", "B-LTA (lưu trữ dài hạn / long-term archival)", "Có trước / Proven at:", "[embedded]"}},
+		{"bb.pdf", bb, false, []string{"Không hợp lệ", "Mức PAdES / Level:", "B-B", "expired"}},
+	} {
+		file := filepath.Join(dir, c.name)
+		if err := os.WriteFile(file, c.b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := capture(t, "verify", "--offline", "--at", later, "--trust", roots, file)
+		if (err == nil) != c.ok {
+			t.Errorf("%s: error %v, want ok=%v:\n%s", c.name, err, c.ok, out)
+		}
+		for _, w := range c.wants {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: output lacks %q:\n%s", c.name, w, out)
+			}
+		}
+	}
+	if _, err := capture(t, "verify", "--at", "05/12/2031", filepath.Join(dir, "bb.pdf")); err == nil || !strings.Contains(err.Error(), "YYYY-MM-DD") {
+		t.Errorf("a bad --at: %v", err)
+	}
+}
