@@ -117,22 +117,30 @@ func (v *verification) chainAt(leaf *x509.Certificate, carried []*x509.Certifica
 // responder is answered good (or revoked only after t), else why not.
 // complete is false when some answer is missing.
 func (e *embeddedData) revocationAt(chain []*x509.Certificate, t time.Time) (why string, complete bool) {
+	why, complete, _ = e.revocationAsked(chain, t)
+	return why, complete
+}
+
+// revocationAsked is revocationAt, and whether any certificate of the
+// chain names a responder at all.
+func (e *embeddedData) revocationAsked(chain []*x509.Certificate, t time.Time) (why string, complete, asked bool) {
 	complete = true
 	for i := 0; i+1 < len(chain); i++ {
 		c := chain[i]
 		if len(httpURLs(c.OCSPServer)) == 0 && len(httpURLs(c.CRLDistributionPoints)) == 0 {
 			continue // names no responder: there is nothing to ask
 		}
+		asked = true
 		st, at := e.status(c, chain[i+1])
 		switch {
 		case st == RevocationRevoked && !at.After(t):
-			return fmt.Sprintf("%s was revoked at %s, before %s", c.Subject.CommonName, at.Format(time.RFC3339), t.Format(time.RFC3339)), true
+			return fmt.Sprintf("%s was revoked at %s, before %s", c.Subject.CommonName, at.Format(time.RFC3339), t.Format(time.RFC3339)), true, true
 		case st == RevocationUnknown:
 			complete = false
 			why = fmt.Sprintf("the document carries no OCSP response or CRL for %s", c.Subject.CommonName)
 		}
 	}
-	return why, complete
+	return why, complete, asked
 }
 
 // ltv checks each signature and timestamp as of its proven time and
@@ -246,7 +254,7 @@ func (v *verification) ltv(rep *Report, offline bool) {
 			if len(chain) > 1 {
 				r.Chain = [][]byte{leaf.Raw, chain[1].Raw}
 			}
-			why, complete := e.revocationAt(chain, at)
+			why, complete, asked := e.revocationAsked(chain, at)
 			switch {
 			case why != "" && complete:
 				v.addProblem(s, r, "the signer's certificate: %s", why)
@@ -263,6 +271,13 @@ func (v *verification) ltv(rep *Report, offline bool) {
 			case complete && e.present():
 				r.Revocation = RevocationGood
 				r.RevocationDetail = &RevocationResult{Status: RevocationGood, Source: SourceEmbedded, CheckedAt: v.now}
+				if !asked {
+					// Nothing to answer: the chain in the DSS is all there
+					// is, and "good" would claim an answer nobody gave.
+					r.Revocation = RevocationUnknown
+					r.RevocationDetail = &RevocationResult{Status: RevocationUnknown, Source: SourceEmbedded, CheckedAt: v.now,
+						WhyEN: "the certificates name no OCSP responder or CRL", WhyVI: "chứng thư số không ghi nơi kiểm tra thu hồi (OCSP, CRL)"}
+				}
 				if lvl == LevelBT {
 					lvl = LevelBLT
 					if covers >= ltaCovers {

@@ -2,16 +2,29 @@ package server
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/hcm-edu/vanban/auth"
+	"github.com/hcm-edu/vanban/demo"
+	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/testenv"
+	"github.com/hcm-edu/vanban/notify"
+	"github.com/hcm-edu/vanban/org"
+	"github.com/hcm-edu/vanban/signing"
+	"github.com/hcm-edu/vanban/signing/signingtest"
 	"github.com/hcm-edu/vanban/storage"
 )
 
@@ -80,6 +93,20 @@ func lockedStore(t *testing.T) *storage.S3 {
 func TestE2EBrowserArchive(t *testing.T) {
 	blobs := lockedStore(t)
 	env := newEnv(t, envOptions{signing: true, blobs: blobs})
+	// Signatures with the test TSA's timestamps, made B-LT by the job
+	// (without its ten minutes' wait), as a production service runs them.
+	roots, err := signing.LoadDevRootCerts(env.cfg.KeysDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots = append(roots, signingtest.TSARoot(t))
+	pool := x509.NewCertPool()
+	for _, c := range roots {
+		pool.AddCert(c)
+	}
+	env.docs.EnableSigning(documents.SigningDeps{Keys: signing.DirKeys{Dir: env.cfg.KeysDir}, Roots: pool, RootCerts: roots,
+		MaxBytes: 64 << 20, TSA: &signing.TSA{URL: signingtest.NewTSA(t)}})
+	env.docs.SetLTVConfig(documents.LTVConfig{Delay: -1})
 	plan := env.issuable(t, nil) // the 206 plan, signed and registered
 	clerkToken := env.login("vanthu.sgd")
 	if status, b := env.postJSON(t, fmt.Sprintf("/api/v1/documents/%d/issue", plan.ID), clerkToken, map[string]any{
@@ -154,13 +181,20 @@ func TestE2EBrowserArchive(t *testing.T) {
 	}
 	logout()
 
-	// (3) The specialist closes the file when its work is done.
+	// (3) The specialist closes the file when its work is done; the job
+	// makes its documents B-LTA.
 	step("(3) closing")
 	login("chuyenvien.sgd")
 	navigate(filePath)
 	click("close the file", "#close-file")
 	waitText("#file-state", "Đã kết thúc")
 	logout()
+	runLTVJobs(env)
+	for _, d := range append([]docJSON{plan}, answers...) {
+		if l := padesLevel(t, env, clerkToken, d.ID); l != signing.LevelBLTA {
+			t.Errorf("document %d after closing its file: %s, want B-LTA", d.ID, l)
+		}
+	}
 
 	// (4) The clerk prepares the hand-over; its list and record are
 	// documents the director signs and the clerk registers.
@@ -226,5 +260,111 @@ func TestE2EBrowserArchive(t *testing.T) {
 			t.Errorf("%s: gone from the store despite its lock: %v", k, err)
 		}
 	}
+
+	// (6) The package, exported and re-imported into a fresh instance, is
+	// found valid from what it carries alone: offline, five years later.
+	step("(6) export, import, verify five years later")
+	status, pkg, _ := env.request("GET", fmt.Sprintf("/api/v1/files/%d/export", file), clerkToken, nil, "")
+	if status != 200 {
+		t.Fatalf("export: %d %s", status, pkg[:min(len(pkg), 300)])
+	}
+	dir := t.TempDir()
+	pkgPath := filepath.Join(dir, "hoso-01.VP.zip")
+	rootsPath := filepath.Join(dir, "roots.pem")
+	var pemRoots []byte
+	for _, c := range roots {
+		pemRoots = append(pemRoots, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	for name, b := range map[string][]byte{pkgPath: pkg, rootsPath: pemRoots} {
+		if err := os.WriteFile(name, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fresh, freshURL := testenv.NewDB(t)
+	if _, err := demo.Seed(context.Background(), org.NewStore(fresh), auth.NewService(fresh, time.Hour), testPassword, 0); err != nil {
+		t.Fatal(err)
+	}
+	vanban := vanbanProgram.Binary(t)
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(vanban, args...)
+		cmd.Env = append(os.Environ(), "DATABASE_URL="+freshURL, "DATA_DIR="+filepath.Join(dir, "store"), "TRUST_ROOTS_FILE="+rootsPath,
+			"S3_ENDPOINT=", "SIGNING_KEYS_DIR="+filepath.Join(dir, "no-keys"))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("vanban %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	t.Logf("import:\n%s", run("records", "import", "--as", "admin", pkgPath))
+	var imported []struct {
+		Title, Key string
+	}
+	if err := fresh.Select(&imported, `SELECT d.title, v.object_key AS key FROM documents d
+		JOIN document_versions v ON v.document_id = d.id AND v.version_no = (SELECT max(version_no) FROM document_versions WHERE document_id = d.id)
+		JOIN file_items i ON i.document_id = d.id ORDER BY i.seq`); err != nil {
+		t.Fatal(err)
+	}
+	if len(imported) != 3 {
+		t.Fatalf("the fresh instance holds %d filed documents, want 3", len(imported))
+	}
+	later := time.Now().In(domain.VietnamTime).AddDate(0, 0, 5*365-2).Format(time.DateOnly)
+	for i, d := range imported {
+		pdfPath := filepath.Join(dir, fmt.Sprintf("%d.pdf", i+1))
+		b, err := os.ReadFile(filepath.Join(dir, "store", "objects", d.Key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(pdfPath, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// No network at all: a namespace of its own.
+		cmd := exec.Command("unshare", "--net", "--map-root-user", vanban, "verify", "--offline", "--at", later, "--trust", rootsPath, pdfPath)
+		out, err := cmd.CombinedOutput()
+		if i == 0 {
+			t.Logf("vanban verify --offline --at %s:\n%s", later, out)
+		}
+		if err != nil || !strings.Contains(string(out), "B-LTA") {
+			t.Errorf("%s: vanban verify offline on %s: %v\n%s", d.Title, later, err, out)
+		}
+		out, err = exec.Command("pdfsig", pdfPath).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "Vanban Test TSA") || !strings.Contains(string(out), "Total document signed") {
+			t.Errorf("%s: pdfsig does not show the document timestamp: %v\n%s", d.Title, err, out)
+		}
+	}
 	step("done")
+}
+
+// vanbanProgram is the service's binary, for its sub-commands.
+var vanbanProgram = &testenv.Program{Package: "./cmd/vanban"}
+
+// runLTVJobs runs the long-term validation jobs queued, now.
+func runLTVJobs(e *testEnv) {
+	e.t.Helper()
+	w := notify.NewWorker(e.db, "test-ltv", e.docs.LTVHandlers(), notify.WorkerOptions{Logger: e.log})
+	for range 20 {
+		if _, err := e.db.Exec(`UPDATE jobs SET run_at = now() WHERE state = 'queued'`); err != nil {
+			e.t.Fatal(err)
+		}
+		n, err := w.RunOnce(context.Background())
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// padesLevel is the document's PAdES level as the API gives it.
+func padesLevel(t *testing.T, e *testEnv, token string, id int64) string {
+	t.Helper()
+	status, b, _ := e.request("GET", fmt.Sprintf("/api/v1/documents/%d", id), token, nil, "")
+	var out struct {
+		Level string `json:"pades_level"`
+	}
+	if status != 200 || json.Unmarshal(b, &out) != nil {
+		t.Fatalf("document %d: %d %s", id, status, b)
+	}
+	return out.Level
 }

@@ -22,5 +22,6 @@ func TestMain(m *testing.M) {
 	signertest.RemoveBinary()
 	csctest.RemoveBinary()
 	oidctest.RemoveBinary()
+	vanbanProgram.Remove()
 	os.Exit(code)
 }
