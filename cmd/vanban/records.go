@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 
@@ -35,7 +36,7 @@ a database: with --trust, against those roots; else the system's.`
 // no configuration; export and import read it like serve.
 func recordsCmd(args []string) error {
 	if len(args) == 0 {
-		return errors.New(recordsUsage)
+		return errors.New(strings.TrimSpace(recordsUsage))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -77,7 +78,7 @@ func recordsCmd(args []string) error {
 		}
 		return recordsVerify(ctx, files[0], roots)
 	}
-	return errors.New(recordsUsage)
+	return errors.New(strings.TrimSpace(recordsUsage))
 }
 
 func recordsExport(ctx context.Context, fileID int64, out string) error {

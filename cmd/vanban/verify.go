@@ -58,7 +58,7 @@ func verifyCmd(args []string) error {
 		args = fs.Args()[1:]
 	}
 	if len(files) != 1 {
-		return errors.New(verifyUsage)
+		return errors.New(strings.TrimSpace(verifyUsage))
 	}
 	var roots *x509.CertPool
 	if *trust != "" {
