@@ -2,12 +2,14 @@ package api
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/httpx"
 	"github.com/hcm-edu/vanban/records"
@@ -76,64 +78,20 @@ func (s *Server) copyFileList(c *fiber.Ctx) error {
 }
 
 func (s *Server) createFileHeading(c *fiber.Ctx) error {
-	id, err := httpx.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var in records.HeadingInput
-	if err := decodeJSON(c, &in); err != nil {
-		return err
-	}
-	h, err := s.records.AddHeading(c.UserContext(), httpx.Principal(c), id, in)
-	if err != nil {
-		return err
-	}
-	return c.Status(fiber.StatusCreated).JSON(h)
+	return withIDBody(c, fiber.StatusCreated, s.records.AddHeading)
 }
 
 func (s *Server) createFile(c *fiber.Ctx) error {
-	id, err := httpx.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var in records.FileInput
-	if err := decodeJSON(c, &in); err != nil {
-		return err
-	}
-	f, err := s.records.AddFile(c.UserContext(), httpx.Principal(c), id, in)
-	if err != nil {
-		return err
-	}
-	return c.Status(fiber.StatusCreated).JSON(f)
+	return withIDBody(c, fiber.StatusCreated, s.records.AddFile)
 }
 
 func (s *Server) getFile(c *fiber.Ctx) error {
-	id, err := httpx.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	f, err := s.records.File(c.UserContext(), httpx.Principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(f)
+	return withID(c, fiber.StatusOK, s.records.File)
 }
 
 // updateFile replaces a planned or open file's entry in the list (every field).
 func (s *Server) updateFile(c *fiber.Ctx) error {
-	id, err := httpx.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var in records.FileInput
-	if err := decodeJSON(c, &in); err != nil {
-		return err
-	}
-	f, err := s.records.UpdateFile(c.UserContext(), httpx.Principal(c), id, in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(f)
+	return withIDBody(c, fiber.StatusOK, s.records.UpdateFile)
 }
 
 func (s *Server) deleteFile(c *fiber.Ctx) error {
@@ -148,46 +106,21 @@ func (s *Server) deleteFile(c *fiber.Ctx) error {
 }
 
 func (s *Server) openFile(c *fiber.Ctx) error {
-	id, err := httpx.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	f, err := s.records.OpenFile(c.UserContext(), httpx.Principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(f)
+	return withID(c, fiber.StatusOK, s.records.OpenFile)
 }
 
 func (s *Server) closeFile(c *fiber.Ctx) error {
-	id, err := httpx.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	f, err := s.records.CloseFile(c.UserContext(), httpx.Principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(f)
+	return withID(c, fiber.StatusOK, s.records.CloseFile)
 }
 
 func (s *Server) addFileItem(c *fiber.Ctx) error {
-	id, err := httpx.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	var in struct {
+	type item struct {
 		DocumentID int64  `json:"document_id"`
 		Note       string `json:"note"`
 	}
-	if err := decodeJSON(c, &in); err != nil {
-		return err
-	}
-	it, err := s.records.AddItem(c.UserContext(), httpx.Principal(c), id, in.DocumentID, in.Note)
-	if err != nil {
-		return err
-	}
-	return c.Status(fiber.StatusCreated).JSON(it)
+	return withIDBody(c, fiber.StatusCreated, func(ctx context.Context, p auth.Principal, id int64, in item) (records.Item, error) {
+		return s.records.AddItem(ctx, p, id, in.DocumentID, in.Note)
+	})
 }
 
 func (s *Server) removeFileItem(c *fiber.Ctx) error {
@@ -233,27 +166,11 @@ func (s *Server) createHandover(c *fiber.Ctx) error {
 }
 
 func (s *Server) getHandover(c *fiber.Ctx) error {
-	id, err := httpx.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	h, err := s.records.Handover(c.UserContext(), httpx.Principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(h)
+	return withID(c, fiber.StatusOK, s.records.Handover)
 }
 
 func (s *Server) receiveHandover(c *fiber.Ctx) error {
-	id, err := httpx.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	h, err := s.records.ReceiveHandover(c.UserContext(), httpx.Principal(c), id)
-	if err != nil {
-		return err
-	}
-	return c.JSON(h)
+	return withID(c, fiber.StatusOK, s.records.ReceiveHandover)
 }
 
 // streamExport sends the export package of file id, which the caller checked the user may read.
