@@ -1,10 +1,8 @@
 package api
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -139,17 +137,7 @@ func (s *Server) removeFileItem(c *fiber.Ctx) error {
 }
 
 // exportFile streams the file's export package; 503 while no exporter is wired.
-func (s *Server) exportFile(c *fiber.Ctx) error {
-	id, err := httpx.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	p := httpx.Principal(c)
-	if _, err := s.records.File(c.UserContext(), p, id); err != nil {
-		return err
-	}
-	return streamExport(c, s.records, id)
-}
+func (s *Server) exportFile(c *fiber.Ctx) error { return httpx.SendFilePackage(c, s.records) }
 
 func (s *Server) createHandover(c *fiber.Ctx) error {
 	var in struct {
@@ -171,21 +159,4 @@ func (s *Server) getHandover(c *fiber.Ctx) error {
 
 func (s *Server) receiveHandover(c *fiber.Ctx) error {
 	return withID(c, fiber.StatusOK, s.records.ReceiveHandover)
-}
-
-// streamExport sends the export package of file id, which the caller checked the user may read.
-func streamExport(c *fiber.Ctx, rs *records.Service, id int64) error {
-	if rs.Exporter == nil {
-		return httpx.BadRequest(fiber.StatusServiceUnavailable, "export_unavailable",
-			"Chức năng xuất gói hồ sơ chưa được cấu hình trên máy chủ này")
-	}
-	ctx := c.UserContext()
-	c.Set(fiber.HeaderContentType, "application/zip")
-	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="ho-so-%d.zip"`, id))
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		// The file was checked above: the exporter reads it whole.
-		rs.Exporter(ctx, w, id)
-		w.Flush()
-	})
-	return nil
 }

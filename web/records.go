@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -175,12 +174,12 @@ func (s *Server) listPDF(c *fiber.Ctx) error {
 	if err := s.records.ListPDF(c.UserContext(), httpx.Principal(c), year, &b); err != nil {
 		return err
 	}
-	return sendPDF(c, fmt.Sprintf("danh-muc-ho-so-%d.pdf", year), b.Bytes())
+	return sendPDF(c, fmt.Sprintf("Danh mục hồ sơ năm %d.pdf", year), b.Bytes())
 }
 
 func sendPDF(c *fiber.Ctx, name string, b []byte) error {
 	c.Set(fiber.HeaderContentType, "application/pdf")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	c.Set(fiber.HeaderContentDisposition, documents.ContentDisposition("attachment", name))
 	return c.Send(b)
 }
 
@@ -318,31 +317,11 @@ func (s *Server) indexPDF(c *fiber.Ctx) error {
 	if err := s.records.IndexPDF(c.UserContext(), httpx.Principal(c), id, &b); err != nil {
 		return err
 	}
-	return sendPDF(c, fmt.Sprintf("muc-luc-van-ban-ho-so-%d.pdf", id), b.Bytes())
+	return sendPDF(c, fmt.Sprintf("Mục lục văn bản hồ sơ %d.pdf", id), b.Bytes())
 }
 
-// exportFileDownload streams the file's export package: a file of a
-// thousand documents is never held in memory.
-func (s *Server) exportFileDownload(c *fiber.Ctx) error {
-	id, err := httpx.PathID(c, "id")
-	if err != nil {
-		return err
-	}
-	if _, err := s.records.File(c.UserContext(), httpx.Principal(c), id); err != nil {
-		return err
-	}
-	if s.records.Exporter == nil {
-		return httpx.BadRequest(fiber.StatusServiceUnavailable, "export_unavailable", "Chức năng xuất gói hồ sơ chưa được cấu hình trên máy chủ này")
-	}
-	ctx, export := c.UserContext(), s.records.Exporter
-	c.Set(fiber.HeaderContentType, "application/zip")
-	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="ho-so-%d.zip"`, id))
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		export(ctx, w, id)
-		w.Flush()
-	})
-	return nil
-}
+// exportFileDownload streams the file's export package.
+func (s *Server) exportFileDownload(c *fiber.Ctx) error { return httpx.SendFilePackage(c, s.records) }
 
 // fileDocumentSubmit is the document page's "Lưu vào hồ sơ".
 func (s *Server) fileDocumentSubmit(c *fiber.Ctx) error {
@@ -462,6 +441,6 @@ func (s *Server) sendHandoverPDF(c *fiber.Ctx, which string) error {
 	if err := s.records.HandoverPDF(c.UserContext(), httpx.Principal(c), id, which, &b); err != nil {
 		return err
 	}
-	name := map[string]string{"list": "muc-luc-ho-so-nop-luu", "record": "bien-ban-giao-nhan"}[which]
-	return sendPDF(c, fmt.Sprintf("%s-%d.pdf", name, id), b.Bytes())
+	name := map[string]string{"list": "Mục lục hồ sơ nộp lưu", "record": "Biên bản giao nhận hồ sơ"}[which]
+	return sendPDF(c, fmt.Sprintf("%s số %d.pdf", name, id), b.Bytes())
 }

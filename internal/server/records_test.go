@@ -132,9 +132,12 @@ func TestRecordsAPI(t *testing.T) {
 	if status, b, _ = e.request("DELETE", fpath+"/items/1", clerk, nil, ""); status != 409 {
 		t.Fatalf("remove from a frozen file: %d %s", status, b)
 	}
-	if status, b, _ = e.request("GET", fpath+"/export", clerk, nil, ""); status != 200 || !bytes.HasPrefix(b, []byte("PK")) ||
-		!bytes.Contains(b, []byte("hoso.xml")) || !bytes.Contains(b, []byte("manifest.xml")) {
+	status, b, hdr := e.request("GET", fpath+"/export", clerk, nil, "")
+	if status != 200 || !bytes.HasPrefix(b, []byte("PK")) || !bytes.Contains(b, []byte("hoso.xml")) || !bytes.Contains(b, []byte("manifest.xml")) {
 		t.Fatalf("export: %d, %d bytes", status, len(b))
+	}
+	if cd := hdr.Get("Content-Disposition"); !strings.Contains(cd, "filename*=UTF-8''H%E1%BB%93%20s%C6%A1%2001.VP.zip") {
+		t.Errorf("the package's file name lost its Vietnamese: %q", cd)
 	}
 	if status, _, _ = e.request("GET", fpath+"/export", q1, nil, ""); status != 404 {
 		t.Fatalf("export by another unit: %d, want 404", status)
