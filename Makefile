@@ -50,7 +50,8 @@ run: build
 	fi; \
 	dburl=$$($(PG) url "$${VANBAN_PG_DB:-vanban}"); \
 	export DEMO_PASSWORD DATABASE_URL="$$dburl" DATA_DIR="$(CURDIR)/var/data" \
-		LISTEN_ADDR="$(LISTEN_ADDR)" PUBLIC_URL="$(PUBLIC_URL)"; \
+		LISTEN_ADDR="$(LISTEN_ADDR)" PUBLIC_URL="$(PUBLIC_URL)" \
+		ARCHIVE_ACCEPT_LOCAL_WORM="$${ARCHIVE_ACCEPT_LOCAL_WORM:-true}"; \
 	echo "+ bin/vanban migrate"; bin/vanban migrate; \
 	echo "+ bin/vanban seed-demo"; bin/vanban seed-demo; \
 	echo "  Demo password: $$pwnote"; echo; \
