@@ -257,11 +257,30 @@ func (s *Service) FreezeDocument(ctx context.Context, documentID int64) error {
 	return nil
 }
 
-// FreezeHandedOver locks again the objects of every handed-over file: a
-// hand-over whose freezing failed after its commit is completed here.
+// FreezeHandedOver locks the objects of handed-over files that are not yet
+// locked until their file's retention ends: a hand-over whose freezing
+// failed after its commit is completed here. One query finds those files,
+// so the hourly scan costs one statement when every lock is in place.
 func (s *Service) FreezeHandedOver(ctx context.Context) error {
+	if s.Freezer == nil {
+		return nil
+	}
 	var files []int64
-	if err := s.db.SelectContext(ctx, &files, `SELECT id FROM files WHERE state = 'handed_over' ORDER BY id`); err != nil {
+	err := s.db.SelectContext(ctx, &files, `
+		WITH handed AS (
+		  SELECT f.id, h.handed_at + make_interval(years => coalesce(f.retention_years, 100)) AS until
+		  FROM files f JOIN handovers h ON h.id = f.handover_id
+		  WHERE f.state = 'handed_over' AND h.handed_at IS NOT NULL
+		), objects AS (
+		  SELECT i.file_id, v.object_key AS k FROM file_items i JOIN document_versions v ON v.document_id = i.document_id
+		  UNION ALL SELECT i.file_id, a.object_key FROM file_items i JOIN document_attachments a ON a.document_id = i.document_id
+		  UNION ALL SELECT i.file_id, a.source_object_key FROM file_items i JOIN document_attachments a ON a.document_id = i.document_id
+		            WHERE a.source_object_key IS NOT NULL
+		)
+		SELECT DISTINCT h.id FROM handed h JOIN objects o ON o.file_id = h.id
+		WHERE NOT EXISTS (SELECT 1 FROM locked_objects l WHERE l.object_key = o.k AND l.retain_until >= h.until)
+		ORDER BY h.id`)
+	if err != nil {
 		return fmt.Errorf("records: unable to list handed-over files: %w", err)
 	}
 	for _, id := range files {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,9 @@ import (
 	"github.com/hcm-edu/vanban/org"
 	"github.com/hcm-edu/vanban/records"
 	"github.com/hcm-edu/vanban/storage"
+	"github.com/hcm-edu/vanban/worm"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -38,6 +41,7 @@ type fixture struct {
 	docs  *documents.Service
 	rec   *records.Service
 	users *auth.Service
+	blobs storage.Blobs
 	seq   uint64
 }
 
@@ -60,7 +64,7 @@ func newFixture(t *testing.T) *fixture {
 	if err := demo.EnableDevSigning(ctx, t.TempDir(), users, docs, 64<<20); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, ctx: ctx, db: db, docs: docs, rec: records.New(db, docs, notify.NewStore(db, false)), users: users}
+	return &fixture{t: t, ctx: ctx, db: db, docs: docs, rec: records.New(db, docs, notify.NewStore(db, false)), users: users, blobs: blobs}
 }
 
 func (f *fixture) who(username string) auth.Principal {
@@ -141,6 +145,17 @@ func (r *recFreezer) Freeze(_ context.Context, keys []string, until time.Time) e
 	r.keys = append(r.keys, keys...)
 	r.until = append(r.until, until)
 	return nil
+}
+
+// countingFreezer counts the calls that reach the freezer it wraps.
+type countingFreezer struct {
+	records.Freezer
+	calls int
+}
+
+func (c *countingFreezer) Freeze(ctx context.Context, keys []string, until time.Time) error {
+	c.calls++
+	return c.Freezer.Freeze(ctx, keys, until)
 }
 
 type recArchiver struct{ docs []int64 }
@@ -391,6 +406,28 @@ func TestFileLifeCycle(t *testing.T) {
 		if f.audits(a) == 0 {
 			t.Errorf("no audit of %s", a)
 		}
+	}
+
+	// The hourly scan locks, in the real store, what the hand-over left
+	// unlocked (the freezer above only recorded the keys), and once every
+	// lock is in place it has nothing more to do.
+	cf := &countingFreezer{Freezer: worm.New(f.db, f.blobs, nil, true)}
+	f.rec.Freezer = cf
+	if err := f.rec.FreezeHandedOver(f.ctx); err != nil || cf.calls != 1 {
+		t.Fatalf("scan: %d freezes, %v", cf.calls, err)
+	}
+	var locked int
+	f.db.Get(&locked, `SELECT count(*) FROM locked_objects WHERE object_key = ANY($1)`, pq.Array(fr.keys))
+	if locked != len(slices.Compact(slices.Sorted(slices.Values(fr.keys)))) {
+		t.Fatalf("%d of %v locked", locked, fr.keys)
+	}
+	if err := f.rec.FreezeHandedOver(f.ctx); err != nil || cf.calls != 1 {
+		t.Fatalf("scan again: %d freezes, %v", cf.calls, err)
+	}
+	// A lock that ends before the file's retention is taken again.
+	f.db.MustExec(`UPDATE locked_objects SET retain_until = now() WHERE object_key = $1`, fr.keys[0])
+	if err := f.rec.FreezeHandedOver(f.ctx); err != nil || cf.calls != 2 {
+		t.Fatalf("scan after a short lock: %d freezes, %v", cf.calls, err)
 	}
 }
 

@@ -110,8 +110,12 @@ func (s *Store) Freeze(ctx context.Context, keys []string, until time.Time) erro
 		WHERE object_key = ANY($1) AND retain_until >= $2 AND mode = $3`, pq.Array(keys), until.UTC(), mode); err != nil {
 		return fmt.Errorf("worm: unable to read the locks: %w", err)
 	}
+	locked := make(map[string]bool, len(done))
+	for _, k := range done {
+		locked[k] = true
+	}
 	for _, k := range keys {
-		if slices.Contains(done, k) {
+		if locked[k] {
 			continue
 		}
 		if err := l.Lock(ctx, k, until); err != nil {

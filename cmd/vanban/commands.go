@@ -226,7 +226,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 	if err := archive.Check(ctx); err != nil {
 		log.Warn("the archive will not receive files until the store locks objects", "reason", err)
 	}
-	recs := server.Records(db, blobs, docs, notes, cfg.ArchiveAcceptLocalWORM, archive)
+	recs := server.Records(db, blobs, docs, notes, cfg.ArchiveAcceptLocalWORM, archive, log)
 	maps.Copy(handlers, recs.Handlers())
 	var linkMailer admin.Sender // invitation and reset links; nil: shown to the admin
 	if cfg.EmailEnabled() {

@@ -22,7 +22,7 @@ import (
 // New builds the server with both route tables.
 func New(d httpx.Deps) (*httpx.Server, error) {
 	if d.Records == nil && d.DB != nil {
-		d.Records = Records(d.DB, d.Blobs, d.Docs, d.Notes, d.Config.ArchiveAcceptLocalWORM, nil)
+		d.Records = Records(d.DB, d.Blobs, d.Docs, d.Notes, d.Config.ArchiveAcceptLocalWORM, nil, d.Log)
 	}
 	pages, err := web.New(d)
 	if err != nil {
@@ -42,8 +42,13 @@ func New(d httpx.Deps) (*httpx.Server, error) {
 // Records builds the records service as serve runs it: hand-overs frozen
 // through the WORM store (archive, or one made here when nil), files
 // exported through the package writer, closed files' documents made
-// B-LTA, and a version added to an archived document frozen like the rest.
-func Records(db *sqlx.DB, blobs storage.Blobs, docs *documents.Service, notes *notify.Store, acceptLocal bool, archive *worm.Store) *records.Service {
+// B-LTA, and a version added to an archived document frozen like the rest
+// (log says when that freezing must wait for the hourly scan; nil: the
+// default logger).
+func Records(db *sqlx.DB, blobs storage.Blobs, docs *documents.Service, notes *notify.Store, acceptLocal bool, archive *worm.Store, log *slog.Logger) *records.Service {
+	if log == nil {
+		log = slog.Default()
+	}
 	if archive == nil {
 		archive = worm.New(db, blobs, notes, acceptLocal)
 	}
@@ -54,7 +59,7 @@ func Records(db *sqlx.DB, blobs storage.Blobs, docs *documents.Service, notes *n
 	if docs.OnArchivalVersion == nil {
 		docs.OnArchivalVersion = func(ctx context.Context, id int64, _ string) {
 			if err := recs.FreezeDocument(ctx, id); err != nil {
-				slog.Default().Warn("records: a new version of an archived document is not frozen yet; the hourly scan retries", "document", id, "error", err)
+				log.Warn("records: a new version of an archived document is not frozen yet; the hourly scan retries", "document", id, "error", err)
 			}
 		}
 	}
