@@ -10,6 +10,7 @@ import (
 	"compress/zlib"
 	"container/list"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -168,48 +169,58 @@ func encodeImage(img image.Image) (*encodedImage, error) {
 	return e, nil
 }
 
-// imageRenderer draws img stretched over the signature's rectangle: the
+// imageAppearance draws img stretched over the signature's rectangle: the
 // same objects and content stream as pdfsign's builder with one image
 // element (Rect(0, 0, w, h), ScaleStretch), the image streams copied from
-// the cache.
-func imageRenderer(img *encodedImage) func(*sign.SignContext, [4]float64) ([]byte, error) {
-	return func(sc *sign.SignContext, rect [4]float64) ([]byte, error) {
-		w, h := rect[2]-rect[0], rect[3]-rect[1]
-		var smaskID uint32
-		if img.alpha != nil {
-			obj := imageObject(fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n",
-				img.width, img.height, len(img.alpha)), img.alpha)
-			id, err := sc.AddObject(obj)
-			if err != nil {
-				return nil, err
-			}
-			smaskID = id
-		}
-		var dict bytes.Buffer
-		dict.WriteString("<< /Type /XObject /Subtype /Image\n")
-		fmt.Fprintf(&dict, "  /Width %d /Height %d /ColorSpace /DeviceRGB /BitsPerComponent 8\n", img.width, img.height)
-		if smaskID != 0 {
-			fmt.Fprintf(&dict, "  /SMask %d 0 R\n", smaskID)
-		}
-		fmt.Fprintf(&dict, "  /Filter /FlateDecode /Length %d >>\nstream\n", len(img.rgb))
-		imgID, err := sc.AddObject(imageObject(dict.String(), img.rgb))
-		if err != nil {
-			return nil, err
-		}
+// the cache. The image objects are written before the signature
+// dictionary (preSign): pdfsign concatenates the bytes before and after
+// the signature's /Contents to sign them, and a large tail makes it grow
+// that copy of the whole file once more.
+type imageAppearance struct {
+	img   *encodedImage
+	imgID uint32
+}
 
-		stream := fmt.Sprintf("q\n  %f 0 0 %f %f %f cm\n  /Im1 Do\nQ\n", w, h, 0.0, 0.0)
-		var buf bytes.Buffer
-		buf.WriteString("<<\n  /Type /XObject\n  /Subtype /Form\n")
-		fmt.Fprintf(&buf, "  /BBox [0 0 %f %f]\n", w, h)
-		buf.WriteString("  /Matrix [1 0 0 1 0 0]\n  /Resources <<\n")
-		fmt.Fprintf(&buf, "    /XObject <<\n      /Im1 %d 0 R\n    >>\n", imgID)
-		buf.WriteString("  >>\n  /FormType 1\n")
-		fmt.Fprintf(&buf, "  /Length %d\n", len(stream))
-		buf.WriteString(">>\nstream\n")
-		buf.WriteString(stream)
-		buf.WriteString("\nendstream\n")
-		return buf.Bytes(), nil
+func (a *imageAppearance) preSign(sc *sign.SignContext) error {
+	var smaskID uint32
+	if a.img.alpha != nil {
+		obj := imageObject(fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n",
+			a.img.width, a.img.height, len(a.img.alpha)), a.img.alpha)
+		id, err := sc.AddObject(obj)
+		if err != nil {
+			return err
+		}
+		smaskID = id
 	}
+	var dict bytes.Buffer
+	dict.WriteString("<< /Type /XObject /Subtype /Image\n")
+	fmt.Fprintf(&dict, "  /Width %d /Height %d /ColorSpace /DeviceRGB /BitsPerComponent 8\n", a.img.width, a.img.height)
+	if smaskID != 0 {
+		fmt.Fprintf(&dict, "  /SMask %d 0 R\n", smaskID)
+	}
+	fmt.Fprintf(&dict, "  /Filter /FlateDecode /Length %d >>\nstream\n", len(a.img.rgb))
+	id, err := sc.AddObject(imageObject(dict.String(), a.img.rgb))
+	a.imgID = id
+	return err
+}
+
+func (a *imageAppearance) render(_ *sign.SignContext, rect [4]float64) ([]byte, error) {
+	if a.imgID == 0 {
+		return nil, errors.New("signing: the appearance image was not written")
+	}
+	w, h := rect[2]-rect[0], rect[3]-rect[1]
+	stream := fmt.Sprintf("q\n  %f 0 0 %f %f %f cm\n  /Im1 Do\nQ\n", w, h, 0.0, 0.0)
+	var buf bytes.Buffer
+	buf.WriteString("<<\n  /Type /XObject\n  /Subtype /Form\n")
+	fmt.Fprintf(&buf, "  /BBox [0 0 %f %f]\n", w, h)
+	buf.WriteString("  /Matrix [1 0 0 1 0 0]\n  /Resources <<\n")
+	fmt.Fprintf(&buf, "    /XObject <<\n      /Im1 %d 0 R\n    >>\n", a.imgID)
+	buf.WriteString("  >>\n  /FormType 1\n")
+	fmt.Fprintf(&buf, "  /Length %d\n", len(stream))
+	buf.WriteString(">>\nstream\n")
+	buf.WriteString(stream)
+	buf.WriteString("\nendstream\n")
+	return buf.Bytes(), nil
 }
 
 func imageObject(dict string, data []byte) []byte {

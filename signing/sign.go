@@ -178,8 +178,9 @@ func Sign(ctx context.Context, in []byte, o Options) ([]byte, error) {
 			LowerLeftY:  a.Rect[1],
 			UpperRightX: a.Rect[0] + w,
 			UpperRightY: a.Rect[1] + h,
-			Renderer:    imageRenderer(img),
 		}
+		ia := &imageAppearance{img: img}
+		sd.PreSignCallback, sd.Appearance.Renderer = ia.preSign, ia.render
 		extra += len(img.rgb) + len(img.alpha)
 	}
 
