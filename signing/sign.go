@@ -73,6 +73,25 @@ const (
 // in an incremental update and returns the signed file. Earlier signatures
 // stay valid. On error it returns no bytes.
 func Sign(ctx context.Context, in []byte, o Options) ([]byte, error) {
+	return sign1(ctx, in, false, o)
+}
+
+// SignHeadroom is the capacity beyond the PDF that SignOwned needs to
+// write the signed file into the caller's buffer: the signature, its
+// timestamp and an appearance image of up to about 900 KB.
+const SignHeadroom = 1 << 20
+
+// SignOwned is Sign for a caller that hands its buffer over: buf holds the
+// PDF, and when cap(buf) leaves room for the update (SignHeadroom is
+// enough) the signed file is written on into buf's backing array, so that
+// the file is in memory once, not twice. The result is the signed file
+// and shares buf's memory; buf's first len(buf) bytes are not changed.
+// With less room it works as Sign does.
+func SignOwned(ctx context.Context, buf []byte, o Options) ([]byte, error) {
+	return sign1(ctx, buf, true, o)
+}
+
+func sign1(ctx context.Context, in []byte, owned bool, o Options) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("signing: unable to sign: %w", err)
 	}
@@ -185,7 +204,11 @@ func Sign(ctx context.Context, in []byte, o Options) ([]byte, error) {
 	}
 
 	var out outputCapture
-	if err := writeSigned(&presizedInput{Reader: bytes.NewReader(in), extra: extra}, &out, r, int64(len(in)), sd); err != nil {
+	src := &presizedInput{Reader: bytes.NewReader(in), extra: extra}
+	if owned && cap(in)-len(in) >= extra {
+		src.owned = in
+	}
+	if err := writeSigned(src, &out, r, int64(len(in)), sd); err != nil {
 		switch signed, signErr := signer.state(); {
 		case ctx.Err() != nil:
 			return nil, fmt.Errorf("signing: unable to sign: %w", ctx.Err())
@@ -418,16 +441,27 @@ func writeSigned(in io.ReadSeeker, out io.Writer, r *pdf.Reader, size int64, sd 
 
 // presizedInput is the file to sign. pdfsign copies it into an empty
 // buffer and appends the new objects: growing that buffer to the file plus
-// extra first saves it doubling (and copying) as it fills.
+// extra first saves it doubling (and copying) as it fills. A buffer handed
+// over (owned, with extra bytes of capacity to spare) becomes pdfsign's
+// buffer instead of being copied: pdfsign appends after the file and,
+// where it rewrites the file's own bytes, writes them back unchanged.
 type presizedInput struct {
 	*bytes.Reader
 	extra int
+	owned []byte
 }
 
 func (p *presizedInput) WriteTo(w io.Writer) (int64, error) {
-	if fb, ok := w.(*filebuffer.Buffer); ok {
-		fb.Buff.Grow(p.Len() + p.extra)
+	fb, ok := w.(*filebuffer.Buffer)
+	if !ok {
+		return p.Reader.WriteTo(w)
 	}
+	if p.owned != nil && fb.Buff.Len() == 0 && fb.Index == 0 {
+		fb.Buff = bytes.NewBuffer(p.owned[:len(p.owned):len(p.owned)+p.extra])
+		fb.Index = int64(len(p.owned))
+		return p.Reader.Seek(0, io.SeekEnd)
+	}
+	fb.Buff.Grow(p.Len() + p.extra)
 	return p.Reader.WriteTo(w)
 }
 
