@@ -457,7 +457,7 @@ func (p *presizedInput) WriteTo(w io.Writer) (int64, error) {
 		return p.Reader.WriteTo(w)
 	}
 	if p.owned != nil && fb.Buff.Len() == 0 && fb.Index == 0 {
-		fb.Buff = bytes.NewBuffer(p.owned[:len(p.owned):len(p.owned)+p.extra])
+		fb.Buff = bytes.NewBuffer(p.owned[: len(p.owned) : len(p.owned)+p.extra])
 		fb.Index = int64(len(p.owned))
 		return p.Reader.Seek(0, io.SeekEnd)
 	}
