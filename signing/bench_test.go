@@ -9,6 +9,7 @@ import (
 	"io"
 	mrand "math/rand/v2"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/digitorus/pdfsign"
 	"github.com/hcm-edu/vanban/signing"
+	"software.sslmate.com/src/go-pkcs12"
 )
 
 // Benchmarks of signing and verifying a 1 MiB and a 20 MiB PDF, pdfsign
@@ -440,4 +442,32 @@ func BenchmarkTwoStep(b *testing.B) {
 		})
 	}
 	printRatiosOf("TwoStep", "one-step", "two-step")
+}
+
+// TestWriteBenchFiles writes the benchmark's PDFs, appearance PNG (and
+// its size in points) and key (PKCS#12, password "bench", with its chain)
+// into $VANBAN_BENCH_OUT, for scripts/bench-peers.sh to sign the same
+// files with other tools.
+func TestWriteBenchFiles(t *testing.T) {
+	dir := os.Getenv("VANBAN_BENCH_OUT")
+	if dir == "" {
+		t.Skip("VANBAN_BENCH_OUT is not set")
+	}
+	k := testPKI(t).Person
+	for _, size := range benchSizes {
+		if err := os.WriteFile(filepath.Join(dir, size.name+".pdf"), benchPDF(size.size), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	app := benchAppearance(t)
+	p12, err := pkcs12.Modern.Encode(k.Signer, k.Chain[0], k.Chain[1:], "bench")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rect := fmt.Sprintf("%.3f %.3f\n", app.Rect[2]-app.Rect[0], app.Rect[3]-app.Rect[1])
+	for name, data := range map[string][]byte{"appearance.png": app.PNG, "appearance.size": []byte(rect), "key.p12": p12} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
