@@ -435,7 +435,7 @@ func writeSigned(in io.ReadSeeker, out io.Writer, r *pdf.Reader, size int64, sd 
 			err = fmt.Errorf("pdfsign panicked: %v", p)
 		}
 	}()
-	//nolint:staticcheck // the engine under pdfsign's builder, called as the builder does
+	//lint:ignore SA1019 the engine under pdfsign's builder (which parses and copies more), called as the builder calls it
 	return sign.SignWithData(in, out, r, size, sd)
 }
 
