@@ -13,28 +13,12 @@ import (
 	"strings"
 
 	"github.com/digitorus/pdf"
-	"github.com/digitorus/pdfsign"
 )
 
 // openDocument opens in for signing, telling an encrypted PDF from one that
-// does not parse.
-func openDocument(in []byte) (doc *pdfsign.Document, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			doc, err = nil, fmt.Errorf("%w: %v", ErrBadPDF, r)
-		}
-	}()
-	if _, err := openPDF(in); err != nil {
-		return nil, err
-	}
-	doc, err = pdfsign.Open(bytes.NewReader(in), int64(len(in)))
-	if err != nil {
-		return nil, openError(in, err)
-	}
-	if !doc.Reader().Trailer().Key("Encrypt").IsNull() {
-		return nil, errEncrypted
-	}
-	return doc, nil
+// does not parse. The reader it returns is the one pdfsign signs with.
+func openDocument(in []byte) (*pdf.Reader, error) {
+	return openPDF(in)
 }
 
 // openPDF opens in for reading, as openDocument does.

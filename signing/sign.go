@@ -2,12 +2,12 @@ package signing
 
 import (
 	"bytes"
+	"compress/zlib"
 	"context"
 	"crypto"
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"image/png"
 	"io"
 	"strings"
 	"sync"
@@ -15,7 +15,8 @@ import (
 	"unicode/utf16"
 
 	"github.com/digitorus/pdf"
-	"github.com/digitorus/pdfsign"
+	"github.com/digitorus/pdfsign/sign"
+	"github.com/mattetti/filebuffer"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -72,6 +73,25 @@ const (
 // in an incremental update and returns the signed file. Earlier signatures
 // stay valid. On error it returns no bytes.
 func Sign(ctx context.Context, in []byte, o Options) ([]byte, error) {
+	return sign1(ctx, in, false, o)
+}
+
+// SignHeadroom is the capacity beyond the PDF that SignOwned needs to
+// write the signed file into the caller's buffer: the signature, its
+// timestamp and an appearance image of up to about 900 KB.
+const SignHeadroom = 1 << 20
+
+// SignOwned is Sign for a caller that hands its buffer over: buf holds the
+// PDF, and when cap(buf) leaves room for the update (SignHeadroom is
+// enough) the signed file is written on into buf's backing array, so that
+// the file is in memory once, not twice. The result is the signed file
+// and shares buf's memory; buf's first len(buf) bytes are not changed.
+// With less room it works as Sign does.
+func SignOwned(ctx context.Context, buf []byte, o Options) ([]byte, error) {
+	return sign1(ctx, buf, true, o)
+}
+
+func sign1(ctx context.Context, in []byte, owned bool, o Options) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("signing: unable to sign: %w", err)
 	}
@@ -90,8 +110,9 @@ func Sign(ctx context.Context, in []byte, o Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	var img *encodedImage
 	if o.Appearance != nil {
-		if err := checkAppearance(o.Appearance); err != nil {
+		if img, err = checkedAppearance(o.Appearance); err != nil {
 			return nil, err
 		}
 	}
@@ -99,11 +120,11 @@ func Sign(ctx context.Context, in []byte, o Options) ([]byte, error) {
 		return nil, errors.New("signing: unable to sign: the TSA has no URL")
 	}
 
-	doc, err := openDocument(in)
+	r, err := openDocument(in)
 	if err != nil {
 		return nil, err
 	}
-	st, err := inspectForSigning(doc.Reader())
+	st, err := inspectForSigning(r)
 	if err != nil {
 		return nil, err
 	}
@@ -118,30 +139,48 @@ func Sign(ctx context.Context, in []byte, o Options) ([]byte, error) {
 		// says 1.4 or less, and also copies the catalog's own /Version: a PDF
 		// 1.4 signed twice gets the key twice. Telling it the version is
 		// already 1.5 or more keeps the one the catalog has.
-		doc.Reader().PDFVersion = "1.7"
+		r.PDFVersion = "1.7"
 	}
-
-	signer := &ctxSigner{ctx: ctx, s: o.Key.Signer}
-	sb := doc.Sign(signer, leaf, o.Key.Chain[1:]...).
-		Type(sigType).
-		Permission(perm).
-		Digest(crypto.SHA256).
-		SignerName(fields[0]).
-		Reason(fields[1]).
-		Location(fields[2]).
-		Contact(fields[3])
 
 	signCtx := ctx
 	if o.TSA != nil {
 		var cancel context.CancelFunc
 		signCtx, cancel = context.WithTimeout(ctx, o.TSA.timeout())
 		defer cancel()
-		sb.Format(pdfsign.PAdES_B_T).Timestamp(o.TSA.URL)
-	} else {
-		sb.Format(pdfsign.PAdES_B_B)
 	}
-	sb.Context(signCtx)
-
+	signer := &ctxSigner{ctx: ctx, s: o.Key.Signer}
+	// What pdfsign's Document.Write fills in for the same builder calls
+	// (PAdES B-B or B-T, SHA-256, no revocation data in the CMS), given to
+	// its low-level signer directly: the builder would parse the file again
+	// and copy it twice more.
+	sd := sign.SignData{
+		Signature: sign.SignDataSignature{
+			CertType: sigType,
+			Info:     sign.SignDataSignatureInfo{Name: fields[0], Reason: fields[1], Location: fields[2], ContactInfo: fields[3]},
+		},
+		Signer:          signer,
+		DigestAlgorithm: crypto.SHA256,
+		Certificate:     leaf,
+		Updates:         map[uint32][]byte{},
+		CompressLevel:   zlib.DefaultCompression,
+		RevocationFunction: sign.NewRevocationFunction(sign.RevocationOptions{
+			StopOnSuccess: true,
+			Context:       signCtx,
+		}),
+		SubFilter: sign.SubFilterETSICAdESDetached,
+		Context:   signCtx,
+	}
+	if sigType == sign.CertificationSignature {
+		sd.Signature.DocMDPPerm = perm
+	}
+	if len(o.Key.Chain) > 1 {
+		sd.CertificateChains = [][]*x509.Certificate{append([]*x509.Certificate{leaf}, o.Key.Chain[1:]...)}
+	}
+	extra := 64 << 10
+	if o.TSA != nil {
+		sd.TSA.URL = o.TSA.URL
+		extra += 32 << 10
+	}
 	if a := o.Appearance; a != nil {
 		page := a.Page
 		if page == 0 {
@@ -151,14 +190,25 @@ func Sign(ctx context.Context, in []byte, o Options) ([]byte, error) {
 			return nil, fmt.Errorf("signing: unable to place the signature: page %d of a %d-page document", a.Page, st.pages)
 		}
 		w, h := a.Rect[2]-a.Rect[0], a.Rect[3]-a.Rect[1]
-		app := pdfsign.NewAppearance(w, h)
-		app.Image(&pdfsign.Image{Name: "appearance", Data: a.PNG}).Rect(0, 0, w, h).ScaleStretch()
-		sb.Appearance(app, a.Rect[0], a.Rect[1]).Page(page)
+		sd.Appearance = sign.Appearance{
+			Visible:     true,
+			Page:        uint32(page),
+			LowerLeftX:  a.Rect[0],
+			LowerLeftY:  a.Rect[1],
+			UpperRightX: a.Rect[0] + w,
+			UpperRightY: a.Rect[1] + h,
+		}
+		ia := &imageAppearance{img: img}
+		sd.PreSignCallback, sd.Appearance.Renderer = ia.preSign, ia.render
+		extra += len(img.rgb) + len(img.alpha)
 	}
 
-	var out bytes.Buffer
-	out.Grow(len(in) + 64<<10)
-	if err := writeSigned(doc, &out); err != nil {
+	var out outputCapture
+	src := &presizedInput{Reader: bytes.NewReader(in), extra: extra}
+	if owned && cap(in)-len(in) >= extra {
+		src.owned = in
+	}
+	if err := writeSigned(src, &out, r, int64(len(in)), sd); err != nil {
 		switch signed, signErr := signer.state(); {
 		case ctx.Err() != nil:
 			return nil, fmt.Errorf("signing: unable to sign: %w", ctx.Err())
@@ -175,7 +225,7 @@ func Sign(ctx context.Context, in []byte, o Options) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("signing: unable to sign: %w", err)
 	}
-	signed := out.Bytes()
+	signed := out.b
 	if err := checkSignedOutput(signed, fields); err != nil {
 		return nil, err
 	}
@@ -200,7 +250,7 @@ func checkSigningKey(k Key, now time.Time) (*x509.Certificate, error) {
 	return leaf, nil
 }
 
-func signatureKind(o Options) (pdfsign.SignatureType, pdfsign.Permission, error) {
+func signatureKind(o Options) (sign.CertType, sign.DocMDPPerm, error) {
 	switch o.Kind {
 	case Approval:
 		if o.Permission != 0 {
@@ -208,7 +258,7 @@ func signatureKind(o Options) (pdfsign.SignatureType, pdfsign.Permission, error)
 		}
 		// Not written for an approval signature, but never left to a
 		// default: a zero value once meant certification with P=1.
-		return pdfsign.ApprovalSignature, pdfsign.AllowFormFilling, nil
+		return sign.ApprovalSignature, sign.AllowFillingExistingFormFieldsAndSignaturesPerms, nil
 	case Certification:
 		if o.Permission < NoChanges || o.Permission > AllowFormFillingAndAnnotations {
 			return 0, 0, fmt.Errorf("signing: unable to certify: DocMDP permission %d is not 1, 2 or 3", o.Permission)
@@ -216,33 +266,27 @@ func signatureKind(o Options) (pdfsign.SignatureType, pdfsign.Permission, error)
 		if o.Appearance != nil {
 			return 0, 0, errors.New("signing: unable to certify: a certification signature is invisible (pdfsign draws only approval signatures)")
 		}
-		return pdfsign.CertificationSignature, pdfsign.Permission(o.Permission), nil
+		return sign.CertificationSignature, sign.DocMDPPerm(o.Permission), nil
 	}
 	return 0, 0, fmt.Errorf("signing: unable to sign: unknown signature kind %d", o.Kind)
 }
 
 func checkAppearance(a *Appearance) error {
+	_, err := checkedAppearance(a)
+	return err
+}
+
+// checkedAppearance checks a's placement and returns its image, validated
+// and encoded once per distinct PNG.
+func checkedAppearance(a *Appearance) (*encodedImage, error) {
 	if a.Page < 0 {
-		return fmt.Errorf("signing: unable to place the signature: page %d", a.Page)
+		return nil, fmt.Errorf("signing: unable to place the signature: page %d", a.Page)
 	}
 	r := a.Rect
 	if !(r[0] >= 0 && r[1] >= 0 && r[2] > r[0] && r[3] > r[1] && r[2] < 14400 && r[3] < 14400) {
-		return fmt.Errorf("signing: unable to place the signature: rectangle %v is not llx, lly, urx, ury in points", r)
+		return nil, fmt.Errorf("signing: unable to place the signature: rectangle %v is not llx, lly, urx, ury in points", r)
 	}
-	if !bytes.HasPrefix(a.PNG, []byte("\x89PNG\r\n\x1a\n")) {
-		return fmt.Errorf("%w: the appearance is not a PNG", ErrBadImage)
-	}
-	cfg, err := png.DecodeConfig(bytes.NewReader(a.PNG))
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrBadImage, err)
-	}
-	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width*cfg.Height > maxAppearancePixels {
-		return fmt.Errorf("%w: %dx%d pixels", ErrBadImage, cfg.Width, cfg.Height)
-	}
-	if _, err := png.Decode(bytes.NewReader(a.PNG)); err != nil {
-		return fmt.Errorf("%w: %v", ErrBadImage, err)
-	}
-	return nil
+	return appearanceImage(a.PNG)
 }
 
 // signatureTexts returns Name, Reason, Location and Contact as they are
@@ -385,14 +429,54 @@ func inspectForSigning(r *pdf.Reader) (st signingState, err error) {
 	return st, nil
 }
 
-func writeSigned(doc *pdfsign.Document, w io.Writer) (err error) {
+func writeSigned(in io.ReadSeeker, out io.Writer, r *pdf.Reader, size int64, sd sign.SignData) (err error) {
 	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("pdfsign panicked: %v", r)
+		if p := recover(); p != nil {
+			err = fmt.Errorf("pdfsign panicked: %v", p)
 		}
 	}()
-	_, err = doc.Write(w)
-	return err
+	//lint:ignore SA1019 the engine under pdfsign's builder (which parses and copies more), called as the builder calls it
+	return sign.SignWithData(in, out, r, size, sd)
+}
+
+// presizedInput is the file to sign. pdfsign copies it into an empty
+// buffer and appends the new objects: growing that buffer to the file plus
+// extra first saves it doubling (and copying) as it fills. A buffer handed
+// over (owned, with extra bytes of capacity to spare) becomes pdfsign's
+// buffer instead of being copied: pdfsign appends after the file and,
+// where it rewrites the file's own bytes, writes them back unchanged.
+type presizedInput struct {
+	*bytes.Reader
+	extra int
+	owned []byte
+}
+
+func (p *presizedInput) WriteTo(w io.Writer) (int64, error) {
+	fb, ok := w.(*filebuffer.Buffer)
+	if !ok {
+		return p.Reader.WriteTo(w)
+	}
+	if p.owned != nil && fb.Buff.Len() == 0 && fb.Index == 0 {
+		fb.Buff = bytes.NewBuffer(p.owned[: len(p.owned) : len(p.owned)+p.extra])
+		fb.Index = int64(len(p.owned))
+		return p.Reader.Seek(0, io.SeekEnd)
+	}
+	fb.Buff.Grow(p.Len() + p.extra)
+	return p.Reader.WriteTo(w)
+}
+
+// outputCapture keeps the signed file pdfsign writes in one call from its
+// own buffer, which nothing uses after SignWithData returns, instead of
+// copying it.
+type outputCapture struct{ b []byte }
+
+func (c *outputCapture) Write(p []byte) (int, error) {
+	if c.b == nil {
+		c.b = p
+	} else {
+		c.b = append(c.b, p...)
+	}
+	return len(p), nil
 }
 
 // checkSignedOutput reopens what pdfsign wrote: the newest signature must
