@@ -166,10 +166,24 @@ func (s *Server) version(c *fiber.Ctx) (documents.Version, error) {
 	return s.docs.Version(c.UserContext(), httpx.Principal(c), id, no)
 }
 
+// readableVersion is version for a read of the file: the version's row
+// alone, with the same check of who sees the document.
+func (s *Server) readableVersion(c *fiber.Ctx) (documents.Version, error) {
+	id, err := httpx.PathID(c, "id")
+	if err != nil {
+		return documents.Version{}, err
+	}
+	no, err := strconv.Atoi(c.Params("version"))
+	if err != nil || no <= 0 {
+		return documents.Version{}, fiber.ErrNotFound
+	}
+	return s.docs.ReadableVersion(c.UserContext(), httpx.Principal(c), id, no)
+}
+
 // downloadVersion streams a version's bytes with Range, ETag and a
 // Content-Disposition that keeps Vietnamese file names.
 func (s *Server) downloadVersion(c *fiber.Ctx) error {
-	v, err := s.version(c)
+	v, err := s.readableVersion(c)
 	if err != nil {
 		return err
 	}

@@ -398,7 +398,7 @@ func (s *Service) VerifyNow(ctx context.Context, id int64, no int) {
 
 // insertTx stores the spooled file and inserts the document and its first
 // version inside tx.
-func (s *Service) insertTx(ctx context.Context, tx *sqlx.Tx, owner, createdBy int64, pm parsedMeta, up *Upload) (int64, error) {
+func (s *Service) insertTx(ctx context.Context, tx *sqlx.Tx, owner, createdBy int64, pm parsedMeta, up *Upload) (_ int64, err error) {
 	key, err := storage.KeyFor(up.SHA256)
 	if err != nil {
 		return 0, err
@@ -409,12 +409,14 @@ func (s *Service) insertTx(ctx context.Context, tx *sqlx.Tx, owner, createdBy in
 	if err := lockObject(ctx, tx, key); err != nil {
 		return 0, err
 	}
-	if _, err := up.f.Seek(0, io.SeekStart); err != nil {
-		return 0, fmt.Errorf("documents: unable to rewind spool file: %w", err)
-	}
-	if err := s.blobs.Put(ctx, key, up.f, up.Size); err != nil {
-		return 0, fmt.Errorf("documents: unable to store file: %w", err)
-	}
+	// The bytes go to the store while the rows are inserted: the caller
+	// commits only once both are done (putSpooled).
+	stored := s.putSpooled(ctx, key, up)
+	defer func() {
+		if perr := stored.wait(); perr != nil && err == nil {
+			err = perr
+		}
+	}()
 	var id int64
 	err = tx.GetContext(ctx, &id, `
 		INSERT INTO documents (unit_id, doc_type, number, symbol, title, doc_date, urgency,
@@ -555,7 +557,10 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Document
 	if err != nil {
 		return d, err
 	}
-	err = s.db.GetContext(ctx, &d, s.db.Rebind(q), args...)
+	st, err := s.prepared(ctx, s.db.Rebind(q))
+	if err == nil {
+		err = st.GetContext(ctx, &d, args...)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, domain.ErrNotFound
 	}

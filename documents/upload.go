@@ -135,3 +135,38 @@ func CleanFileName(name string) (string, error) {
 	}
 	return name, nil
 }
+
+// storing is a Put of a spooled upload under way (putSpooled).
+type storing struct {
+	done chan struct{}
+	err  error
+}
+
+// wait returns once the Put is over, with its error.
+func (st *storing) wait() error {
+	<-st.done
+	return st.err
+}
+
+// putSpooled starts storing the spooled bytes of up under key and
+// returns at once, so that the caller's inserts overlap the upload to the
+// store. The caller holds key's lock (lockObject) and waits (storing.wait)
+// before it commits or returns: a row is never committed before its bytes
+// are stored, and the spool file is not closed under the Put.
+func (s *Service) putSpooled(ctx context.Context, key string, up *Upload) *storing {
+	st := &storing{done: make(chan struct{})}
+	if _, err := up.f.Seek(0, io.SeekStart); err != nil {
+		st.err = fmt.Errorf("documents: unable to rewind spool file: %w", err)
+		close(st.done)
+		return st
+	}
+	go func() {
+		defer close(st.done)
+		// The file itself: the store reads it in place (ReadAt), with no
+		// part buffers.
+		if err := s.blobs.Put(ctx, key, up.f, up.Size); err != nil {
+			st.err = fmt.Errorf("documents: unable to store file: %w", err)
+		}
+	}()
+	return st
+}

@@ -258,7 +258,7 @@ func (s *S3) Open(ctx context.Context, key string, offset, length int64) (io.Rea
 		}
 		return nil, s.fail(ctx, "open", key, err)
 	}
-	return body, nil
+	return bodyReader{body}, nil
 }
 
 // Stat describes the object, or returns ErrNotExist.
