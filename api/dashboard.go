@@ -1,10 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/hcm-edu/vanban/dashboard"
+	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/hcm-edu/vanban/internal/httpx"
 	"github.com/hcm-edu/vanban/routing"
@@ -67,4 +70,27 @@ func (s *Server) getDashboard(c *fiber.Ctx) error {
 		"totals":  withShares(d.Totals), "own": withShares(d.Own), "trend": trend, "children": children, "overdue": d.Overdue,
 		"pending": d.Pending, "refreshed_at": d.RefreshedAt,
 	})
+}
+
+// exportDashboard sends the dashboard of the same query as XLSX or as the
+// PDF report.
+func (s *Server) exportDashboard(c *fiber.Ctx) error {
+	unit, from, to := dashboardQuery(c)
+	format := c.Query("format", dashboard.FormatXLSX)
+	if format != dashboard.FormatXLSX && format != dashboard.FormatPDF {
+		return &domain.ValidationError{Fields: map[string]string{"format": "định dạng phải là xlsx hoặc pdf"}}
+	}
+	d, err := s.routing.Dashboard(c.UserContext(), httpx.Principal(c), unit, from, to)
+	if err != nil {
+		return err
+	}
+	r := dashboard.Build(d, c.Query("sort"), nil, time.Now())
+	var b bytes.Buffer
+	ctype, err := dashboard.Write(&b, r, format)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, ctype)
+	c.Set(fiber.HeaderContentDisposition, documents.ContentDisposition("attachment", dashboard.FileName(r, format)))
+	return c.Send(b.Bytes())
 }
