@@ -85,10 +85,11 @@ func (c Chart) Value(v float64) string {
 
 // SVG geometry, in user units of the viewBox.
 const (
-	svgW       = 640.0
+	svgW       = 640.0 // a line chart
+	barsW      = 900.0 // a bar chart: room for the units' names
 	barRowH    = 24.0
-	barLabelW  = 190.0
-	barValueW  = 150.0
+	barLabelW  = 300.0
+	barValueW  = 140.0
 	lineH      = 220.0
 	plotLeft   = 44.0
 	plotRight  = 16.0
@@ -108,9 +109,9 @@ const (
 // with a title and description for screen readers; bars are links.
 func (c Chart) SVG() template.HTML {
 	var b strings.Builder
-	h := c.height()
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 %g %g" width="100%%" preserveAspectRatio="xMinYMin meet" aria-labelledby="%s-title %s-desc" %s font-size="12" fill="%s">`,
-		svgW, h, esc(c.ID), esc(c.ID), svgFont, colorText)
+	w, h := c.size()
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 %g %g" width="100%%" preserveAspectRatio="xMinYMin meet" aria-labelledby="%s-title %s-desc" %s font-size="13" fill="%s">`,
+		w, h, esc(c.ID), esc(c.ID), svgFont, colorText)
 	fmt.Fprintf(&b, `<title id="%s-title">%s</title><desc id="%s-desc">%s</desc>`, esc(c.ID), esc(c.Title), esc(c.ID), esc(c.Desc))
 	if len(c.Bars) > 0 || len(c.Series) == 0 {
 		c.barsSVG(&b)
@@ -121,19 +122,19 @@ func (c Chart) SVG() template.HTML {
 	return template.HTML(b.String())
 }
 
-func (c Chart) height() float64 {
+func (c Chart) size() (float64, float64) {
 	if len(c.Bars) > 0 || len(c.Series) == 0 {
-		return float64(max(len(c.Bars), 1))*barRowH + 30
+		return barsW, float64(max(len(c.Bars), 1))*barRowH + 30
 	}
-	return lineH
+	return svgW, lineH
 }
 
 func (c Chart) barsSVG(b *strings.Builder) {
-	x0, w := barLabelW, svgW-barLabelW-barValueW
+	x0, w := barLabelW, barsW-barLabelW-barValueW
 	top := c.Top()
 	xOf := func(v float64) float64 { return x0 + w*math.Min(v, top)/top }
 	if len(c.Bars) == 0 {
-		fmt.Fprintf(b, `<text x="%g" y="18" text-anchor="middle" fill="%s" font-style="italic">%s</text>`, svgW/2, colorMuted, esc(NoDataText))
+		fmt.Fprintf(b, `<text x="%g" y="18" text-anchor="middle" fill="%s" font-style="italic">%s</text>`, barsW/2, colorMuted, esc(NoDataText))
 		return
 	}
 	bottom := float64(len(c.Bars)) * barRowH
@@ -145,13 +146,13 @@ func (c Chart) barsSVG(b *strings.Builder) {
 	}
 	for i, bar := range c.Bars {
 		y := float64(i) * barRowH
-		label := esc(clipRunes(bar.Label, 30))
+		label := esc(clipRunes(ShortName(bar.Label), 38))
 		if bar.Link != "" {
 			fmt.Fprintf(b, `<a href="%s" class="bar-link" data-unit-label="%s">`, esc(bar.Link), esc(bar.Label))
 		}
 		fmt.Fprintf(b, `<g><title>%s: %s</title>`, esc(bar.Label), esc(c.Value(bar.Value)+noteSuffix(bar.Note)))
 		// The whole row answers a tap, not only the bar.
-		fmt.Fprintf(b, `<rect x="0" y="%.1f" width="%g" height="%g" fill="#ffffff" fill-opacity="0"/>`, y, svgW, barRowH)
+		fmt.Fprintf(b, `<rect x="0" y="%.1f" width="%g" height="%g" fill="#ffffff" fill-opacity="0"/>`, y, barsW, barRowH)
 		fmt.Fprintf(b, `<text x="%g" y="%.1f" text-anchor="end">%s</text>`, x0-6, y+barRowH/2+4, label)
 		if bar.Value >= 0 {
 			color := colorBar
@@ -205,7 +206,7 @@ func (c Chart) linesSVG(b *strings.Builder) {
 	step := max(1, (n+11)/12)
 	for i, m := range c.Months {
 		if i%step == 0 || i == n-1 {
-			fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="%s">%s</text>`, xOf(i), y1+16, colorMuted, esc(MonthLabel(m)))
+			fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="%s">%s</text>`, xOf(i), y1+16, colorMuted, esc(tick(m, i == 0)))
 		}
 	}
 	if c.Target >= 0 {
@@ -240,7 +241,7 @@ func (c Chart) linesSVG(b *strings.Builder) {
 	if empty {
 		fmt.Fprintf(b, `<text x="%g" y="%g" text-anchor="middle" fill="%s" font-style="italic">%s</text>`, (x0+x1)/2, (y0+y1)/2, colorMuted, esc(NoDataText))
 	}
-	fmt.Fprintf(b, `<text x="%g" y="%g" text-anchor="end" fill="%s" font-size="11">Tháng</text>`, x1, lineH-4, colorMuted)
+	fmt.Fprintf(b, `<text x="%g" y="%g" text-anchor="end" fill="%s" font-size="12">Tháng</text>`, x1, lineH-4, colorMuted)
 }
 
 func noteSuffix(n string) string {
@@ -258,4 +259,26 @@ func clipRunes(s string, n int) string {
 		return s
 	}
 	return string(rs[:n-1]) + "…"
+}
+
+// tick is a month on the axis: its number, with the year at the first
+// month shown and at each January ("1/2026", "2", "3", …).
+func tick(m string, first bool) string {
+	if len(m) != 7 {
+		return m
+	}
+	n := strings.TrimPrefix(m[5:], "0")
+	if first || n == "1" {
+		return n + "/" + m[:4]
+	}
+	return n
+}
+
+// ShortName is a unit's name without the words every district office
+// shares: "Phòng Giáo dục và Đào tạo Quận 1" → "Quận 1".
+func ShortName(name string) string {
+	if s, ok := strings.CutPrefix(name, "Phòng Giáo dục và Đào tạo "); ok && s != "" {
+		return s
+	}
+	return name
 }

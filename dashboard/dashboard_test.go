@@ -92,7 +92,7 @@ func TestDashboardSVG(t *testing.T) {
 		if err := xml.Unmarshal([]byte(svg), new(any)); err != nil {
 			t.Fatalf("%s is not well-formed: %v\n%s", c.ID, err, svg)
 		}
-		for _, want := range []string{`role="img"`, `viewBox="0 0 640 `, `width="100%"`, `<title id="` + c.ID + `-title">`, `<desc id="` + c.ID + `-desc">`, "Mục tiêu"} {
+		for _, want := range []string{`role="img"`, `viewBox="0 0 `, `width="100%"`, `<title id="` + c.ID + `-title">`, `<desc id="` + c.ID + `-desc">`, "Mục tiêu"} {
 			if !strings.Contains(svg, want) {
 				t.Errorf("%s lacks %q", c.ID, want)
 			}

@@ -280,7 +280,7 @@ func (p *pdfReport) lineChart(c Chart, x, y, w, h float64) {
 	for i, m := range c.Months {
 		if i%step == 0 || i == n-1 {
 			pdf.SetXY(xOf(i)-8, y1+1)
-			pdf.CellFormat(16, 4, MonthLabel(m), "", 0, "C", false, 0, "")
+			pdf.CellFormat(16, 4, tick(m, i == 0), "", 0, "C", false, 0, "")
 		}
 	}
 	if c.Target >= 0 {
@@ -334,7 +334,7 @@ func (p *pdfReport) barChart(c Chart) {
 			b := c.Bars[i]
 			p.font("", pdfSmall)
 			pdf.SetXY(pdfMargin, p.y)
-			pdf.CellFormat(labelW-2, rowH, p.clip(b.Label, labelW-2), "", 0, "R", false, 0, "")
+			pdf.CellFormat(labelW-2, rowH, p.clip(ShortName(b.Label), labelW-2), "", 0, "R", false, 0, "")
 			if b.Value >= 0 {
 				if c.Target >= 0 && c.below(b.Value) {
 					pdf.SetFillColor(179, 38, 30)

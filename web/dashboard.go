@@ -87,7 +87,14 @@ func (s *Server) dashboardPage(c *fiber.Ctx) error {
 		if !ok {
 			return err
 		}
-		d.Error, d.Fields = pr.Message, pr.Fields
+		// The period is one field of two months: say what is wrong with it
+		// in one sentence rather than under the label of a date field.
+		d.Error = pr.Message
+		if msg := pr.Fields["from"]; msg != "" && len(pr.Fields) == 1 {
+			d.Error = "Chưa xem được chỉ số: " + msg + "."
+		} else {
+			d.Fields = pr.Fields
+		}
 		return s.render(c, pr.Status, "dashboard", d)
 	}
 	r := dashboard.Build(dash, sort, func(id int64) string { return dashboardLink("/dashboard", id, dash.From, dash.To, sort) }, time.Now())
