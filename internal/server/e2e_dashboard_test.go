@@ -195,6 +195,17 @@ func TestE2EBrowserDashboard(t *testing.T) {
 		t.Errorf("Quận 1 opens its school: %d", status)
 	}
 	waitText("#up-link", "Quận 1")
+	// The same through the API, for the operations centre.
+	headTok := env.login("truongphong.q1")
+	if status, out, h := env.request("GET", "/api/v1/dashboard/export?format=pdf", headTok, nil, ""); status != 200 ||
+		h.Get("Content-Type") != "application/pdf" || !strings.Contains(oneLine(pdfText(t, out)), "Quận 1 và các trường trực thuộc") {
+		t.Errorf("the API's PDF: %d %s", status, h.Get("Content-Type"))
+	}
+	for q, want := range map[string]int{fmt.Sprintf("unit=%d", q3): 404, "format=csv": 422, "from=2090-01&to=2090-01": 422} {
+		if status, out, _ := env.request("GET", "/api/v1/dashboard/export?"+q, headTok, nil, ""); status != want {
+			t.Errorf("the API's export with %s: %d %s, want %d", q, status, out, want)
+		}
+	}
 	// Bad periods are said on the page.
 	for q, want := range map[string]string{"from=2090-01&to=2090-02": "ở tương lai", "from=2026-12&to=2026-01": "tháng bắt đầu phải trước",
 		"from=2010-01&to=2026-01": "tối đa 60 tháng", "from=2026&to=2026-01": "tháng dạng YYYY-MM"} {
