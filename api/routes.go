@@ -145,6 +145,8 @@ func (s *Server) Routes() []httpx.Route {
 		{"POST", "/api/v1/unit-groups", "saveUnitGroup", true, false, s.saveUnitGroup},
 		{"GET", "/api/v1/registers/:kind", "exportRegister", true, false, s.exportRegister},
 		{"GET", "/api/v1/indicators", "getIndicators", true, false, s.getIndicators},
+		{"GET", "/api/v1/dashboard", "getDashboard", true, false, s.getDashboard},
+		{"GET", "/api/v1/dashboard/export", "exportDashboard", true, false, s.exportDashboard},
 		{"GET", "/api/v1/inbox/:id/slip", "getDeliverySlip", true, false, s.getDeliverySlip},
 		{"GET", "/api/v1/followup/register", "exportFollowUpRegister", true, false, s.exportFollowUpRegister},
 		{"GET", "/api/v1/followup/stats", "getHandlingStats", true, false, s.getHandlingStats},

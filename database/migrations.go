@@ -1253,4 +1253,113 @@ CREATE TABLE document_ltv (
 );
 CREATE INDEX document_ltv_retimestamp ON document_ltv (tsa_not_after) WHERE archival AND level = 'B-LTA';
 `,
+	// 21: the indicators of the reform plan per unit and month, kept by a
+	// job from the raw rows (issue 18), and the (unit, month) pairs a change
+	// made stale. Statement-level triggers mark the pairs: one INSERT per
+	// statement, whatever the number of rows a fan-out writes.
+	`
+CREATE TABLE indicator_months (
+  unit_id                bigint NOT NULL REFERENCES units (id),
+  month                  date NOT NULL,
+  issued                 integer NOT NULL DEFAULT 0,
+  issued_valid           integer NOT NULL DEFAULT 0,
+  cases_due              integer NOT NULL DEFAULT 0,
+  cases_on_time          integer NOT NULL DEFAULT 0,
+  cases_overdue          integer NOT NULL DEFAULT 0,
+  received               integer NOT NULL DEFAULT 0,
+  median_hours_to_accept double precision,
+  leaders_active         integer NOT NULL DEFAULT 0,
+  refreshed_at           timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (unit_id, month),
+  CHECK (month = date_trunc('month', month)::date)
+);
+CREATE INDEX indicator_months_month ON indicator_months (month, unit_id);
+
+CREATE TABLE indicator_dirty (
+  unit_id bigint NOT NULL,
+  month   date NOT NULL,
+  PRIMARY KEY (unit_id, month)
+);
+
+CREATE FUNCTION vn_month(t timestamptz) RETURNS date LANGUAGE sql IMMUTABLE PARALLEL SAFE
+  AS $$ SELECT date_trunc('month', t AT TIME ZONE 'Asia/Ho_Chi_Minh')::date $$;
+
+CREATE FUNCTION indicator_dirty_deliveries() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO indicator_dirty (unit_id, month)
+  SELECT DISTINCT n.recipient_unit_id, m FROM changed n,
+    LATERAL (VALUES (vn_month(n.arrived_at)), (date_trunc('month', coalesce(n.task_due, n.due_date))::date),
+                    (vn_month(n.done_at)), (vn_month(n.directed_at))) v(m)
+  WHERE m IS NOT NULL
+  ON CONFLICT DO NOTHING;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER deliveries_indicators_insert AFTER INSERT ON deliveries
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION indicator_dirty_deliveries();
+CREATE TRIGGER deliveries_indicators_update_new AFTER UPDATE ON deliveries
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION indicator_dirty_deliveries();
+CREATE TRIGGER deliveries_indicators_update_old AFTER UPDATE ON deliveries
+  REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION indicator_dirty_deliveries();
+
+CREATE FUNCTION indicator_dirty_tasks() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO indicator_dirty (unit_id, month)
+  SELECT DISTINCT d.recipient_unit_id, m FROM changed t JOIN deliveries d ON d.id = t.delivery_id,
+    LATERAL (VALUES (date_trunc('month', t.due_date)::date), (date_trunc('month', coalesce(d.task_due, d.due_date))::date),
+                    (vn_month(t.done_at))) v(m)
+  WHERE m IS NOT NULL AND t.role = 'lead' AND t.parent_id IS NULL
+  ON CONFLICT DO NOTHING;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER delivery_tasks_indicators_insert AFTER INSERT ON delivery_tasks
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION indicator_dirty_tasks();
+CREATE TRIGGER delivery_tasks_indicators_update_new AFTER UPDATE ON delivery_tasks
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION indicator_dirty_tasks();
+CREATE TRIGGER delivery_tasks_indicators_update_old AFTER UPDATE ON delivery_tasks
+  REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION indicator_dirty_tasks();
+
+CREATE FUNCTION indicator_dirty_dispatches() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO indicator_dirty (unit_id, month)
+  SELECT DISTINCT sender_unit_id, vn_month(created_at) FROM changed WHERE kind = 'issue'
+  ON CONFLICT DO NOTHING;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER dispatches_indicators AFTER INSERT ON dispatches
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION indicator_dirty_dispatches();
+
+-- A verification report changes whether an issued document counts as
+-- signed: the months of its issue dispatches.
+CREATE FUNCTION indicator_dirty_reports() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO indicator_dirty (unit_id, month)
+  SELECT DISTINCT x.sender_unit_id, vn_month(x.created_at) FROM changed r
+  JOIN dispatches x ON x.document_id = r.document_id AND x.kind = 'issue'
+  ON CONFLICT DO NOTHING;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER verification_reports_indicators_insert AFTER INSERT ON verification_reports
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION indicator_dirty_reports();
+CREATE TRIGGER verification_reports_indicators_update AFTER UPDATE ON verification_reports
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION indicator_dirty_reports();
+
+-- A leader's signature makes them active in the month.
+CREATE FUNCTION indicator_dirty_signatures() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO indicator_dirty (unit_id, month)
+  SELECT DISTINCT unit_id, vn_month(signed_at) FROM changed WHERE kind = 'person'
+  ON CONFLICT DO NOTHING;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER document_signatures_indicators AFTER INSERT ON document_signatures
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION indicator_dirty_signatures();
+
+-- Every pair with activity starts stale, so the first refresh fills the table.
+INSERT INTO indicator_dirty (unit_id, month)
+SELECT recipient_unit_id, vn_month(arrived_at) FROM deliveries
+UNION SELECT recipient_unit_id, date_trunc('month', coalesce(task_due, due_date))::date FROM deliveries WHERE coalesce(task_due, due_date) IS NOT NULL
+UNION SELECT sender_unit_id, vn_month(created_at) FROM dispatches WHERE kind = 'issue'
+UNION SELECT unit_id, vn_month(signed_at) FROM document_signatures WHERE kind = 'person'
+ON CONFLICT DO NOTHING;
+`,
 }

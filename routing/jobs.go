@@ -24,6 +24,7 @@ func (s *Service) Handlers() map[string]notify.Handler {
 		JobNotifyDispatch: {Run: s.notifyDispatch, Idempotent: true},
 		JobNotifyRecall:   {Run: s.notifyRecall, Idempotent: true},
 		JobDeadlines:      {Run: func(ctx context.Context, _ json.RawMessage) error { return s.ScanDeadlines(ctx) }, Idempotent: true},
+		JobIndicators:     {Run: s.indicatorsHandler, Idempotent: true},
 	}
 }
 

@@ -166,6 +166,7 @@ type pageData struct {
 	Txt               *textView       // a document's text (extraction, OCR) and paper copy mark
 	S                 *searchView     // the search page
 	Rec               *recordsView    // the records pages (hồ sơ) and the document page's filing form
+	Dash              *dashView       // the dashboard of the reform plan's indicators
 	Work              drafting.Counts
 }
 

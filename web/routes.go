@@ -141,6 +141,7 @@ func (s *Server) Routes() []httpx.Route {
 		{"GET", "/admin/access-stats", "", true, false, s.accessStatsPage},
 		{"GET", "/registers", "", true, false, s.registersPage},
 		{"GET", "/indicators", "", true, false, s.indicatorsPage},
+		{"GET", "/dashboard", "", true, false, s.dashboardPage}, {"GET", "/dashboard/export", "", true, false, s.dashboardExport},
 		{"GET", "/inbox/:id/slip.pdf", "", true, false, s.slipPDF},
 		{"GET", "/handling/stats", "", true, false, s.statsPage},
 		{"GET", "/district", "", true, false, s.districtPage},

@@ -260,6 +260,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, args []str
 		return fmt.Errorf("unable to listen on %s: %v", cfg.ListenAddr, err)
 	}
 	go housekeeping(ctx, log, db, authSvc, docs, spool)
+	go refreshIndicators(ctx, log, db)
 	go hub.Run(ctx)
 	workerDone := make(chan struct{})
 	go func() { worker.Run(ctx); close(workerDone) }()
@@ -387,6 +388,22 @@ func housekeeping(ctx context.Context, log *slog.Logger, db *sqlx.DB, a *auth.Se
 			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > 24*time.Hour {
 				os.Remove(filepath.Join(spool, e.Name()))
 			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// refreshIndicators enqueues the dashboard's refresh job once a minute.
+func refreshIndicators(ctx context.Context, log *slog.Logger, db *sqlx.DB) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if err := notify.Enqueue(ctx, db, routing.IndicatorsJob(time.Now())); err != nil && ctx.Err() == nil {
+			log.Warn("housekeeping: dashboard indicators", "error", err)
 		}
 		select {
 		case <-ctx.Done():
