@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -225,23 +226,47 @@ func (s *Service) readLatest(ctx context.Context, p auth.Principal, role string,
 	if latest.Size > max {
 		return d, nil, fmt.Errorf("%w: %d bytes, signing takes at most %d", ErrTooLarge, latest.Size, max)
 	}
-	rc, err := s.Open(ctx, latest, 0, -1)
+	in, err := s.readChecked(ctx, latest)
 	if err != nil {
 		return d, nil, err
-	}
-	defer rc.Close()
-	in, err := io.ReadAll(rc)
-	if err != nil {
-		return d, nil, fmt.Errorf("documents: unable to read version %d: %w", latest.No, err)
-	}
-	if sum := sha256.Sum256(in); hex.EncodeToString(sum[:]) != latest.SHA256 {
-		return d, nil, fmt.Errorf("documents: stored bytes of document %d version %d do not match their SHA-256", id, latest.No)
 	}
 	if encryptedPDF(in) {
 		// Stored before uploads for signing refused them (see signable).
 		return d, nil, &domain.PreconditionError{Code: "restricted_pdf", Message: restrictedMessage}
 	}
 	return d, in, s.checkBytes(ctx, in)
+}
+
+// readChecked reads version v whole, in one sized read into a buffer of
+// its recorded size, hashing while it reads: bytes that do not match the
+// recorded SHA-256 (or size) are an integrity error, never signed.
+func (s *Service) readChecked(ctx context.Context, v Version) ([]byte, error) {
+	rc, err := s.Open(ctx, v, 0, -1)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	mismatch := fmt.Errorf("documents: stored bytes of document %d version %d do not match their SHA-256", v.DocumentID, v.No)
+	if v.Size < 0 {
+		return nil, mismatch
+	}
+	buf := make([]byte, v.Size)
+	h := sha256.New()
+	n, err := io.ReadFull(io.TeeReader(rc, h), buf)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) && v.Size > 0:
+		return nil, mismatch // shorter than recorded
+	case err != nil:
+		return nil, fmt.Errorf("documents: unable to read version %d: %w", v.No, err)
+	}
+	if m, _ := rc.Read(make([]byte, 1)); m > 0 {
+		return nil, mismatch // longer than recorded
+	}
+	var sum [sha256.Size]byte
+	if hex.EncodeToString(h.Sum(sum[:0])) != v.SHA256 {
+		return nil, mismatch
+	}
+	return buf[:n], nil
 }
 
 // SignAsPerson adds the competent person's signature: their handwritten
@@ -540,7 +565,20 @@ func (s *Service) addSignedVersionTx(ctx context.Context, tx *sqlx.Tx, p auth.Pr
 	if err != nil {
 		return err
 	}
-	report, verr := signing.Verify(out, signing.VerifyOptions{Roots: s.sign.Roots, Revocation: s.sign.Revocation, Context: ctx})
+	// The new signature's integrity before anything is kept; the whole
+	// report (every signature, every update, revocation) is a job queued
+	// below, and Verification computes it on demand until the job has run.
+	ns, err := signing.CheckNewestSignature(out, s.sign.Roots)
+	if err != nil {
+		return fmt.Errorf("documents: the new signature does not verify, nothing was kept: %w", err)
+	}
+	if c := key.Certificate(); c != nil && !strings.EqualFold(ns.Report.CertificateSerial, c.SerialNumber.Text(16)) {
+		return fmt.Errorf("documents: the new signature is not by the certificate %s, nothing was kept", c.SerialNumber.Text(16))
+	}
+	level, err := s.levelWith(ctx, tx, d, ns)
+	if err != nil {
+		return err
+	}
 	if err := lockObject(ctx, tx, objKey); err != nil {
 		return err
 	}
@@ -593,12 +631,10 @@ func (s *Service) addSignedVersionTx(ctx context.Context, tx *sqlx.Tx, p auth.Pr
 	if err != nil {
 		return fmt.Errorf("documents: unable to update document: %w", err)
 	}
-	if verr == nil {
-		if err := storeReport(ctx, tx, d.ID, no, report); err != nil {
-			return err
-		}
+	if err := s.enqueueVerify(ctx, tx, d.ID, no); err != nil {
+		return err
 	}
-	if err := s.afterSignedVersion(ctx, tx, d.ID, no, report, verr); err != nil {
+	if err := s.afterSignedVersion(ctx, tx, d.ID, no, signing.Report{Level: level}, nil); err != nil {
 		return err
 	}
 	if err := s.afterSignature(ctx, tx, p, d, sig.Kind, status); err != nil {
@@ -619,4 +655,28 @@ func (s *Service) addSignedVersionTx(ctx context.Context, tx *sqlx.Tx, p auth.Pr
 	}
 	return audit.Append(ctx, tx, audit.Event{ActorID: p.UserID, ActorUnitID: p.UnitID, Action: action, DocumentID: d.ID,
 		Details: details})
+}
+
+// levelWith is the PAdES level of the document once the new signature ns
+// is added to d's latest version: the lowest of the new signature's and
+// the level recorded for that version, when there are older signatures.
+// "" (not shown) when the older ones' level is not known yet: the
+// verification job records the level from the whole report.
+func (s *Service) levelWith(ctx context.Context, tx *sqlx.Tx, d Document, ns signing.NewSignature) (string, error) {
+	level := signing.NewSignatureLevel(ns.Report)
+	if ns.Older == 0 || level == "" {
+		return level, nil
+	}
+	var before string
+	err := tx.GetContext(ctx, &before, `SELECT level FROM document_ltv WHERE document_id = $1 AND version_no = $2`, d.ID, d.Versions[0].No)
+	if errors.Is(err, sql.ErrNoRows) || before == "" {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("documents: unable to read the PAdES level: %w", err)
+	}
+	if levelRank(before) < levelRank(level) {
+		return before, nil
+	}
+	return level, nil
 }

@@ -17,6 +17,12 @@ import (
 // signature does not cover the whole file or does not verify.
 var ErrNotIntact = errors.New("signing: the new signature is not intact")
 
+// NewSignature is what CheckNewestSignature found.
+type NewSignature struct {
+	Report SignatureReport // the newest signature's own checks
+	Older  int             // the signatures and document timestamps before it
+}
+
 // CheckNewestSignature checks the signature that ends the file in, the one
 // just made: its ByteRange covers the whole file but its own value, the
 // CMS digest matches the signed bytes, and the signature value verifies
@@ -24,15 +30,15 @@ var ErrNotIntact = errors.New("signing: the new signature is not intact")
 // reported (for the PAdES level) but not required; revocation is not
 // asked. It reads the file once and hashes the signed bytes once, where
 // Verify examines every signature and every update.
-func CheckNewestSignature(in []byte, roots *x509.CertPool) (rep SignatureReport, err error) {
+func CheckNewestSignature(in []byte, roots *x509.CertPool) (ns NewSignature, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			rep, err = SignatureReport{}, fmt.Errorf("%w: %v", ErrBadPDF, r)
+			ns, err = NewSignature{}, fmt.Errorf("%w: %v", ErrBadPDF, r)
 		}
 	}()
 	r, err := openPDF(in)
 	if err != nil {
-		return SignatureReport{}, err
+		return NewSignature{}, err
 	}
 	var newest *sigField
 	fields := signatureFields(r)
@@ -43,14 +49,15 @@ func CheckNewestSignature(in []byte, roots *x509.CertPool) (rep SignatureReport,
 		}
 	}
 	if newest == nil {
-		return SignatureReport{}, fmt.Errorf("%w: no signature covers the whole file", ErrNotIntact)
+		return NewSignature{}, fmt.Errorf("%w: no signature covers the whole file", ErrNotIntact)
 	}
 	v := &verification{in: in, roots: roots, now: time.Now(), readers: map[int64]*pdf.Reader{int64(len(in)): r}, states: map[int64]*docState{}}
 	s := v.check(*newest)
+	ns = NewSignature{Report: s.rep, Older: len(fields) - 1}
 	if !s.rep.Intact || !s.brOK {
-		return s.rep, fmt.Errorf("%w: %s", ErrNotIntact, strings.Join(s.rep.Problems, "; "))
+		return ns, fmt.Errorf("%w: %s", ErrNotIntact, strings.Join(s.rep.Problems, "; "))
 	}
-	return s.rep, nil
+	return ns, nil
 }
 
 // NewSignatureLevel is the PAdES level a signature just made reaches on

@@ -18,12 +18,20 @@ func TestCheckNewestSignature(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := signing.CheckNewestSignature(out, p.Roots)
-	if err != nil || !rep.Intact || !rep.Trusted || signing.NewSignatureLevel(rep) != signing.LevelBB {
+	ns, err := signing.CheckNewestSignature(out, p.Roots)
+	rep := ns.Report
+	if err != nil || ns.Older != 0 || !rep.Intact || !rep.Trusted || signing.NewSignatureLevel(rep) != signing.LevelBB {
 		t.Fatalf("a new signature: %v %+v", err, rep)
 	}
 	if !strings.EqualFold(rep.CertificateSerial, p.Person.Certificate().SerialNumber.Text(16)) {
 		t.Fatalf("signer %s", rep.CertificateSerial)
+	}
+	second, err := signing.Sign(context.Background(), out, signing.Options{Key: p.Org, Reason: "Văn thư"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ns, err := signing.CheckNewestSignature(second, p.Roots); err != nil || ns.Older != 1 || !strings.EqualFold(ns.Report.CertificateSerial, p.Org.Certificate().SerialNumber.Text(16)) {
+		t.Fatalf("a second signature: %v %+v", err, ns)
 	}
 	// A byte of the first page, inside the signed range.
 	altered := bytes.Clone(out)
