@@ -174,6 +174,17 @@ func typedNumber(d Document, req SealRequest) (int, string, error) {
 // 0, must be that number), dates d, applies the organisation's signature
 // naming the number and records the registration, in one transaction.
 func (s *Service) register(ctx context.Context, p auth.Principal, deps *SigningDeps, d Document, in []byte, symbol string, want int, req NumberRequest, copyMark bool) (Document, error) {
+	// All the seal needs but the number, before NextNumber locks the counter.
+	prep, err := s.prepareSeal(ctx, deps, d, copyMark)
+	if err != nil {
+		return d, err
+	}
+	prepared := true
+	defer func() {
+		if prepared {
+			prep.release()
+		}
+	}()
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return d, fmt.Errorf("documents: unable to begin: %w", err)
@@ -197,7 +208,8 @@ func (s *Service) register(ctx context.Context, p auth.Principal, deps *SigningD
 	if _, err := tx.ExecContext(ctx, `UPDATE documents SET doc_date = $2 WHERE id = $1`, d.ID, today.Format(time.DateOnly)); err != nil {
 		return d, fmt.Errorf("documents: unable to date the document: %w", err)
 	}
-	out, sig, key, release, err := s.sealBytes(ctx, deps, d, in, number, symbol, copyMark)
+	out, sig, key, release, err := s.sealPrepared(ctx, deps, prep, in, number, symbol)
+	prepared = false // sealPrepared released it, or returned release
 	if err != nil {
 		return d, err
 	}

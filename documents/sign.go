@@ -209,10 +209,8 @@ func (s *Service) readLatest(ctx context.Context, p auth.Principal, role string,
 	if err != nil {
 		return d, nil, err
 	}
-	sealed, err := s.Sealed(ctx, d.ID)
-	if err != nil {
-		return d, nil, err
-	}
+	// Get read the latest non-person signature's kind: Sealed's answer.
+	sealed := d.SealKind != ""
 	if err := signatureRule(p, d, role, sealed).Err(); err != nil {
 		return d, nil, err
 	}
@@ -430,11 +428,76 @@ func (s *Service) Seal(ctx context.Context, p auth.Principal, id int64, req Seal
 // latest version, naming the number and symbol; the caller releases the
 // key once the signed bytes are stored.
 func (s *Service) sealBytes(ctx context.Context, deps *SigningDeps, d Document, in []byte, number int, symbol string, copyMark bool) ([]byte, Signature, signing.Key, func(), error) {
-	none := func() {}
+	prep, err := s.prepareSeal(ctx, deps, d, copyMark)
+	if err != nil {
+		return nil, Signature{}, signing.Key{}, func() {}, err
+	}
+	return s.sealPrepared(ctx, deps, prep, in, number, symbol)
+}
+
+// sealPrep is what the organisation's signature needs that does not depend
+// on the number: a registration gathers it before it takes the number,
+// which holds the register's counter until it commits.
+type sealPrep struct {
+	unit       unitInfo
+	copyMark   bool
+	person     *Signature // the person's signature the seal goes over
+	seal       []byte     // the seal image
+	key        signing.Key
+	release    func()
+	revocation string
+}
+
+// prepareSeal finds the unit, the person's signature and the seal image,
+// and the organisation's key, checked for revocation. The caller calls
+// sealPrepared, or prep.release.
+func (s *Service) prepareSeal(ctx context.Context, deps *SigningDeps, d Document, copyMark bool) (sealPrep, error) {
+	prep := sealPrep{copyMark: copyMark, release: func() {}}
 	unit, err := s.unitCode(ctx, d.UnitID)
 	if err != nil {
+		return prep, err
+	}
+	prep.unit = unit
+	if !copyMark {
+		sigs, err := s.signatures(ctx, d.ID)
+		if err != nil {
+			return prep, err
+		}
+		for i := range sigs {
+			if sigs[i].Kind == "person" {
+				prep.person = &sigs[i]
+			}
+		}
+		if prep.person == nil || prep.person.ImageX == nil {
+			return prep, &domain.PreconditionError{Code: "no_person_signature", Message: "Văn bản cần chữ ký số của người có thẩm quyền trước khi văn thư ký số của cơ quan"}
+		}
+		if prep.seal, err = s.image(ctx, "seal", 0, d.UnitID); err != nil {
+			return prep, err
+		}
+	}
+	key, release, err := deps.Keys.OrgKey(ctx, unit.Code)
+	if err != nil {
+		return prep, keyError(err)
+	}
+	revocation, err := checkSignerRevocation(ctx, deps, key, unit.Name)
+	if err != nil {
+		release()
+		return prep, err
+	}
+	prep.key, prep.release, prep.revocation = key, release, revocation
+	return prep, nil
+}
+
+// sealPrepared applies the organisation's signature prepared in prep to
+// in, naming the number and symbol. It releases the key on error; the
+// caller releases it (the func returned) once the signed bytes are stored.
+func (s *Service) sealPrepared(ctx context.Context, deps *SigningDeps, prep sealPrep, in []byte, number int, symbol string) ([]byte, Signature, signing.Key, func(), error) {
+	none := func() {}
+	fail := func(err error) ([]byte, Signature, signing.Key, func(), error) {
+		prep.release()
 		return nil, Signature{}, signing.Key{}, none, err
 	}
+	unit := prep.unit
 	at := time.Now()
 	if deps.Now != nil {
 		at = deps.Now()
@@ -444,45 +507,29 @@ func (s *Service) sealBytes(ctx context.Context, deps *SigningDeps, d Document, 
 	var rect [4]float64
 	var issueNotice string
 	kind := "organisation"
-	if copyMark {
+	if prep.copyMark {
 		kind = "copy"
 		mark, w, h, err := signing.AttachmentMark(formatNumber(number, symbol), unit.Name, at)
 		if err != nil {
-			return nil, Signature{}, signing.Key{}, none, err
+			return fail(err)
 		}
 		if page, rect, app, err = copyMarkPlace(in, mark, w, h); err != nil {
-			return nil, Signature{}, signing.Key{}, none, err
+			return fail(err)
 		}
 	} else {
-		sigs, err := s.signatures(ctx, d.ID)
-		if err != nil {
-			return nil, Signature{}, signing.Key{}, none, err
-		}
-		var person *Signature
-		for i := range sigs {
-			if sigs[i].Kind == "person" {
-				person = &sigs[i]
-			}
-		}
-		if person == nil || person.ImageX == nil {
-			return nil, Signature{}, signing.Key{}, none, &domain.PreconditionError{Code: "no_person_signature", Message: "Văn bản cần chữ ký số của người có thẩm quyền trước khi văn thư ký số của cơ quan"}
-		}
-		seal, err := s.image(ctx, "seal", 0, d.UnitID)
-		if err != nil {
-			return nil, Signature{}, signing.Key{}, none, err
-		}
+		person := prep.person
 		// The number and issue date go in their places on page 1, in the
 		// update the organisation's signature covers; without places, in
 		// the seal's text.
 		numbered, lines, notice, err := writeIssueMarks(in, formatNumber(number, symbol), at)
 		if err != nil {
-			return nil, Signature{}, signing.Key{}, none, err
+			return fail(err)
 		}
 		in = numbered
 		personSig := signing.Rect{X: *person.ImageX, Y: *person.ImageY, W: *person.ImageW, H: *person.ImageH}
-		oa, err := signing.SealAppearanceIssued(seal, unit.Name, lines, at, personSig)
+		oa, err := signing.SealAppearanceIssued(prep.seal, unit.Name, lines, at, personSig)
 		if err != nil {
-			return nil, Signature{}, signing.Key{}, none, err
+			return fail(err)
 		}
 		issueNotice = notice
 		app, page = oa.PNG, person.Page
@@ -490,25 +537,15 @@ func (s *Service) sealBytes(ctx context.Context, deps *SigningDeps, d Document, 
 		x, y := max(person.LLX+oa.OffsetX, 0), max(person.LLY+oa.OffsetY, 0)
 		rect = [4]float64{x, y, x + oa.Width, y + oa.Height}
 	}
-	key, release, err := deps.Keys.OrgKey(ctx, unit.Code)
-	if err != nil {
-		return nil, Signature{}, signing.Key{}, none, keyError(err)
-	}
-	revocation, err := checkSignerRevocation(ctx, deps, key, unit.Name)
-	if err != nil {
-		release()
-		return nil, Signature{}, signing.Key{}, none, err
-	}
-	out, err := signing.Sign(ctx, in, signing.Options{Key: key, Name: unit.Name,
+	out, err := signing.Sign(ctx, in, signing.Options{Key: prep.key, Name: unit.Name,
 		Reason: "Văn thư ký số của cơ quan, " + formatNumber(number, symbol), Location: domain.Place,
 		Appearance: &signing.Appearance{Page: page, Rect: rect, PNG: app}, TSA: deps.TSA, MaxBytes: deps.MaxBytes})
 	if err != nil {
-		release()
-		return nil, Signature{}, signing.Key{}, none, err
+		return fail(err)
 	}
 	sig := Signature{Kind: kind, Page: page, LLX: rect[0], LLY: rect[1], URX: rect[2], URY: rect[3], Notice: issueNotice}
-	sig.Revocation = revocation
-	return out, sig, key, release, nil
+	sig.Revocation = prep.revocation
+	return out, sig, prep.key, prep.release, nil
 }
 
 func formatNumber(n int, symbol string) string { return fmt.Sprintf("%02d/%s", n, symbol) }
