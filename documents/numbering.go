@@ -194,6 +194,11 @@ func (s *Service) register(ctx context.Context, p auth.Principal, deps *SigningD
 		return d, err
 	}
 	today := time.Now().In(domain.VietnamTime)
+	// The document's date is the day it is registered and signed (its row
+	// is locked already; the counter is locked from NextNumber on).
+	if _, err := tx.ExecContext(ctx, `UPDATE documents SET doc_date = $2 WHERE id = $1`, d.ID, today.Format(time.DateOnly)); err != nil {
+		return d, fmt.Errorf("documents: unable to date the document: %w", err)
+	}
 	number, err := NextNumber(ctx, tx, d.UnitID, today.Year(), SeriesOutgoing)
 	if err != nil {
 		return d, err
@@ -203,10 +208,6 @@ func (s *Service) register(ctx context.Context, p auth.Principal, deps *SigningD
 		return d, &domain.ValidationError{Fields: map[string]string{"number": fmt.Sprintf(
 			"số tiếp theo của sổ văn bản đi năm %d là %s; số văn bản được cấp liên tiếp, không bỏ qua, không dùng lại (Nghị định 30, Điều 15.1). Hãy dùng Đăng ký, cấp số",
 			today.Year(), formatNumber(number, symbol))}}
-	}
-	// The document's date is the day it is registered and signed.
-	if _, err := tx.ExecContext(ctx, `UPDATE documents SET doc_date = $2 WHERE id = $1`, d.ID, today.Format(time.DateOnly)); err != nil {
-		return d, fmt.Errorf("documents: unable to date the document: %w", err)
 	}
 	out, sig, key, release, err := s.sealPrepared(ctx, deps, prep, in, number, symbol)
 	prepared = false // sealPrepared released it, or returned release
