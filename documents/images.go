@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/internal/domain"
@@ -91,10 +92,53 @@ func (s *Service) image(ctx context.Context, kind string, userID, unitID int64) 
 	if err != nil {
 		return nil, fmt.Errorf("documents: unable to find image: %w", err)
 	}
+	if b, ok := images.get(key); ok {
+		return b, nil
+	}
 	rc, err := s.blobs.Open(ctx, key, 0, -1)
 	if err != nil {
 		return nil, fmt.Errorf("documents: unable to open image: %w", err)
 	}
 	defer rc.Close()
-	return io.ReadAll(io.LimitReader(rc, 4<<20))
+	b, err := io.ReadAll(io.LimitReader(rc, 4<<20))
+	if err != nil {
+		return nil, fmt.Errorf("documents: unable to read image: %w", err)
+	}
+	images.put(key, b)
+	return b, nil
+}
+
+// imageCache keeps signature and seal images by object key. The key names
+// the image's SHA-256 (storage.KeyFor), so what it names never changes: a
+// new image is a new key, found by the query that picks the latest.
+type imageCache struct {
+	mu    sync.Mutex
+	m     map[string][]byte
+	bytes int
+}
+
+// imageCacheBytes bounds what imageCache holds; a signature image is tens
+// of kilobytes.
+const imageCacheBytes = 32 << 20
+
+var images = &imageCache{m: map[string][]byte{}}
+
+func (c *imageCache) get(key string) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.m[key]
+	return b, ok
+}
+
+func (c *imageCache) put(key string, b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.bytes+len(b) > imageCacheBytes {
+		clear(c.m)
+		c.bytes = 0
+	}
+	if _, ok := c.m[key]; !ok {
+		c.m[key] = b
+		c.bytes += len(b)
+	}
 }

@@ -174,6 +174,17 @@ func typedNumber(d Document, req SealRequest) (int, string, error) {
 // 0, must be that number), dates d, applies the organisation's signature
 // naming the number and records the registration, in one transaction.
 func (s *Service) register(ctx context.Context, p auth.Principal, deps *SigningDeps, d Document, in []byte, symbol string, want int, req NumberRequest, copyMark bool) (Document, error) {
+	// All the seal needs but the number, before NextNumber locks the counter.
+	prep, err := s.prepareSeal(ctx, deps, d, copyMark)
+	if err != nil {
+		return d, err
+	}
+	prepared := true
+	defer func() {
+		if prepared {
+			prep.release()
+		}
+	}()
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return d, fmt.Errorf("documents: unable to begin: %w", err)
@@ -183,6 +194,11 @@ func (s *Service) register(ctx context.Context, p auth.Principal, deps *SigningD
 		return d, err
 	}
 	today := time.Now().In(domain.VietnamTime)
+	// The document's date is the day it is registered and signed (its row
+	// is locked already; the counter is locked from NextNumber on).
+	if _, err := tx.ExecContext(ctx, `UPDATE documents SET doc_date = $2 WHERE id = $1`, d.ID, today.Format(time.DateOnly)); err != nil {
+		return d, fmt.Errorf("documents: unable to date the document: %w", err)
+	}
 	number, err := NextNumber(ctx, tx, d.UnitID, today.Year(), SeriesOutgoing)
 	if err != nil {
 		return d, err
@@ -193,11 +209,8 @@ func (s *Service) register(ctx context.Context, p auth.Principal, deps *SigningD
 			"số tiếp theo của sổ văn bản đi năm %d là %s; số văn bản được cấp liên tiếp, không bỏ qua, không dùng lại (Nghị định 30, Điều 15.1). Hãy dùng Đăng ký, cấp số",
 			today.Year(), formatNumber(number, symbol))}}
 	}
-	// The document's date is the day it is registered and signed.
-	if _, err := tx.ExecContext(ctx, `UPDATE documents SET doc_date = $2 WHERE id = $1`, d.ID, today.Format(time.DateOnly)); err != nil {
-		return d, fmt.Errorf("documents: unable to date the document: %w", err)
-	}
-	out, sig, key, release, err := s.sealBytes(ctx, deps, d, in, number, symbol, copyMark)
+	out, sig, key, release, err := s.sealPrepared(ctx, deps, prep, in, number, symbol)
+	prepared = false // sealPrepared released it, or returned release
 	if err != nil {
 		return d, err
 	}

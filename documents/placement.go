@@ -18,7 +18,7 @@ import (
 // goes between them; otherwise, or when the caller gives a place, the
 // appearance carries the position and the name too.
 func personPlacement(in []byte, req SignRequest, img []byte, p auth.Principal) (int, [4]float64, []byte, signing.Rect, error) {
-	if err := signing.CheckSignatureImage(img); err != nil {
+	if err := checkImageOnce(img); err != nil {
 		return 0, [4]float64{}, nil, signing.Rect{}, err
 	}
 	if req.Rect == nil && req.Page == 0 {
@@ -37,6 +37,35 @@ func personPlacement(in []byte, req SignRequest, img []byte, p auth.Principal) (
 		return 0, [4]float64{}, nil, signing.Rect{}, err
 	}
 	return placeAppearance(in, req, a)
+}
+
+// checkedImages are the SHA-256 of images signing.CheckSignatureImage
+// accepted: the check decodes the whole PNG, and a signer's image is the
+// same at each signature.
+var checkedImages = struct {
+	sync.Mutex
+	m map[[32]byte]bool
+}{m: map[[32]byte]bool{}}
+
+// checkImageOnce is signing.CheckSignatureImage, run once per image.
+func checkImageOnce(img []byte) error {
+	sum := sha256.Sum256(img)
+	checkedImages.Lock()
+	ok := checkedImages.m[sum]
+	checkedImages.Unlock()
+	if ok {
+		return nil
+	}
+	if err := signing.CheckSignatureImage(img); err != nil {
+		return err
+	}
+	checkedImages.Lock()
+	if len(checkedImages.m) >= 4096 {
+		clear(checkedImages.m)
+	}
+	checkedImages.m[sum] = true
+	checkedImages.Unlock()
+	return nil
 }
 
 // appearanceCache keeps rendered person appearances: rendering one at

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -208,10 +209,8 @@ func (s *Service) readLatest(ctx context.Context, p auth.Principal, role string,
 	if err != nil {
 		return d, nil, err
 	}
-	sealed, err := s.Sealed(ctx, d.ID)
-	if err != nil {
-		return d, nil, err
-	}
+	// Get read the latest non-person signature's kind: Sealed's answer.
+	sealed := d.SealKind != ""
 	if err := signatureRule(p, d, role, sealed).Err(); err != nil {
 		return d, nil, err
 	}
@@ -225,23 +224,47 @@ func (s *Service) readLatest(ctx context.Context, p auth.Principal, role string,
 	if latest.Size > max {
 		return d, nil, fmt.Errorf("%w: %d bytes, signing takes at most %d", ErrTooLarge, latest.Size, max)
 	}
-	rc, err := s.Open(ctx, latest, 0, -1)
+	in, err := s.readChecked(ctx, latest)
 	if err != nil {
 		return d, nil, err
-	}
-	defer rc.Close()
-	in, err := io.ReadAll(rc)
-	if err != nil {
-		return d, nil, fmt.Errorf("documents: unable to read version %d: %w", latest.No, err)
-	}
-	if sum := sha256.Sum256(in); hex.EncodeToString(sum[:]) != latest.SHA256 {
-		return d, nil, fmt.Errorf("documents: stored bytes of document %d version %d do not match their SHA-256", id, latest.No)
 	}
 	if encryptedPDF(in) {
 		// Stored before uploads for signing refused them (see signable).
 		return d, nil, &domain.PreconditionError{Code: "restricted_pdf", Message: restrictedMessage}
 	}
 	return d, in, s.checkBytes(ctx, in)
+}
+
+// readChecked reads version v whole, in one sized read into a buffer of
+// its recorded size, hashing while it reads: bytes that do not match the
+// recorded SHA-256 (or size) are an integrity error, never signed.
+func (s *Service) readChecked(ctx context.Context, v Version) ([]byte, error) {
+	rc, err := s.Open(ctx, v, 0, -1)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	mismatch := fmt.Errorf("documents: stored bytes of document %d version %d do not match their SHA-256", v.DocumentID, v.No)
+	if v.Size < 0 {
+		return nil, mismatch
+	}
+	buf := make([]byte, v.Size)
+	h := sha256.New()
+	n, err := io.ReadFull(io.TeeReader(rc, h), buf)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) && v.Size > 0:
+		return nil, mismatch // shorter than recorded
+	case err != nil:
+		return nil, fmt.Errorf("documents: unable to read version %d: %w", v.No, err)
+	}
+	if m, _ := rc.Read(make([]byte, 1)); m > 0 {
+		return nil, mismatch // longer than recorded
+	}
+	var sum [sha256.Size]byte
+	if hex.EncodeToString(h.Sum(sum[:0])) != v.SHA256 {
+		return nil, mismatch
+	}
+	return buf[:n], nil
 }
 
 // SignAsPerson adds the competent person's signature: their handwritten
@@ -405,11 +428,76 @@ func (s *Service) Seal(ctx context.Context, p auth.Principal, id int64, req Seal
 // latest version, naming the number and symbol; the caller releases the
 // key once the signed bytes are stored.
 func (s *Service) sealBytes(ctx context.Context, deps *SigningDeps, d Document, in []byte, number int, symbol string, copyMark bool) ([]byte, Signature, signing.Key, func(), error) {
-	none := func() {}
+	prep, err := s.prepareSeal(ctx, deps, d, copyMark)
+	if err != nil {
+		return nil, Signature{}, signing.Key{}, func() {}, err
+	}
+	return s.sealPrepared(ctx, deps, prep, in, number, symbol)
+}
+
+// sealPrep is what the organisation's signature needs that does not depend
+// on the number: a registration gathers it before it takes the number,
+// which holds the register's counter until it commits.
+type sealPrep struct {
+	unit       unitInfo
+	copyMark   bool
+	person     *Signature // the person's signature the seal goes over
+	seal       []byte     // the seal image
+	key        signing.Key
+	release    func()
+	revocation string
+}
+
+// prepareSeal finds the unit, the person's signature and the seal image,
+// and the organisation's key, checked for revocation. The caller calls
+// sealPrepared, or prep.release.
+func (s *Service) prepareSeal(ctx context.Context, deps *SigningDeps, d Document, copyMark bool) (sealPrep, error) {
+	prep := sealPrep{copyMark: copyMark, release: func() {}}
 	unit, err := s.unitCode(ctx, d.UnitID)
 	if err != nil {
+		return prep, err
+	}
+	prep.unit = unit
+	if !copyMark {
+		sigs, err := s.signatures(ctx, d.ID)
+		if err != nil {
+			return prep, err
+		}
+		for i := range sigs {
+			if sigs[i].Kind == "person" {
+				prep.person = &sigs[i]
+			}
+		}
+		if prep.person == nil || prep.person.ImageX == nil {
+			return prep, &domain.PreconditionError{Code: "no_person_signature", Message: "Văn bản cần chữ ký số của người có thẩm quyền trước khi văn thư ký số của cơ quan"}
+		}
+		if prep.seal, err = s.image(ctx, "seal", 0, d.UnitID); err != nil {
+			return prep, err
+		}
+	}
+	key, release, err := deps.Keys.OrgKey(ctx, unit.Code)
+	if err != nil {
+		return prep, keyError(err)
+	}
+	revocation, err := checkSignerRevocation(ctx, deps, key, unit.Name)
+	if err != nil {
+		release()
+		return prep, err
+	}
+	prep.key, prep.release, prep.revocation = key, release, revocation
+	return prep, nil
+}
+
+// sealPrepared applies the organisation's signature prepared in prep to
+// in, naming the number and symbol. It releases the key on error; the
+// caller releases it (the func returned) once the signed bytes are stored.
+func (s *Service) sealPrepared(ctx context.Context, deps *SigningDeps, prep sealPrep, in []byte, number int, symbol string) ([]byte, Signature, signing.Key, func(), error) {
+	none := func() {}
+	fail := func(err error) ([]byte, Signature, signing.Key, func(), error) {
+		prep.release()
 		return nil, Signature{}, signing.Key{}, none, err
 	}
+	unit := prep.unit
 	at := time.Now()
 	if deps.Now != nil {
 		at = deps.Now()
@@ -419,45 +507,29 @@ func (s *Service) sealBytes(ctx context.Context, deps *SigningDeps, d Document, 
 	var rect [4]float64
 	var issueNotice string
 	kind := "organisation"
-	if copyMark {
+	if prep.copyMark {
 		kind = "copy"
 		mark, w, h, err := signing.AttachmentMark(formatNumber(number, symbol), unit.Name, at)
 		if err != nil {
-			return nil, Signature{}, signing.Key{}, none, err
+			return fail(err)
 		}
 		if page, rect, app, err = copyMarkPlace(in, mark, w, h); err != nil {
-			return nil, Signature{}, signing.Key{}, none, err
+			return fail(err)
 		}
 	} else {
-		sigs, err := s.signatures(ctx, d.ID)
-		if err != nil {
-			return nil, Signature{}, signing.Key{}, none, err
-		}
-		var person *Signature
-		for i := range sigs {
-			if sigs[i].Kind == "person" {
-				person = &sigs[i]
-			}
-		}
-		if person == nil || person.ImageX == nil {
-			return nil, Signature{}, signing.Key{}, none, &domain.PreconditionError{Code: "no_person_signature", Message: "Văn bản cần chữ ký số của người có thẩm quyền trước khi văn thư ký số của cơ quan"}
-		}
-		seal, err := s.image(ctx, "seal", 0, d.UnitID)
-		if err != nil {
-			return nil, Signature{}, signing.Key{}, none, err
-		}
+		person := prep.person
 		// The number and issue date go in their places on page 1, in the
 		// update the organisation's signature covers; without places, in
 		// the seal's text.
 		numbered, lines, notice, err := writeIssueMarks(in, formatNumber(number, symbol), at)
 		if err != nil {
-			return nil, Signature{}, signing.Key{}, none, err
+			return fail(err)
 		}
 		in = numbered
 		personSig := signing.Rect{X: *person.ImageX, Y: *person.ImageY, W: *person.ImageW, H: *person.ImageH}
-		oa, err := signing.SealAppearanceIssued(seal, unit.Name, lines, at, personSig)
+		oa, err := signing.SealAppearanceIssued(prep.seal, unit.Name, lines, at, personSig)
 		if err != nil {
-			return nil, Signature{}, signing.Key{}, none, err
+			return fail(err)
 		}
 		issueNotice = notice
 		app, page = oa.PNG, person.Page
@@ -465,25 +537,15 @@ func (s *Service) sealBytes(ctx context.Context, deps *SigningDeps, d Document, 
 		x, y := max(person.LLX+oa.OffsetX, 0), max(person.LLY+oa.OffsetY, 0)
 		rect = [4]float64{x, y, x + oa.Width, y + oa.Height}
 	}
-	key, release, err := deps.Keys.OrgKey(ctx, unit.Code)
-	if err != nil {
-		return nil, Signature{}, signing.Key{}, none, keyError(err)
-	}
-	revocation, err := checkSignerRevocation(ctx, deps, key, unit.Name)
-	if err != nil {
-		release()
-		return nil, Signature{}, signing.Key{}, none, err
-	}
-	out, err := signing.Sign(ctx, in, signing.Options{Key: key, Name: unit.Name,
+	out, err := signing.Sign(ctx, in, signing.Options{Key: prep.key, Name: unit.Name,
 		Reason: "Văn thư ký số của cơ quan, " + formatNumber(number, symbol), Location: domain.Place,
 		Appearance: &signing.Appearance{Page: page, Rect: rect, PNG: app}, TSA: deps.TSA, MaxBytes: deps.MaxBytes})
 	if err != nil {
-		release()
-		return nil, Signature{}, signing.Key{}, none, err
+		return fail(err)
 	}
 	sig := Signature{Kind: kind, Page: page, LLX: rect[0], LLY: rect[1], URX: rect[2], URY: rect[3], Notice: issueNotice}
-	sig.Revocation = revocation
-	return out, sig, key, release, nil
+	sig.Revocation = prep.revocation
+	return out, sig, prep.key, prep.release, nil
 }
 
 func formatNumber(n int, symbol string) string { return fmt.Sprintf("%02d/%s", n, symbol) }
@@ -540,7 +602,20 @@ func (s *Service) addSignedVersionTx(ctx context.Context, tx *sqlx.Tx, p auth.Pr
 	if err != nil {
 		return err
 	}
-	report, verr := signing.Verify(out, signing.VerifyOptions{Roots: s.sign.Roots, Revocation: s.sign.Revocation, Context: ctx})
+	// The new signature's integrity before anything is kept; the whole
+	// report (every signature, every update, revocation) is a job queued
+	// below, and Verification computes it on demand until the job has run.
+	ns, err := signing.CheckNewestSignature(out, s.sign.Roots)
+	if err != nil {
+		return fmt.Errorf("documents: the new signature does not verify, nothing was kept: %w", err)
+	}
+	if c := key.Certificate(); c != nil && !strings.EqualFold(ns.Report.CertificateSerial, c.SerialNumber.Text(16)) {
+		return fmt.Errorf("documents: the new signature is not by the certificate %s, nothing was kept", c.SerialNumber.Text(16))
+	}
+	level, err := s.levelWith(ctx, tx, d, ns)
+	if err != nil {
+		return err
+	}
 	if err := lockObject(ctx, tx, objKey); err != nil {
 		return err
 	}
@@ -593,12 +668,10 @@ func (s *Service) addSignedVersionTx(ctx context.Context, tx *sqlx.Tx, p auth.Pr
 	if err != nil {
 		return fmt.Errorf("documents: unable to update document: %w", err)
 	}
-	if verr == nil {
-		if err := storeReport(ctx, tx, d.ID, no, report); err != nil {
-			return err
-		}
+	if err := s.enqueueVerify(ctx, tx, d.ID, no); err != nil {
+		return err
 	}
-	if err := s.afterSignedVersion(ctx, tx, d.ID, no, report, verr); err != nil {
+	if err := s.afterSignedVersion(ctx, tx, d.ID, no, signing.Report{Level: level}, nil); err != nil {
 		return err
 	}
 	if err := s.afterSignature(ctx, tx, p, d, sig.Kind, status); err != nil {
@@ -619,4 +692,28 @@ func (s *Service) addSignedVersionTx(ctx context.Context, tx *sqlx.Tx, p auth.Pr
 	}
 	return audit.Append(ctx, tx, audit.Event{ActorID: p.UserID, ActorUnitID: p.UnitID, Action: action, DocumentID: d.ID,
 		Details: details})
+}
+
+// levelWith is the PAdES level of the document once the new signature ns
+// is added to d's latest version: the lowest of the new signature's and
+// the level recorded for that version, when there are older signatures.
+// "" (not shown) when the older ones' level is not known yet: the
+// verification job records the level from the whole report.
+func (s *Service) levelWith(ctx context.Context, tx *sqlx.Tx, d Document, ns signing.NewSignature) (string, error) {
+	level := signing.NewSignatureLevel(ns.Report)
+	if ns.Older == 0 || level == "" {
+		return level, nil
+	}
+	var before string
+	err := tx.GetContext(ctx, &before, `SELECT level FROM document_ltv WHERE document_id = $1 AND version_no = $2`, d.ID, d.Versions[0].No)
+	if errors.Is(err, sql.ErrNoRows) || before == "" {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("documents: unable to read the PAdES level: %w", err)
+	}
+	if levelRank(before) < levelRank(level) {
+		return before, nil
+	}
+	return level, nil
 }

@@ -56,7 +56,7 @@ func (e *demoEnv) setMode(username, mode string) {
 func twoStepEnv(t *testing.T) (*demoEnv, *signingtest.PKI) {
 	e := newDemoEnv(t)
 	pki := signingtest.NewPKI(t)
-	e.docs.EnableSigning(documents.SigningDeps{Keys: oneKey{pki.Org}, Roots: pki.Roots, MaxBytes: 64 << 20})
+	e.docs.EnableSigning(documents.SigningDeps{Keys: oneKey{pki.Org}, Roots: pki.Roots, RootCerts: []*x509.Certificate{pki.Root, signingtest.TSARoot(t)}, MaxBytes: 64 << 20})
 	return e, pki
 }
 

@@ -113,6 +113,12 @@ func (s *Service) verifyVersion(ctx context.Context, v Version) (Verification, e
 	if err := storeReport(ctx, s.db, v.DocumentID, v.No, r); err != nil {
 		return Verification{}, err
 	}
+	// The level recorded when the version was signed is the new
+	// signature's (addSignedVersionTx); the report has the document's.
+	if _, err := s.db.ExecContext(ctx, `UPDATE document_ltv SET level = $3, updated_at = now()
+		WHERE document_id = $1 AND version_no = $2 AND level <> $3`, v.DocumentID, v.No, r.Level); err != nil {
+		return Verification{}, fmt.Errorf("documents: unable to record the PAdES level: %w", err)
+	}
 	return Verification{Report: r, VerifiedAt: time.Now()}, nil
 }
 
