@@ -9,11 +9,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/hcm-edu/vanban/cmd/vanban/internal/oneshot"
 	"github.com/hcm-edu/vanban/database"
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/internal/domain"
@@ -72,16 +72,14 @@ func verifyCmd(args []string) error {
 			return fmt.Errorf("no PEM certificate in %s", *trust)
 		}
 	}
+	if fi, err := os.Stat(files[0]); err == nil && fi.Size() > 64<<20 {
+		// oneshot turned the collector off for a small file's one
+		// verification; a large one's needs it.
+		oneshot.Restore()
+	}
 	in, err := os.ReadFile(files[0])
 	if err != nil {
 		return fmt.Errorf("unable to read %s: %v", files[0], err)
-	}
-	if len(in) <= 64<<20 {
-		// One verification, then the process ends: collecting garbage on
-		// the way is a fifth of the time of a small file's. Past 512 MiB
-		// of memory, the collector runs again.
-		defer debug.SetGCPercent(debug.SetGCPercent(-1))
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(min(debug.SetMemoryLimit(-1), 512<<20)))
 	}
 	o := signing.VerifyOptions{Roots: roots, Offline: *offline}
 	if !*offline {
