@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hcm-edu/vanban/audit"
@@ -37,7 +38,8 @@ const (
 	SeriesIncoming = "incoming"
 )
 
-var abbrRE = regexp.MustCompile(`^[\p{L}\p{N}&.]{1,20}$`)
+// compiled on first use: the Unicode classes cost 0.3 ms at every start
+var abbrRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\p{L}\p{N}&.]{1,20}$`) })
 
 // AssignNumber gives the document the next number of its unit's series for
 // the year and applies the organisation's signature naming that number.
@@ -118,7 +120,7 @@ func (s *Service) printedDraftingUnit(ctx context.Context, d Document, orgAbbr s
 		return ""
 	}
 	du, ok := strings.CutPrefix(norm.NFC.String(l.symbol), norm.NFC.String(orgAbbr)+"-")
-	if !ok || !abbrRE.MatchString(du) {
+	if !ok || !abbrRE().MatchString(du) {
 		return ""
 	}
 	return du
@@ -334,7 +336,7 @@ func symbolFor(docType, orgAbbr, draftingUnit string) (string, error) {
 		return docType + "-" + orgAbbr, nil
 	}
 	du := strings.TrimSpace(draftingUnit)
-	if !abbrRE.MatchString(du) {
+	if !abbrRE().MatchString(du) {
 		return "", &domain.ValidationError{Fields: map[string]string{"drafting_unit": "công văn cần chữ viết tắt của đơn vị soạn thảo (ví dụ VP), không dấu cách"}}
 	}
 	return orgAbbr + "-" + du, nil

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"time"
 )
 
@@ -31,8 +32,9 @@ var (
 	OIDDocumentSigning = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 36}
 
 	oidTitle = asn1.ObjectIdentifier{2, 5, 4, 12}
-	// Usernames and unit codes become file names.
-	devFileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+	// Usernames and unit codes become file names. Compiled on first use,
+	// not at every start of the binary.
+	devFileName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`) })
 )
 
 // DevOrg is the organisation a development PKI certifies.
@@ -67,11 +69,11 @@ func devRootKeyPath(dir string) string { return filepath.Join(dir, "root-key.pem
 // key usages. Files that exist are kept, unless the root had to be made
 // anew, which makes the old ones useless. Never use these in production.
 func GenerateDevPKI(dir string, org DevOrg, people []DevPerson) error {
-	if !devFileName.MatchString(org.Code) || org.Name == "" {
+	if !devFileName().MatchString(org.Code) || org.Name == "" {
 		return fmt.Errorf("signing: unable to generate dev PKI: bad organisation code %q or empty name", org.Code)
 	}
 	for _, p := range people {
-		if !devFileName.MatchString(p.Username) || p.FullName == "" {
+		if !devFileName().MatchString(p.Username) || p.FullName == "" {
 			return fmt.Errorf("signing: unable to generate dev PKI: bad username %q or empty name", p.Username)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 
+	// vanban verify runs without the garbage collector from the start.
+	_ "github.com/hcm-edu/vanban/cmd/vanban/internal/oneshot"
 	// The hidden sub-command "vanban pdf-worker": pdfguard's init serves
 	// it, before anything else runs, when the service starts its workers.
 	_ "github.com/hcm-edu/vanban/internal/pdfguard"

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hcm-edu/vanban/cmd/vanban/internal/oneshot"
 	"github.com/hcm-edu/vanban/database"
 	"github.com/hcm-edu/vanban/documents"
 	"github.com/hcm-edu/vanban/internal/domain"
@@ -70,6 +71,11 @@ func verifyCmd(args []string) error {
 		if !roots.AppendCertsFromPEM(b) {
 			return fmt.Errorf("no PEM certificate in %s", *trust)
 		}
+	}
+	if fi, err := os.Stat(files[0]); err == nil && fi.Size() > 64<<20 {
+		// oneshot turned the collector off for a small file's one
+		// verification; a large one's needs it.
+		oneshot.Restore()
 	}
 	in, err := os.ReadFile(files[0])
 	if err != nil {

@@ -161,12 +161,12 @@ func ReceiveDocument(c *fiber.Ctx, docs *documents.Service, form bool) (doc docu
 // ReceiveForVerification checks the PDF in the upload's "file" part and
 // keeps nothing. A web form (form) sends its CSRF token first.
 func ReceiveForVerification(c *fiber.Ctx, docs *documents.Service, form bool) (signing.Report, error) {
-	var up *documents.Upload
+	var up *documents.VerificationFile
 	defer func() { up.Close() }()
 	_, err := ReadUpload(c, UploadForm{CSRF: form, File: "file", MaxBytes: docs.MaxBytes()},
 		func(part *multipart.Part) (err error) {
 			if up == nil {
-				up, err = docs.Spool(c.UserContext(), part, part.FileName())
+				up, err = docs.SpoolVerification(c.UserContext(), part, part.FileName())
 			}
 			return err
 		})
@@ -176,7 +176,8 @@ func ReceiveForVerification(c *fiber.Ctx, docs *documents.Service, form bool) (s
 	if up == nil {
 		return signing.Report{}, &domain.ValidationError{Fields: map[string]string{"file": "cần tệp PDF cần kiểm tra (trường file)"}}
 	}
-	return docs.VerifyUpload(c.UserContext(), up)
+	// checked and verified at once (Spool checks before it returns)
+	return docs.VerifySpooled(c.UserContext(), up)
 }
 
 // ReceiveAgendaFile takes the upload of one PDF for an agenda item of a
