@@ -248,7 +248,9 @@ func (s *Service) readChecked(ctx context.Context, v Version) ([]byte, error) {
 	if v.Size < 0 {
 		return nil, mismatch
 	}
-	buf := make([]byte, v.Size)
+	// Room for the signature after the file: signing writes the signed
+	// file on into this buffer (signing.SignOwned) instead of a copy.
+	buf := make([]byte, v.Size, v.Size+signing.SignHeadroom)
 	h := sha256.New()
 	n, err := io.ReadFull(io.TeeReader(rc, h), buf)
 	switch {
@@ -383,7 +385,7 @@ func (s *Service) signPerson(ctx context.Context, deps *SigningDeps, p auth.Prin
 	if reason = strings.TrimSpace(reason); reason == "" {
 		reason = defaultReason
 	}
-	out, err := signing.Sign(ctx, in, signing.Options{Key: key, Name: p.FullName, Reason: reason,
+	out, err := signing.SignOwned(ctx, in, signing.Options{Key: key, Name: p.FullName, Reason: reason,
 		Location: p.UnitName, Appearance: &signing.Appearance{Page: page, Rect: rect, PNG: app},
 		TSA: deps.TSA, MaxBytes: deps.MaxBytes})
 	if err != nil {
@@ -537,7 +539,7 @@ func (s *Service) sealPrepared(ctx context.Context, deps *SigningDeps, prep seal
 		x, y := max(person.LLX+oa.OffsetX, 0), max(person.LLY+oa.OffsetY, 0)
 		rect = [4]float64{x, y, x + oa.Width, y + oa.Height}
 	}
-	out, err := signing.Sign(ctx, in, signing.Options{Key: prep.key, Name: unit.Name,
+	out, err := signing.SignOwned(ctx, in, signing.Options{Key: prep.key, Name: unit.Name,
 		Reason: "Văn thư ký số của cơ quan, " + formatNumber(number, symbol), Location: domain.Place,
 		Appearance: &signing.Appearance{Page: page, Rect: rect, PNG: app}, TSA: deps.TSA, MaxBytes: deps.MaxBytes})
 	if err != nil {
