@@ -5,12 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/hcm-edu/vanban/auth"
 	"github.com/hcm-edu/vanban/internal/domain"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // Kinds of access to a document that its access history keeps.
@@ -156,12 +156,8 @@ func (s *Service) ReadableVersion(ctx context.Context, p auth.Principal, id int6
 	if err != nil {
 		return Version{}, err
 	}
-	st, err := s.prepared(ctx, s.db.Rebind(q))
-	if err != nil {
-		return Version{}, fmt.Errorf("documents: unable to fetch version %d of document %d: %w", no, id, err)
-	}
 	var v Version
-	err = st.GetContext(ctx, &v, args...)
+	err = s.getPrepared(ctx, &v, s.db.Rebind(q), args...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Version{}, domain.ErrNotFound
 	}
@@ -171,29 +167,40 @@ func (s *Service) ReadableVersion(ctx context.Context, p auth.Principal, id int6
 	return v, nil
 }
 
-// preparedKey names a statement prepared on one database.
-type preparedKey struct {
-	db *sqlx.DB
-	q  string
+// getPrepared runs q, prepared once per service, into dest: one round trip
+// and no planning per execution, where lib/pq otherwise parses and plans
+// each query in a round trip of its own. The hot read paths use it; their
+// queries are built from the links registered at start, so there are few.
+// A statement a migration made stale (PostgreSQL's "cached plan must not
+// change result type", 0A000) is prepared again, once.
+func (s *Service) getPrepared(ctx context.Context, dest any, q string, args ...any) error {
+	for attempt := 0; ; attempt++ {
+		st, err := s.prepared(ctx, q)
+		if err != nil {
+			return err
+		}
+		err = st.GetContext(ctx, dest, args...)
+		var pqErr *pq.Error
+		if attempt == 0 && errors.As(err, &pqErr) && pqErr.Code == "0A000" {
+			// Not closed: a request may be running it; its connections
+			// drop the server's copy when they close.
+			s.stmts.Delete(q)
+			continue
+		}
+		return err
+	}
 }
-
-// preparedStmts keeps the statements of the hot read paths prepared: one
-// round trip and no planning per execution, where lib/pq otherwise parses
-// and plans each query again in a round trip of its own. The queries are
-// built from the links registered at start, so there are few of them.
-var preparedStmts sync.Map // preparedKey → *sqlx.Stmt
 
 // prepared returns q prepared on the service's database.
 func (s *Service) prepared(ctx context.Context, q string) (*sqlx.Stmt, error) {
-	k := preparedKey{s.db, q}
-	if st, ok := preparedStmts.Load(k); ok {
+	if st, ok := s.stmts.Load(q); ok {
 		return st.(*sqlx.Stmt), nil
 	}
 	st, err := s.db.PreparexContext(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	if old, loaded := preparedStmts.LoadOrStore(k, st); loaded {
+	if old, loaded := s.stmts.LoadOrStore(q, st); loaded {
 		st.Close()
 		return old.(*sqlx.Stmt), nil
 	}

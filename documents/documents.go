@@ -136,6 +136,7 @@ type Service struct {
 	text  *textRunner               // text extraction and OCR (SetTextConfig)
 
 	ltvCfg LTVConfig // long-term validation (SetLTVConfig)
+	stmts  sync.Map  // query → *sqlx.Stmt, the hot reads' prepared statements (getPrepared)
 	// OnArchivalVersion, when set, is called after an archival document's
 	// new B-LTA version is stored (EnqueueArchival, ScanRetimestamp), with
 	// its object key.
@@ -559,10 +560,7 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Document
 	if err != nil {
 		return d, err
 	}
-	st, err := s.prepared(ctx, s.db.Rebind(q))
-	if err == nil {
-		err = st.GetContext(ctx, &d, args...)
-	}
+	err = s.getPrepared(ctx, &d, s.db.Rebind(q), args...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, domain.ErrNotFound
 	}

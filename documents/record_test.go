@@ -344,3 +344,32 @@ func (e *demoEnv) count() int {
 	}
 	return n
 }
+
+// A migration that changes a column the hot reads return (PostgreSQL then
+// refuses the prepared statements' cached plans) costs no request an
+// error: the statements are prepared again.
+func TestPreparedReadsOutliveAMigration(t *testing.T) {
+	e := newDemoEnv(t)
+	clerk := e.who("vanthu.sgd")
+	d, err := e.docs.Create(e.ctx, clerk, documents.Meta{DocType: "KH", Title: "Kế hoạch thử nghiệm", DocDate: "2026-11-20"}, e.spool(testenv.PDF(2000, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func() {
+		t.Helper()
+		if _, err := e.docs.Get(e.ctx, clerk, d.ID); err != nil {
+			t.Fatalf("get: %v", err)
+		}
+		if _, err := e.docs.ReadableVersion(e.ctx, clerk, d.ID, 1); err != nil {
+			t.Fatalf("version: %v", err)
+		}
+	}
+	// Several reads, so that the pool's connections hold the statements.
+	for range 5 {
+		read()
+	}
+	e.db.MustExec(`ALTER TABLE users ALTER COLUMN full_name TYPE varchar(500)`)
+	for range 5 {
+		read()
+	}
+}
