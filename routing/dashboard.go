@@ -239,18 +239,15 @@ func (s *Service) Dashboard(ctx context.Context, p auth.Principal, id int64, fro
 // refreshScope refreshes the scope's stale pairs itself when they are few,
 // so that a view after a change shows it; otherwise the job does.
 func (s *Service) refreshScope(ctx context.Context, d *Dashboard, units []int64) error {
-	if err := s.markPastDeadlines(ctx, units); err != nil {
+	pending, err := s.refreshSome(ctx, units)
+	if err != nil {
 		return err
 	}
-	var pending int
-	if err := s.db.GetContext(ctx, &pending, `SELECT count(*) FROM indicator_dirty WHERE unit_id = ANY($1)`, pq.Array(units)); err != nil {
-		return fmt.Errorf("routing: unable to count stale indicators: %w", err)
-	}
-	if pending > 0 && pending <= syncRefreshLimit {
-		if _, err := s.RefreshIndicators(ctx, units); err != nil {
-			return err
+	if pending > syncRefreshLimit {
+		// Counted in full only when the page has to say it.
+		if err := s.db.GetContext(ctx, &pending, `SELECT count(*) FROM indicator_dirty WHERE unit_id = ANY($1)`, pq.Array(units)); err != nil {
+			return fmt.Errorf("routing: unable to count stale indicators: %w", err)
 		}
-		pending = 0
 	}
 	d.Pending = pending
 	return s.db.GetContext(ctx, &d.RefreshedAt, `SELECT coalesce(max(refreshed_at), now()) FROM indicator_months WHERE unit_id = ANY($1)`, pq.Array(units))

@@ -2,6 +2,8 @@ package routing_test
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -43,7 +45,7 @@ func TestDashboardFromSummaries(t *testing.T) {
 
 	raw := func(unitIDs ...int64) routing.Indicator {
 		t.Helper()
-		rows, err := h.rt.Indicators(h.ctx, sgd, "2026-12", "2026-12")
+		rows, err := routing.RawIndicators(h.rt, h.ctx, "2026-12", "2026-12", true, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,6 +139,37 @@ func TestDashboardFromSummaries(t *testing.T) {
 			t.Errorf("period %v: %v", p, err)
 		}
 	}
+	// The indicators table reads the same summaries, row for row what the
+	// raw rows say.
+	h.rt.SetClock(func() time.Time { return vn("2026-12-11 00:00:00") })
+	table, err := h.rt.Indicators(h.ctx, sgd, "2026-12", "2026-12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawRows, err := routing.RawIndicators(h.rt, h.ctx, "2026-12", "2026-12", true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := func(i routing.Indicator) string {
+		m := "-"
+		if i.MedianHoursToAccept != nil {
+			m = strconv.FormatFloat(*i.MedianHoursToAccept, 'f', 6, 64)
+		}
+		return fmt.Sprint(i.UnitID, i.Month, i.Issued, i.IssuedValid, i.CasesDue, i.CasesOnTime, i.Received, m)
+	}
+	var got, want []string
+	for _, r := range table {
+		got = append(got, key(r))
+	}
+	for _, r := range rawRows {
+		want = append(want, key(r))
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if len(got) < 3 || !slices.Equal(got, want) {
+		t.Fatalf("the table from the summaries:\n%v\nfrom the raw rows:\n%v", got, want)
+	}
+
 	// A unit with nothing to show is no data, not 0%.
 	quiet := dash("giamdoc.sgd", h.unit("000.02.24.H29").ID, "2026-12-11 00:00:00")
 	if quiet.Totals.HasData() || quiet.Totals.OnTimeShare() != -1 || quiet.Totals.SignedShare() != -1 {

@@ -235,7 +235,9 @@ func (s *Service) Indicators(ctx context.Context, p auth.Principal, from, to str
 	return s.indicators(ctx, from, to, all, []int64{p.UnitID})
 }
 
-// indicators computes the indicators of the units (every unit when all).
+// rawIndicators computes the indicators of the units (every unit when all)
+// from the raw rows: the definitions the summaries (indicator_months,
+// refreshPairs) follow, kept as their reference and the benchmarks' baseline.
 //
 // A case is a delivery with a deadline. Since handling has tasks
 // (migration 16), a delivery whose leader named a lead task is judged by
@@ -244,7 +246,7 @@ func (s *Service) Indicators(ctx context.Context, p auth.Principal, from, to str
 // no task, is judged as before by its status: done (06) by
 // coalesce(task_due, due_date). Either way a case counts as due once its
 // deadline passed or it is done, and on time when done by the deadline.
-func (s *Service) indicators(ctx context.Context, from, to string, all bool, units []int64) ([]Indicator, error) {
+func (s *Service) rawIndicators(ctx context.Context, from, to string, all bool, units []int64) ([]Indicator, error) {
 	f, err1 := time.Parse("2006-01", from)
 	t, err2 := time.Parse("2006-01", to)
 	if err1 != nil || err2 != nil || t.Before(f) || t.Sub(f) > 5*366*24*time.Hour {
@@ -298,6 +300,35 @@ func (s *Service) indicators(ctx context.Context, from, to string, all bool, uni
 		ORDER BY k.m, u.name`, f.Format(time.DateOnly), end.Format(time.DateOnly), all, pq.Array(units), today)
 	if err != nil {
 		return nil, fmt.Errorf("routing: unable to compute indicators: %w", err)
+	}
+	return out, nil
+}
+
+// indicators returns the indicators of the units (every unit when all) per
+// month over [from, to] from the summaries, refreshed first when few of
+// their pairs are stale (the job refreshes the rest within a minute).
+func (s *Service) indicators(ctx context.Context, from, to string, all bool, units []int64) ([]Indicator, error) {
+	f, err1 := time.Parse("2006-01", from)
+	t, err2 := time.Parse("2006-01", to)
+	if err1 != nil || err2 != nil || t.Before(f) || t.Sub(f) > 5*366*24*time.Hour {
+		return nil, &domain.ValidationError{Fields: map[string]string{"from": "khoảng tháng dạng YYYY-MM, từ tháng đến tháng, tối đa 5 năm"}}
+	}
+	scope := units
+	if all {
+		scope = nil
+	}
+	if _, err := s.refreshSome(ctx, scope); err != nil {
+		return nil, err
+	}
+	out := []Indicator{}
+	err := s.db.SelectContext(ctx, &out, `
+		SELECT im.unit_id, u.name AS unit_name, to_char(im.month, 'YYYY-MM') AS month, im.issued, im.issued_valid,
+		       im.cases_due, im.cases_on_time, im.received, im.median_hours_to_accept
+		FROM indicator_months im JOIN units u ON u.id = im.unit_id
+		WHERE im.month >= $1::date AND im.month < $2::date AND ($3 OR im.unit_id = ANY($4))
+		ORDER BY im.month, u.name`, f.Format(time.DateOnly), t.AddDate(0, 1, 0).Format(time.DateOnly), all, pq.Array(units))
+	if err != nil {
+		return nil, fmt.Errorf("routing: unable to read indicators: %w", err)
 	}
 	return out, nil
 }

@@ -93,7 +93,7 @@ func (s *Service) refreshBatch(ctx context.Context, units []int64) (int, error) 
 	for i, p := range pairs {
 		ids[i], months[i] = p.UnitID, p.Month.Format(time.DateOnly)
 	}
-	if err := refreshPairs(ctx, tx, ids, months, dateOf(s.now())); err != nil {
+	if err := refreshPairs(ctx, tx, ids, months, s.now()); err != nil {
 		return 0, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -114,7 +114,7 @@ func nullableArray(ids []int64) any {
 // are those of indicators (see there); leaders_active adds the unit's
 // leaders (role signer) who signed a document or directed the handling of
 // one in the month.
-func refreshPairs(ctx context.Context, q sqlx.ExtContext, ids []int64, months []string, today time.Time) error {
+func refreshPairs(ctx context.Context, q sqlx.ExtContext, ids []int64, months []string, now time.Time) error {
 	const vn = `'` + domain.VietnamZone + `'`
 	_, err := q.ExecContext(ctx, `
 		WITH pairs AS (
@@ -181,7 +181,7 @@ func refreshPairs(ctx context.Context, q sqlx.ExtContext, ids []int64, months []
 		)
 		INSERT INTO indicator_months (unit_id, month, issued, issued_valid, cases_due, cases_on_time, cases_overdue,
 		                              received, median_hours_to_accept, leaders_active, refreshed_at)
-		SELECT unit_id, month, issued, issued_valid, cases_due, cases_on_time, cases_overdue, received, median_hours, leaders_active, now()
+		SELECT unit_id, month, issued, issued_valid, cases_due, cases_on_time, cases_overdue, received, median_hours, leaders_active, $4::timestamptz
 		FROM figures
 		WHERE issued > 0 OR cases_due > 0 OR cases_overdue > 0 OR received > 0 OR leaders_active > 0
 		   OR EXISTS (SELECT 1 FROM judged j WHERE j.unit_id = figures.unit_id AND j.m = figures.month)
@@ -190,9 +190,29 @@ func refreshPairs(ctx context.Context, q sqlx.ExtContext, ids []int64, months []
 		  cases_on_time = EXCLUDED.cases_on_time, cases_overdue = EXCLUDED.cases_overdue, received = EXCLUDED.received,
 		  median_hours_to_accept = EXCLUDED.median_hours_to_accept, leaders_active = EXCLUDED.leaders_active,
 		  refreshed_at = EXCLUDED.refreshed_at`,
-		pq.Array(ids), pq.Array(months), today.Format(time.DateOnly))
+		pq.Array(ids), pq.Array(months), dateOf(now).Format(time.DateOnly), now)
 	if err != nil {
 		return fmt.Errorf("routing: unable to refresh indicators: %w", err)
 	}
 	return nil
+}
+
+// refreshSome marks the months whose deadlines passed and refreshes the
+// stale pairs of units (every unit when nil) when there are at most
+// syncRefreshLimit of them, so that a view right after a change shows it.
+// It returns how many stale pairs it left to the job.
+func (s *Service) refreshSome(ctx context.Context, units []int64) (int, error) {
+	if err := s.markPastDeadlines(ctx, units); err != nil {
+		return 0, err
+	}
+	var pending int
+	if err := s.db.GetContext(ctx, &pending, `SELECT count(*) FROM (SELECT 1 FROM indicator_dirty
+		WHERE $1::bigint[] IS NULL OR unit_id = ANY($1) LIMIT $2) x`, nullableArray(units), syncRefreshLimit+1); err != nil {
+		return 0, fmt.Errorf("routing: unable to count stale indicators: %w", err)
+	}
+	if pending == 0 || pending > syncRefreshLimit {
+		return pending, nil
+	}
+	_, err := s.RefreshIndicators(ctx, units)
+	return 0, err
 }
