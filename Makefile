@@ -28,7 +28,7 @@ SERVICE_ENV = s3env=$$($(S3) env); eval "$$s3env"; \
 	pgurl=$$($(PG) url postgres); \
 	export VANBAN_TEST_DATABASE_URL="$$pgurl" VANBAN_CHROMIUM="$(VANBAN_CHROMIUM)"
 
-.PHONY: build run test test-short lint bench clean services pg-stop s3-stop smtp-stop stop
+.PHONY: build run test test-short lint bench bench-signing clean services pg-stop s3-stop smtp-stop stop
 
 build:
 	$(GO) build -o bin/vanban ./cmd/vanban
@@ -98,6 +98,13 @@ bench:
 	$(SERVICE_ENV); \
 	echo "+ $(GO) test -run '^$$' -bench . -benchtime 5x ./bench/..."; \
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./bench/...
+
+# Issue 17's table: signing, verifying and transfers against their peers
+# (scripts/bench-signing.sh; `make bench-signing QUICK=quick` for fewer rounds).
+bench-signing:
+	$(DEPS); $(PG) start; $(S3) start; \
+	$(SERVICE_ENV); \
+	bash scripts/bench-signing.sh $(QUICK)
 
 clean:
 	rm -rf bin/
