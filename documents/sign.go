@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"strings"
 	"time"
@@ -505,6 +506,7 @@ func (s *Service) sealPrepared(ctx context.Context, deps *SigningDeps, prep seal
 		at = deps.Now()
 	}
 	var app []byte
+	var drawn *image.RGBA
 	var page int
 	var rect [4]float64
 	var issueNotice string
@@ -529,19 +531,19 @@ func (s *Service) sealPrepared(ctx context.Context, deps *SigningDeps, prep seal
 		}
 		in = numbered
 		personSig := signing.Rect{X: *person.ImageX, Y: *person.ImageY, W: *person.ImageW, H: *person.ImageH}
-		oa, err := signing.SealAppearanceIssued(prep.seal, unit.Name, lines, at, personSig)
+		oa, err := signing.IssuedSealImage(prep.seal, unit.Name, lines, at, personSig)
 		if err != nil {
 			return fail(err)
 		}
 		issueNotice = notice
-		app, page = oa.PNG, person.Page
+		drawn, page = oa.Image, person.Page
 		// Over the signature's left third, but never off the page.
 		x, y := max(person.LLX+oa.OffsetX, 0), max(person.LLY+oa.OffsetY, 0)
 		rect = [4]float64{x, y, x + oa.Width, y + oa.Height}
 	}
 	out, err := signing.SignOwned(ctx, in, signing.Options{Key: prep.key, Name: unit.Name,
 		Reason: "Văn thư ký số của cơ quan, " + formatNumber(number, symbol), Location: domain.Place,
-		Appearance: &signing.Appearance{Page: page, Rect: rect, PNG: app}, TSA: deps.TSA, MaxBytes: deps.MaxBytes})
+		Appearance: &signing.Appearance{Page: page, Rect: rect, PNG: app, Image: drawn}, TSA: deps.TSA, MaxBytes: deps.MaxBytes})
 	if err != nil {
 		return fail(err)
 	}

@@ -123,12 +123,18 @@ func encodeAppearance(data []byte) (*encodedImage, error) {
 // encodeImage writes img's samples as pdfsign's render.RegisterImage does
 // (color.Color.RGBA, high bytes), a row at a time.
 func encodeImage(img image.Image) (*encodedImage, error) {
+	return encodeImageLevel(img, zlib.DefaultCompression)
+}
+
+// encodeImageLevel is encodeImage at a zlib level: an image drawn for one
+// signature (Appearance.Image) is compressed for speed, not cached.
+func encodeImageLevel(img image.Image, level int) (*encodedImage, error) {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	rgbRow, alphaRow := make([]byte, 3*w), make([]byte, w)
 	var rgbBuf, alphaBuf bytes.Buffer
-	zr, _ := zlib.NewWriterLevel(&rgbBuf, zlib.DefaultCompression)
-	za, _ := zlib.NewWriterLevel(&alphaBuf, zlib.DefaultCompression)
+	zr, _ := zlib.NewWriterLevel(&rgbBuf, level)
+	za, _ := zlib.NewWriterLevel(&alphaBuf, level)
 	translucent := false
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := 0; x < w; x++ {

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/hcm-edu/vanban/internal/testenv"
 	"github.com/hcm-edu/vanban/signing"
@@ -77,4 +78,54 @@ func itoa(n int) string {
 		s = string(rune('0'+n%10)) + s
 	}
 	return s
+}
+
+// A registration's seal is drawn each time (its number and time change)
+// and signed as an image, without a PNG round trip: it must sign exactly
+// as the PNG of the same appearance does, also when the seal comes from
+// the cache.
+func TestIssuedSealImageSignsAsItsPNG(t *testing.T) {
+	if _, err := exec.LookPath("pdftoppm"); err != nil {
+		testenv.Missing(t, "pdftoppm")
+	}
+	k := testPKI(t).Person
+	in := benchPDF(64 << 10)
+	page := benchPages(len(in))
+	seal := signing.DemoSealImage("Sở Giáo dục và Đào tạo")
+	at := time.Date(2026, 12, 7, 9, 30, 0, 0, time.UTC)
+	lines := []string{"Số: 01/KH-SGDĐT"}
+	sig := signing.Rect{X: 40, Y: 30, W: 120, H: 50}
+	withPNG, err := signing.SealAppearanceIssued(seal, "Sở Giáo dục và Đào tạo Thành phố Hồ Chí Minh", lines, at, sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 { // the second draws the seal from the cache
+		drawn, err := signing.IssuedSealImage(seal, "Sở Giáo dục và Đào tạo Thành phố Hồ Chí Minh", lines, at, sig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if drawn.PNG != nil || drawn.Width != withPNG.Width || drawn.Height != withPNG.Height ||
+			drawn.OffsetX != withPNG.OffsetX || drawn.OffsetY != withPNG.OffsetY {
+			t.Fatalf("round %d: geometry %+v, want that of %+v", round, drawn, withPNG)
+		}
+		rect := [4]float64{100, 100, 100 + drawn.Width, 100 + drawn.Height}
+		o := signing.Options{Key: k, Name: benchName, Appearance: &signing.Appearance{Page: page, Rect: rect, PNG: withPNG.PNG}}
+		want, err := signing.Sign(context.Background(), in, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Appearance = &signing.Appearance{Page: page, Rect: rect, Image: drawn.Image}
+		got, err := signing.Sign(context.Background(), in, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		testenv.CheckSignedPDF(t, got, 1)
+		differ, total, err := testenv.PixelDifference(renderLastPage(t, want, page), renderLastPage(t, got, page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if differ != 0 {
+			t.Errorf("round %d: %d of %d pixels differ from the PNG's signature", round, differ, total)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package signing
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -75,7 +76,10 @@ type Rect struct{ X, Y, W, H float64 }
 // goes: OffsetX and OffsetY (points, PDF axes) move its lower-left corner
 // from the person appearance's lower-left corner.
 type OrgAppearance struct {
-	PNG              []byte
+	PNG []byte
+	// Image is what PNG encodes; IssuedSealImage leaves PNG empty and
+	// signing takes Image as it is (Appearance.Image).
+	Image            *image.RGBA
 	Width, Height    float64
 	OffsetX, OffsetY float64
 }
@@ -308,11 +312,24 @@ func SealAppearance(sealImage []byte, orgName string, at time.Time, personSig Re
 // sealAppearance is SealAppearance with extra lines between the
 // organisation's name and the time.
 func sealAppearance(sealImage []byte, orgName string, extra []string, at time.Time, personSig Rect) (OrgAppearance, error) {
-	seal, err := decodeSignatureImage(sealImage)
+	oa, err := drawSeal(sealImage, orgName, extra, at, personSig)
+	if err != nil {
+		return oa, err
+	}
+	if oa.PNG, err = encodePNG(oa.Image); err != nil {
+		return OrgAppearance{}, err
+	}
+	return oa, nil
+}
+
+// drawSeal draws the seal's appearance into OrgAppearance.Image, without
+// a PNG: the seal at its size comes from sealImages, so what is drawn at
+// each signature is the copy of it and the text.
+func drawSeal(sealImage []byte, orgName string, extra []string, at time.Time, personSig Rect) (OrgAppearance, error) {
+	seal, err := scaledSeal(sealImage)
 	if err != nil {
 		return OrgAppearance{}, err
 	}
-	seal = trim(seal)
 	fonts, err := loadFonts()
 	if err != nil {
 		return OrgAppearance{}, err
@@ -330,34 +347,66 @@ func sealAppearance(sealImage []byte, orgName string, extra []string, at time.Ti
 	if err != nil {
 		return OrgAppearance{}, err
 	}
-	sb := seal.Bounds()
-	mm := sealWidthMM(sealImage, sb.Dx())
-	sw := mmToPx(mm)
-	sh := max(1, int(math.Round(float64(sw)*float64(sb.Dy())/float64(sb.Dx()))))
+	sw, sh := seal.Bounds().Dx(), seal.Bounds().Dy()
 	pad := ptToPx(paddingPt)
 	w := max(sw, text.w) + 2*pad
 	h := pad + sh + pad + text.h + pad
 	sealRect := image.Rect((w-sw)/2, pad, (w-sw)/2+sw, pad+sh)
 
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	draw.CatmullRom.Scale(img, sealRect, seal, sb, draw.Over, nil)
+	draw.Draw(img, sealRect, seal, image.Point{}, draw.Src)
 	drawLines(img, placeLines(text, w, pad+sh+pad, alignCentre), color.Black)
-	out, err := encodePNG(img)
-	if err != nil {
-		return OrgAppearance{}, err
-	}
 	// The seal's right edge at one third of the signature, centred on it
 	// vertically.
 	inApp := pxRect(sealRect, h)
 	wantX := personSig.X + personSig.W/3 - inApp.W
 	wantY := personSig.Y + personSig.H/2 - inApp.H/2
 	return OrgAppearance{
-		PNG:     out,
+		Image:   img,
 		Width:   pxToPt(w),
 		Height:  pxToPt(h),
 		OffsetX: wantX - inApp.X,
 		OffsetY: wantY - inApp.Y,
 	}, nil
+}
+
+// sealImages keeps each organisation's seal decoded, trimmed and scaled to
+// its physical size (keyed by the PNG's SHA-256): a few units' seals, each
+// under a megabyte at 300 dpi.
+var sealImages = struct {
+	sync.Mutex
+	m map[[32]byte]*image.RGBA
+}{m: map[[32]byte]*image.RGBA{}}
+
+const maxSealImages = 32
+
+// scaledSeal returns the seal image at its size, checked, trimmed and
+// scaled on first use.
+func scaledSeal(sealImage []byte) (*image.RGBA, error) {
+	key := sha256.Sum256(sealImage)
+	sealImages.Lock()
+	img := sealImages.m[key]
+	sealImages.Unlock()
+	if img != nil {
+		return img, nil
+	}
+	seal, err := decodeSignatureImage(sealImage)
+	if err != nil {
+		return nil, err
+	}
+	seal = trim(seal)
+	sb := seal.Bounds()
+	sw := mmToPx(sealWidthMM(sealImage, sb.Dx()))
+	sh := max(1, int(math.Round(float64(sw)*float64(sb.Dy())/float64(sb.Dx()))))
+	img = image.NewRGBA(image.Rect(0, 0, sw, sh))
+	draw.CatmullRom.Scale(img, img.Bounds(), seal, sb, draw.Over, nil)
+	sealImages.Lock()
+	if len(sealImages.m) >= maxSealImages {
+		clear(sealImages.m) // rare: more seals than units that register
+	}
+	sealImages.m[key] = img
+	sealImages.Unlock()
+	return img, nil
 }
 
 // sealWidthMM reads the physical width from the pHYs chunk; many editors

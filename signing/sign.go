@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"strings"
 	"sync"
@@ -44,6 +45,9 @@ type Appearance struct {
 	Page int        // 1-based; 0 means the last page
 	Rect [4]float64 // llx, lly, urx, ury in PDF points
 	PNG  []byte
+	// Image, when set, is drawn instead of PNG: an appearance this
+	// package drew (IssuedSealImage), encoded as it is and not cached.
+	Image *image.RGBA
 }
 
 // Options describe one signature.
@@ -285,6 +289,13 @@ func checkedAppearance(a *Appearance) (*encodedImage, error) {
 	r := a.Rect
 	if !(r[0] >= 0 && r[1] >= 0 && r[2] > r[0] && r[3] > r[1] && r[2] < 14400 && r[3] < 14400) {
 		return nil, fmt.Errorf("signing: unable to place the signature: rectangle %v is not llx, lly, urx, ury in points", r)
+	}
+	if a.Image != nil {
+		b := a.Image.Bounds()
+		if b.Dx() < 1 || b.Dy() < 1 || b.Dx()*b.Dy() > maxAppearancePixels {
+			return nil, fmt.Errorf("%w: %dx%d pixels", ErrBadImage, b.Dx(), b.Dy())
+		}
+		return encodeImageLevel(a.Image, zlib.BestSpeed)
 	}
 	return appearanceImage(a.PNG)
 }

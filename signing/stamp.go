@@ -438,6 +438,14 @@ func SealAppearanceIssued(sealImage []byte, orgName string, lines []string, at t
 	return sealAppearance(sealImage, orgName, lines, at, personSig)
 }
 
+// IssuedSealImage is SealAppearanceIssued without the PNG: the appearance
+// in OrgAppearance.Image, for Appearance.Image. A registration draws a new
+// one each time (the number and the time change), so encoding it to PNG
+// and decoding it again for the signature would be work for nothing.
+func IssuedSealImage(sealImage []byte, orgName string, lines []string, at time.Time, personSig Rect) (OrgAppearance, error) {
+	return drawSeal(sealImage, orgName, lines, at, personSig)
+}
+
 // ErrSigned: a page cannot be added to a signed document without changing
 // what its signatures cover.
 var ErrSigned = errors.New("signing: the document is already signed")
