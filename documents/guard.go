@@ -3,11 +3,13 @@ package documents
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/hcm-edu/vanban/internal/pdfguard"
 	"github.com/hcm-edu/vanban/signing"
@@ -78,10 +80,94 @@ func (s *Service) checkBytes(ctx context.Context, in []byte) error {
 	return guardError(err)
 }
 
+// guardPassed holds the SHA-256 of files that passed the guard's check in
+// this process: uploads as they are spooled, versions as they are checked
+// for signing. A version read back for signing with one of those hashes
+// is the same bytes (readChecked compares them with the recorded hash),
+// and a second round trip to a worker would learn nothing; anything else
+// (a version stored by another path, or before this process started) is
+// checked. Bounded: a miss costs only the check.
+var guardPassed = newHashSet(1 << 16)
+
+// signerBlocks keeps the signer block found in a file, by its SHA-256:
+// the placement of a signature asks for the block of the bytes just read.
+var signerBlocks = struct {
+	sync.Mutex
+	m map[[32]byte]signerBlockResult
+}{m: map[[32]byte]signerBlockResult{}}
+
+type signerBlockResult struct {
+	page        int
+	top, bottom textLine
+	ok          bool
+}
+
+// hashSet is a set of hex SHA-256s that forgets the oldest past max.
+type hashSet struct {
+	mu    sync.Mutex
+	max   int
+	m     map[string]struct{}
+	order []string
+}
+
+func newHashSet(max int) *hashSet { return &hashSet{max: max, m: map[string]struct{}{}} }
+
+func (h *hashSet) has(k string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.m[k]
+	return ok
+}
+
+func (h *hashSet) add(k string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.m[k]; ok || k == "" {
+		return
+	}
+	if len(h.order) >= h.max {
+		delete(h.m, h.order[0])
+		h.order = h.order[1:]
+	}
+	h.m[k] = struct{}{}
+	h.order = append(h.order, k)
+}
+
+// checkVersion is checkBytes for a version's bytes whose SHA-256 (hex) was
+// just compared with the recorded one: skipped when those bytes passed.
+func (s *Service) checkVersion(ctx context.Context, in []byte, sha string) error {
+	if guardPassed.has(sha) {
+		return nil
+	}
+	if err := s.checkBytes(ctx, in); err != nil {
+		return err
+	}
+	guardPassed.add(sha)
+	return nil
+}
+
 // guardedSignerBlock is signerBlock run in a pdfguard worker: the search
 // interprets the last page's content stream, which the check does not
 // read. Any failure means no signer block, and the default placement.
 func guardedSignerBlock(in []byte) (page int, top, bottom textLine, ok bool) {
+	key := sha256.Sum256(in)
+	signerBlocks.Lock()
+	r, hit := signerBlocks.m[key]
+	signerBlocks.Unlock()
+	if hit {
+		return r.page, r.top, r.bottom, r.ok
+	}
+	page, top, bottom, ok = findSignerBlock(in)
+	signerBlocks.Lock()
+	if len(signerBlocks.m) >= 4096 {
+		clear(signerBlocks.m)
+	}
+	signerBlocks.m[key] = signerBlockResult{page, top, bottom, ok}
+	signerBlocks.Unlock()
+	return page, top, bottom, ok
+}
+
+func findSignerBlock(in []byte) (page int, top, bottom textLine, ok bool) {
 	path, remove, err := tempFile("", bytes.NewReader(in))
 	if err != nil {
 		return 0, top, bottom, false

@@ -233,7 +233,7 @@ func (s *Service) readLatest(ctx context.Context, p auth.Principal, role string,
 		// Stored before uploads for signing refused them (see signable).
 		return d, nil, &domain.PreconditionError{Code: "restricted_pdf", Message: restrictedMessage}
 	}
-	return d, in, s.checkBytes(ctx, in)
+	return d, in, s.checkVersion(ctx, in, latest.SHA256)
 }
 
 // readChecked reads version v whole, in one sized read into a buffer of

@@ -87,6 +87,7 @@ func (s *Service) Spool(ctx context.Context, r io.Reader, fileName string) (*Upl
 	if err != nil {
 		return nil, err
 	}
+	guardPassed.add(up.SHA256)
 	up.Pages, up.Restricted = info.Pages, info.Restricted
 	ok = true
 	return up, nil
