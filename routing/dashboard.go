@@ -370,13 +370,8 @@ func (s *Service) overdueCases(ctx context.Context, unitID int64, from, end time
 		SELECT j.id AS delivery_id, j.document_id, coalesce(d.number_symbol, '') AS number_symbol, d.title, su.name AS sender,
 		       j.due, ($4::date - j.due) AS days_late
 		FROM (
-		  SELECT dl.id, dl.document_id, dl.sender_unit_id,
-		         CASE WHEN lt.id IS NULL THEN coalesce(dl.task_due, dl.due_date) ELSE coalesce(lt.due_date, dl.task_due, dl.due_date) END AS due,
-		         CASE WHEN lt.id IS NULL THEN dl.status = `+lit(Done)+` ELSE lt.state = 'done' END AS done
-		  FROM deliveries dl
-		  LEFT JOIN LATERAL (SELECT t.id, t.due_date, t.state FROM delivery_tasks t
-		                     WHERE t.delivery_id = dl.id AND t.role = 'lead' AND t.parent_id IS NULL AND t.state <> 'cancelled'
-		                     ORDER BY t.id LIMIT 1) lt ON true
+		  SELECT dl.id, dl.document_id, dl.sender_unit_id, `+judgedCase+`
+		  FROM deliveries dl `+leadTask+`
 		  WHERE dl.recipient_unit_id = $1 AND dl.status <> `+lit(Refused)+` AND NOT dl.removed
 		) j
 		JOIN documents d ON d.id = j.document_id JOIN units su ON su.id = j.sender_unit_id

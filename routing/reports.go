@@ -264,14 +264,8 @@ func (s *Service) rawIndicators(ctx context.Context, from, to string, all bool, 
 		  FROM dispatches x LEFT JOIN verification_reports vr ON vr.document_id = x.document_id AND vr.version_no = x.version_no
 		  WHERE x.kind = 'issue' AND ($3 OR x.sender_unit_id = ANY($4)) GROUP BY x.sender_unit_id, x.document_id
 		), judged AS (
-		  SELECT dl.recipient_unit_id AS unit_id,
-		         CASE WHEN lt.id IS NULL THEN coalesce(dl.task_due, dl.due_date) ELSE coalesce(lt.due_date, dl.task_due, dl.due_date) END AS due,
-		         CASE WHEN lt.id IS NULL THEN dl.status = `+lit(Done)+` ELSE lt.state = 'done' END AS done,
-		         CASE WHEN lt.id IS NULL THEN dl.done_at ELSE lt.done_at END AS done_at
-		  FROM deliveries dl
-		  LEFT JOIN LATERAL (SELECT t.id, t.due_date, t.state, t.done_at FROM delivery_tasks t
-		                     WHERE t.delivery_id = dl.id AND t.role = 'lead' AND t.parent_id IS NULL AND t.state <> 'cancelled'
-		                     ORDER BY t.id LIMIT 1) lt ON true
+		  SELECT dl.recipient_unit_id AS unit_id, `+judgedCase+`
+		  FROM deliveries dl `+leadTask+`
 		  WHERE dl.status <> `+lit(Refused)+` AND NOT dl.removed AND ($3 OR dl.recipient_unit_id = ANY($4))
 		), cases AS (
 		  SELECT unit_id, date_trunc('month', due)::date AS m,
@@ -332,6 +326,20 @@ func (s *Service) indicators(ctx context.Context, from, to string, all bool, uni
 	}
 	return out, nil
 }
+
+// judgedCase are a case's deadline, whether it is done and when (due,
+// done, done_at), judged as rawIndicators says: by the delivery's lead task
+// (leadTask, as lt) where there is one, by its status otherwise.
+const judgedCase = `
+	CASE WHEN lt.id IS NULL THEN coalesce(dl.task_due, dl.due_date) ELSE coalesce(lt.due_date, dl.task_due, dl.due_date) END AS due,
+	CASE WHEN lt.id IS NULL THEN dl.status = ` + "'" + Done + "'" + ` ELSE lt.state = 'done' END AS done,
+	CASE WHEN lt.id IS NULL THEN dl.done_at ELSE lt.done_at END AS done_at`
+
+// leadTask joins the lead task of the delivery dl as lt, if it has one.
+const leadTask = `
+	LEFT JOIN LATERAL (SELECT t.id, t.due_date, t.state, t.done_at FROM delivery_tasks t
+	                   WHERE t.delivery_id = dl.id AND t.role = 'lead' AND t.parent_id IS NULL AND t.state <> 'cancelled'
+	                   ORDER BY t.id LIMIT 1) lt ON true`
 
 // Totals sums indicators (a city-wide line for the department).
 func Totals(rows []Indicator) Indicator {

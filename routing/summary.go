@@ -135,13 +135,8 @@ func refreshPairs(ctx context.Context, q sqlx.ExtContext, ids []int64, months []
 		), judged AS (
 		  SELECT p.unit_id, p.m, j.due, j.done, j.done_at
 		  FROM pairs p JOIN LATERAL (
-		    SELECT CASE WHEN lt.id IS NULL THEN coalesce(dl.task_due, dl.due_date) ELSE coalesce(lt.due_date, dl.task_due, dl.due_date) END AS due,
-		           CASE WHEN lt.id IS NULL THEN dl.status = `+lit(Done)+` ELSE lt.state = 'done' END AS done,
-		           CASE WHEN lt.id IS NULL THEN dl.done_at ELSE lt.done_at END AS done_at
-		    FROM deliveries dl
-		    LEFT JOIN LATERAL (SELECT t.id, t.due_date, t.state, t.done_at FROM delivery_tasks t
-		                       WHERE t.delivery_id = dl.id AND t.role = 'lead' AND t.parent_id IS NULL AND t.state <> 'cancelled'
-		                       ORDER BY t.id LIMIT 1) lt ON true
+		    SELECT `+judgedCase+`
+		    FROM deliveries dl `+leadTask+`
 		    WHERE dl.recipient_unit_id = p.unit_id AND dl.status <> `+lit(Refused)+` AND NOT dl.removed
 		  ) j ON j.due >= p.m AND j.due < p.m + interval '1 month'
 		), cases AS (
