@@ -289,11 +289,11 @@ func (s *Service) dashboardFigures(ctx context.Context, d *Dashboard, from, end 
 		  SELECT s.branch,` + figuresSQL + `
 		  FROM scope s JOIN indicator_months im ON im.unit_id = s.id AND im.month >= $2::date AND im.month < $3::date
 		  GROUP BY 1
-		), branches AS (SELECT DISTINCT branch FROM scope)`
+		), branches AS (SELECT branch, count(*) - 1 AS units FROM scope GROUP BY branch)`
 	var rows []UnitFigures
 	err := s.db.SelectContext(ctx, &rows, tree+`
 		SELECT b.branch AS unit_id, u.name AS unit_name, u.kind,
-		       (SELECT count(*) FROM scope x WHERE x.branch = b.branch AND x.id <> b.branch) AS units,
+		       b.units,
 		       coalesce(x.issued, 0) AS issued, coalesce(x.issued_valid, 0) AS issued_valid, coalesce(x.cases_due, 0) AS cases_due,
 		       coalesce(x.cases_on_time, 0) AS cases_on_time, coalesce(x.cases_overdue, 0) AS cases_overdue,
 		       coalesce(x.received, 0) AS received, x.median_hours_to_accept, coalesce(x.leaders_active, 0) AS leaders_active,
